@@ -1,0 +1,74 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "renewal-recon",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "renewal-recon", targets: ["renewal-recon"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
+    ],
+    targets: [
+        // libxml2 from the system (Debian: libxml2-dev); see shim.h for the ICU workaround.
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
+        // The pure domain: no I/O, no C, no database.
+        .target(
+            name: "ReconCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "ReconIngest",
+            dependencies: [
+                "ReconCore", "CLibXML2",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "ReconStore",
+            dependencies: [
+                "ReconCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "ReconReports",
+            dependencies: [
+                "ReconCore",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            resources: [.copy("Templates")]
+        ),
+        .executableTarget(
+            name: "renewal-recon",
+            dependencies: [
+                "ReconCore", "ReconIngest", "ReconStore", "ReconReports",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(name: "ReconCoreTests", dependencies: ["ReconCore"]),
+        .testTarget(
+            name: "ReconIngestTests",
+            dependencies: ["ReconIngest", "ReconCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "ReconStoreTests", dependencies: ["ReconStore", "ReconCore"]),
+        .testTarget(
+            name: "ReconJobTests",
+            dependencies: ["renewal-recon", "ReconCore", "ReconStore"]
+        ),
+    ]
+)

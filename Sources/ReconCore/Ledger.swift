@@ -1,0 +1,70 @@
+import Foundation
+
+/// The orders, licenses and applied extensions the rules see, updated as each record applies.
+public struct Ledger: Sendable {
+    public private(set) var orders: [String: RenewalOrder]
+    public private(set) var licenses: [String: License]
+    /// Applied extensions by serial, oldest first.
+    public private(set) var extensions: [String: [LicenseExtension]]
+    /// Pending orders by amount, for `missing_reference` candidates.
+    private var ordersByAmount: [Money: [String]]
+
+    public init(orders: [RenewalOrder], licenses: [License], extensions: [LicenseExtension]) {
+        self.orders = Dictionary(orders.map { ($0.orderID, $0) }, uniquingKeysWith: { _, last in last })
+        self.licenses = Dictionary(licenses.map { ($0.serial, $0) }, uniquingKeysWith: { _, last in last })
+        self.extensions = Dictionary(grouping: extensions.sorted { $0.appliedAt < $1.appliedAt }, by: \.serial)
+        var byAmount: [Money: [String]] = [:]
+        for order in orders where order.status == .pending {
+            byAmount[order.amount, default: []].append(order.orderID)
+        }
+        for key in byAmount.keys { byAmount[key]?.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+        self.ordersByAmount = byAmount
+    }
+
+    /// Rule 7: the license's expiry as it stood when the order was placed, before any
+    /// extension applied since.
+    public func expiry(of license: License, whenPlaced order: RenewalOrder) -> BusinessDate {
+        guard let placedInstant = order.placedAt.instant,
+              let firstSince = extensions[license.serial]?.first(where: { $0.appliedAt > placedInstant }) else {
+            return license.expiresOn
+        }
+        return firstSince.previousExpiresOn
+    }
+
+    /// Up to 3 pending orders of this amount whose lag would be inside the window.
+    public func candidates(amount: Money, bookedOn: BusinessDate, settings: RuleSettings) -> [String] {
+        var found: [String] = []
+        for orderID in ordersByAmount[amount] ?? [] {
+            guard let order = orders[orderID], order.status == .pending else { continue }
+            let lag = bookedOn.days(since: order.placedDate(in: settings.settlementTimeZone))
+            if (0...settings.windowDays).contains(lag) { found.append(orderID) }
+            if found.count == 3 { break }
+        }
+        return found
+    }
+
+    /// Rule 9 for one record that passed rules 1–8: extends the license and completes the order.
+    /// - Returns: the audit of the extension and whether it repeats a recent renewal of the serial.
+    public mutating func apply(order: RenewalOrder, record: SettlementRecord, settings: RuleSettings,
+                               appliedOn: BusinessDate, appliedAt: Date, runID: String) -> (LicenseExtension, repeatsRenewal: Bool)? {
+        guard var license = licenses[order.serial] else { return nil }
+        let placedOn = order.placedDate(in: settings.settlementTimeZone)
+        let newExpiry = LicenseExtension.newExpiry(current: license.expiresOn, placedOn: placedOn, years: order.years)
+        let applied = LicenseExtension(
+            orderID: order.orderID, serial: order.serial, transactionID: record.transactionID,
+            recordID: record.recordID, previousProduct: license.product, product: order.targetProduct,
+            previousExpiresOn: license.expiresOn, newExpiresOn: newExpiry, years: order.years,
+            appliedOn: appliedOn, appliedAt: appliedAt, placedOn: placedOn, runID: runID)
+        let repeats = (extensions[order.serial] ?? []).contains { other in
+            other.orderID != order.orderID && abs(other.placedOn.days(since: placedOn)) <= settings.windowDays + 1
+        }
+        license.expiresOn = newExpiry
+        license.product = order.targetProduct
+        licenses[order.serial] = license
+        var completed = order
+        completed.status = .completed
+        orders[order.orderID] = completed
+        extensions[order.serial, default: []].append(applied)
+        return (applied, repeats)
+    }
+}

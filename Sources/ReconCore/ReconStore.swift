@@ -1,0 +1,158 @@
+import Foundation
+
+/// Where the store's schema stands.
+public struct SchemaStatus: Hashable, Sendable {
+    public var applied: Int
+    public var latest: Int
+    public init(applied: Int, latest: Int) {
+        self.applied = applied
+        self.latest = latest
+    }
+    public var isCurrent: Bool { applied == latest }
+}
+
+/// A settlement file as the store knows it.
+public struct SettlementFileReceipt: Hashable, Sendable {
+    public enum Status: String, Sendable { case ingested, rejected }
+    public var sha256: String
+    public var name: String
+    public var status: Status
+    public var receivedOn: BusinessDate
+    public init(sha256: String, name: String, status: Status, receivedOn: BusinessDate) {
+        self.sha256 = sha256
+        self.name = name
+        self.status = status
+        self.receivedOn = receivedOn
+    }
+}
+
+/// A parsed file on its way into the store: its records and the exceptions ingestion raised.
+public struct IngestBatch: Sendable {
+    public var sha256: String
+    public var name: String
+    public var format: String
+    public var version: String
+    public var sizeBytes: Int
+    public var records: [SettlementRecord]
+    public var skippedStatus: Int
+    /// Exceptions about the file itself (`batch_total_mismatch`).
+    public var fileExceptions: [ExceptionFacts]
+
+    public init(sha256: String, name: String, format: String, version: String, sizeBytes: Int,
+                records: [SettlementRecord], skippedStatus: Int, fileExceptions: [ExceptionFacts]) {
+        self.sha256 = sha256
+        self.name = name
+        self.format = format
+        self.version = version
+        self.sizeBytes = sizeBytes
+        self.records = records
+        self.skippedStatus = skippedStatus
+        self.fileExceptions = fileExceptions
+    }
+}
+
+/// What storing one file added.
+public struct IngestSummary: Hashable, Sendable {
+    public var added = 0
+    public var alreadyKnown = 0
+    public var invalid = 0
+    public var duplicates = 0
+    public init() {}
+}
+
+/// One exception row as the reports read it, with its status as of a date.
+public struct ExceptionRow: Hashable, Sendable {
+    public var facts: ExceptionFacts
+    public var exceptionID: String
+    public var status: String
+    public var firstSeen: BusinessDate
+    public var lastSeen: BusinessDate
+    public var email: String?
+
+    public init(facts: ExceptionFacts, exceptionID: String, status: String, firstSeen: BusinessDate,
+                lastSeen: BusinessDate, email: String?) {
+        self.facts = facts
+        self.exceptionID = exceptionID
+        self.status = status
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        self.email = email
+    }
+}
+
+/// A completion mail waiting in the outbox: the applied extension and the order it completes.
+public struct OutboxMail: Hashable, Sendable {
+    public var extensionRecord: LicenseExtension
+    public var order: RenewalOrder
+    public var settledOn: BusinessDate?
+    public init(extensionRecord: LicenseExtension, order: RenewalOrder, settledOn: BusinessDate?) {
+        self.extensionRecord = extensionRecord
+        self.order = order
+        self.settledOn = settledOn
+    }
+}
+
+/// What `status` shows.
+public struct StoreOverview: Sendable {
+    public var pendingOrders: [RenewalOrder]
+    public var openExceptions: [(code: ExceptionCode, firstSeen: BusinessDate)]
+    public var lastRun: (id: String, date: BusinessDate, finishedAt: String)?
+    public var newestFile: (name: String, receivedOn: BusinessDate)?
+    public init(pendingOrders: [RenewalOrder], openExceptions: [(code: ExceptionCode, firstSeen: BusinessDate)],
+                lastRun: (id: String, date: BusinessDate, finishedAt: String)?,
+                newestFile: (name: String, receivedOn: BusinessDate)?) {
+        self.pendingOrders = pendingOrders
+        self.openExceptions = openExceptions
+        self.lastRun = lastRun
+        self.newestFile = newestFile
+    }
+}
+
+/// The store seam: SQLite and PostgreSQL implement it; the rules never see SQL.
+///
+/// Every method that changes state does so in one transaction, so a crash leaves either
+/// all of it or none.
+public protocol ReconStore: Sendable {
+    func schemaStatus() async throws -> SchemaStatus
+    /// Applies pending migrations; returns how many ran.
+    @discardableResult func migrate() async throws -> Int
+
+    func orders(ids: Set<String>) async throws -> [String: RenewalOrder]
+    func licenses(serials: Set<String>) async throws -> [String: License]
+    /// Upserts orders and licenses, all in one transaction.
+    func save(orders: [RenewalOrder], licenses: [License]) async throws
+
+    func settlementFile(sha256: String) async throws -> SettlementFileReceipt?
+    /// Stores a parsed file, its new records (a key already stored is a no-op) and the
+    /// ingestion exceptions, in one transaction.
+    func ingest(_ batch: IngestBatch, on date: BusinessDate, runID: String) async throws -> IngestSummary
+    /// Keeps a refused file's verdict and its `file_rejected` exception.
+    func reject(sha256: String, name: String, sizeBytes: Int, facts: ExceptionFacts, on date: BusinessDate,
+                runID: String) async throws
+    /// Counts a known file sent again, once per file and date.
+    func noteDuplicateArrival(sha256: String, name: String, on date: BusinessDate) async throws
+
+    /// Everything the rules read.
+    func ledger() async throws -> Ledger
+    /// Every record of ours or possibly ours not yet matched, and not held by an ingestion verdict.
+    func openCandidates() async throws -> [EvaluationCandidate]
+    /// Order ids named by any stored settlement record.
+    func namedOrderIDs() async throws -> Set<String>
+    /// Records the outcomes of one evaluation: each apply with its audit, outbox and feed rows,
+    /// each held record with its exception, superseded exceptions resolved.
+    func commit(_ outcomes: [(recordID: String, outcome: RecordOutcome)], on date: BusinessDate, runID: String) async throws
+    /// Raises (or sees again) the sweep's exceptions and resolves the ones whose facts went away.
+    func commitSweep(_ facts: [ExceptionFacts], codes: Set<ExceptionCode>, on date: BusinessDate, runID: String) async throws
+
+    /// Dates whose mail or feed files lack rows the store holds.
+    func datesWithUnwrittenOutputs() async throws -> [BusinessDate]
+    func outbox(on date: BusinessDate) async throws -> [OutboxMail]
+    func markOutputsWritten(on date: BusinessDate) async throws
+    /// SPEC §5: exceptions first seen on or before `date` that were open at its end or changed
+    /// status on it, with their status as of the end of `date`.
+    func exceptionReport(on date: BusinessDate) async throws -> [ExceptionRow]
+
+    func beginRun(id: String, command: String, date: BusinessDate, startedAt: String) async throws
+    func finishRun(id: String, finishedAt: String, outcome: String) async throws
+    func overview() async throws -> StoreOverview
+}

@@ -1,0 +1,90 @@
+import Foundation
+
+/// A stored record that has not been matched yet, with what the evaluation needs of it.
+public struct EvaluationCandidate: Sendable {
+    public var record: SettlementRecord
+    public var fileName: String?
+    /// Set when a support decision attached the record to an order (`--order`).
+    public var attachedOrderID: String?
+
+    public init(record: SettlementRecord, fileName: String?, attachedOrderID: String? = nil) {
+        self.record = record
+        self.fileName = fileName
+        self.attachedOrderID = attachedOrderID
+    }
+}
+
+/// The final outcome of one record after the evaluation passes.
+public enum RecordOutcome: Hashable, Sendable {
+    case foreign
+    case held(ExceptionFacts)
+    /// Applied; `warnings` are exceptions of severity warning raised with it.
+    case applied(LicenseExtension, warnings: [ExceptionFacts])
+}
+
+/// SPEC §4: evaluates every candidate in (booking date, transaction id, key) order, each
+/// seeing the applies before it, and repeats the pass until nothing more applies.
+public struct Reconciler: Sendable {
+    public let rules: RenewalRules
+
+    public init(settings: RuleSettings) {
+        self.rules = RenewalRules(settings: settings)
+    }
+
+    /// - Returns: one outcome per candidate, keyed by record id, in evaluation order.
+    public func evaluate(_ candidates: [EvaluationCandidate], ledger: inout Ledger, appliedOn: BusinessDate,
+                         appliedAt: Date, runID: String) -> [(recordID: String, outcome: RecordOutcome)] {
+        let ordered = candidates.sorted { SettlementRecord.evaluationOrder($0.record, $1.record) }
+        var outcomes = [RecordOutcome?](repeating: nil, count: ordered.count)
+        var open = Array(ordered.indices)
+        var appliedSomething = true
+        while appliedSomething {
+            appliedSomething = false
+            var stillOpen: [Int] = []
+            for index in open {
+                let candidate = ordered[index]
+                switch rules.evaluate(candidate.record, fileName: candidate.fileName,
+                                      attachedOrderID: candidate.attachedOrderID, ledger: ledger) {
+                case .foreign:
+                    outcomes[index] = .foreign
+                    stillOpen.append(index)
+                case .held(let facts):
+                    outcomes[index] = .held(facts)
+                    stillOpen.append(index)
+                case .apply(let order, let lag, let late):
+                    guard let outcome = apply(candidate, order: order, lagDays: lag, late: late, ledger: &ledger,
+                                              appliedOn: appliedOn, appliedAt: appliedAt, runID: runID) else {
+                        stillOpen.append(index)
+                        continue
+                    }
+                    outcomes[index] = outcome
+                    appliedSomething = true
+                }
+            }
+            open = stillOpen
+        }
+        return ordered.indices.compactMap { index in
+            outcomes[index].map { (ordered[index].record.recordID, $0) }
+        }
+    }
+
+    /// Rule 9 plus its warnings (`late_settlement` under `apply`, `repeat_renewal`).
+    public func apply(_ candidate: EvaluationCandidate, order: RenewalOrder, lagDays: Int, late: Bool,
+                      ledger: inout Ledger, appliedOn: BusinessDate, appliedAt: Date, runID: String) -> RecordOutcome? {
+        guard let (applied, repeats) = ledger.apply(order: order, record: candidate.record, settings: rules.settings,
+                                                    appliedOn: appliedOn, appliedAt: appliedAt, runID: runID) else {
+            return nil
+        }
+        var warnings: [ExceptionFacts] = []
+        for (code, raised) in [(ExceptionCode.lateSettlement, late), (.repeatRenewal, repeats)] where raised {
+            var facts = ExceptionFacts.about(candidate.record, fileName: candidate.fileName, code: code, severity: .warning)
+            facts.orderID = order.orderID
+            facts.serial = order.serial
+            facts.expectedAmountMinor = order.amount.minorUnits
+            facts.placedOn = applied.placedOn
+            facts.lagDays = lagDays
+            warnings.append(facts)
+        }
+        return .applied(applied, warnings: warnings)
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+
+/// The settings the rules read (SPEC §8: `window_days`, `amount_tolerance_minor`,
+/// `late_settlement`, `descriptors`, `products`, `renewals`, `settlement_timezone`).
+public struct RuleSettings: Sendable {
+    public var windowDays: Int
+    public var amountToleranceMinor: Int64
+    /// `late_settlement: apply` applies a late settlement and flags it as a warning.
+    public var appliesLateSettlements: Bool
+    public var descriptors: DescriptorMatcher
+    public var catalog: ProductCatalog
+    public var settlementTimeZone: TimeZone
+
+    public init(windowDays: Int = 5, amountToleranceMinor: Int64 = 0, appliesLateSettlements: Bool = false,
+                descriptors: DescriptorMatcher = DescriptorMatcher(descriptors: ["RCH*TrendMicro", "With Reach"]),
+                catalog: ProductCatalog = .standard,
+                settlementTimeZone: TimeZone = TimeZone(identifier: "Asia/Tokyo") ?? .current) {
+        self.windowDays = windowDays
+        self.amountToleranceMinor = amountToleranceMinor
+        self.appliesLateSettlements = appliesLateSettlements
+        self.descriptors = descriptors
+        self.catalog = catalog
+        self.settlementTimeZone = settlementTimeZone
+    }
+}
+
+/// The verdict of the rules on one record.
+public enum Verdict: Hashable, Sendable {
+    case foreign
+    case held(ExceptionFacts)
+    /// Rule 9 may go ahead; `lateWarning` is set when a late settlement is applied by policy.
+    case apply(order: RenewalOrder, lagDays: Int, lateWarning: Bool)
+}
+
+/// SPEC §4 rules 1–8 for one record against the current ledger: pure, no side effect.
+public struct RenewalRules: Sendable {
+    public let settings: RuleSettings
+
+    public init(settings: RuleSettings) {
+        self.settings = settings
+    }
+
+    /// - Parameters:
+    ///   - attachedOrderID: an order a support decision attached the record to (`--order`).
+    ///   - waiving: the one check a manual apply waives (`exceptions resolve --apply`).
+    public func evaluate(_ record: SettlementRecord, fileName: String?, attachedOrderID: String? = nil,
+                         ledger: Ledger, waiving: ExceptionCode? = nil) -> Verdict {
+        func held(_ code: ExceptionCode, _ fill: (inout ExceptionFacts) -> Void = { _ in }) -> Verdict {
+            var facts = ExceptionFacts.about(record, fileName: fileName, code: code)
+            fill(&facts)
+            return .held(facts)
+        }
+        // 1. Ours.
+        guard settings.descriptors.matches(record.descriptor) else { return .foreign }
+        let reference = attachedOrderID ?? record.orderReference
+        // 2. Money out.
+        if record.direction == .debit || record.reversal {
+            return held(.refundOrChargeback) { facts in
+                if let order = reference.flatMap({ ledger.orders[$0] }) { facts.serial = order.serial }
+            }
+        }
+        guard let amount = record.amount, let bookedOn = record.bookedOn else {
+            return held(.invalidRecord)
+        }
+        // 3. Reference.
+        guard let reference else {
+            return held(.missingReference) { facts in
+                facts.candidates = ledger.candidates(amount: amount, bookedOn: bookedOn, settings: settings)
+            }
+        }
+        guard let order = ledger.orders[reference] else { return held(.unknownOrder) }
+        let placedOn = order.placedDate(in: settings.settlementTimeZone)
+        let lag = bookedOn.days(since: placedOn)
+        func heldForOrder(_ code: ExceptionCode) -> Verdict {
+            held(code) { facts in
+                facts.orderID = order.orderID
+                facts.serial = order.serial
+                facts.expectedAmountMinor = order.amount.minorUnits
+                facts.placedOn = placedOn
+                facts.lagDays = lag
+            }
+        }
+        // 4. Order state.
+        switch order.status {
+        case .completed: return heldForOrder(.duplicatePayment)
+        case .cancelled: return heldForOrder(.orderNotPending)
+        case .pending: break
+        }
+        // 5. Amount.
+        if amount.currency != order.amount.currency { return heldForOrder(.currencyMismatch) }
+        if waiving != .amountMismatch,
+           (amount.minorUnits - order.amount.minorUnits).magnitude > settings.amountToleranceMinor.magnitude {
+            return heldForOrder(.amountMismatch)
+        }
+        // 6. Window.
+        var lateWarning = false
+        if lag < 0, waiving != .settledBeforeOrder { return heldForOrder(.settledBeforeOrder) }
+        if lag > settings.windowDays, waiving != .lateSettlement {
+            guard settings.appliesLateSettlements else { return heldForOrder(.lateSettlement) }
+            lateWarning = true
+        }
+        // 7. License.
+        guard let license = ledger.licenses[order.serial] else { return heldForOrder(.licenseNotFound) }
+        let expiryWhenPlaced = ledger.expiry(of: license, whenPlaced: order)
+        if expiryWhenPlaced.adding(years: 2) < placedOn { return heldForOrder(.licenseNotRenewable) }
+        if expiryWhenPlaced.days(since: placedOn) > 180, waiving != .renewalTooEarly {
+            return heldForOrder(.renewalTooEarly)
+        }
+        // 8. Product.
+        if !settings.catalog.allows(from: license.product, to: order.targetProduct) {
+            return heldForOrder(.invalidUpgradePath)
+        }
+        if order.targetProduct != license.product, license.autoRenew, waiving != .autoRenewActive {
+            return heldForOrder(.autoRenewActive)
+        }
+        return .apply(order: order, lagDays: lag, lateWarning: lateWarning)
+    }
+}

@@ -1,0 +1,222 @@
+import CLibXML2
+import Foundation
+import ReconCore
+
+/// Reads camt.053 / camt.054 through libxml2's SAX2 push parser: the file is fed in chunks
+/// and only the current entry is held in memory.
+final class CamtReader {
+    private let options: ReadOptions
+    private let references: OrderReferenceFinder
+    private let emit: (SettlementRecord) -> Void
+    private var counter = OrdinalCounter()
+
+    /// The parser context, for line numbers inside callbacks.
+    var context: xmlParserCtxtPtr?
+    var stack: [CamtElement] = []
+    /// Stack indexes of the open `Ntry` and `TxDtls`, when inside one.
+    var entryDepth: Int?
+    var transactionDepth: Int?
+    var entry = CamtEntry()
+    var transaction = CamtEntry.Transaction()
+    var capturing = false
+    var text: [UInt8] = []
+    var currency = ""
+
+    var kind: String?
+    var version: String?
+    var refusal: String?
+    private(set) var recordCount = 0
+    private(set) var skippedStatus = 0
+
+    init(options: ReadOptions, emit: @escaping (SettlementRecord) -> Void) {
+        self.options = options
+        self.references = OrderReferenceFinder(pattern: options.orderIDPattern)
+        self.emit = emit
+    }
+
+    /// Parses `chunks` (the file in order); throws a `FileRejection` for a file that is not
+    /// a well-formed camt.053/054.
+    func read(_ chunks: some Sequence<[UInt8]>) throws(FileRejection) {
+        var handler = xmlSAXHandler()
+        handler.initialized = UInt32(XML_SAX2_MAGIC)
+        handler.startElementNs = camtStartElement
+        handler.endElementNs = camtEndElement
+        handler.characters = camtCharacters
+        handler.internalSubset = camtRefuseDTD
+        handler.serror = { _, _ in }  // errors are read from the context at the end
+        let unmanaged = Unmanaged.passUnretained(self)
+        guard let ctxt = xmlCreatePushParserCtxt(&handler, unmanaged.toOpaque(), nil, 0, nil) else {
+            throw FileRejection(reason: "the XML parser could not start")
+        }
+        defer { xmlFreeParserCtxt(ctxt) }
+        context = ctxt
+        // No network, no entity substitution, no DTD loading; libxml2's default depth limit stays on.
+        xmlCtxtUseOptions(ctxt, Int32(XML_PARSE_NONET.rawValue) | Int32(XML_PARSE_NOCDATA.rawValue))
+        var status: Int32 = 0
+        for chunk in chunks where status == 0 && refusal == nil {
+            status = chunk.withUnsafeBufferPointer { buffer in
+                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                    xmlParseChunk(ctxt, $0, Int32(buffer.count), 0)
+                }
+            }
+        }
+        if status == 0, refusal == nil { status = xmlParseChunk(ctxt, nil, 0, 1) }
+        if let refusal {
+            throw FileRejection(reason: refusal, line: Int(xmlSAX2GetLineNumber(ctxt)), column: Int(xmlSAX2GetColumnNumber(ctxt)))
+        }
+        if status != 0 || ctxt.pointee.wellFormed == 0 {
+            throw FileRejection.fromLibXML(ctxt)
+        }
+        guard kind != nil else {
+            throw FileRejection(reason: "not a camt.053 or camt.054 document (no Document element in a camt.05[34].001 namespace)")
+        }
+    }
+
+    // MARK: Callback bodies
+
+    fileprivate func start(_ element: CamtElement, uri: UnsafePointer<UInt8>?, attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?, count: Int) {
+        let depth = stack.count
+        stack.append(element)
+        if element == .document, kind == nil, let uri {
+            detectNamespace(String(cString: uri))
+            return
+        }
+        guard kind != nil else { return }
+        switch element {
+        case .ntry where entryDepth == nil:
+            entryDepth = depth
+            entry = CamtEntry()
+            entry.line = line
+            return
+        case .txDtls where entryDepth != nil && transactionDepth == nil && stack[depth - 1] == .ntryDtls:
+            transactionDepth = depth
+            transaction = CamtEntry.Transaction()
+            transaction.line = line
+            return
+        default:
+            break
+        }
+        guard entryDepth != nil else { return }
+        if element == .amt, let attributes {
+            currency = attribute("Ccy", attributes, count) ?? ""
+        }
+        capturing = fieldPath() != nil
+        text.removeAll(keepingCapacity: true)
+    }
+
+    fileprivate func end() {
+        defer { stack.removeLast() }
+        let depth = stack.count - 1
+        if depth == transactionDepth {
+            entry.transactions.append(transaction)
+            transactionDepth = nil
+            return
+        }
+        if depth == entryDepth {
+            finishEntry()
+            entryDepth = nil
+            return
+        }
+        guard capturing, let field = fieldPath() else { return }
+        capturing = false
+        let value = String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        store(value, in: field)
+    }
+
+    fileprivate func characters(_ bytes: UnsafeBufferPointer<UInt8>) {
+        if capturing { text.append(contentsOf: bytes) }
+    }
+
+    private var line: Int { context.map { Int(xmlSAX2GetLineNumber($0)) } ?? 0 }
+
+    private func detectNamespace(_ uri: String) {
+        let prefix = "urn:iso:std:iso:20022:tech:xsd:camt."
+        guard uri.hasPrefix(prefix) else { return }
+        let rest = uri.dropFirst(prefix.count)  // e.g. 054.001.08
+        let parts = rest.split(separator: ".")
+        guard parts.count == 3, parts[0] == "053" || parts[0] == "054", parts[1] == "001",
+              let number = Int(parts[2]) else { return }
+        guard number >= 2 else {
+            refusal = "camt.\(parts[0]).001.\(parts[2]) is older than the supported versions (.001.02 on)"
+            return
+        }
+        kind = "camt.\(parts[0])"
+        version = "\(parts[1]).\(parts[2])"
+    }
+
+    private func attribute(_ name: String, _ attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>, _ count: Int) -> String? {
+        for index in 0..<count {
+            let base = index * 5
+            guard let local = attributes[base], String(cString: local) == name,
+                  let start = attributes[base + 3], let end = attributes[base + 4] else { continue }
+            return String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
+        }
+        return nil
+    }
+
+    private func finishEntry() {
+        guard entry.isBooked else {
+            skippedStatus += max(1, entry.transactions.count)
+            return
+        }
+        for var record in entry.records(options: options, references: references) {
+            counter.assign(&record)
+            recordCount += 1
+            emit(record)
+        }
+    }
+}
+
+/// A file refused whole, with where the problem is.
+public struct FileRejection: Error, Equatable, Sendable, CustomStringConvertible {
+    public var reason: String
+    public var line: Int?
+    public var column: Int?
+
+    public init(reason: String, line: Int? = nil, column: Int? = nil) {
+        self.reason = reason
+        self.line = line
+        self.column = column
+    }
+
+    public var description: String {
+        var text = reason
+        if let line { text += " (line \(line)" + (column.map { ", column \($0)" } ?? "") + ")" }
+        return text
+    }
+
+    static func fromLibXML(_ ctxt: xmlParserCtxtPtr) -> FileRejection {
+        guard let error = xmlCtxtGetLastError(ctxt) else {
+            return FileRejection(reason: "the XML is not well-formed", line: Int(xmlSAX2GetLineNumber(ctxt)))
+        }
+        let message = error.pointee.message.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) }
+        return FileRejection(reason: "not well-formed XML: " + (message ?? "error \(error.pointee.code)"),
+                             line: Int(error.pointee.line), column: Int(error.pointee.int2))
+    }
+}
+
+// C callbacks: each recovers the reader from the user-data pointer and hands off at once.
+
+private func reader(_ context: UnsafeMutableRawPointer?) -> CamtReader {
+    Unmanaged<CamtReader>.fromOpaque(context!).takeUnretainedValue()
+}
+
+private let camtStartElement: startElementNsSAX2Func = { context, localname, _, uri, _, _, attributeCount, _, attributes in
+    guard let localname else { return }
+    reader(context).start(CamtElement.lookup(localname), uri: uri, attributes: attributes, count: Int(attributeCount))
+}
+
+private let camtEndElement: endElementNsSAX2Func = { context, _, _, _ in
+    reader(context).end()
+}
+
+private let camtCharacters: charactersSAXFunc = { context, bytes, length in
+    guard let bytes else { return }
+    reader(context).characters(UnsafeBufferPointer(start: bytes, count: Int(length)))
+}
+
+private let camtRefuseDTD: internalSubsetSAXFunc = { context, _, _, _ in
+    let camt = reader(context)
+    camt.refusal = "a document type declaration (DTD) is not allowed in a settlement file"
+    if let ctxt = camt.context { xmlStopParser(ctxt) }
+}

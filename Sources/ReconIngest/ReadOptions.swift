@@ -1,0 +1,53 @@
+import Foundation
+import ReconCore
+
+/// What reading a settlement file depends on in the configuration.
+public struct ReadOptions: Sendable {
+    /// `settlement_timezone`: booking date-times become dates in this zone.
+    public var settlementTimeZone: TimeZone
+    /// `order_id_pattern`: an order-shaped token in free text (matched as a whole token).
+    public var orderIDPattern: String
+    /// `max_file_mb` in bytes.
+    public var maxFileBytes: Int
+
+    public init(settlementTimeZone: TimeZone, orderIDPattern: String = "RN[0-9A-Z-]{6,30}",
+                maxFileBytes: Int = 2048 * 1024 * 1024) {
+        self.settlementTimeZone = settlementTimeZone
+        self.orderIDPattern = orderIDPattern
+        self.maxFileBytes = maxFileBytes
+    }
+}
+
+/// Finds order references in free text.
+struct OrderReferenceFinder {
+    private let regex: Regex<AnyRegexOutput>?
+
+    init(pattern: String) {
+        regex = try? Regex(pattern)
+    }
+
+    /// The first white-space token that matches the pattern as a whole.
+    func firstReference(in texts: [String]) -> String? {
+        guard let regex else { return nil }
+        for text in texts {
+            for token in text.split(whereSeparator: { $0.isWhitespace }) where (try? regex.wholeMatch(in: token)) != nil {
+                return String(token)
+            }
+        }
+        return nil
+    }
+}
+
+/// Numbers identical (transaction id, content) pairs within one file in document order.
+struct OrdinalCounter {
+    private var seen: [String: Int] = [:]
+
+    mutating func assign(_ record: inout SettlementRecord) {
+        var identity = record
+        identity.ordinal = 0
+        let key = identity.canonicalKey
+        let ordinal = seen[key, default: 0]
+        seen[key] = ordinal + 1
+        record.ordinal = ordinal
+    }
+}

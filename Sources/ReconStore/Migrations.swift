@@ -1,0 +1,178 @@
+/// The numbered schema migrations, shared by SQLite and PostgreSQL (`docs/schema.md`).
+///
+/// Only integers, text and NULL are stored, in portable SQL, so one list serves both stores.
+/// A migration, once released, is never edited: a change is a new number.
+enum Migrations {
+    static let all: [(version: Int, statements: [String])] = [
+        (1, [
+            """
+            CREATE TABLE orders (
+                order_id TEXT PRIMARY KEY,
+                serial TEXT NOT NULL,
+                current_product TEXT NOT NULL,
+                target_product TEXT NOT NULL,
+                years INTEGER NOT NULL CHECK (years BETWEEN 1 AND 3),
+                amount_minor BIGINT NOT NULL CHECK (amount_minor >= 0),
+                currency TEXT NOT NULL,
+                email TEXT NOT NULL,
+                placed_at TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'cancelled', 'completed')),
+                updated_at TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX orders_status ON orders (status)",
+            """
+            CREATE TABLE licenses (
+                serial TEXT PRIMARY KEY,
+                product TEXT NOT NULL,
+                expires_on TEXT NOT NULL,
+                auto_renew INTEGER NOT NULL CHECK (auto_renew IN (0, 1)),
+                email TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE settlement_files (
+                sha256 TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                size_bytes BIGINT NOT NULL,
+                format TEXT,
+                version TEXT,
+                status TEXT NOT NULL CHECK (status IN ('ingested', 'rejected')),
+                reason TEXT,
+                line INTEGER,
+                col INTEGER,
+                received_on TEXT NOT NULL,
+                records INTEGER NOT NULL DEFAULT 0,
+                skipped_status INTEGER NOT NULL DEFAULT 0,
+                run_id TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE settlement_file_arrivals (
+                sha256 TEXT NOT NULL,
+                received_on TEXT NOT NULL,
+                name TEXT NOT NULL,
+                PRIMARY KEY (sha256, received_on)
+            )
+            """,
+            """
+            CREATE TABLE settlement_records (
+                record_id TEXT PRIMARY KEY,
+                file_sha256 TEXT NOT NULL REFERENCES settlement_files (sha256),
+                line INTEGER NOT NULL,
+                ordinal INTEGER NOT NULL,
+                transaction_id TEXT,
+                order_reference TEXT,
+                amount_text TEXT NOT NULL,
+                amount_minor BIGINT,
+                currency TEXT NOT NULL,
+                direction TEXT NOT NULL CHECK (direction IN ('credit', 'debit')),
+                reversal INTEGER NOT NULL CHECK (reversal IN (0, 1)),
+                booked_on TEXT,
+                value_on TEXT,
+                descriptor TEXT NOT NULL,
+                original_payment TEXT,
+                problem TEXT,
+                state TEXT NOT NULL CHECK (state IN ('open', 'held', 'foreign', 'matched', 'invalid', 'duplicate')),
+                attached_order_id TEXT,
+                received_on TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX settlement_records_state ON settlement_records (state)",
+            "CREATE INDEX settlement_records_transaction ON settlement_records (transaction_id, order_reference)",
+            "CREATE INDEX settlement_records_order ON settlement_records (order_reference)",
+            """
+            CREATE TABLE exceptions (
+                exception_id TEXT PRIMARY KEY,
+                code TEXT NOT NULL,
+                severity TEXT NOT NULL CHECK (severity IN ('error', 'warning')),
+                subject TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('open', 'resolved', 'dismissed')),
+                record_id TEXT,
+                order_id TEXT,
+                serial TEXT,
+                transaction_id TEXT,
+                file_name TEXT,
+                line INTEGER,
+                col INTEGER,
+                amount_minor BIGINT,
+                expected_amount_minor BIGINT,
+                currency TEXT,
+                placed_on TEXT,
+                settled_on TEXT,
+                lag_days INTEGER,
+                candidates TEXT NOT NULL DEFAULT '',
+                descriptor TEXT,
+                detail TEXT,
+                first_seen TEXT NOT NULL,
+                last_seen TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX exceptions_record ON exceptions (record_id)",
+            "CREATE INDEX exceptions_status ON exceptions (status)",
+            """
+            CREATE TABLE exception_history (
+                exception_id TEXT NOT NULL REFERENCES exceptions (exception_id),
+                seq INTEGER NOT NULL,
+                business_date TEXT NOT NULL,
+                recorded_at TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                status TEXT NOT NULL,
+                note TEXT,
+                run_id TEXT,
+                PRIMARY KEY (exception_id, seq)
+            )
+            """,
+            "CREATE INDEX exception_history_date ON exception_history (business_date)",
+            """
+            CREATE TABLE license_extensions (
+                order_id TEXT PRIMARY KEY,
+                serial TEXT NOT NULL,
+                transaction_id TEXT,
+                record_id TEXT NOT NULL,
+                previous_product TEXT NOT NULL,
+                product TEXT NOT NULL,
+                previous_expires_on TEXT NOT NULL,
+                new_expires_on TEXT NOT NULL,
+                years INTEGER NOT NULL,
+                placed_on TEXT NOT NULL,
+                applied_on TEXT NOT NULL,
+                applied_at TEXT NOT NULL,
+                run_id TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX license_extensions_serial ON license_extensions (serial)",
+            """
+            CREATE TABLE mail_outbox (
+                order_id TEXT PRIMARY KEY REFERENCES license_extensions (order_id),
+                business_date TEXT NOT NULL,
+                recipient TEXT NOT NULL,
+                written INTEGER NOT NULL DEFAULT 0
+            )
+            """,
+            """
+            CREATE TABLE license_feed (
+                order_id TEXT PRIMARY KEY REFERENCES license_extensions (order_id),
+                business_date TEXT NOT NULL,
+                written INTEGER NOT NULL DEFAULT 0
+            )
+            """,
+            """
+            CREATE TABLE runs (
+                run_id TEXT PRIMARY KEY,
+                command TEXT NOT NULL,
+                business_date TEXT NOT NULL,
+                started_at TEXT NOT NULL,
+                finished_at TEXT,
+                outcome TEXT
+            )
+            """,
+        ]),
+    ]
+
+    static var latest: Int { all.last?.version ?? 0 }
+
+    static let bookkeeping = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+}

@@ -1,0 +1,105 @@
+import Foundation
+import ReconCore
+
+/// Turns rows into domain values; a row the job cannot read is a `StoreError(.corrupt)`
+/// naming the table and key (the shop may write orders directly).
+enum RowMapping {
+    static let orderColumns = """
+        SELECT order_id, serial, current_product, target_product, years, amount_minor, currency, email,
+               placed_at, status FROM orders
+        """
+
+    static func order(_ row: SQLRow) throws -> RenewalOrder {
+        let id = row.string(0)
+        func bad(_ what: String) -> StoreError { StoreError(.corrupt, "orders row \(id): \(what)") }
+        guard let currency = Currency(code: row.string(6)) else { throw bad("unknown currency '\(row.string(6))'") }
+        guard let placedAt = Timestamp(iso: row.string(8)), placedAt.offsetSeconds != nil else {
+            throw bad("placed_at '\(row.string(8))' is not ISO 8601 with an offset")
+        }
+        guard let status = OrderStatus(rawValue: row.string(9)) else { throw bad("unknown status '\(row.string(9))'") }
+        return RenewalOrder(orderID: id, serial: row.string(1), currentProduct: row.string(2),
+                            targetProduct: row.string(3), years: Int(row.int(4) ?? 0),
+                            amount: Money(minorUnits: row.int(5) ?? 0, currency: currency), email: row.string(7),
+                            placedAt: placedAt, status: status)
+    }
+
+    static let licenseColumns = "SELECT serial, product, expires_on, auto_renew, email FROM licenses"
+
+    static func license(_ row: SQLRow) throws -> License {
+        guard let expires = BusinessDate(iso: row.string(2)) else {
+            throw StoreError(.corrupt, "licenses row \(row.string(0)): expires_on '\(row.string(2))' is not a date")
+        }
+        return License(serial: row.string(0), product: row.string(1), expiresOn: expires,
+                       autoRenew: row.int(3) == 1, email: row.string(4))
+    }
+
+    static let extensionColumns = """
+        SELECT order_id, serial, transaction_id, record_id, previous_product, product, previous_expires_on,
+               new_expires_on, years, placed_on, applied_on, applied_at, run_id FROM license_extensions
+        """
+
+    static func licenseExtension(_ row: SQLRow) throws -> LicenseExtension {
+        func date(_ index: Int) throws -> BusinessDate {
+            guard let date = BusinessDate(iso: row.string(index)) else {
+                throw StoreError(.corrupt, "license_extensions row \(row.string(0)): '\(row.string(index))' is not a date")
+            }
+            return date
+        }
+        let appliedAt = (try? Date(row.string(11), strategy: .iso8601)) ?? .distantPast
+        return LicenseExtension(orderID: row.string(0), serial: row.string(1), transactionID: row.text(2),
+                                recordID: row.string(3), previousProduct: row.string(4), product: row.string(5),
+                                previousExpiresOn: try date(6), newExpiresOn: try date(7), years: Int(row.int(8) ?? 0),
+                                appliedOn: try date(10), appliedAt: appliedAt, placedOn: try date(9),
+                                runID: row.string(12))
+    }
+
+    static let recordColumns = """
+        SELECT r.transaction_id, r.order_reference, r.amount_text, r.currency, r.amount_minor, r.direction,
+               r.reversal, r.booked_on, r.value_on, r.descriptor, r.line, r.ordinal, r.original_payment, r.problem,
+               f.name, r.attached_order_id
+        FROM settlement_records r JOIN settlement_files f ON f.sha256 = r.file_sha256
+        """
+
+    static func candidate(_ row: SQLRow) -> EvaluationCandidate {
+        let currencyCode = row.string(3)
+        var amount: Money?
+        if let minor = row.int(4), let currency = Currency(code: currencyCode) {
+            amount = Money(minorUnits: minor, currency: currency)
+        }
+        let record = SettlementRecord(
+            transactionID: row.text(0), orderReference: row.text(1), amountText: row.string(2),
+            currencyCode: currencyCode, amount: amount, direction: Direction(rawValue: row.string(5)) ?? .credit,
+            reversal: row.int(6) == 1, bookedOn: row.text(7).flatMap { BusinessDate(iso: $0) },
+            valueOn: row.text(8).flatMap { BusinessDate(iso: $0) }, descriptor: row.string(9),
+            line: Int(row.int(10) ?? 0), ordinal: Int(row.int(11) ?? 0), originalPayment: row.text(12),
+            problem: row.text(13))
+        return EvaluationCandidate(record: record, fileName: row.text(14), attachedOrderID: row.text(15))
+    }
+
+    static let exceptionColumns = """
+        SELECT e.exception_id, e.code, e.severity, e.subject, e.status, e.record_id, e.order_id, e.serial,
+               e.transaction_id, e.file_name, e.line, e.col, e.amount_minor, e.expected_amount_minor, e.currency,
+               e.placed_on, e.settled_on, e.lag_days, e.candidates, e.descriptor, e.detail, e.first_seen, e.last_seen,
+               o.email
+        FROM exceptions e LEFT JOIN orders o ON o.order_id = e.order_id
+        """
+
+    static func exception(_ row: SQLRow) throws -> ExceptionRow {
+        guard let code = ExceptionCode(rawValue: row.string(1)),
+              let firstSeen = BusinessDate(iso: row.string(21)), let lastSeen = BusinessDate(iso: row.string(22)) else {
+            throw StoreError(.corrupt, "exceptions row \(row.string(0)) cannot be read")
+        }
+        let candidates = row.string(18)
+        let facts = ExceptionFacts(
+            code: code, severity: Severity(rawValue: row.string(2)) ?? .error, subject: row.string(3),
+            recordID: row.text(5), orderID: row.text(6), serial: row.text(7), transactionID: row.text(8),
+            fileName: row.text(9), line: row.int(10).map(Int.init), column: row.int(11).map(Int.init),
+            amountMinor: row.int(12), expectedAmountMinor: row.int(13), currency: row.text(14),
+            placedOn: row.text(15).flatMap { BusinessDate(iso: $0) }, settledOn: row.text(16).flatMap { BusinessDate(iso: $0) },
+            lagDays: row.int(17).map(Int.init),
+            candidates: candidates.isEmpty ? [] : candidates.split(separator: " ").map(String.init),
+            descriptor: row.text(19), detail: row.text(20))
+        return ExceptionRow(facts: facts, exceptionID: row.string(0), status: row.string(4), firstSeen: firstSeen,
+                            lastSeen: lastSeen, email: row.text(23))
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// A value bound to or read from SQL: the store keeps only integers, text and NULL, so one
+/// schema reads the same on SQLite and PostgreSQL.
+public enum SQLValue: Hashable, Sendable {
+    case null
+    case integer(Int64)
+    case text(String)
+
+    public init(_ text: String?) { self = text.map(SQLValue.text) ?? .null }
+    public init(_ number: Int?) { self = number.map { .integer(Int64($0)) } ?? .null }
+    public init(_ number: Int64?) { self = number.map(SQLValue.integer) ?? .null }
+    public init(_ flag: Bool) { self = .integer(flag ? 1 : 0) }
+}
+
+/// One result row, read by column position.
+public struct SQLRow: Sendable {
+    public let values: [SQLValue]
+    public init(values: [SQLValue]) { self.values = values }
+
+    public func text(_ index: Int) -> String? {
+        switch values[index] {
+        case .text(let text): text
+        case .integer(let number): String(number)
+        case .null: nil
+        }
+    }
+
+    public func string(_ index: Int) -> String { text(index) ?? "" }
+
+    public func int(_ index: Int) -> Int64? {
+        switch values[index] {
+        case .integer(let number): number
+        case .text(let text): Int64(text)
+        case .null: nil
+        }
+    }
+}
+
+/// A connection inside a transaction (or a read).
+public protocol SQLConnection: Sendable {
+    /// Runs one statement; `?` marks each argument.
+    func execute(_ sql: String, _ arguments: [SQLValue]) async throws
+    func query(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow]
+}
+
+/// The driver seam under the store: the SQL is written once, each driver runs it.
+public protocol SQLDatabase: Sendable {
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T
+    /// Runs `body` for reading only.
+    func read<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T
+    /// Whether a table exists.
+    func tableExists(_ name: String) async throws -> Bool
+}
+
+extension SQLConnection {
+    func execute(_ sql: String, _ arguments: SQLValue...) async throws { try await execute(sql, arguments) }
+    func query(_ sql: String, _ arguments: SQLValue...) async throws -> [SQLRow] { try await query(sql, arguments) }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import ReconCore
+
+/// What the output files of a date are written from (SPEC §5).
+extension SQLReconStore {
+    public func datesWithUnwrittenOutputs() async throws -> [BusinessDate] {
+        try await database.read { db in
+            try await db.query("""
+                SELECT business_date FROM mail_outbox WHERE written = 0
+                UNION SELECT business_date FROM license_feed WHERE written = 0
+                """).compactMap { BusinessDate(iso: $0.string(0)) }.sorted()
+        }
+    }
+
+    public func outbox(on date: BusinessDate) async throws -> [OutboxMail] {
+        try await database.read { db in
+            let rows = try await db.query("""
+                SELECT x.order_id, x.serial, x.transaction_id, x.record_id, x.previous_product, x.product,
+                       x.previous_expires_on, x.new_expires_on, x.years, x.placed_on, x.applied_on, x.applied_at,
+                       x.run_id, m.recipient, r.booked_on
+                FROM mail_outbox m
+                JOIN license_extensions x ON x.order_id = m.order_id
+                LEFT JOIN settlement_records r ON r.record_id = x.record_id
+                WHERE m.business_date = ?
+                """, .text(date.description))
+            let orders = try await db.query("""
+                \(RowMapping.orderColumns) WHERE order_id IN (SELECT order_id FROM mail_outbox WHERE business_date = ?)
+                """, .text(date.description)).map(RowMapping.order)
+            let byID = Dictionary(orders.map { ($0.orderID, $0) }, uniquingKeysWith: { first, _ in first })
+            return try rows.compactMap { row in
+                let applied = try RowMapping.licenseExtension(SQLRow(values: Array(row.values.prefix(13))))
+                guard var order = byID[applied.orderID] else { return nil }
+                order.email = row.string(13)
+                return OutboxMail(extensionRecord: applied, order: order, settledOn: row.text(14).flatMap { BusinessDate(iso: $0) })
+            }.sorted { $0.order.orderID.utf8.lexicographicallyPrecedes($1.order.orderID.utf8) }
+        }
+    }
+
+    public func markOutputsWritten(on date: BusinessDate) async throws {
+        try await database.transaction { db in
+            try await db.execute("UPDATE mail_outbox SET written = 1 WHERE business_date = ?", .text(date.description))
+            try await db.execute("UPDATE license_feed SET written = 1 WHERE business_date = ?", .text(date.description))
+        }
+    }
+
+    public func exceptionReport(on date: BusinessDate) async throws -> [ExceptionRow] {
+        try await database.read { db in
+            let day = date.description
+            let rows = try await db.query("\(RowMapping.exceptionColumns) WHERE e.first_seen <= ?", .text(day))
+                .map(RowMapping.exception)
+            var history: [String: [(date: String, action: String, status: String)]] = [:]
+            for row in try await db.query("""
+                SELECT exception_id, business_date, action, status FROM exception_history
+                WHERE business_date <= ? ORDER BY exception_id, seq
+                """, .text(day)) {
+                history[row.string(0), default: []].append((row.string(1), row.string(2), row.string(3)))
+            }
+            return rows.compactMap { row in
+                guard let entries = history[row.exceptionID], let last = entries.last else { return nil }
+                var previous: String?
+                var changedOnDate = false
+                for entry in entries {
+                    if entry.date == day, entry.status != previous { changedOnDate = true }
+                    previous = entry.status
+                }
+                guard last.status == "open" || changedOnDate else { return nil }
+                var asOfDate = row
+                asOfDate.status = last.status
+                let seen = entries.filter { $0.action != "resolved" && $0.action != "dismissed" }.map(\.date)
+                asOfDate.lastSeen = seen.max().flatMap { BusinessDate(iso: $0) } ?? row.firstSeen
+                return asOfDate
+            }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import ReconCore
+
+/// The store, written once in portable SQL over a driver (SQLite now; PostgreSQL through the
+/// same `SQLDatabase` seam).
+public struct SQLReconStore: ReconStore {
+    let database: any SQLDatabase
+
+    public init(database: any SQLDatabase) {
+        self.database = database
+    }
+
+    public func schemaStatus() async throws -> SchemaStatus {
+        guard try await database.tableExists("schema_migrations") else {
+            return SchemaStatus(applied: 0, latest: Migrations.latest)
+        }
+        let applied = try await database.read { db in
+            try await db.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").first?.int(0) ?? 0
+        }
+        return SchemaStatus(applied: Int(applied), latest: Migrations.latest)
+    }
+
+    @discardableResult
+    public func migrate() async throws -> Int {
+        let applied = try await schemaStatus().applied
+        guard applied <= Migrations.latest else {
+            throw StoreError(.corrupt, "the store is at schema \(applied), newer than this version of renewal-recon (\(Migrations.latest))")
+        }
+        let pending = Migrations.all.filter { $0.version > applied }
+        for migration in pending {
+            try await database.transaction { db in
+                try await db.execute(Migrations.bookkeeping)
+                for statement in migration.statements { try await db.execute(statement) }
+                try await db.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                                     .integer(Int64(migration.version)), .text(StoreClock.now()))
+            }
+        }
+        return pending.count
+    }
+
+    // MARK: Orders and licenses
+
+    public func orders(ids: Set<String>) async throws -> [String: RenewalOrder] {
+        try await database.read { db in
+            var found: [String: RenewalOrder] = [:]
+            for chunk in Array(ids).sorted().chunked(500) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                for row in try await db.query("\(RowMapping.orderColumns) WHERE order_id IN (\(marks))", chunk.map(SQLValue.text)) {
+                    let order = try RowMapping.order(row)
+                    found[order.orderID] = order
+                }
+            }
+            return found
+        }
+    }
+
+    public func licenses(serials: Set<String>) async throws -> [String: License] {
+        try await database.read { db in
+            var found: [String: License] = [:]
+            for chunk in Array(serials).sorted().chunked(500) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                for row in try await db.query("\(RowMapping.licenseColumns) WHERE serial IN (\(marks))", chunk.map(SQLValue.text)) {
+                    let license = try RowMapping.license(row)
+                    found[license.serial] = license
+                }
+            }
+            return found
+        }
+    }
+
+    public func save(orders: [RenewalOrder], licenses: [License]) async throws {
+        let now = StoreClock.now()
+        try await database.transaction { db in
+            for order in orders {
+                try await db.execute("""
+                    INSERT INTO orders (order_id, serial, current_product, target_product, years, amount_minor,
+                                        currency, email, placed_at, status, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (order_id) DO UPDATE SET serial = excluded.serial,
+                        current_product = excluded.current_product, target_product = excluded.target_product,
+                        years = excluded.years, amount_minor = excluded.amount_minor, currency = excluded.currency,
+                        email = excluded.email, placed_at = excluded.placed_at, status = excluded.status,
+                        updated_at = excluded.updated_at
+                    WHERE orders.status <> 'completed'
+                    """,
+                    .text(order.orderID), .text(order.serial), .text(order.currentProduct), .text(order.targetProduct),
+                    .integer(Int64(order.years)), .integer(order.amount.minorUnits), .text(order.amount.currency.code),
+                    .text(order.email), .text(order.placedAt.text), .text(order.status.rawValue), .text(now))
+            }
+            for license in licenses {
+                try await db.execute("""
+                    INSERT INTO licenses (serial, product, expires_on, auto_renew, email, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (serial) DO UPDATE SET product = excluded.product, expires_on = excluded.expires_on,
+                        auto_renew = excluded.auto_renew, email = excluded.email, updated_at = excluded.updated_at
+                    """,
+                    .text(license.serial), .text(license.product), .text(license.expiresOn.description),
+                    SQLValue(license.autoRenew), .text(license.email), .text(now))
+            }
+        }
+    }
+
+    // MARK: Runs and overview
+
+    public func beginRun(id: String, command: String, date: BusinessDate, startedAt: String) async throws {
+        try await database.transaction { db in
+            try await db.execute("INSERT INTO runs (run_id, command, business_date, started_at) VALUES (?, ?, ?, ?)",
+                                 .text(id), .text(command), .text(date.description), .text(startedAt))
+        }
+    }
+
+    public func finishRun(id: String, finishedAt: String, outcome: String) async throws {
+        try await database.transaction { db in
+            try await db.execute("UPDATE runs SET finished_at = ?, outcome = ? WHERE run_id = ?",
+                                 .text(finishedAt), .text(outcome), .text(id))
+        }
+    }
+
+    public func overview() async throws -> StoreOverview {
+        try await database.read { db in
+            let pending = try await db.query("\(RowMapping.orderColumns) WHERE status = 'pending' ORDER BY order_id")
+                .map(RowMapping.order)
+            let open = try await db.query("SELECT code, first_seen FROM exceptions WHERE status = 'open'").compactMap { row in
+                ExceptionCode(rawValue: row.string(0)).flatMap { code in
+                    BusinessDate(iso: row.string(1)).map { (code: code, firstSeen: $0) }
+                }
+            }
+            let run = try await db.query("""
+                SELECT run_id, business_date, finished_at FROM runs
+                WHERE finished_at IS NOT NULL ORDER BY finished_at DESC, run_id DESC LIMIT 1
+                """).first.flatMap { row in
+                BusinessDate(iso: row.string(1)).map { (id: row.string(0), date: $0, finishedAt: row.string(2)) }
+            }
+            let file = try await db.query("""
+                SELECT name, received_on FROM settlement_files ORDER BY received_on DESC, name DESC LIMIT 1
+                """).first.flatMap { row in BusinessDate(iso: row.string(1)).map { (name: row.string(0), receivedOn: $0) } }
+            return StoreOverview(pendingOrders: pending, openExceptions: open, lastRun: run, newestFile: file)
+        }
+    }
+}
+
+/// Wall-clock instants the store records (audit and history times), as ISO 8601 UTC.
+enum StoreClock {
+    static func now() -> String { Date().formatted(.iso8601) }
+}
+
+extension Array {
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import GRDB
+
+/// The embedded store: one SQLite file through GRDB.
+public final class SQLiteDatabase: SQLDatabase {
+    private let queue: DatabaseQueue
+
+    /// Opens (and with `create`, creates) the database file at `path`.
+    public init(path: String, create: Bool) throws {
+        let exists = FileManager.default.fileExists(atPath: path)
+        guard exists || create else { throw StoreError(.notInitialised, "no store at \(path); run `renewal-recon init`") }
+        if !exists {
+            let folder = (path as NSString).deletingLastPathComponent
+            if !folder.isEmpty {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o750])
+            }
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        // Transactions span several calls (the SQL seam is async for PostgreSQL's sake);
+        // `transaction(_:)` below always commits or rolls back.
+        configuration.allowsUnsafeTransactions = true
+        configuration.prepareDatabase { db in
+            // WAL keeps readers (status, exceptions list) off the writer's back; NORMAL sync is
+            // durable at each commit under WAL except for power loss of the last commit.
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+        } catch {
+            throw StoreError(.unavailable, "cannot open the SQLite store at \(path)", underlying: error)
+        }
+        if !exists { chmod(path, 0o640) }
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        let connection = Connection(queue: queue)
+        try await connection.execute("BEGIN IMMEDIATE", [])
+        do {
+            let result = try await body(connection)
+            try await connection.execute("COMMIT", [])
+            return result
+        } catch {
+            try? await connection.execute("ROLLBACK", [])
+            throw error
+        }
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        try await body(Connection(queue: queue))
+    }
+
+    public func tableExists(_ name: String) async throws -> Bool {
+        try queue.inDatabase { db in try db.tableExists(name) }
+    }
+
+    private struct Connection: SQLConnection {
+        let queue: DatabaseQueue
+
+        func execute(_ sql: String, _ arguments: [SQLValue]) async throws {
+            try queue.inDatabase { db in
+                if arguments.isEmpty, !sql.contains("?") {
+                    try db.execute(sql: sql)
+                } else {
+                    let statement = try db.cachedStatement(sql: sql)
+                    try statement.execute(arguments: StatementArguments(arguments.map(\.databaseValue)))
+                }
+            }
+        }
+
+        func query(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
+            try queue.inDatabase { db in
+                let statement = try db.cachedStatement(sql: sql)
+                let rows = try Row.fetchCursor(statement, arguments: StatementArguments(arguments.map(\.databaseValue)))
+                var result: [SQLRow] = []
+                while let row = try rows.next() {
+                    result.append(SQLRow(values: (0..<row.count).map { SQLValue(row[$0] as DatabaseValue) }))
+                }
+                return result
+            }
+        }
+    }
+}
+
+extension SQLValue {
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .null: .null
+        case .integer(let number): number.databaseValue
+        case .text(let text): text.databaseValue
+        }
+    }
+
+    init(_ value: DatabaseValue) {
+        switch value.storage {
+        case .null: self = .null
+        case .int64(let number): self = .integer(number)
+        case .string(let text): self = .text(text)
+        case .double(let number): self = .text(String(number))
+        case .blob(let data): self = .text(String(decoding: data, as: UTF8.self))
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ReconStore
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "The configuration file.")
+    var config: String = "recon.yaml"
+
+    @Option(name: .long, help: "Log format on stderr: text or json.")
+    var logFormat: LogFormat = .text
+
+    enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    func loadConfig() throws -> ReconConfig {
+        try ConfigLoader.load(path: config)
+    }
+
+    /// Bootstraps logging once for the process and returns the job's logger.
+    func logger() -> Logger {
+        let format: StderrLogHandler.Format = logFormat == .json ? .json : .text
+        LoggingBootstrap.once(format: format)
+        return Logger(label: "renewal-recon")
+    }
+}
+
+enum LoggingBootstrap {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var done = false
+
+    static func once(format: StderrLogHandler.Format) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !done else { return }
+        done = true
+        LoggingSystem.bootstrap { label in StderrLogHandler(label: label, format: format) }
+    }
+}
+
+/// Runs a command body and turns its failure into SPEC §6's exit status with one clear line.
+enum CommandFailure {
+    static func run(_ body: () async throws -> ExitCode) async throws {
+        let code: ExitCode
+        do {
+            code = try await body()
+        } catch let error as ConfigError {
+            code = fail("configuration error: \(error)", 64)
+        } catch let error as ImportRefused {
+            code = fail("\(error)", 65)
+        } catch let error as StoreError {
+            switch error.code {
+            case .unavailable: code = fail("store unavailable: \(error)", 69)
+            case .notInitialised: code = fail("\(error)", 64)
+            case .corrupt: code = fail("store error: \(error)", 70)
+            }
+        } catch let error as UsageError {
+            code = fail("\(error.message)", 64)
+        } catch {
+            code = fail("internal error: \(String(describing: error))", 70)
+        }
+        if code != .success { throw code }
+    }
+
+    private static func fail(_ message: String, _ status: Int32) -> ExitCode {
+        FileHandle.standardError.write(Data("renewal-recon: \(message)\n".utf8))
+        return ExitCode(status)
+    }
+}
+
+/// A command line that names something that does not exist or cannot be (exit 64).
+struct UsageError: Error {
+    let message: String
+}

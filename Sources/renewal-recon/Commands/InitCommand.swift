@@ -1,0 +1,19 @@
+import ArgumentParser
+import Foundation
+
+struct InitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create or migrate the store.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        try await CommandFailure.run {
+            let config = try options.loadConfig()
+            _ = options.logger()
+            let store = try await StoreOpener.open(config, for: .migrate)
+            let status = try await store.schemaStatus()
+            print("store ready at schema \(status.applied)")
+            return .success
+        }
+    }
+}

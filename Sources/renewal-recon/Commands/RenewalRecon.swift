@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct RenewalRecon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "renewal-recon",
+        abstract: "Reconciles card settlements with license renewal orders and extends the licenses.",
+        subcommands: [InitCommand.self, ImportCommand.self, RunCommand.self, StatusCommand.self]
+    )
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import ReconCore
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Pending and overdue orders, open exceptions by code and age, the last run and the newest file.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        try await CommandFailure.run {
+            let config = try options.loadConfig()
+            _ = options.logger()
+            let store = try await StoreOpener.open(config, for: .existing)
+            print(StatusReport(overview: try await store.overview(), today: config.today(), config: config).text)
+            return .success
+        }
+    }
+}
+
+/// The text `status` prints.
+struct StatusReport {
+    let overview: StoreOverview
+    let today: BusinessDate
+    let config: ReconConfig
+
+    static let ageBuckets: [(label: String, range: ClosedRange<Int>)] = [("0-1", 0...1), ("2-7", 2...7), ("8-30", 8...30), ("31+", 31...Int.max)]
+
+    var text: String {
+        var lines: [String] = []
+        let overdue = overview.pendingOrders.filter {
+            $0.placedDate(in: config.settlementTimeZone).adding(days: config.rules.windowDays) < today
+        }
+        lines.append("pending orders: \(overview.pendingOrders.count) (overdue: \(overdue.count))")
+        lines.append("open exceptions: \(overview.openExceptions.count)")
+        let byCode = Dictionary(grouping: overview.openExceptions, by: \.code)
+        for code in byCode.keys.sorted() {
+            lines.append("  \(code.rawValue): \(byCode[code]?.count ?? 0)")
+        }
+        let ages = Self.ageBuckets.map { bucket in
+            "\(bucket.label) days: \(overview.openExceptions.filter { bucket.range.contains(today.days(since: $0.firstSeen)) }.count)"
+        }
+        lines.append("  by age: " + ages.joined(separator: ", "))
+        if let run = overview.lastRun {
+            lines.append("last completed run: \(run.id) for \(run.date), finished \(run.finishedAt)")
+        } else {
+            lines.append("last completed run: none")
+        }
+        if let file = overview.newestFile {
+            lines.append("newest file: \(file.name), received \(file.receivedOn)")
+        } else {
+            lines.append("newest file: none")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

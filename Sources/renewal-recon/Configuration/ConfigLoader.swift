@@ -1,0 +1,108 @@
+import Foundation
+import Yams
+
+/// A configuration that cannot be used; its message names the key (exit 64).
+struct ConfigError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Reads `recon.yaml`, checks its keys, applies `RECON_*` overrides and resolves it once.
+///
+/// Precedence: environment > file > default. Written over Yams' node tree rather than with
+/// apple/swift-configuration, which holds scalars only: the file also has lists and
+/// mappings, and one key schema serves both the unknown-key check and the overrides.
+enum ConfigLoader {
+    static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ReconConfig {
+        let url = URL(fileURLWithPath: path)
+        var node: Node
+        if let text = try? String(contentsOf: url, encoding: .utf8) {
+            do {
+                node = try Yams.compose(yaml: text) ?? Node.mapping([:])
+            } catch {
+                throw ConfigError("\(path): not valid YAML: \(error)")
+            }
+        } else if FileManager.default.fileExists(atPath: path) {
+            throw ConfigError("\(path): cannot be read")
+        } else if environment["RECON_DATABASE_URL"] != nil {
+            node = Node.mapping([:])
+        } else {
+            throw ConfigError("config file \(path) not found (give --config FILE, or set RECON_DATABASE_URL and the other keys in the environment)")
+        }
+        if case .scalar(let scalar) = node, scalar.string.isEmpty { node = Node.mapping([:]) }
+        try checkKeys(node, shape: KeyShape.config, path: "")
+        applyOverrides(to: &node, environment: environment)
+        let file: FileConfig
+        do {
+            file = try YAMLDecoder().decode(FileConfig.self, from: node)
+        } catch let error as DecodingError {
+            throw ConfigError("\(path): \(describe(error))")
+        }
+        return try ReconConfig(file: file, baseDirectory: url.deletingLastPathComponent())
+    }
+
+    /// Refuses any key the schema does not know, naming it with its path.
+    static func checkKeys(_ node: Node, shape: KeyShape, path: String) throws {
+        switch (shape, node) {
+        case (.mapping(let keys), .mapping(let mapping)):
+            for (key, value) in mapping {
+                let name = key.string ?? "?"
+                let full = path.isEmpty ? name : "\(path).\(name)"
+                guard let inner = keys[name] else { throw ConfigError("unknown configuration key '\(full)'") }
+                try checkKeys(value, shape: inner, path: full)
+            }
+        case (.dictionary(let inner), .mapping(let mapping)):
+            for (key, value) in mapping { try checkKeys(value, shape: inner, path: "\(path).\(key.string ?? "?")") }
+        case (.sequence(let inner), .sequence(let items)):
+            for (index, item) in items.enumerated() { try checkKeys(item, shape: inner, path: "\(path)[\(index)]") }
+        case (.mapping, _), (.dictionary, _):
+            throw ConfigError("configuration key '\(path.isEmpty ? "(top level)" : path)' must be a mapping")
+        default:
+            break
+        }
+    }
+
+    /// `RECON_` + the key's parts in upper case joined by `_`; lists are comma-separated.
+    static func applyOverrides(to node: inout Node, environment: [String: String]) {
+        guard case .mapping(let keys) = KeyShape.config else { return }
+        node = overriding(node, keys: keys, prefix: "RECON", environment: environment)
+    }
+
+    private static func overriding(_ node: Node, keys: [String: KeyShape], prefix: String,
+                                   environment: [String: String]) -> Node {
+        guard case .mapping(var mapping) = node else { return node }
+        for (key, shape) in keys {
+            let variable = prefix + "_" + key.uppercased()
+            switch shape {
+            case .scalar:
+                if let value = environment[variable] { mapping[key] = Node(value) }
+            case .list:
+                if let value = environment[variable] {
+                    let items = value.split(separator: ",").map { Node(String($0).trimmingCharacters(in: .whitespaces)) }
+                    mapping[key] = Node.sequence(Node.Sequence(items))
+                }
+            case .mapping(let inner):
+                let current = mapping[key] ?? Node.mapping([:])
+                let updated = overriding(current, keys: inner, prefix: variable, environment: environment)
+                if case .mapping(let updatedMapping) = updated, !updatedMapping.isEmpty { mapping[key] = updated }
+            case .dictionary, .sequence:
+                break
+            }
+        }
+        return Node.mapping(mapping)
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return "key '\(path(context))': \(context.debugDescription)"
+        case .keyNotFound(let key, let context):
+            return "key '\(path(context).isEmpty ? key.stringValue : path(context) + "." + key.stringValue)' is required"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}

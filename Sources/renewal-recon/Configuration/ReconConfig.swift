@@ -1,0 +1,142 @@
+import Foundation
+import ReconCore
+import ReconIngest
+
+/// Where the store lives (`database_url`).
+enum StoreLocation: Sendable, Equatable {
+    case sqlite(path: String)
+    case postgres(url: String)
+}
+
+/// The resolved configuration: one `Sendable` value, every default applied, every path absolute.
+struct ReconConfig: Sendable {
+    /// `database_url`, default `sqlite:var/recon.sqlite`.
+    var store: StoreLocation
+    /// `timezone`, default `Asia/Tokyo`: business dates.
+    var timeZone: TimeZone
+    /// `settlement_timezone`, default = `timezone`: the zone of booking and placed dates.
+    var settlementTimeZone: TimeZone
+    /// `inbox_dir`, default `inbox`.
+    var inboxDirectory: URL
+    /// `archive_dir`, default none: ingested files stay in the inbox.
+    var archiveDirectory: URL?
+    /// `quarantine_dir`, default `quarantine`.
+    var quarantineDirectory: URL
+    /// `out_dir`, default `out`.
+    var outDirectory: URL
+    /// `min_file_age_s`, default 60: younger files are still being uploaded.
+    var minFileAgeSeconds: Int
+    /// `max_file_mb`, default 2048.
+    var maxFileMB: Int
+    /// `window_days`, default 5; `amount_tolerance_minor`, default 0; `late_settlement`, default
+    /// `review`; `descriptors`, default `RCH*TrendMicro`, `With Reach`; `products` and `renewals`.
+    var rules: RuleSettings
+    /// `order_id_pattern`, default `RN[0-9A-Z-]{6,30}`.
+    var orderIDPattern: String
+    /// `expect_daily_files`, default false.
+    var expectDailyFiles: Bool
+    /// `file_days` as ISO weekdays (1 = Monday), default Monday–Friday.
+    var fileDays: Set<Int>
+    /// `holidays`, default none.
+    var holidays: Set<BusinessDate>
+    /// `exception_texts`, default SPEC §4.
+    var exceptionTexts: [ExceptionCode: ExceptionText]
+    /// `mail.from`, default `no-reply@example.invalid`.
+    var mailFrom: String
+    /// `mail.template_dir`, default the shipped templates.
+    var mailTemplateDirectory: URL?
+    /// `mail.eml`, default false.
+    var mailEML: Bool
+    /// `mail.statement_descriptors`, default `RCH*TrendMicro`, `With Reach`.
+    var statementDescriptors: [String]
+
+    static let defaultDescriptors = ["RCH*TrendMicro", "With Reach"]
+    private static let weekdays = ["mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7]
+
+    init(file: FileConfig, baseDirectory: URL) throws {
+        func path(_ value: String?, _ fallback: String?) -> URL? {
+            guard let value = value ?? fallback else { return nil }
+            return value.hasPrefix("/") ? URL(fileURLWithPath: value)
+                : baseDirectory.appendingPathComponent(value).standardizedFileURL
+        }
+        func zone(_ key: String, _ identifier: String?) throws -> TimeZone? {
+            guard let identifier else { return nil }
+            guard let zone = TimeZone(identifier: identifier) else {
+                throw ConfigError("\(key): '\(identifier)' is not a time zone (use an IANA name such as Asia/Tokyo)")
+            }
+            return zone
+        }
+        func atLeast(_ key: String, _ value: Int?, _ minimum: Int, _ fallback: Int) throws -> Int {
+            let value = value ?? fallback
+            guard value >= minimum else { throw ConfigError("\(key) must be at least \(minimum), not \(value)") }
+            return value
+        }
+
+        let databaseURL = file.databaseURL ?? "sqlite:var/recon.sqlite"
+        if databaseURL.hasPrefix("sqlite:") {
+            let target = String(databaseURL.dropFirst("sqlite:".count))
+            guard !target.isEmpty, let resolved = path(target, nil) else { throw ConfigError("database_url: 'sqlite:' needs a path") }
+            store = .sqlite(path: resolved.path)
+        } else if databaseURL.hasPrefix("postgres://") || databaseURL.hasPrefix("postgresql://") {
+            store = .postgres(url: databaseURL)
+        } else {
+            throw ConfigError("database_url must start with sqlite: or postgres://")
+        }
+        timeZone = try zone("timezone", file.timezone ?? "Asia/Tokyo") ?? .gmt
+        settlementTimeZone = try zone("settlement_timezone", file.settlementTimezone) ?? timeZone
+        inboxDirectory = path(file.inboxDir, "inbox")!
+        archiveDirectory = path(file.archiveDir, nil)
+        quarantineDirectory = path(file.quarantineDir, "quarantine")!
+        outDirectory = path(file.outDir, "out")!
+        minFileAgeSeconds = try atLeast("min_file_age_s", file.minFileAgeS, 0, 60)
+        maxFileMB = try atLeast("max_file_mb", file.maxFileMB, 1, 2048)
+        let windowDays = try atLeast("window_days", file.windowDays, 0, 5)
+        let tolerance = file.amountToleranceMinor ?? 0
+        guard tolerance >= 0 else { throw ConfigError("amount_tolerance_minor must not be negative") }
+        let late = file.lateSettlement ?? "review"
+        guard late == "review" || late == "apply" else {
+            throw ConfigError("late_settlement must be review or apply, not '\(late)'")
+        }
+        var catalog = ProductCatalog.standard
+        if let products = file.products { catalog.names = products }
+        if let renewals = file.renewals { catalog.renewals = renewals.mapValues(Set.init) }
+        let descriptors = file.descriptors ?? Self.defaultDescriptors
+        rules = RuleSettings(windowDays: windowDays, amountToleranceMinor: tolerance,
+                             appliesLateSettlements: late == "apply",
+                             descriptors: DescriptorMatcher(descriptors: descriptors), catalog: catalog,
+                             settlementTimeZone: settlementTimeZone)
+        orderIDPattern = file.orderIDPattern ?? "RN[0-9A-Z-]{6,30}"
+        guard (try? Regex(orderIDPattern)) != nil else {
+            throw ConfigError("order_id_pattern '\(orderIDPattern)' is not a regular expression")
+        }
+        expectDailyFiles = file.expectDailyFiles ?? false
+        fileDays = Set(try (file.fileDays ?? ["mon", "tue", "wed", "thu", "fri"]).map { day in
+            guard let number = Self.weekdays[day.lowercased()] else {
+                throw ConfigError("file_days: '\(day)' is not one of mon, tue, wed, thu, fri, sat, sun")
+            }
+            return number
+        })
+        holidays = Set(try (file.holidays ?? []).map { text in
+            guard let date = BusinessDate(iso: text) else { throw ConfigError("holidays: '\(text)' is not a date YYYY-MM-DD") }
+            return date
+        })
+        var texts = ExceptionText.defaults
+        for (code, text) in file.exceptionTexts ?? [:] {
+            guard let known = ExceptionCode(rawValue: code) else { throw ConfigError("exception_texts: unknown code '\(code)'") }
+            texts[known] = ExceptionText(summaryJa: text.summaryJa, actionJa: text.actionJa)
+        }
+        exceptionTexts = texts
+        mailFrom = file.mail?.from ?? "no-reply@example.invalid"
+        mailTemplateDirectory = path(file.mail?.templateDir, nil)
+        mailEML = file.mail?.eml ?? false
+        statementDescriptors = file.mail?.statementDescriptors ?? Self.defaultDescriptors
+    }
+
+    var readOptions: ReadOptions {
+        ReadOptions(settlementTimeZone: settlementTimeZone, orderIDPattern: orderIDPattern,
+                    maxFileBytes: maxFileMB * 1024 * 1024)
+    }
+
+    /// Today as a business date in `timezone`.
+    func today(now: Date = Date()) -> BusinessDate { BusinessDate(instant: now, in: timeZone) }
+}
