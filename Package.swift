@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "ReconStoreTests", dependencies: ["ReconStore", "ReconCore"]),
         .testTarget(
             name: "ReconJobTests",
-            dependencies: ["renewal-recon", "ReconCore", "ReconStore"]
+            dependencies: ["renewal-recon", "ReconCore", "ReconStore", "ReconReports"]
         ),
     ]
 )

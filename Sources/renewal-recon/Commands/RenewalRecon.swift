@@ -7,4 +7,7 @@ struct RenewalRecon: AsyncParsableCommand {
         abstract: "Reconciles card settlements with license renewal orders and extends the licenses.",
         subcommands: [InitCommand.self, ImportCommand.self, RunCommand.self, StatusCommand.self]
     )
+
+    /// Declared here too so that `renewal-recon --config FILE COMMAND` works (SPEC §6).
+    @OptionGroup var options: GlobalOptions
 }

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+import ReconCore
+@testable import renewal_recon
+
+@Suite struct ConfigTests {
+    @Test func defaultsFollowTheSpec() throws {
+        let workspace = try TestWorkspace(yaml: "")
+        let config = try workspace.config()
+        #expect(config.store == .sqlite(path: workspace.url("var/recon.sqlite").path))
+        #expect(config.timeZone.identifier == "Asia/Tokyo")
+        #expect(config.settlementTimeZone.identifier == "Asia/Tokyo")
+        #expect(config.minFileAgeSeconds == 60)
+        #expect(config.maxFileMB == 2048)
+        #expect(config.rules.windowDays == 5)
+        #expect(config.rules.amountToleranceMinor == 0)
+        #expect(!config.rules.appliesLateSettlements)
+        #expect(config.orderIDPattern == "RN[0-9A-Z-]{6,30}")
+        #expect(config.fileDays == [1, 2, 3, 4, 5])
+        #expect(config.archiveDirectory == nil)
+        #expect(config.mailFrom == "no-reply@example.invalid")
+        #expect(config.statementDescriptors == ["RCH*TrendMicro", "With Reach"])
+    }
+
+    @Test func relativePathsAreRelativeToTheConfigFolder() throws {
+        let workspace = try TestWorkspace(yaml: "inbox_dir: drop/in\nout_dir: /tmp/recon-out\n")
+        let config = try workspace.config()
+        #expect(config.inboxDirectory.path == workspace.url("drop/in").path)
+        #expect(config.outDirectory.path == "/tmp/recon-out")
+    }
+
+    @Test(arguments: [("windows_days: 5\n", "windows_days"), ("mail:\n  form: a@b.c\n", "mail.form"),
+                      ("csv_profiles:\n  - name: x\n    match_columns: [a]\n    columns: {}\n    colour: red\n", "csv_profiles[0].colour")])
+    func anUnknownKeyIsRefusedByName(yaml: String, key: String) throws {
+        let workspace = try TestWorkspace(yaml: yaml)
+        let error = #expect(throws: ConfigError.self) { try workspace.config() }
+        #expect(error?.description.contains("'\(key)'") == true)
+    }
+
+    @Test func environmentOverridesScalarsListsAndNestedKeys() throws {
+        let workspace = try TestWorkspace(yaml: "window_days: 5\nmail:\n  from: a@example.com\n")
+        let config = try workspace.config(environment: [
+            "RECON_WINDOW_DAYS": "7", "RECON_DESCRIPTORS": "RCH*TrendMicro, Other Shop",
+            "RECON_MAIL_EML": "true", "RECON_MAIL_FROM": "b@example.com", "RECON_TIMEZONE": "Europe/Amsterdam",
+        ])
+        #expect(config.rules.windowDays == 7)
+        #expect(config.rules.descriptors.matches("other shop RN1"))
+        #expect(config.mailEML)
+        #expect(config.mailFrom == "b@example.com")
+        #expect(config.settlementTimeZone.identifier == "Europe/Amsterdam")
+    }
+
+    @Test func aMissingFileIsAnErrorUnlessTheEnvironmentNamesTheStore() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("absent-\(UUID().uuidString).yaml").path
+        #expect(throws: ConfigError.self) { try ConfigLoader.load(path: path, environment: [:]) }
+        let config = try ConfigLoader.load(path: path, environment: ["RECON_DATABASE_URL": "sqlite:/tmp/x.sqlite"])
+        #expect(config.store == .sqlite(path: "/tmp/x.sqlite"))
+    }
+
+    @Test(arguments: ["timezone: Mars/Olympus\n", "late_settlement: maybe\n", "window_days: -1\n",
+                      "file_days: [mon, funday]\n", "holidays: [2026-13-01]\n", "database_url: mysql://x\n",
+                      "exception_texts:\n  no_such_code: {summary_ja: a, action_ja: b}\n", "window_days: many\n"])
+    func invalidValuesAreConfigErrors(_ yaml: String) throws {
+        let workspace = try TestWorkspace(yaml: yaml)
+        #expect(throws: ConfigError.self) { try workspace.config() }
+    }
+}

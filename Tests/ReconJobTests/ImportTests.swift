@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+import ReconCore
+@testable import renewal_recon
+
+@Suite struct ImportTests {
+    static let header = "order_id,serial,current_product,target_product,years,amount,currency,email,placed_at,payment_method,status\n"
+    static let good = "RN20261110-0001,TM-1,VBC,VBC,1,5980,JPY,a@example.com,2026-11-10T10:00:00+09:00,credit_card,pending\n"
+
+    func importer(_ workspace: TestWorkspace) async throws -> Importer {
+        Importer(store: try await workspace.store(), config: try workspace.config())
+    }
+
+    @Test(arguments: [
+        ("RN-2,TM-2,VBC,VBC,4,5980,JPY,b@example.com,2026-11-10T10:00:00+09:00,credit_card,pending", "years"),
+        ("RN-2,TM-2,VBC,VBC,1,5980.5,JPY,b@example.com,2026-11-10T10:00:00+09:00,credit_card,pending", "more decimals"),
+        ("RN-2,TM-2,VBC,VBC,1,5980,YEN,b@example.com,2026-11-10T10:00:00+09:00,credit_card,pending", "currency"),
+        ("RN-2,TM-2,VBC,VBC,1,5980,JPY,b@example.com,2026-11-10T10:00:00,credit_card,pending", "placed_at"),
+        ("RN-2,TM-2,VBC,VBC,1,5980,JPY,not-an-address,2026-11-10T10:00:00+09:00,credit_card,pending", "email"),
+        ("RN-2,TM-2,VBC,NOPE,1,5980,JPY,b@example.com,2026-11-10T10:00:00+09:00,credit_card,pending", "target_product"),
+        ("RN-2,TM-2,VBC,VBC,1,5980,JPY,b@example.com,2026-11-10T10:00:00+09:00,credit_card,completed", "status"),
+        ("RN-2,TM-2,VBC,VBC,1,5980,JPY", "cells"),
+        (",TM-2,VBC,VBC,1,5980,JPY,b@example.com,2026-11-10T10:00:00+09:00,credit_card,pending", "order_id"),
+        ("RN20261110-0001,TM-2,VBC,VBC,1,5980,JPY,b@example.com,2026-11-10T10:00:00+09:00,credit_card,pending", "twice"),
+    ])
+    func aBadOrderRowRefusesTheWholeFileNamingItsLine(row: String, reason: String) async throws {
+        let workspace = try TestWorkspace()
+        try workspace.write(Self.header + Self.good + row + "\n", to: "orders.csv")
+        let importer = try await importer(workspace)
+        let refused = await #expect(throws: ImportRefused.self) { try await importer.importOrders(from: workspace.url("orders.csv")) }
+        #expect(refused?.problems.map(\.line) == [3])
+        #expect(refused?.problems.first?.reason.contains(reason) == true, "\(refused?.problems ?? [])")
+        #expect(refused?.description.contains("@example.com") == false)
+        #expect(try await workspace.store().orders(ids: ["RN20261110-0001"]).isEmpty)
+    }
+
+    @Test func aWrongHeaderIsRefused() async throws {
+        let workspace = try TestWorkspace()
+        try workspace.write("order,serial\n" + Self.good, to: "orders.csv")
+        let importer = try await importer(workspace)
+        await #expect(throws: ImportRefused.self) { try await importer.importOrders(from: workspace.url("orders.csv")) }
+    }
+
+    @Test func otherPaymentMethodsAreSkippedAndCounted() async throws {
+        let workspace = try TestWorkspace()
+        try workspace.write(Self.header + Self.good
+            + "RN-K,TM-2,VBC,VBC,1,5980,JPY,b@example.com,2026-11-10T10:00:00+09:00,konbini,pending\n", to: "orders.csv")
+        let summary = try await importer(workspace).importOrders(from: workspace.url("orders.csv"))
+        #expect(summary == ImportSummary(saved: 1, skippedPaymentMethod: 1, skippedCompleted: 0))
+    }
+
+    @Test func aPendingOrderMayBeCancelledAndRestoredByReimport() async throws {
+        let workspace = try TestWorkspace()
+        let importer = try await importer(workspace)
+        try workspace.write(Self.header + Self.good, to: "orders.csv")
+        _ = try await importer.importOrders(from: workspace.url("orders.csv"))
+        try workspace.write(Self.header + Self.good.replacingOccurrences(of: "pending", with: "cancelled"), to: "orders.csv")
+        _ = try await importer.importOrders(from: workspace.url("orders.csv"))
+        #expect(try await workspace.store().orders(ids: ["RN20261110-0001"]).first?.value.status == .cancelled)
+        try workspace.write(Self.header + Self.good, to: "orders.csv")
+        _ = try await importer.importOrders(from: workspace.url("orders.csv"))
+        #expect(try await workspace.store().orders(ids: ["RN20261110-0001"]).first?.value.status == .pending)
+    }
+
+    static let licenseHeader = "serial,product,expires_on,auto_renew,email\n"
+
+    @Test(arguments: [("TM-1,VBC,2026-02-30,false,a@example.com", "expires_on"),
+                      ("TM-1,VBC,2026-12-01,yes,a@example.com", "auto_renew"),
+                      ("TM-1,XYZ,2026-12-01,false,a@example.com", "product"),
+                      ("TM-1,VBC,2026-12-01,false,", "email")])
+    func aBadLicenseRowIsRefusedWithItsLine(row: String, reason: String) async throws {
+        let workspace = try TestWorkspace()
+        try workspace.write(Self.licenseHeader + "TM-0,VBC,2026-12-01,false,z@example.com\n" + row + "\n", to: "licenses.csv")
+        let importer = try await importer(workspace)
+        let refused = await #expect(throws: ImportRefused.self) {
+            try await importer.importLicenses(from: workspace.url("licenses.csv"), allowEarlier: false)
+        }
+        #expect(refused?.problems.map(\.line) == [3])
+        #expect(refused?.problems.first?.reason.contains(reason) == true)
+    }
+
+    @Test func movingAnExpiryEarlierIsRefusedUnlessAllowed() async throws {
+        let workspace = try TestWorkspace()
+        let importer = try await importer(workspace)
+        try workspace.write(Self.licenseHeader + "TM-1,VBC,2027-12-10,false,a@example.com\n", to: "licenses.csv")
+        _ = try await importer.importLicenses(from: workspace.url("licenses.csv"), allowEarlier: false)
+        try workspace.write(Self.licenseHeader + "TM-1,VBC,2026-12-10,false,a@example.com\n", to: "older.csv")
+        let refused = await #expect(throws: ImportRefused.self) {
+            try await importer.importLicenses(from: workspace.url("older.csv"), allowEarlier: false)
+        }
+        #expect(refused?.problems.map(\.line) == [2])
+        #expect(try await workspace.store().licenses(serials: ["TM-1"])["TM-1"]?.expiresOn.description == "2027-12-10")
+        _ = try await importer.importLicenses(from: workspace.url("older.csv"), allowEarlier: true)
+        #expect(try await workspace.store().licenses(serials: ["TM-1"])["TM-1"]?.expiresOn.description == "2026-12-10")
+    }
+
+    @Test func quotedCellsWithCommasAndLineBreaksAreRead() async throws {
+        let workspace = try TestWorkspace()
+        try workspace.write(Self.licenseHeader + "\"TM-1\",\"VBC\",2027-01-01,false,\"a@example.com\"\r\n", to: "licenses.csv")
+        let summary = try await importer(workspace).importLicenses(from: workspace.url("licenses.csv"), allowEarlier: false)
+        #expect(summary.saved == 1)
+    }
+}

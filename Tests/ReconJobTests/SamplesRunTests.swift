@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+import ReconCore
+import ReconStore
+import ReconReports
+@testable import renewal_recon
+
+/// The README's first command, as a test: the samples run end to end and a second run changes nothing.
+@Suite struct SamplesRunTests {
+    let day = BusinessDate(iso: "2026-11-20")!
+
+    func importedSamples() async throws -> TestWorkspace {
+        let workspace = try TestWorkspace.samplesCopy()
+        let importer = Importer(store: try await workspace.store(), config: try workspace.config())
+        _ = try await importer.importOrders(from: workspace.url("orders.csv"))
+        _ = try await importer.importLicenses(from: workspace.url("licenses.csv"), allowEarlier: false)
+        return workspace
+    }
+
+    @Test func theSamplesExtendTwelveLicensesAndHoldTheRest() async throws {
+        let workspace = try await importedSamples()
+        let outcome = try await workspace.job().run(date: day)
+        #expect(outcome.filesIngested == 3)
+        #expect(outcome.filesRejected == 0)
+        #expect(outcome.applied == 12)
+        #expect(outcome.held == 14)
+
+        let outputs = try workspace.outputs()
+        let mails = try #require(outputs["mail/2026-11-20/completion-mails.jsonl"])
+        #expect(mails.split(separator: 0x0A).count == 12)
+        let feed = try #require(outputs["licenses/2026-11-20/license-extensions.jsonl"])
+        #expect(feed.split(separator: 0x0A).count == 12)
+
+        let csv = try #require(outputs["reports/2026-11-20/exceptions.csv"])
+        #expect(csv.starts(with: [0xEF, 0xBB, 0xBF]))
+        let text = String(decoding: csv.dropFirst(3), as: UTF8.self)
+        let lines = text.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        #expect(lines.first == ExceptionsCSV.header.joined(separator: ","))
+        let codes = Set(lines.dropFirst().map { $0.split(separator: ",")[1] })
+        for code in ["late_settlement", "unknown_order", "missing_reference", "refund_or_chargeback",
+                     "duplicate_payment", "order_not_pending", "currency_mismatch", "amount_mismatch",
+                     "settled_before_order", "license_not_found", "license_not_renewable", "renewal_too_early",
+                     "invalid_upgrade_path", "auto_renew_active", "repeat_renewal", "unsettled_overdue"] {
+            #expect(codes.contains(Substring(code)), "no \(code) in the samples' exceptions.csv")
+        }
+    }
+
+    @Test func aSecondRunChangesNothing() async throws {
+        let workspace = try await importedSamples()
+        _ = try await workspace.job().run(date: day)
+        let first = try workspace.outputs()
+        let second = try await workspace.job().run(date: day)
+        #expect(second.applied == 0)
+        #expect(second.filesIngested == 0)
+        #expect(try workspace.outputs() == first)
+        let store = try await workspace.store()
+        #expect(try await store.outbox(on: day).count == 12)
+    }
+
+    @Test func theMailIsPlainTextAndNamesWhatTheCustomerBought() async throws {
+        let workspace = try await importedSamples()
+        _ = try await workspace.job().run(date: day)
+        let mails = try #require(try workspace.outputs()["mail/2026-11-20/completion-mails.jsonl"])
+        let first = try #require(mails.split(separator: 0x0A).first)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(first)) as? [String: Any])
+        #expect(object["schema"] as? String == "renewal-completion-mail/v1")
+        #expect(object["from"] as? String == "no-reply@renewal.example.com")
+        let text = try #require(object["text"] as? String)
+        #expect(text.contains("「RCH*TrendMicro」または「With Reach」"))
+        #expect(!text.contains("&"))
+        let variables = try #require(object["variables"] as? [String: Any])
+        #expect(text.contains(try #require(variables["serial"] as? String)))
+        #expect(text.contains(try #require(variables["new_expires_on"] as? String)))
+    }
+
+    @Test func runCreatesAMissingStoreButOtherCommandsNeedInit() async throws {
+        let workspace = try TestWorkspace()
+        await #expect(throws: StoreError.self) { try await workspace.store(.existing) }
+        _ = try await workspace.store(.createIfMissing)
+        #expect(try await workspace.store(.existing).schemaStatus().isCurrent)
+    }
+
+    @Test func aStoreWithPendingMigrationsIsRefusedUntilInit() async throws {
+        let workspace = try TestWorkspace()
+        try FileManager.default.createDirectory(at: workspace.url("var"), withIntermediateDirectories: true)
+        _ = try SQLiteDatabase(path: workspace.url("var/recon.sqlite").path, create: true)
+        let error = await #expect(throws: StoreError.self) { try await workspace.store(.createIfMissing) }
+        #expect(error?.description.contains("run `renewal-recon init`") == true)
+        _ = try await workspace.store(.migrate)
+        #expect(try await workspace.store(.existing).schemaStatus().isCurrent)
+    }
+}

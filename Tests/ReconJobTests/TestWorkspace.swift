@@ -1,0 +1,63 @@
+import Foundation
+import Logging
+import ReconCore
+@testable import renewal_recon
+
+/// A throwaway folder holding a config, with helpers to open the job on it.
+struct TestWorkspace {
+    let root: URL
+
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static var samples: URL { repository.appendingPathComponent("samples") }
+
+    init(yaml: String = "database_url: sqlite:var/recon.sqlite\nmin_file_age_s: 0\n") throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("recon-job-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try write(yaml, to: "recon.yaml")
+    }
+
+    /// A workspace holding a copy of samples/ (config, orders, licenses, inbox).
+    static func samplesCopy() throws -> TestWorkspace {
+        let workspace = try TestWorkspace()
+        try FileManager.default.removeItem(at: workspace.root)
+        try FileManager.default.copyItem(at: samples, to: workspace.root)
+        for leftover in ["var", "out"] {
+            try? FileManager.default.removeItem(at: workspace.root.appendingPathComponent(leftover))
+        }
+        return workspace
+    }
+
+    var configPath: String { root.appendingPathComponent("recon.yaml").path }
+
+    func write(_ text: String, to name: String) throws {
+        let url = root.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
+    }
+
+    func url(_ name: String) -> URL { root.appendingPathComponent(name) }
+
+    func config(environment: [String: String] = [:]) throws -> ReconConfig {
+        try ConfigLoader.load(path: configPath, environment: environment)
+    }
+
+    func store(_ purpose: StoreOpener.Purpose = .createIfMissing) async throws -> any ReconStore {
+        try await StoreOpener.open(try config(), for: purpose)
+    }
+
+    func job() async throws -> ReconJob {
+        ReconJob(config: try config(), store: try await store(), logger: Logger(label: "test"))
+    }
+
+    /// Every output file under out/, by relative path.
+    func outputs() throws -> [String: Data] {
+        let out = root.appendingPathComponent("out")
+        var files: [String: Data] = [:]
+        guard let walker = FileManager.default.enumerator(at: out, includingPropertiesForKeys: nil) else { return files }
+        for case let url as URL in walker where !url.hasDirectoryPath {
+            files[String(url.path.dropFirst(out.path.count + 1))] = try Data(contentsOf: url)
+        }
+        return files
+    }
+}
