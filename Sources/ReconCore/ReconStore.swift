@@ -129,8 +129,9 @@ public protocol ReconStore: Sendable {
     /// Keeps a refused file's verdict and its `file_rejected` exception.
     func reject(sha256: String, name: String, sizeBytes: Int, facts: ExceptionFacts, on date: BusinessDate,
                 runID: String) async throws
-    /// Counts a known file sent again, once per file and date.
-    func noteDuplicateArrival(sha256: String, name: String, on date: BusinessDate) async throws
+    /// Counts a known file sent again: once per name and date, or with `oncePerName` (a copy
+    /// left in the inbox) once ever. Returns whether it was counted now.
+    func noteDuplicateArrival(sha256: String, name: String, on date: BusinessDate, oncePerName: Bool) async throws -> Bool
 
     /// Everything the rules read.
     func ledger() async throws -> Ledger

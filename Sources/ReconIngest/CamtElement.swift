@@ -6,6 +6,7 @@ enum CamtElement: UInt8 {
     case ntryRef, amt, cdtDbtInd, rvslInd, sts, cd, bookgDt, valDt, dt, dtTm, acctSvcrRef
     case addtlNtryInf, refs, txID, endToEndID, rmtInf, strd, cdtrRefInf, ref, ustrd, amtDtls, txAmt, addtlTxInf
     case nbOfTxs, ttlAmt
+    case stmt, ntfctn, txsSummry, ttlNtries, ttlCdtNtries, ttlDbtNtries, ttlNetNtry, ttlNetNtryAmt, nbOfNtries, sum
 
     private static let names: [(String, CamtElement)] = [
         ("Document", .document), ("Ntry", .ntry), ("NtryDtls", .ntryDtls), ("TxDtls", .txDtls), ("Btch", .btch),
@@ -14,7 +15,10 @@ enum CamtElement: UInt8 {
         ("AcctSvcrRef", .acctSvcrRef), ("AddtlNtryInf", .addtlNtryInf), ("Refs", .refs), ("TxId", .txID),
         ("EndToEndId", .endToEndID), ("RmtInf", .rmtInf), ("Strd", .strd), ("CdtrRefInf", .cdtrRefInf),
         ("Ref", .ref), ("Ustrd", .ustrd), ("AmtDtls", .amtDtls), ("TxAmt", .txAmt), ("AddtlTxInf", .addtlTxInf),
-        ("NbOfTxs", .nbOfTxs), ("TtlAmt", .ttlAmt),
+        ("NbOfTxs", .nbOfTxs), ("TtlAmt", .ttlAmt), ("Stmt", .stmt), ("Ntfctn", .ntfctn),
+        ("TxsSummry", .txsSummry), ("TtlNtries", .ttlNtries), ("TtlCdtNtries", .ttlCdtNtries),
+        ("TtlDbtNtries", .ttlDbtNtries), ("TtlNetNtry", .ttlNetNtry), ("TtlNetNtryAmt", .ttlNetNtryAmt),
+        ("NbOfNtries", .nbOfNtries), ("Sum", .sum),
     ]
     private static let table: [(name: [UInt8], element: CamtElement)] = names.map { (Array($0.0.utf8), $0.1) }
 

@@ -28,6 +28,18 @@ struct CamtEntry {
     var acctSvcrRef: String?
     var addtlNtryInf: String?
     var transactions: [Transaction] = []
+    /// The `Btch` of each `NtryDtls` that has one.
+    var batches: [Batch] = []
+
+    struct Batch {
+        var line: Int
+        /// The `TxDtls` of its `NtryDtls`: indexes into `transactions`.
+        var first: Int
+        var end: Int?
+        var count: Int?
+        var total: (text: String, currency: String)?
+        var indicator: String?
+    }
 
     /// Entries without a status, or booked, are settlements (SPEC §3.1).
     var isBooked: Bool { status == nil || status == "BOOK" }

@@ -1,9 +1,13 @@
-/// The field table of SPEC §3.1 as element paths relative to `Ntry` or `TxDtls`.
+/// The field table of SPEC §3.1 as element paths relative to `Ntry`, `TxDtls`, or the report
+/// (`Stmt` / `Ntfctn`) for its transactions summary.
 enum CamtField {
     case entryRef, entryAmount, entryIndicator, entryReversal, entryStatus, bookingDate, bookingDateTime
     case valueDate, valueDateTime, entryServicerRef, entryInfo
+    case batchCount, batchTotal, batchIndicator
     case servicerRef, transactionID, endToEndID, creditorRef, unstructured, amount, transactionAmount
     case indicator, transactionInfo
+    case summaryCount, summarySum, summaryNet, summaryNetIndicator
+    case summaryCreditCount, summaryCreditSum, summaryDebitCount, summaryDebitSum
 
     private static let paths: [(path: [CamtElement], field: CamtField)] = [
         ([.ntry, .ntryRef], .entryRef), ([.ntry, .amt], .entryAmount), ([.ntry, .cdtDbtInd], .entryIndicator),
@@ -11,11 +15,22 @@ enum CamtField {
         ([.ntry, .bookgDt, .dt], .bookingDate), ([.ntry, .bookgDt, .dtTm], .bookingDateTime),
         ([.ntry, .valDt, .dt], .valueDate), ([.ntry, .valDt, .dtTm], .valueDateTime),
         ([.ntry, .acctSvcrRef], .entryServicerRef), ([.ntry, .addtlNtryInf], .entryInfo),
+        ([.ntry, .ntryDtls, .btch, .nbOfTxs], .batchCount), ([.ntry, .ntryDtls, .btch, .ttlAmt], .batchTotal),
+        ([.ntry, .ntryDtls, .btch, .cdtDbtInd], .batchIndicator),
         ([.txDtls, .refs, .acctSvcrRef], .servicerRef), ([.txDtls, .refs, .txID], .transactionID),
         ([.txDtls, .refs, .endToEndID], .endToEndID), ([.txDtls, .rmtInf, .strd, .cdtrRefInf, .ref], .creditorRef),
         ([.txDtls, .rmtInf, .ustrd], .unstructured), ([.txDtls, .amt], .amount),
         ([.txDtls, .amtDtls, .txAmt, .amt], .transactionAmount), ([.txDtls, .cdtDbtInd], .indicator),
         ([.txDtls, .addtlTxInf], .transactionInfo),
+        ([.txsSummry, .ttlNtries, .nbOfNtries], .summaryCount), ([.txsSummry, .ttlNtries, .sum], .summarySum),
+        ([.txsSummry, .ttlNtries, .ttlNetNtry, .amt], .summaryNet),
+        ([.txsSummry, .ttlNtries, .ttlNetNtry, .cdtDbtInd], .summaryNetIndicator),
+        ([.txsSummry, .ttlNtries, .ttlNetNtryAmt], .summaryNet),
+        ([.txsSummry, .ttlNtries, .cdtDbtInd], .summaryNetIndicator),
+        ([.txsSummry, .ttlCdtNtries, .nbOfNtries], .summaryCreditCount),
+        ([.txsSummry, .ttlCdtNtries, .sum], .summaryCreditSum),
+        ([.txsSummry, .ttlDbtNtries, .nbOfNtries], .summaryDebitCount),
+        ([.txsSummry, .ttlDbtNtries, .sum], .summaryDebitSum),
     ]
 
     static func matching(_ path: ArraySlice<CamtElement>) -> CamtField? {
@@ -26,8 +41,10 @@ enum CamtField {
 extension CamtReader {
     /// The field the innermost open element holds, if any.
     func fieldPath() -> CamtField? {
-        guard let start = transactionDepth ?? entryDepth, stack.last != .other else { return nil }
-        return CamtField.matching(stack[start...])
+        guard stack.last != .other else { return nil }
+        if let start = transactionDepth ?? entryDepth { return CamtField.matching(stack[start...]) }
+        guard let report = reportDepth, stack.count > report + 1, stack[report + 1] == .txsSummry else { return nil }
+        return CamtField.matching(stack[(report + 1)...])
     }
 
     func store(_ value: String, in field: CamtField) {
@@ -43,6 +60,9 @@ extension CamtReader {
         case .valueDateTime: entry.valueDateTime = value
         case .entryServicerRef: entry.acctSvcrRef = value
         case .entryInfo: entry.addtlNtryInf = value
+        case .batchCount: updateBatch { $0.count = Int(value) }
+        case .batchTotal: updateBatch { [currency] in $0.total = (value, currency) }
+        case .batchIndicator: updateBatch { $0.indicator = value }
         case .servicerRef: transaction.acctSvcrRef = value
         case .transactionID: transaction.txID = value
         case .endToEndID: transaction.endToEndID = value
@@ -52,6 +72,19 @@ extension CamtReader {
         case .transactionAmount: transaction.txAmount = (value, currency)
         case .indicator: transaction.cdtDbtInd = value
         case .transactionInfo: transaction.addtlTxInf = value
+        case .summaryCount: summary.declared.count = Int(value)
+        case .summarySum: summary.declared.sum = value
+        case .summaryNet: summary.declared.net = value
+        case .summaryNetIndicator: summary.declared.netIndicator = value
+        case .summaryCreditCount: summary.declared.creditCount = Int(value)
+        case .summaryCreditSum: summary.declared.creditSum = value
+        case .summaryDebitCount: summary.declared.debitCount = Int(value)
+        case .summaryDebitSum: summary.declared.debitSum = value
         }
+    }
+
+    private func updateBatch(_ change: (inout CamtEntry.Batch) -> Void) {
+        guard let last = entry.batches.indices.last else { return }
+        change(&entry.batches[last])
     }
 }

@@ -13,9 +13,14 @@ final class CamtReader {
     /// The parser context, for line numbers inside callbacks.
     var context: xmlParserCtxtPtr?
     var stack: [CamtElement] = []
-    /// Stack indexes of the open `Ntry` and `TxDtls`, when inside one.
+    /// Stack indexes of the open `Stmt`/`Ntfctn`, `Ntry` and `TxDtls`, when inside one.
+    var reportDepth: Int?
     var entryDepth: Int?
     var transactionDepth: Int?
+    var summary = ReportSummary()
+    var reportNumber = 0
+    var entryNumber = 0
+    private(set) var mismatches: [BatchMismatch] = []
     var entry = CamtEntry()
     var transaction = CamtEntry.Transaction()
     var capturing = false
@@ -83,8 +88,16 @@ final class CamtReader {
         }
         guard kind != nil else { return }
         switch element {
+        case .stmt where reportDepth == nil && entryDepth == nil, .ntfctn where reportDepth == nil && entryDepth == nil:
+            reportDepth = depth
+            reportNumber += 1
+            entryNumber = 0
+            summary = ReportSummary()
+            summary.line = line
+            return
         case .ntry where entryDepth == nil:
             entryDepth = depth
+            entryNumber += 1
             entry = CamtEntry()
             entry.line = line
             return
@@ -93,6 +106,10 @@ final class CamtReader {
             transaction = CamtEntry.Transaction()
             transaction.line = line
             return
+        case .btch where transactionDepth == nil && entryDepth.map({ $0 + 2 == depth }) == true && stack[depth - 1] == .ntryDtls:
+            entry.batches.append(CamtEntry.Batch(line: line, first: entry.transactions.count))
+        case .ntryDtls where transactionDepth == nil:
+            closeBatch()
         default:
             break
         }
@@ -113,10 +130,17 @@ final class CamtReader {
             return
         }
         if depth == entryDepth {
+            closeBatch()
             finishEntry()
             entryDepth = nil
             return
         }
+        if depth == reportDepth {
+            mismatches += summary.mismatches(position: "\(kind == "camt.053" ? "Stmt" : "Ntfctn") \(reportNumber) TxsSummry")
+            reportDepth = nil
+            return
+        }
+        if stack[depth] == .ntryDtls, transactionDepth == nil { closeBatch() }
         guard capturing, let field = fieldPath() else { return }
         capturing = false
         let value = String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -154,7 +178,16 @@ final class CamtReader {
         return nil
     }
 
+    /// Ends the open `Btch` at the `TxDtls` read so far (its `NtryDtls` closed, or another began).
+    private func closeBatch() {
+        guard let last = entry.batches.indices.last, entry.batches[last].end == nil else { return }
+        entry.batches[last].end = entry.transactions.count
+    }
+
     private func finishEntry() {
+        summary.count(entry)
+        let position = "\(kind == "camt.053" ? "Stmt" : "Ntfctn") \(reportNumber) Ntry \(entryNumber)"
+        mismatches += CamtIntegrity.mismatches(in: entry, position: position)
         guard entry.isBooked else {
             skippedStatus += max(1, entry.transactions.count)
             return

@@ -1,58 +1,115 @@
+import Crypto
 import Foundation
 import ReconCore
 
-/// A settlement file read whole: its format, records, and what was skipped.
-public struct ParsedSettlementFile: Sendable {
+/// What reading one settlement file gave, besides its records.
+public struct FileSummary: Sendable {
     public var format: String
     public var version: String
+    public var records: Int
+    /// Records of a status (camt) or type (CSV) that is not a settlement.
+    public var skipped: Int
+    public var mismatches: [BatchMismatch]
+}
+
+/// A settlement file read whole: its summary and records.
+public struct ParsedSettlementFile: Sendable {
+    public var summary: FileSummary
     public var records: [SettlementRecord]
-    public var skippedStatus: Int
-    public var exceptions: [ExceptionFacts]
 }
 
 /// Detects a settlement file's format from its content and reads it (SPEC §3.1).
 public struct SettlementFileReader: Sendable {
     public let options: ReadOptions
+    /// User profiles first, then the built-in ones: the first whose columns the header holds wins.
+    public let csvProfiles: [CSVProfile]
     static let chunkSize = 256 * 1024
 
-    public init(options: ReadOptions) {
+    public init(options: ReadOptions, csvProfiles: [CSVProfile] = []) {
         self.options = options
+        self.csvProfiles = csvProfiles + [.adyenSettlementDetails]
     }
 
-    /// Reads the file at `url`, handing each record to `emit` as soon as its entry closes.
-    /// - Returns: the format, version, record count and skipped-status count.
+    /// Reads the file at `url`, handing each record to `emit` as soon as it is complete
+    /// (camt: when its entry closes, so memory stays bounded per entry).
     /// - Throws: `FileRejection` when the file is refused whole.
-    public func read(_ url: URL, emit: @escaping (SettlementRecord) -> Void) throws(FileRejection) -> (format: String, version: String, records: Int, skipped: Int) {
+    public func read(_ url: URL, emit: (SettlementRecord) -> Void) throws(FileRejection) -> FileSummary {
         let size: Int
         do {
             size = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
         } catch {
-            throw FileRejection(reason: "cannot read the file: \(error.localizedDescription)")
+            throw FileRejection(reason: "cannot read the file")
         }
         guard size <= options.maxFileBytes else {
-            throw FileRejection(reason: "the file is \(size) bytes, larger than max_file_mb allows")
+            throw FileRejection(reason: "the file is \(size) bytes, more than max_file_mb (\(options.maxFileBytes / 1_048_576)) allows")
         }
         guard size > 0 else { throw FileRejection(reason: "the file is empty", line: 1, column: 1) }
-        guard let handle = try? FileHandle(forReadingFrom: url) else {
-            throw FileRejection(reason: "cannot open the file")
-        }
+        guard let handle = try? FileHandle(forReadingFrom: url) else { throw FileRejection(reason: "cannot open the file") }
         defer { try? handle.close() }
-        var chunks = FileChunks(handle: handle, size: SettlementFileReader.chunkSize)
-        let camt = CamtReader(options: options, emit: emit)
-        guard let first = chunks.next() else { throw FileRejection(reason: "the file is empty") }
-        guard SettlementFileReader.looksLikeXML(first) else {
-            throw FileRejection(reason: "unknown format: neither camt.053/054 XML nor a known CSV report", line: 1, column: 1)
+        var chunks = FileChunks(handle: handle, size: Self.chunkSize)
+        guard let first = chunks.next() else { throw FileRejection(reason: "the file is empty", line: 1, column: 1) }
+        if Self.looksLikeXML(first) {
+            return try withoutActuallyEscaping(emit) { emit throws(FileRejection) in
+                let camt = CamtReader(options: options, emit: emit)
+                try camt.read(PrependedChunks(first: first, rest: chunks))
+                return FileSummary(format: camt.kind ?? "camt", version: camt.version ?? "", records: camt.recordCount,
+                                   skipped: camt.skippedStatus, mismatches: camt.mismatches)
+            }
         }
-        try camt.read(PrependedChunks(first: first, rest: chunks))
-        return (camt.kind ?? "camt", camt.version ?? "", camt.recordCount, camt.skippedStatus)
+        var bytes = first
+        while let chunk = chunks.next() { bytes += chunk }
+        return try readCSV(bytes, emit: emit)
     }
 
-    /// Reads the whole file into memory (for `run`, which stores a file's records in one transaction).
+    /// Reads the whole file into memory (`run` stores one file's records in one transaction).
     public func readAll(_ url: URL) throws(FileRejection) -> ParsedSettlementFile {
         var records: [SettlementRecord] = []
         let summary = try read(url) { records.append($0) }
-        return ParsedSettlementFile(format: summary.format, version: summary.version, records: records,
-                                    skippedStatus: summary.skipped, exceptions: [])
+        return ParsedSettlementFile(summary: summary, records: records)
+    }
+
+    private func readCSV(_ bytes: [UInt8], emit: (SettlementRecord) -> Void) throws(FileRejection) -> FileSummary {
+        if bytes.contains(0) { throw FileRejection(reason: "unknown format: binary content (a NUL byte)", line: 1, column: 1) }
+        var sawText = false
+        for profile in csvProfiles {
+            guard let text = Self.decode(bytes, profile.encoding) else { continue }
+            sawText = true
+            guard Self.header(of: text, delimiter: profile.delimiter).map({ Set($0).isSuperset(of: profile.matchColumns) }) == true else {
+                continue
+            }
+            let reader = CSVSettlementReader(profile: profile, options: options,
+                                             references: OrderReferenceFinder(pattern: options.orderIDPattern))
+            var count = 0
+            let skipped = try reader.read(text) { record in
+                count += 1
+                emit(record)
+            }
+            return FileSummary(format: "csv", version: profile.name, records: count, skipped: skipped, mismatches: [])
+        }
+        guard sawText else {
+            throw FileRejection(reason: "unknown format: not UTF-8 text, and no CSV profile reads its encoding", line: 1, column: 1)
+        }
+        let header = (Self.decode(bytes, .utf8) ?? Self.decode(bytes, .cp932)).flatMap { Self.header(of: $0, delimiter: ",") }
+        let shown = header.map { $0.prefix(8).joined(separator: ",") } ?? "?"
+        throw FileRejection(reason: "unknown format: neither camt.053/054 XML nor a CSV whose header matches a profile (header: \(shown))",
+                            line: 1, column: 1)
+    }
+
+    static func decode(_ bytes: [UInt8], _ encoding: CSVProfile.Encoding) -> String? {
+        switch encoding {
+        case .utf8:
+            let body = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
+            return String(validating: body, as: UTF8.self)
+        case .cp932:
+            return String(data: Data(bytes), encoding: .shiftJIS)
+        }
+    }
+
+    /// The cells of the first non-blank line.
+    static func header(of text: String, delimiter: Character) -> [String]? {
+        guard let line = text.split(whereSeparator: { $0.isNewline }).first(where: { !$0.allSatisfy(\.isWhitespace) }),
+              let table = try? CSVTable(text: String(line), delimiter: delimiter) else { return nil }
+        return table.rows.first?.cells.map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
     /// XML starts, after an optional BOM and white space, with `<`.
@@ -61,6 +118,17 @@ public struct SettlementFileReader: Sendable {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
         while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
         return index < bytes.count && bytes[index] == UInt8(ascii: "<")
+    }
+
+    /// SHA-256 of the file's bytes as lower-case hex, read in chunks.
+    public static func sha256(of url: URL) throws -> String {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let data = try handle.read(upToCount: chunkSize), !data.isEmpty {
+            hasher.update(data: data)
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 }
 
@@ -85,20 +153,5 @@ struct PrependedChunks: Sequence, IteratorProtocol {
             return chunk
         }
         return rest.next()
-    }
-}
-
-import Crypto
-
-extension SettlementFileReader {
-    /// SHA-256 of the file's bytes as lower-case hex, read in chunks.
-    public static func sha256(of url: URL) throws -> String {
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while let data = try handle.read(upToCount: chunkSize), !data.isEmpty {
-            hasher.update(data: data)
-        }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 }

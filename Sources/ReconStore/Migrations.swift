@@ -51,9 +51,9 @@ enum Migrations {
             """
             CREATE TABLE settlement_file_arrivals (
                 sha256 TEXT NOT NULL,
-                received_on TEXT NOT NULL,
                 name TEXT NOT NULL,
-                PRIMARY KEY (sha256, received_on)
+                received_on TEXT NOT NULL,
+                PRIMARY KEY (sha256, name, received_on)
             )
             """,
             """

@@ -78,12 +78,20 @@ extension SQLReconStore {
         }
     }
 
-    public func noteDuplicateArrival(sha256: String, name: String, on date: BusinessDate) async throws {
+    public func noteDuplicateArrival(sha256: String, name: String, on date: BusinessDate, oncePerName: Bool) async throws -> Bool {
         try await database.transaction { db in
-            try await db.execute("""
-                INSERT INTO settlement_file_arrivals (sha256, received_on, name) VALUES (?, ?, ?)
-                ON CONFLICT (sha256, received_on) DO NOTHING
-                """, .text(sha256), .text(date.description), .text(name))
+            if oncePerName {
+                let seen = try await db.query("SELECT 1 FROM settlement_file_arrivals WHERE sha256 = ? AND name = ?",
+                                              .text(sha256), .text(name))
+                if !seen.isEmpty { return false }
+            }
+            let seen = try await db.query("""
+                SELECT 1 FROM settlement_file_arrivals WHERE sha256 = ? AND name = ? AND received_on = ?
+                """, .text(sha256), .text(name), .text(date.description))
+            guard seen.isEmpty else { return false }
+            try await db.execute("INSERT INTO settlement_file_arrivals (sha256, name, received_on) VALUES (?, ?, ?)",
+                                 .text(sha256), .text(name), .text(date.description))
+            return true
         }
     }
 

@@ -33,6 +33,8 @@ struct ReconConfig: Sendable {
     var rules: RuleSettings
     /// `order_id_pattern`, default `RN[0-9A-Z-]{6,30}`.
     var orderIDPattern: String
+    /// `csv_profiles`, default none (the built-in `adyen-settlement-details` is always there).
+    var csvProfiles: [CSVProfile]
     /// `expect_daily_files`, default false.
     var expectDailyFiles: Bool
     /// `file_days` as ISO weekdays (1 = Monday), default Monday–Friday.
@@ -109,6 +111,9 @@ struct ReconConfig: Sendable {
         guard (try? Regex(orderIDPattern)) != nil else {
             throw ConfigError("order_id_pattern '\(orderIDPattern)' is not a regular expression")
         }
+        csvProfiles = try (file.csvProfiles ?? []).enumerated().map { index, profile in
+            try Self.profile(profile, key: "csv_profiles[\(index)]")
+        }
         expectDailyFiles = file.expectDailyFiles ?? false
         fileDays = Set(try (file.fileDays ?? ["mon", "tue", "wed", "thu", "fri"]).map { day in
             guard let number = Self.weekdays[day.lowercased()] else {
@@ -130,6 +135,49 @@ struct ReconConfig: Sendable {
         mailTemplateDirectory = path(file.mail?.templateDir, nil)
         mailEML = file.mail?.eml ?? false
         statementDescriptors = file.mail?.statementDescriptors ?? Self.defaultDescriptors
+    }
+
+    /// Checks and resolves one `csv_profiles` entry.
+    private static func profile(_ raw: FileConfig.CSVProfileConfig, key: String) throws -> CSVProfile {
+        let delimiter = raw.delimiter ?? ","
+        guard delimiter.count == 1, let separator = delimiter.first else {
+            throw ConfigError("\(key).delimiter must be one character, not '\(delimiter)'")
+        }
+        guard let encoding = CSVProfile.Encoding(rawValue: (raw.encoding ?? "utf-8").lowercased()) else {
+            throw ConfigError("\(key).encoding must be utf-8 or cp932, not '\(raw.encoding ?? "")'")
+        }
+        let decimal = raw.decimalSeparator ?? "."
+        guard decimal == "." || decimal == "," else { throw ConfigError("\(key).decimal_separator must be . or ,") }
+        var columns: [CSVProfile.Field: String] = [:]
+        for (name, column) in raw.columns {
+            guard let field = CSVProfile.Field(rawValue: name) else {
+                let known = CSVProfile.Field.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ConfigError("\(key).columns: unknown field '\(name)' (known: \(known))")
+            }
+            columns[field] = column
+        }
+        guard columns[.amount] != nil || columns[.creditAmount] != nil || columns[.debitAmount] != nil else {
+            throw ConfigError("\(key).columns needs amount (or credit_amount / debit_amount)")
+        }
+        guard let bookingColumn = columns[.bookingDate] else { throw ConfigError("\(key).columns needs booking_date") }
+        guard columns[.currency] != nil else { throw ConfigError("\(key).columns needs currency") }
+        var types: [String: CSVProfile.TypeMeaning] = [:]
+        for (value, meaning) in raw.types ?? [:] {
+            guard let known = CSVProfile.TypeMeaning(rawValue: meaning) else {
+                throw ConfigError("\(key).types.\(value) must be credit, debit, skip or by_sign, not '\(meaning)'")
+            }
+            types[value] = known
+        }
+        var zone: TimeZone?
+        if let name = raw.timezone {
+            guard let named = TimeZone(identifier: name) else { throw ConfigError("\(key).timezone: '\(name)' is not a time zone") }
+            zone = named
+        }
+        return CSVProfile(
+            name: raw.name, matchColumns: raw.matchColumns, delimiter: separator, encoding: encoding,
+            decimalSeparator: Character(decimal), columns: columns, types: types,
+            bookingDates: [CSVProfile.DateSource(column: bookingColumn, zoneColumn: raw.timezoneColumn)],
+            dateFormat: raw.dateFormat ?? "yyyy-MM-dd", timeZone: zone, descriptor: raw.descriptor)
     }
 
     var readOptions: ReadOptions {

@@ -49,18 +49,29 @@ struct ReconJob {
     // MARK: Stages
 
     private func ingest(on date: BusinessDate, outcome: inout RunOutcome, logger: Logger) async throws {
-        let reader = SettlementFileReader(options: config.readOptions)
+        let reader = SettlementFileReader(options: config.readOptions, csvProfiles: config.csvProfiles)
+        let mover = InboxMover(archive: config.archiveDirectory, quarantine: config.quarantineDirectory)
         for url in try InboxScanner.readyFiles(in: config.inboxDirectory, minimumAge: config.minFileAgeSeconds, now: now()) {
             var logger = logger
             logger[metadataKey: "settlement.file"] = "\(url.lastPathComponent)"
             let sha256 = try SettlementFileReader.sha256(of: url)
             let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
             if let known = try await store.settlementFile(sha256: sha256), known.status == .ingested {
-                if known.name != url.lastPathComponent || config.archiveDirectory != nil {
-                    try await store.noteDuplicateArrival(sha256: sha256, name: url.lastPathComponent, on: date)
-                    outcome.filesSkipped += 1
-                    logger.info("file already ingested; skipped", metadata: ["settlement.sha256": "\(sha256)"])
+                // Committed before: a copy left in place (no archive), a move that a crash
+                // interrupted, or the processor sending known content again.
+                let leftInPlace = !mover.movesFiles && known.name == url.lastPathComponent
+                let interruptedMove = config.archiveDirectory.map { archive in
+                    known.name == url.lastPathComponent
+                        && !FileManager.default.fileExists(atPath: archive.appendingPathComponent(known.name).path)
+                } ?? false
+                if !leftInPlace && !interruptedMove {
+                    if try await store.noteDuplicateArrival(sha256: sha256, name: url.lastPathComponent, on: date,
+                                                             oncePerName: !mover.movesFiles) {
+                        outcome.filesSkipped += 1
+                        logger.info("file already ingested; counted as a duplicate", metadata: ["settlement.sha256": "\(sha256)"])
+                    }
                 }
+                try mover.archive(url, sha256: sha256)
                 continue
             }
             let parsed: ParsedSettlementFile
@@ -75,18 +86,25 @@ struct ReconJob {
                                        on: date, runID: outcome.runID)
                 outcome.filesRejected += 1
                 logger.error("file rejected", metadata: ["settlement.reason": "\(error)"])
+                try mover.quarantine(url, sha256: sha256, rejection: error, on: date.description)
                 continue
             }
-            let batch = IngestBatch(sha256: sha256, name: url.lastPathComponent, format: parsed.format,
-                                    version: parsed.version, sizeBytes: size, records: parsed.records,
-                                    skippedStatus: parsed.skippedStatus, fileExceptions: parsed.exceptions)
-            let summary = try await store.ingest(batch, on: date, runID: outcome.runID)
+            let summary = parsed.summary
+            let mismatches = summary.mismatches.map { mismatch in
+                ExceptionFacts(code: .batchTotalMismatch, subject: "\(sha256)@\(mismatch.position)",
+                               fileName: url.lastPathComponent, line: mismatch.line, detail: mismatch.detail)
+            }
+            let batch = IngestBatch(sha256: sha256, name: url.lastPathComponent, format: summary.format,
+                                    version: summary.version, sizeBytes: size, records: parsed.records,
+                                    skippedStatus: summary.skipped, fileExceptions: mismatches)
+            let stored = try await store.ingest(batch, on: date, runID: outcome.runID)
             outcome.filesIngested += 1
-            outcome.recordsAdded += summary.added
+            outcome.recordsAdded += stored.added
+            try mover.archive(url, sha256: sha256)
             logger.info("file ingested", metadata: [
-                "settlement.format": "\(parsed.format).\(parsed.version)", "records.added": "\(summary.added)",
-                "records.known": "\(summary.alreadyKnown)", "records.invalid": "\(summary.invalid)",
-                "records.skipped_status": "\(parsed.skippedStatus)",
+                "settlement.format": "\(summary.format) \(summary.version)", "records.added": "\(stored.added)",
+                "records.known": "\(stored.alreadyKnown)", "records.invalid": "\(stored.invalid)",
+                "records.skipped": "\(summary.skipped)", "batch.mismatches": "\(mismatches.count)",
             ])
         }
     }

@@ -1,0 +1,163 @@
+import Foundation
+import ReconCore
+
+/// Reads a processor CSV report through a profile: one record per row of a credit or debit type.
+struct CSVSettlementReader {
+    let profile: CSVProfile
+    let options: ReadOptions
+    let references: OrderReferenceFinder
+
+    /// - Returns: how many rows were of a type that is skipped.
+    func read(_ text: String, emit: (SettlementRecord) -> Void) throws(FileRejection) -> Int {
+        let table: CSVTable
+        do {
+            table = try CSVTable(text: text, delimiter: profile.delimiter)
+        } catch {
+            throw FileRejection(reason: "not well-formed CSV: \(error.reason)", line: error.line)
+        }
+        guard let header = table.rows.first else { throw FileRejection(reason: "the CSV has no header", line: 1) }
+        var names = header.cells.map { $0.trimmingCharacters(in: .whitespaces) }
+        while names.last == "" { names.removeLast() }  // a trailing delimiter names no column
+        let index = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        var counter = OrdinalCounter()
+        var skipped = 0
+        for row in table.rows.dropFirst() {
+            let cells = row.cells
+            func cell(_ column: String?) -> String? {
+                guard let column, let position = index[column], position < cells.count else { return nil }
+                let value = cells[position].trimmingCharacters(in: .whitespaces)
+                return value.isEmpty ? nil : value
+            }
+            func field(_ field: CSVProfile.Field) -> String? { cell(profile.columns[field]) }
+            let ragged = cells.count < names.count || cells[names.count...].contains { !$0.isEmpty }
+            var meaning: CSVProfile.TypeMeaning = .credit
+            if profile.columns[.type] != nil, !ragged {
+                guard let type = field(.type), let known = profile.types[type], known != .skip else {
+                    skipped += 1
+                    continue
+                }
+                meaning = known
+            }
+            var record = buildRecord(field: field, cell: cell, meaning: meaning, line: row.line)
+            if ragged {
+                record.problem = "the row has \(cells.count) cells, the header \(names.count)"
+            }
+            counter.assign(&record)
+            emit(record)
+        }
+        return skipped
+    }
+
+    private func buildRecord(field: (CSVProfile.Field) -> String?, cell: (String?) -> String?,
+                             meaning: CSVProfile.TypeMeaning, line: Int) -> SettlementRecord {
+        var problem: String?
+        var amountText = field(.amount) ?? ""
+        var direction: Direction = meaning == .debit ? .debit : .credit
+        if let credit = field(.creditAmount) {
+            amountText = credit
+            if meaning == .bySign { direction = .credit }
+        } else if let debit = field(.debitAmount) {
+            amountText = debit
+            if meaning == .bySign { direction = .debit }
+        }
+        if amountText.hasPrefix("-") {
+            amountText.removeFirst()
+            if meaning == .bySign { direction = .debit } else { problem = "a negative amount for a \(meaning.rawValue) type" }
+        }
+        let currencyCode = field(.currency)?.uppercased() ?? ""
+        var amount: Money?
+        if amountText.isEmpty {
+            problem = problem ?? "no amount"
+        } else if let currency = Currency(code: currencyCode) {
+            do throws(AmountError) {
+                amount = try Money.parse(amountText, currency: currency,
+                                         decimalSeparator: profile.decimalSeparator.asciiValue ?? UInt8(ascii: "."))
+            } catch {
+                problem = problem ?? error.description
+            }
+        } else {
+            problem = problem ?? "currency '\(currencyCode)' is not an ISO 4217 code"
+        }
+        var bookedOn: BusinessDate?
+        for source in profile.bookingDates {
+            guard let value = cell(source.column) else { continue }
+            switch date(value, zoneName: cell(source.zoneColumn)) {
+            case .success(let date): bookedOn = date
+            case .failure(let reason): problem = problem ?? reason.description
+            }
+            break
+        }
+        if bookedOn == nil { problem = problem ?? "no booking date" }
+        let valueOn = field(.valueDate).flatMap { try? date($0, zoneName: nil).get() }
+        let descriptor = field(.descriptor) ?? profile.descriptor ?? ""
+        let reference = field(.orderReference) ?? references.firstReference(in: [descriptor])
+        return SettlementRecord(transactionID: field(.transactionID), orderReference: reference, amountText: amountText,
+                                currencyCode: currencyCode, amount: problem == nil ? amount : nil, direction: direction,
+                                reversal: false, bookedOn: bookedOn, valueOn: valueOn, descriptor: descriptor, line: line,
+                                originalPayment: field(.originalPayment), problem: problem)
+    }
+
+    /// A date as `date_format` writes it; with a time of day, converted from its zone to the
+    /// settlement zone.
+    private func date(_ value: String, zoneName: String?) -> Result<BusinessDate, DateProblemText> {
+        guard let parsed = CSVDateFormat(profile.dateFormat).parse(value) else {
+            return .failure(DateProblemText("date '\(value)' does not match the format \(profile.dateFormat)"))
+        }
+        guard let seconds = parsed.secondsOfDay else { return .success(parsed.date) }
+        var zone = profile.timeZone ?? options.settlementTimeZone
+        if let zoneName {
+            guard let named = TimeZone(identifier: zoneName) ?? TimeZone(abbreviation: zoneName) else {
+                return .failure(DateProblemText("time zone '\(zoneName)' is unknown"))
+            }
+            zone = named
+        }
+        // The local time's offset in its zone, then the instant's date in the settlement zone.
+        let guess = Date(timeIntervalSince1970: TimeInterval(parsed.date.dayNumber * 86_400 + seconds))
+        let offset = zone.secondsFromGMT(for: guess.addingTimeInterval(-TimeInterval(zone.secondsFromGMT(for: guess))))
+        let instant = guess.addingTimeInterval(-TimeInterval(offset))
+        return .success(BusinessDate(instant: instant, in: options.settlementTimeZone))
+    }
+}
+
+struct DateProblemText: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A small date pattern: `yyyy`, `MM`, `dd`, `HH`, `mm`, `ss`; any other character is literal.
+struct CSVDateFormat {
+    let pattern: [Character]
+
+    init(_ format: String) { pattern = Array(format) }
+
+    func parse(_ value: String) -> (date: BusinessDate, secondsOfDay: Int?)? {
+        let text = Array(value)
+        var fields: [String: Int] = [:]
+        var position = 0
+        var index = 0
+        while index < pattern.count {
+            let token = pattern[index]
+            var run = 1
+            while index + run < pattern.count, pattern[index + run] == token { run += 1 }
+            if "yMdHms".contains(token) {
+                guard position + run <= text.count else { return nil }
+                let digits = String(text[position..<(position + run)])
+                guard digits.allSatisfy(\.isASCII), let number = Int(digits) else { return nil }
+                fields[String(token)] = number
+                position += run
+            } else {
+                for _ in 0..<run {
+                    guard position < text.count, text[position] == token else { return nil }
+                    position += 1
+                }
+            }
+            index += run
+        }
+        guard position == text.count, let year = fields["y"], let month = fields["M"], let day = fields["d"],
+              let date = BusinessDate(year: year, month: month, day: day) else { return nil }
+        guard let hour = fields["H"] else { return (date, nil) }
+        let minute = fields["m"] ?? 0, second = fields["s"] ?? 0
+        guard hour < 24, minute < 60, second < 61 else { return nil }
+        return (date, hour * 3600 + minute * 60 + min(second, 59))
+    }
+}

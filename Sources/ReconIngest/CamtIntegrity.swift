@@ -1,0 +1,123 @@
+import Foundation
+import ReconCore
+
+/// A batch or summary figure that disagrees with what the file holds (SPEC §3.1 batch
+/// integrity): the records are still ingested, and one `batch_total_mismatch` names it.
+public struct BatchMismatch: Hashable, Sendable {
+    /// What is compared, stable across runs (`Ntry 3`, `Ntry 3 Btch 1`, `Stmt 1 TxsSummry`).
+    public var position: String
+    public var line: Int
+    public var detail: String
+}
+
+/// What a `Stmt` / `Ntfctn` declares in `TxsSummry`, and what it holds.
+struct ReportSummary {
+    struct Declared {
+        var count: Int?
+        var sum: String?
+        var net: String?
+        var netIndicator: String?
+        var creditCount: Int?
+        var creditSum: String?
+        var debitCount: Int?
+        var debitSum: String?
+    }
+
+    var line = 0
+    var declared = Declared()
+    var entries = 0
+    var credits = 0
+    var debits = 0
+    var creditSum = Decimal.zero
+    var debitSum = Decimal.zero
+
+    mutating func count(_ entry: CamtEntry) {
+        entries += 1
+        guard let amount = entry.amount.flatMap({ CamtIntegrity.decimal($0.text) }) else { return }
+        if entry.cdtDbtInd == "DBIT" {
+            debits += 1
+            debitSum += amount
+        } else if entry.cdtDbtInd == "CRDT" {
+            credits += 1
+            creditSum += amount
+        }
+    }
+
+    /// Every declared figure that differs from the counted one.
+    func mismatches(position: String) -> [BatchMismatch] {
+        var found: [String] = []
+        func compare(_ name: String, _ declared: Int?, _ actual: Int) {
+            if let declared, declared != actual { found.append("\(name) \(declared), the file holds \(actual)") }
+        }
+        func compare(_ name: String, _ declared: String?, _ actual: Decimal) {
+            guard let declared else { return }
+            guard let value = CamtIntegrity.decimal(declared) else {
+                found.append("\(name) '\(declared)' is not a number")
+                return
+            }
+            if value != actual { found.append("\(name) \(declared), the file holds \(actual)") }
+        }
+        compare("TtlNtries/NbOfNtries", declared.count, entries)
+        compare("TtlNtries/Sum", declared.sum, creditSum + debitSum)
+        if let net = declared.net {
+            let signed = declared.netIndicator == "DBIT" ? "-" + net : net
+            compare("TtlNtries/TtlNetNtry", signed, creditSum - debitSum)
+        }
+        compare("TtlCdtNtries/NbOfNtries", declared.creditCount, credits)
+        compare("TtlCdtNtries/Sum", declared.creditSum, creditSum)
+        compare("TtlDbtNtries/NbOfNtries", declared.debitCount, debits)
+        compare("TtlDbtNtries/Sum", declared.debitSum, debitSum)
+        guard !found.isEmpty else { return [] }
+        return [BatchMismatch(position: position, line: line, detail: "\(position): " + found.joined(separator: "; "))]
+    }
+}
+
+enum CamtIntegrity {
+    /// An exact decimal (never binary floating point) from `[0-9]+(\.[0-9]+)?`, optionally signed.
+    static func decimal(_ text: String) -> Decimal? {
+        let body = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
+        guard !body.isEmpty, body.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+              body.filter({ $0 == "." }).count <= 1 else { return nil }
+        return Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
+    }
+
+    /// The entry's amount against the net of its `TxDtls`, and each `Btch` against its `TxDtls`.
+    static func mismatches(in entry: CamtEntry, position: String) -> [BatchMismatch] {
+        var found: [BatchMismatch] = []
+        func signed(_ money: (text: String, currency: String)?, _ indicator: String?) -> Decimal? {
+            guard let money, let value = decimal(money.text) else { return nil }
+            return indicator == "DBIT" ? -value : value
+        }
+        func net(_ transactions: ArraySlice<CamtEntry.Transaction>, currency: String) -> Decimal? {
+            var total = Decimal.zero
+            for tx in transactions {
+                guard let money = tx.amount ?? tx.txAmount, money.currency == currency,
+                      let value = signed(money, tx.cdtDbtInd ?? entry.cdtDbtInd) else { return nil }
+                total += value
+            }
+            return total
+        }
+        if !entry.transactions.isEmpty, let amount = entry.amount, let declared = signed(amount, entry.cdtDbtInd),
+           let held = net(entry.transactions[...], currency: amount.currency), held != declared {
+            found.append(BatchMismatch(position: position, line: entry.line,
+                                       detail: "\(position): entry amount \(declared) \(amount.currency), its TxDtls net \(held)"))
+        }
+        for (index, batch) in entry.batches.enumerated() {
+            let slice = entry.transactions[batch.first..<(batch.end ?? entry.transactions.count)]
+            let where_ = "\(position) Btch \(index + 1)"
+            var problems: [String] = []
+            // A batch that lists no TxDtls reports what the bank booked in one sum: nothing to count.
+            if let count = batch.count, !slice.isEmpty, count != slice.count {
+                problems.append("NbOfTxs \(count), the file holds \(slice.count) TxDtls")
+            }
+            if let total = batch.total, !slice.isEmpty, let declared = signed(total, batch.indicator ?? entry.cdtDbtInd),
+               let held = net(slice, currency: total.currency), held != declared {
+                problems.append("TtlAmt \(declared) \(total.currency), its TxDtls net \(held)")
+            }
+            if !problems.isEmpty {
+                found.append(BatchMismatch(position: where_, line: batch.line, detail: "\(where_): " + problems.joined(separator: "; ")))
+            }
+        }
+        return found
+    }
+}

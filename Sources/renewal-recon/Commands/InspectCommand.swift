@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import ReconCore
+import ReconIngest
+
+struct InspectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Parse settlement files without touching the store; print JSON Lines of records, then of files.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "Settlement files to read.")
+    var files: [String]
+
+    func run() async throws {
+        try await CommandFailure.run {
+            let config = try options.loadConfig()
+            _ = options.logger()
+            let rejected = Inspector(options: config.readOptions, csvProfiles: config.csvProfiles)
+                .inspect(files.map { URL(fileURLWithPath: $0) }, to: FileHandle.standardOutput)
+            return rejected > 0 ? ExitCode(2) : .success
+        }
+    }
+}
+
+/// Streams `inspect`'s JSON Lines: each record as its entry closes, then one line per file.
+struct Inspector {
+    let options: ReadOptions
+    let csvProfiles: [CSVProfile]
+
+    /// - Returns: how many files were rejected.
+    func inspect(_ urls: [URL], to output: FileHandle) -> Int {
+        let reader = SettlementFileReader(options: options, csvProfiles: csvProfiles)
+        var buffer = OutputBuffer(handle: output)
+        var fileLines: [[UInt8]] = []
+        var rejected = 0
+        for url in urls {
+            let name = url.lastPathComponent
+            var line = JSONLineBuilder()
+            line.string("kind", "file")
+            line.string("file", name)
+            do throws(FileRejection) {
+                let summary = try reader.read(url) { record in buffer.append(Self.line(for: record, file: name)) }
+                line.string("format", summary.format)
+                line.string("version", summary.version)
+                line.int("records", summary.records)
+                line.int("skipped", summary.skipped)
+                line.string("status", "parsed")
+                line.string("error", nil)
+                line.strings("warnings", summary.mismatches.map(\.detail))
+            } catch {
+                rejected += 1
+                line.string("format", nil)
+                line.string("version", nil)
+                line.int("records", 0)
+                line.int("skipped", 0)
+                line.string("status", "rejected")
+                line.string("error", error.description)
+                line.int("line", error.line)
+                line.int("column", error.column)
+            }
+            fileLines.append(line.line())
+        }
+        for line in fileLines { buffer.append(line) }
+        buffer.flush()
+        return rejected
+    }
+
+    static func line(for record: SettlementRecord, file: String) -> [UInt8] {
+        var line = JSONLineBuilder()
+        line.string("kind", "record")
+        line.string("transaction_id", record.transactionID)
+        line.string("order_reference", record.orderReference)
+        line.string("amount", record.amount?.decimalString ?? record.amountText)
+        line.string("currency", record.currencyCode)
+        line.string("direction", record.direction.rawValue)
+        line.bool("reversal", record.reversal)
+        line.string("booked_on", record.bookedOn?.description)
+        line.string("value_on", record.valueOn?.description)
+        line.string("descriptor", record.descriptor)
+        line.string("file", file)
+        line.int("line", record.line)
+        if let problem = record.problem { line.string("problem", problem) }
+        return line.line()
+    }
+}
+
+/// Collects output bytes and writes them in large blocks.
+struct OutputBuffer {
+    let handle: FileHandle
+    var bytes: [UInt8] = []
+
+    init(handle: FileHandle) {
+        self.handle = handle
+        bytes.reserveCapacity(1 << 20)
+    }
+
+    mutating func append(_ line: [UInt8]) {
+        bytes.append(contentsOf: line)
+        if bytes.count >= 1 << 20 { flush() }
+    }
+
+    mutating func flush() {
+        guard !bytes.isEmpty else { return }
+        handle.write(Data(bytes))
+        bytes.removeAll(keepingCapacity: true)
+    }
+}
