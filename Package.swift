@@ -60,11 +60,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ReconCoreTests", dependencies: ["ReconCore"]),
-        .testTarget(
-            name: "ReconIngestTests",
-            dependencies: ["ReconIngest", "ReconCore"],
-            resources: [.copy("Fixtures")]
-        ),
+        .testTarget(name: "ReconIngestTests", dependencies: ["ReconIngest", "ReconCore"]),
         .testTarget(name: "ReconStoreTests", dependencies: ["ReconStore", "ReconCore"]),
         .testTarget(
             name: "ReconJobTests",

@@ -33,6 +33,10 @@ final class CamtReader {
     private(set) var recordCount = 0
     private(set) var skippedStatus = 0
 
+    static let maximumDepth = 64
+    /// No camt field a record reads is anywhere near this long; memory stays bounded per entry.
+    static let maximumFieldBytes = 64 * 1024
+
     init(options: ReadOptions, emit: @escaping (SettlementRecord) -> Void) {
         self.options = options
         self.references = OrderReferenceFinder(pattern: options.orderIDPattern)
@@ -82,6 +86,12 @@ final class CamtReader {
     fileprivate func start(_ element: CamtElement, uri: UnsafePointer<UInt8>?, attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?, count: Int) {
         let depth = stack.count
         stack.append(element)
+        // libxml2's own depth limit guards only its pull parser; camt nests about 15 deep.
+        guard depth < Self.maximumDepth else {
+            refusal = "elements nest deeper than \(Self.maximumDepth) levels (excessive depth)"
+            if let context { xmlStopParser(context) }
+            return
+        }
         if element == .document, kind == nil, let uri {
             detectNamespace(String(cString: uri))
             return
@@ -113,7 +123,7 @@ final class CamtReader {
         default:
             break
         }
-        guard entryDepth != nil else { return }
+        guard entryDepth != nil || reportDepth != nil else { return }
         if element == .amt, let attributes {
             currency = attribute("Ccy", attributes, count) ?? ""
         }

@@ -89,9 +89,10 @@ public struct SettlementFileReader: Sendable {
         guard sawText else {
             throw FileRejection(reason: "unknown format: not UTF-8 text, and no CSV profile reads its encoding", line: 1, column: 1)
         }
-        let header = (Self.decode(bytes, .utf8) ?? Self.decode(bytes, .cp932)).flatMap { Self.header(of: $0, delimiter: ",") }
-        let shown = header.map { $0.prefix(8).joined(separator: ",") } ?? "?"
-        throw FileRejection(reason: "unknown format: neither camt.053/054 XML nor a CSV whose header matches a profile (header: \(shown))",
+        let firstLine = (Self.decode(bytes, .utf8) ?? Self.decode(bytes, .cp932))
+            .flatMap { $0.split(whereSeparator: \.isNewline).first { !$0.allSatisfy(\.isWhitespace) } }
+            .map { String($0.prefix(120)) } ?? "?"
+        throw FileRejection(reason: "unknown format: neither camt.053/054 XML nor a CSV whose header matches a profile (first line: \(firstLine))",
                             line: 1, column: 1)
     }
 

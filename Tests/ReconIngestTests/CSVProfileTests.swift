@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+@testable import ReconCore
+@testable import ReconIngest
+
+@Suite struct CSVProfileTests {
+    static let adyenHeader = "Company Account,Merchant Account,Psp Reference,Merchant Reference,Payment Method,Creation Date,TimeZone,Booking Date,Booking Date TimeZone,Type,Modification Reference,Gross Currency,Gross Debit (GC),Gross Credit (GC),Batch Number"
+
+    @Test func adyenSettlementDetailsReadsCreditsRefundsAndSkipsFees() throws {
+        let csv = """
+
+
+            \(Self.adyenHeader)
+            Shop,RCH*TrendMicro,PSP1,RN20261110-0001,visa,2026-11-10 20:00:00,CET,2026-11-11 16:30:00,CET,Settled,MOD-1,JPY,,5980,7
+            Shop,RCH*TrendMicro,PSP1,RN20261110-0001,visa,2026-11-12 01:00:00,UTC,,,Refunded,MOD-2,JPY,5980,,7
+
+            Shop,RCH*TrendMicro,,,,2026-11-12 01:00:00,UTC,,,Fee,FEE-1,JPY,12,,7
+            Shop,RCH*TrendMicro,PSP3,RN20261110-0003,visa,2026-11-12 01:00:00,UTC,,,MerchantPayout,P-1,JPY,1,,7
+            """
+        let parsed = try Read.text(csv)
+        #expect(parsed.summary.format == "csv")
+        #expect(parsed.summary.version == "adyen-settlement-details")
+        #expect(parsed.summary.skipped == 2)
+        #expect(parsed.records.map(\.transactionID) == ["MOD-1", "MOD-2"])
+        #expect(parsed.records.map(\.direction) == [.credit, .debit])
+        #expect(parsed.records.map(\.originalPayment) == ["PSP1", "PSP1"])
+        #expect(parsed.records.map(\.orderReference) == ["RN20261110-0001", "RN20261110-0001"])
+        // Booking Date 16:30 CET is 2026-11-12 00:30 in Tokyo; without it, Creation Date 01:00 UTC is 10:00 JST.
+        #expect(parsed.records.map { $0.bookedOn?.description } == ["2026-11-12", "2026-11-12"])
+        #expect(parsed.records.map(\.descriptor) == ["RCH*TrendMicro", "RCH*TrendMicro"])
+        #expect(parsed.records.map(\.line) == [4, 5])
+    }
+
+    @Test func adyenColumnsMayComeInAnyOrder() throws {
+        let csv = "Type,Gross Credit (GC),Gross Currency,Gross Debit (GC),Modification Reference,Merchant Reference,Psp Reference,Merchant Account,TimeZone,Creation Date\n"
+            + "Settled,5980,JPY,,MOD-1,RN20261110-0001,PSP1,RCH*TrendMicro,Asia/Tokyo,2026-11-11 09:00:00\n"
+        let record = try #require(try Read.text(csv).records.first)
+        #expect(record.amount?.minorUnits == 5980)
+        #expect(record.bookedOn?.description == "2026-11-11")
+    }
+
+    @Test func aRaggedRowIsAnInvalidRecordAndTheRestGoesOn() throws {
+        let csv = Self.adyenHeader + "\n"
+            + "Shop,RCH*TrendMicro,PSP1,RN-1,visa,2026-11-10 20:00:00,CET,,,Settled,MOD-1,JPY\n"
+            + "Shop,RCH*TrendMicro,PSP2,RN-2,visa,2026-11-10 20:00:00,CET,,,Settled,MOD-2,JPY,,6980,7,,,\n"
+        let parsed = try Read.text(csv)
+        #expect(parsed.records.count == 2)
+        #expect(parsed.records[0].problem == "the row has 12 cells, the header 15")
+        #expect(parsed.records[1].problem == nil)
+    }
+
+    static let shopProfile = CSVProfile(
+        name: "jp-shop", matchColumns: ["取引ID", "金額"], delimiter: ";", encoding: .cp932, decimalSeparator: ",",
+        columns: [.transactionID: "取引ID", .orderReference: "注文番号", .amount: "金額", .currency: "通貨",
+                  .type: "種別", .bookingDate: "計上日"],
+        types: ["売上": .credit, "返金": .debit, "手数料": .skip],
+        bookingDates: [.init(column: "計上日")], dateFormat: "yyyy/MM/dd", descriptor: "With Reach")
+
+    @Test func aUserProfileReadsShiftJISSemicolonsAndDecimalCommas() throws {
+        let text = "取引ID;注文番号;金額;通貨;種別;計上日\r\n"
+            + "T-1;RN20261110-0001;12,50;USD;売上;2026/11/12\r\n"
+            + "T-2;RN20261110-0002;\"1,00\";USD;返金;2026/11/13\r\n"
+            + "T-3;;0,10;USD;手数料;2026/11/13\r\n"
+        let bytes = Array(try #require(text.data(using: .shiftJIS)))
+        let parsed = try Read.file(bytes, name: "shop.csv", profiles: [Self.shopProfile])
+        #expect(parsed.summary.version == "jp-shop")
+        #expect(parsed.records.map { $0.amount?.minorUnits } == [1250, 100])
+        #expect(parsed.records.map(\.direction) == [.credit, .debit])
+        #expect(parsed.records.map(\.descriptor) == ["With Reach", "With Reach"])
+        #expect(parsed.records.map { $0.bookedOn?.description } == ["2026-11-12", "2026-11-13"])
+        #expect(parsed.summary.skipped == 1)
+    }
+
+    @Test func quotedCellsMayHoldDelimitersQuotesAndLineBreaks() throws {
+        let table = try CSVTable(text: "a,b,c\r\n\"x, y\",\"say \"\"hi\"\"\",\"two\nlines\"\r\nlast,row,here")
+        #expect(table.rows.map(\.cells) == [["a", "b", "c"], ["x, y", "say \"hi\"", "two\nlines"], ["last", "row", "here"]])
+        #expect(table.rows.map(\.line) == [1, 2, 4])
+        #expect(throws: CSVError.self) { try CSVTable(text: "a,\"open\nb") }
+    }
+
+    @Test func aCSVNoProfileKnowsIsRefusedWithItsHeader() {
+        let error = #expect(throws: FileRejection.self) { try Read.text("Date,Amount,Memo\n2026-11-12,5,x\n") }
+        #expect(error?.reason.contains("first line: Date,Amount,Memo") == true)
+    }
+
+    @Test func textThatIsNotUTF8IsRefusedWithAReason() {
+        let latin1: [UInt8] = Array("Date;Libell".utf8) + [0xC9] + Array(";Montant\n".utf8)
+        let error = #expect(throws: FileRejection.self) { try Read.file(latin1) }
+        #expect(error?.reason.contains("not UTF-8") == true)
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+@testable import ReconCore
+@testable import ReconIngest
+
+/// SPEC §3.1 field sources, first present wins.
+@Suite struct CamtFieldTests {
+    func records(_ build: (CamtXML) -> [String]) throws -> [SettlementRecord] {
+        var camt = CamtXML()
+        camt.entries = build(camt)
+        return try Read.xml(camt).records
+    }
+
+    @Test func transactionIDFallsBackThroughItsSources() throws {
+        let found = try records { c in [
+            c.entry(transactions: [c.tx(id: "SVC-1", txID: "TXID-1")]),
+            c.entry(transactions: [c.tx(id: nil, txID: "TXID-2")]),
+            c.entry(servicerRef: "NTRY-SVC", transactions: [c.tx(id: nil), c.tx(id: nil)]),
+            c.entry(ntryRef: "NTRY-REF", transactions: [c.tx(id: nil)]),
+            c.entry(transactions: [c.tx(id: nil)]),
+            c.entry(servicerRef: "NO-TX", transactions: []),
+        ] }
+        #expect(found.map(\.transactionID) == ["SVC-1", "TXID-2", "NTRY-SVC#1", "NTRY-SVC#2", "NTRY-REF#1", nil, "NO-TX#1"])
+    }
+
+    @Test func orderReferenceFallsBackThroughItsSources() throws {
+        let found = try records { c in [
+            c.entry(transactions: [c.tx(endToEnd: "RN-E2E-1", creditorRef: "RF-1")]),
+            c.entry(transactions: [c.tx(endToEnd: "NOTPROVIDED", creditorRef: "RF-2")]),
+            c.entry(transactions: [c.tx(endToEnd: nil, ustrd: ["Paid With Reach", "order RN20261120-0007 thanks"])]),
+            c.entry(transactions: [c.tx(endToEnd: nil, ustrd: ["xRN20261120-0007 RN2026"])]),
+        ] }
+        #expect(found.map(\.orderReference) == ["RN-E2E-1", "RF-2", "RN20261120-0007", nil])
+        #expect(found[2].descriptor == "Paid With Reach order RN20261120-0007 thanks")
+    }
+
+    @Test func amountFallsBackToTxAmtThenToTheEntryOfASingleTransaction() throws {
+        let found = try records { c in [
+            c.entry(amount: "100", transactions: [c.tx(amount: nil, txAmount: "100")]),
+            c.entry(amount: "200", transactions: [c.tx(amount: nil)]),
+            c.entry(amount: "300", transactions: [c.tx(id: "A", amount: nil), c.tx(id: "B", amount: nil)]),
+        ] }
+        #expect(found.map { $0.amount?.minorUnits } == [100, 200, nil, nil])
+        #expect(found[2].problem == "no amount for the transaction")
+    }
+
+    @Test func directionReversalAndDescriptorFallBackToTheEntry() throws {
+        let found = try records { c in [
+            c.entry(indicator: "DBIT", reversal: true, info: "entry info", transactions: [c.tx(indicator: nil, ustrd: [])]),
+            c.entry(transactions: [c.tx(indicator: "DBIT", ustrd: [], info: "tx info")]),
+        ] }
+        #expect(found.map(\.direction) == [.debit, .debit])
+        #expect(found.map(\.reversal) == [true, false])
+        #expect(found.map(\.descriptor) == ["entry info", "tx info"])
+    }
+
+    @Test func bookingDateTimesBecomeDatesInTheSettlementZone() throws {
+        let found = try records { c in [
+            c.entry(booked: "<DtTm>2014-01-04T23:00:00.000Z</DtTm>", transactions: [c.tx(id: "A")]),
+            c.entry(booked: "<DtTm>2025-07-23T00:00:00.000000000</DtTm>", transactions: [c.tx(id: "B")]),
+            c.entry(booked: nil, value: "<Dt>2026-11-13</Dt>", transactions: [c.tx(id: "C")]),
+            c.entry(booked: nil, value: nil, transactions: [c.tx(id: "D")]),
+        ] }
+        #expect(found.map { $0.bookedOn?.description } == ["2014-01-05", "2025-07-23", "2026-11-13", nil])
+        #expect(found[2].valueOn?.description == "2026-11-13")
+        #expect(found[3].problem == "no booking date or value date")
+    }
+
+    @Test func onlyBookedEntriesOrEntriesWithoutStatusAreSettlements() throws {
+        var camt = CamtXML()
+        camt.entries = [camt.entry(status: "PDNG", transactions: [camt.tx(id: "P1"), camt.tx(id: "P2")]),
+                        camt.entry(status: "INFO", transactions: [camt.tx(id: "I")]),
+                        camt.entry(status: nil, transactions: [camt.tx(id: "N")]),
+                        camt.entry(transactions: [camt.tx(id: "B")])]
+        let parsed = try Read.xml(camt)
+        #expect(parsed.records.map(\.transactionID) == ["N", "B"])
+        #expect(parsed.summary.skipped == 3)
+        var older = CamtXML(version: 4)
+        older.entries = [older.entry(status: "FUTR", transactions: [older.tx()])]
+        #expect(try Read.xml(older).summary.skipped == 1)
+    }
+
+    @Test func moneyIsExactAndNeverRounded() throws {
+        let found = try records { c in [
+            c.entry(amount: "5980.5", transactions: [c.tx(id: "A", amount: "5980.5")]),
+            c.entry(amount: "18.150", currency: "EUR", transactions: [c.tx(id: "B", amount: "18.150", currency: "EUR")]),
+            c.entry(amount: "1", currency: "XYZ", transactions: [c.tx(id: "C", amount: "1", currency: "XYZ")]),
+            c.entry(amount: "-1", transactions: [c.tx(id: "D", amount: "-1")]),
+        ] }
+        #expect(found[0].amount == nil)
+        #expect(found[0].problem == "amount '5980.5' has more decimals than JPY allows")
+        #expect(found[1].amount?.minorUnits == 1815)
+        #expect(found[2].problem == "currency 'XYZ' is not an ISO 4217 code")
+        #expect(found[3].problem?.contains("not a decimal number") == true)
+    }
+
+    @Test func aBatchRepeatingOneIDOnSeveralLinesKeepsEveryLine() throws {
+        let found = try records { c in [
+            c.entry(amount: "17940", transactions: [c.tx(id: "BATCH-9"), c.tx(id: "BATCH-9"), c.tx(id: "BATCH-9")]),
+        ] }
+        #expect(found.map(\.ordinal) == [0, 1, 2])
+        #expect(Set(found.map(\.recordID)).count == 3)
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+@testable import ReconCore
+@testable import ReconIngest
+
+/// SPEC §3.1 batch integrity: records are still read, and each disagreement is reported once.
+@Suite struct CamtIntegrityTests {
+    @Test func consistentBatchesReportNothing() throws {
+        var camt = CamtXML()
+        camt.entries = [camt.entry(amount: "11960", batch: camt.batch(count: 2, total: "11960"),
+                                   transactions: [camt.tx(id: "A"), camt.tx(id: "B")])]
+        #expect(try Read.xml(camt).summary.mismatches.isEmpty)
+    }
+
+    @Test func anEntryAmountOtherThanItsTransactionsNetIsReported() throws {
+        var camt = CamtXML()
+        camt.entries = [camt.entry(amount: "12000", transactions: [camt.tx(id: "A"), camt.tx(id: "B", indicator: "DBIT")])]
+        let parsed = try Read.xml(camt)
+        #expect(parsed.records.count == 2)
+        #expect(parsed.summary.mismatches.map(\.detail) == ["Ntfctn 1 Ntry 1: entry amount 12000 JPY, its TxDtls net 0"])
+    }
+
+    @Test func aBatchCountOrTotalOtherThanItsTransactionsIsReported() throws {
+        var camt = CamtXML()
+        camt.entries = [camt.entry(amount: "11960", batch: camt.batch(count: 3, total: "11970"),
+                                   transactions: [camt.tx(id: "A"), camt.tx(id: "B")])]
+        let mismatches = try Read.xml(camt).summary.mismatches
+        #expect(mismatches.count == 1)
+        #expect(mismatches.first?.position == "Ntfctn 1 Ntry 1 Btch 1")
+        #expect(mismatches.first?.detail.contains("NbOfTxs 3, the file holds 2 TxDtls") == true)
+        #expect(mismatches.first?.detail.contains("TtlAmt 11970 JPY, its TxDtls net 11960") == true)
+    }
+
+    @Test func aTransactionsSummaryOtherThanTheEntriesIsReported() throws {
+        var camt = CamtXML(kind: "053")
+        camt.summary = camt.tag("TxsSummry", camt.tag("TtlNtries", camt.tag("NbOfNtries", "3") + camt.tag("Sum", "11960"))
+                                    + camt.tag("TtlCdtNtries", camt.tag("NbOfNtries", "2") + camt.tag("Sum", "11960")))
+        camt.entries = [camt.entry(transactions: [camt.tx(id: "A")]), camt.entry(transactions: [camt.tx(id: "B")])]
+        let mismatches = try Read.xml(camt).summary.mismatches
+        #expect(mismatches.map(\.position) == ["Stmt 1 TxsSummry"])
+        #expect(mismatches.first?.detail == "Stmt 1 TxsSummry: TtlNtries/NbOfNtries 3, the file holds 2")
+    }
+}

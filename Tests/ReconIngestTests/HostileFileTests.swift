@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+@testable import ReconCore
+@testable import ReconIngest
+
+/// SPEC §3.1 hostile files: refused whole, quickly, never loading anything from outside.
+@Suite struct HostileFileTests {
+    static let camtOpen = "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.054.001.08\"><BkToCstmrDbtCdtNtfctn><Ntfctn><Ntry><Amt Ccy=\"JPY\">1</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-11-12</Dt></BookgDt><NtryDtls><TxDtls><RmtInf><Ustrd>"
+    static let camtClose = "</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry></Ntfctn></BkToCstmrDbtCdtNtfctn></Document>"
+
+    @Test func anExternalEntityNeverLeaksTheFileItNames() throws {
+        let secret = FileManager.default.temporaryDirectory.appendingPathComponent("recon-secret-\(UUID().uuidString)")
+        try Data("TOP-SECRET-CONTENT".utf8).write(to: secret)
+        let xxe = "<?xml version=\"1.0\"?><!DOCTYPE Document [<!ENTITY xxe SYSTEM \"file://\(secret.path)\">]>"
+            + Self.camtOpen + "&xxe;" + Self.camtClose
+        let error = #expect(throws: FileRejection.self) { try Read.text(xxe, name: "xxe.xml") }
+        #expect(error?.reason.contains("DTD") == true)
+        #expect(error?.description.contains("TOP-SECRET") == false)
+    }
+
+    @Test func billionLaughsIsRefusedAtOnce() throws {
+        var dtd = "<!ENTITY lol \"lol\">"
+        for level in 1...9 {
+            dtd += "<!ENTITY lol\(level) \"" + String(repeating: "&lol\(level == 1 ? "" : String(level - 1));", count: 10) + "\">"
+        }
+        let bomb = "<?xml version=\"1.0\"?><!DOCTYPE Document [\(dtd)]>" + Self.camtOpen + "&lol9;" + Self.camtClose
+        let start = ContinuousClock.now
+        #expect(throws: FileRejection.self) { try Read.text(bomb, name: "lol.xml") }
+        #expect(ContinuousClock.now - start < .seconds(1))
+    }
+
+    @Test func anExternalDTDIsNeverLoaded() {
+        let external = "<?xml version=\"1.0\"?><!DOCTYPE Document SYSTEM \"http://127.0.0.1:9/camt.dtd\">"
+            + Self.camtOpen + "x" + Self.camtClose
+        let error = #expect(throws: FileRejection.self) { try Read.text(external, name: "dtd.xml") }
+        #expect(error?.reason.contains("DTD") == true)
+    }
+
+    @Test func anUndeclaredEntityIsNotWellFormed() {
+        let error = #expect(throws: FileRejection.self) { try Read.text(Self.camtOpen + "&nope;" + Self.camtClose) }
+        #expect(error?.reason.contains("not well-formed") == true)
+        #expect(error?.line == 1)
+    }
+
+    @Test func aTruncatedFileIsRefusedWithItsPosition() {
+        var camt = CamtXML()
+        camt.entries = [camt.entry(transactions: [camt.tx()])]
+        let text = camt.text
+        let cut = String(text.prefix(text.count - 40))
+        let error = #expect(throws: FileRejection.self) { try Read.text(cut, name: "cut.xml") }
+        #expect(error?.reason.contains("not well-formed") == true)
+        #expect((error?.line ?? 0) > 1)
+        #expect(error?.column != nil)
+    }
+
+    @Test func wrongRootEmptyFileAndGarbageAreRefused() {
+        let wrongRoot = #expect(throws: FileRejection.self) { try Read.text("<?xml version=\"1.0\"?><Invoice><Amt>1</Amt></Invoice>") }
+        #expect(wrongRoot?.reason.contains("not a camt.053 or camt.054") == true)
+        let empty = #expect(throws: FileRejection.self) { try Read.file([], name: "empty.xml") }
+        #expect(empty?.reason == "the file is empty")
+        var random = SystemRandomNumberGenerator()
+        let garbage = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &random) }
+        let binary = #expect(throws: FileRejection.self) { try Read.file([0x00] + garbage, name: "garbage.bin") }
+        #expect(binary?.reason.contains("unknown format") == true)
+    }
+
+    @Test func deepNestingIsRefusedQuicklyInBoundedMemory() {
+        let depth = 100_000
+        let deep = Self.camtOpen + String(repeating: "<a>", count: depth) + String(repeating: "</a>", count: depth) + Self.camtClose
+        let start = ContinuousClock.now
+        let error = #expect(throws: FileRejection.self) { try Read.text(deep, name: "deep.xml") }
+        #expect(error?.reason.contains("depth") == true)
+        #expect(ContinuousClock.now - start < .seconds(1))
+    }
+
+    @Test func aFileOverTheSizeLimitIsRefusedUnread() {
+        var camt = CamtXML()
+        camt.entries = [camt.entry(transactions: [camt.tx()])]
+        let error = #expect(throws: FileRejection.self) { try Read.file(camt.bytes, maxBytes: 100) }
+        #expect(error?.reason.contains("max_file_mb") == true)
+    }
+}

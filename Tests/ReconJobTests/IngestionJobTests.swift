@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+import ReconCore
+@testable import renewal_recon
+
+/// SPEC §3.1 identity, duplicates and files, through the job and a real store.
+@Suite struct IngestionJobTests {
+    let day = BusinessDate(iso: "2026-11-20")!
+
+    static func camt(_ kind: String, _ transactions: [(id: String, ref: String, amount: Int)]) -> String {
+        let message = kind == "053" ? "BkToCstmrStmt" : "BkToCstmrDbtCdtNtfctn"
+        let report = kind == "053" ? "Stmt" : "Ntfctn"
+        let details = transactions.map { tx in
+            "<TxDtls><Refs><AcctSvcrRef>\(tx.id)</AcctSvcrRef><EndToEndId>\(tx.ref)</EndToEndId></Refs>"
+                + "<Amt Ccy=\"JPY\">\(tx.amount)</Amt><CdtDbtInd>CRDT</CdtDbtInd>"
+                + "<RmtInf><Ustrd>RCH*TrendMicro \(tx.ref)</Ustrd></RmtInf></TxDtls>"
+        }.joined(separator: "\n")
+        let total = transactions.reduce(0) { $0 + $1.amount }
+        return """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.\(kind).001.08"><\(message)><\(report)>
+            <Ntry><Amt Ccy="JPY">\(total)</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+            <BookgDt><Dt>2026-11-12</Dt></BookgDt><NtryDtls>
+            \(details)
+            </NtryDtls></Ntry></\(report)></\(message)></Document>
+            """
+    }
+
+    func counts(_ workspace: TestWorkspace) async throws -> (records: Int, duplicates: Int) {
+        let store = try await workspace.store()
+        let report = try await store.exceptionReport(on: day)
+        return (try await store.openCandidates().count, report.filter { $0.facts.code == .duplicateSettlement }.count)
+    }
+
+    @Test func aFileLeftInPlaceIsSkippedSilentlyAndACopyIsCountedOnce() async throws {
+        let workspace = try TestWorkspace()
+        let text = Self.camt("054", [("TX-1", "RN-1", 5980)])
+        try workspace.write(text, to: "inbox/a.xml")
+        #expect(try await workspace.job().run(date: day).filesIngested == 1)
+        let again = try await workspace.job().run(date: day)
+        #expect(again.filesIngested == 0)
+        #expect(again.filesSkipped == 0)
+        try workspace.write(text, to: "inbox/a-resent.xml")
+        #expect(try await workspace.job().run(date: day).filesSkipped == 1)
+        #expect(try await workspace.job().run(date: day.adding(days: 1)).filesSkipped == 0)
+        #expect(try await counts(workspace).records == 1)
+    }
+
+    @Test func aBatchRepeatingOneIDKeepsEveryLineButAResentFileAddsNothing() async throws {
+        let workspace = try TestWorkspace()
+        try workspace.write(Self.camt("054", [("B-1", "RN-1", 5980), ("B-1", "RN-1", 5980), ("B-1", "RN-2", 6980)]), to: "inbox/a.xml")
+        _ = try await workspace.job().run(date: day)
+        #expect(try await counts(workspace).records == 3)
+        // The same records in another file (another hash): every key is already stored.
+        let resent = Self.camt("054", [("B-1", "RN-1", 5980), ("B-1", "RN-1", 5980), ("B-1", "RN-2", 6980)])
+        try workspace.write(resent.replacingOccurrences(of: "<NtryDtls>", with: "<NtryDtls><!-- re-sent -->"), to: "inbox/b.xml")
+        let outcome = try await workspace.job().run(date: day)
+        #expect(outcome.filesIngested == 1)
+        #expect(outcome.recordsAdded == 0)
+        #expect(try await counts(workspace).records == 3)
+    }
+
+    @Test func aStatementRelistingANotificationAddsNothing() async throws {
+        let workspace = try TestWorkspace()
+        try workspace.write(Self.camt("054", [("TX-1", "RN-1", 5980)]), to: "inbox/notification.xml")
+        try workspace.write(Self.camt("053", [("TX-1", "RN-1", 5980)]), to: "inbox/statement.xml")
+        let outcome = try await workspace.job().run(date: day)
+        #expect(outcome.filesIngested == 2)
+        #expect(outcome.recordsAdded == 1)
+    }
+
+    @Test func aCorrectedRecordIsHeldAsADuplicateSettlement() async throws {
+        let workspace = try TestWorkspace()
+        try workspace.write(Self.camt("054", [("TX-1", "RN-1", 5980)]), to: "inbox/a.xml")
+        _ = try await workspace.job().run(date: day)
+        try workspace.write(Self.camt("054", [("TX-1", "RN-1", 6980)]), to: "inbox/b.xml")
+        _ = try await workspace.job().run(date: day)
+        #expect(try await counts(workspace) == (records: 1, duplicates: 1))
+    }
+
+    @Test func aRejectedFileIsTriedAgainOnEveryRunWhileItStays() async throws {
+        let workspace = try TestWorkspace()
+        try workspace.write("<Document><unclosed></Document>", to: "inbox/broken.xml")
+        let first = try await workspace.job().run(date: day)
+        #expect(first.filesRejected == 1)
+        #expect(try await workspace.job().run(date: day.adding(days: 1)).filesRejected == 1)
+        let report = try await workspace.store().exceptionReport(on: day.adding(days: 1))
+        let rejected = try #require(report.first { $0.facts.code == .fileRejected })
+        #expect(report.filter { $0.facts.code == .fileRejected }.count == 1)
+        #expect(rejected.facts.line == 1)
+        #expect(rejected.facts.column != nil)
+        #expect(rejected.lastSeen == day.adding(days: 1))
+    }
+
+    @Test func withAnArchiveFilesLeaveTheInboxAndRejectedOnesCarryTheirReason() async throws {
+        let workspace = try TestWorkspace(yaml: "min_file_age_s: 0\narchive_dir: archive\nquarantine_dir: quarantine\n")
+        try workspace.write(Self.camt("054", [("TX-1", "RN-1", 5980)]), to: "inbox/good.xml")
+        try workspace.write("not a settlement file", to: "inbox/bad.txt")
+        try workspace.write("partial", to: "inbox/upload.part")
+        try workspace.write("hidden", to: "inbox/.hidden")
+        let outcome = try await workspace.job().run(date: day)
+        #expect(outcome.filesIngested == 1)
+        #expect(outcome.filesRejected == 1)
+        let inbox = try FileManager.default.contentsOfDirectory(atPath: workspace.url("inbox").path).sorted()
+        #expect(inbox == [".hidden", "upload.part"])
+        #expect(FileManager.default.fileExists(atPath: workspace.url("archive/good.xml").path))
+        let reason = try String(contentsOf: workspace.url("quarantine/bad.txt.reason.txt"), encoding: .utf8)
+        #expect(reason.contains("reason: unknown format"))
+        #expect(reason.contains("line: 1"))
+    }
+
+    @Test func aFileStillBeingUploadedWaitsForTheNextRun() async throws {
+        let workspace = try TestWorkspace(yaml: "min_file_age_s: 3600\n")
+        try workspace.write(Self.camt("054", [("TX-1", "RN-1", 5980)]), to: "inbox/fresh.xml")
+        #expect(try await workspace.job().run(date: day).filesIngested == 0)
+    }
+}
