@@ -59,6 +59,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The fuzz harness of the settlement readers: `scripts/fuzz` builds it with libFuzzer.
+        .executableTarget(name: "recon-fuzz", dependencies: ["ReconIngest", "ReconCore"]),
         .testTarget(name: "ReconCoreTests", dependencies: ["ReconCore"]),
         .testTarget(name: "ReconIngestTests", dependencies: ["ReconIngest", "ReconCore"]),
         .testTarget(name: "ReconStoreTests", dependencies: ["ReconStore", "ReconCore"]),

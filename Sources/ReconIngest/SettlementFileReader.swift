@@ -40,18 +40,39 @@ public struct SettlementFileReader: Sendable {
         } catch {
             throw FileRejection(reason: "cannot read the file")
         }
+        try checkSize(size)
+        guard let handle = try? FileHandle(forReadingFrom: url) else { throw FileRejection(reason: "cannot open the file") }
+        defer { try? handle.close() }
+        var chunks = FileChunks(handle: handle, size: Self.chunkSize)
+        return try read(&chunks, emit: emit)
+    }
+
+    /// Reads a settlement file held in memory (the fuzz harness feeds it this way).
+    public func read(bytes: [UInt8], emit: (SettlementRecord) -> Void) throws(FileRejection) -> FileSummary {
+        try checkSize(bytes.count)
+        var offset = 0
+        var chunks = AnyIterator<[UInt8]> {
+            guard offset < bytes.count else { return nil }
+            defer { offset += Self.chunkSize }
+            return Array(bytes[offset..<min(offset + Self.chunkSize, bytes.count)])
+        }
+        return try read(&chunks, emit: emit)
+    }
+
+    private func checkSize(_ size: Int) throws(FileRejection) {
         guard size <= options.maxFileBytes else {
             throw FileRejection(reason: "the file is \(size) bytes, more than max_file_mb (\(options.maxFileBytes / 1_048_576)) allows")
         }
         guard size > 0 else { throw FileRejection(reason: "the file is empty", line: 1, column: 1) }
-        guard let handle = try? FileHandle(forReadingFrom: url) else { throw FileRejection(reason: "cannot open the file") }
-        defer { try? handle.close() }
-        var chunks = FileChunks(handle: handle, size: Self.chunkSize)
+    }
+
+    private func read(_ chunks: inout some IteratorProtocol<[UInt8]>, emit: (SettlementRecord) -> Void) throws(FileRejection) -> FileSummary {
         guard let first = chunks.next() else { throw FileRejection(reason: "the file is empty", line: 1, column: 1) }
         if Self.looksLikeXML(first) {
+            let rest = chunks
             return try withoutActuallyEscaping(emit) { emit throws(FileRejection) in
                 let camt = CamtReader(options: options, emit: emit)
-                try camt.read(PrependedChunks(first: first, rest: chunks))
+                try camt.read(PrependedChunks(first: first, rest: rest))
                 return FileSummary(format: camt.kind ?? "camt", version: camt.version ?? "", records: camt.recordCount,
                                    skipped: camt.skippedStatus, mismatches: camt.mismatches)
             }
@@ -144,9 +165,9 @@ struct FileChunks: Sequence, IteratorProtocol {
     }
 }
 
-struct PrependedChunks: Sequence, IteratorProtocol {
+struct PrependedChunks<Rest: IteratorProtocol<[UInt8]>>: Sequence, IteratorProtocol {
     var first: [UInt8]?
-    var rest: FileChunks
+    var rest: Rest
 
     mutating func next() -> [UInt8]? {
         if let chunk = first {
