@@ -13,4 +13,17 @@
 #include <libxml/SAX2.h>
 #include <libxml/xmlerror.h>
 
+// libxml2 prints some errors (encoding conversions, I/O) through its generic error function,
+// straight to stderr. The reader reports every error itself, with its position, so this
+// function, variadic and so written in C, swallows them. The setting is per thread: call it
+// on the thread that parses.
+static inline void recon_libxml2_ignore_error(void *context, const char *message, ...) {
+    (void)context;
+    (void)message;
+}
+
+static inline void recon_libxml2_silence_generic_errors(void) {
+    xmlSetGenericErrorFunc(NULL, recon_libxml2_ignore_error);
+}
+
 #endif

@@ -92,6 +92,27 @@ public struct OutboxMail: Hashable, Sendable {
     }
 }
 
+/// A support decision recorded by `exceptions resolve`.
+public struct SupportDecision: Sendable {
+    public enum Action: Sendable {
+        case dismiss
+        /// The outcome of rules 4–9 with the check waived; `attachOrderID` from `--order`.
+        case apply(recordID: String, outcome: RecordOutcome, attachOrderID: String?)
+    }
+
+    public var exceptionID: String
+    public var action: Action
+    public var note: String
+    public var actor: String
+
+    public init(exceptionID: String, action: Action, note: String, actor: String) {
+        self.exceptionID = exceptionID
+        self.action = action
+        self.note = note
+        self.actor = actor
+    }
+}
+
 /// What `status` shows.
 public struct StoreOverview: Sendable {
     public var pendingOrders: [RenewalOrder]
@@ -133,6 +154,8 @@ public protocol ReconStore: Sendable {
     /// left in the inbox) once ever. Returns whether it was counted now.
     func noteDuplicateArrival(sha256: String, name: String, on date: BusinessDate, oncePerName: Bool) async throws -> Bool
 
+    /// Which of these record ids are stored already.
+    func storedRecordIDs(among ids: [String]) async throws -> Set<String>
     /// Everything the rules read.
     func ledger() async throws -> Ledger
     /// Every record of ours or possibly ours not yet matched, and not held by an ingestion verdict.
@@ -143,7 +166,22 @@ public protocol ReconStore: Sendable {
     /// each held record with its exception, superseded exceptions resolved.
     func commit(_ outcomes: [(recordID: String, outcome: RecordOutcome)], on date: BusinessDate, runID: String) async throws
     /// Raises (or sees again) the sweep's exceptions and resolves the ones whose facts went away.
-    func commitSweep(_ facts: [ExceptionFacts], codes: Set<ExceptionCode>, on date: BusinessDate, runID: String) async throws
+    func commitSweep(raising facts: [ExceptionFacts], resolving: [(exceptionID: String, reason: String)],
+                     on date: BusinessDate, runID: String) async throws
+    /// How many files (ingested, rejected or sent again) arrived on `date`.
+    func filesReceived(on date: BusinessDate) async throws -> Int
+    /// The records not yet matched that `rerun` re-evaluates: booked in the range, or held by an
+    /// exception first seen in it.
+    func openCandidates(bookedOrFirstSeenFrom start: BusinessDate, to end: BusinessDate) async throws -> [EvaluationCandidate]
+
+    /// Exceptions as they stand now, optionally of one code and status, ordered by id.
+    func exceptions(code: ExceptionCode?, status: String?) async throws -> [ExceptionRow]
+    func exception(id: String) async throws -> ExceptionRow?
+    /// The stored record an exception is about, and its state.
+    func candidate(recordID: String) async throws -> (candidate: EvaluationCandidate, state: String)?
+    /// A support decision on one exception, in one transaction: dismissed, or resolved by a
+    /// manual apply (the record attached to `attachOrderID` first, when given).
+    func recordDecision(_ decision: SupportDecision, on date: BusinessDate, runID: String) async throws
 
     /// Dates whose mail or feed files lack rows the store holds.
     func datesWithUnwrittenOutputs() async throws -> [BusinessDate]

@@ -1,7 +1,64 @@
 import Foundation
 
-/// SPEC §4 sweep: what silence means at the end of a run date.
+/// When settlement files are expected (`expect_daily_files`, `file_days`, `holidays`).
+public struct FileCalendar: Sendable {
+    public var expectDailyFiles: Bool
+    /// ISO weekdays, 1 = Monday.
+    public var fileDays: Set<Int>
+    public var holidays: Set<BusinessDate>
+
+    public init(expectDailyFiles: Bool = false, fileDays: Set<Int> = [1, 2, 3, 4, 5], holidays: Set<BusinessDate> = []) {
+        self.expectDailyFiles = expectDailyFiles
+        self.fileDays = fileDays
+        self.holidays = holidays
+    }
+
+    public func expectsFile(on date: BusinessDate) -> Bool {
+        expectDailyFiles && fileDays.contains(date.isoWeekday) && !holidays.contains(date)
+    }
+}
+
+/// SPEC §4 sweep: what silence means at the end of a date.
 public enum Sweep {
+    /// What the sweep of `date` raises, and which open sweep exceptions it resolves.
+    public struct Plan: Sendable {
+        public var raising: [ExceptionFacts] = []
+        public var resolving: [(exceptionID: String, reason: String)] = []
+    }
+
+    /// - Parameters:
+    ///   - namedOrderIDs: orders named by any stored settlement (matched or held).
+    ///   - open: the open `unsettled_overdue` and `no_settlement_file` exceptions.
+    ///   - filesReceived: how many files arrived on `date`.
+    public static func plan(on date: BusinessDate, orders: some Sequence<RenewalOrder>, namedOrderIDs: Set<String>,
+                            open: [ExceptionRow], filesReceived: Int, settings: RuleSettings,
+                            calendar: FileCalendar) -> Plan {
+        var plan = Plan()
+        var pending: [String: RenewalOrder] = [:]
+        for order in orders where order.status == .pending { pending[order.orderID] = order }
+        plan.raising = overdueOrders(pending.values, namedOrderIDs: namedOrderIDs, on: date, settings: settings)
+        for row in open {
+            switch row.facts.code {
+            case .unsettledOverdue:
+                guard let orderID = row.facts.orderID else { continue }
+                if namedOrderIDs.contains(orderID) {
+                    plan.resolving.append((row.exceptionID, "a settlement names the order"))
+                } else if pending[orderID] == nil {
+                    plan.resolving.append((row.exceptionID, "the order is no longer pending"))
+                }
+            case .noSettlementFile where row.facts.subject == date.description && filesReceived > 0:
+                plan.resolving.append((row.exceptionID, "a settlement file arrived"))
+            default:
+                break
+            }
+        }
+        if calendar.expectsFile(on: date), filesReceived == 0 {
+            plan.raising.append(ExceptionFacts(code: .noSettlementFile, subject: date.description, settledOn: date,
+                                               detail: "no settlement file arrived on \(date)"))
+        }
+        return plan
+    }
+
     /// Every order still pending whose placed date + `window_days` is before `date` and that
     /// no stored settlement names → `unsettled_overdue`.
     public static func overdueOrders(_ orders: some Sequence<RenewalOrder>, namedOrderIDs: Set<String>,
@@ -14,6 +71,6 @@ public enum Sweep {
                                   serial: order.serial, expectedAmountMinor: order.amount.minorUnits,
                                   currency: order.amount.currency.code, placedOn: placedOn,
                                   lagDays: date.days(since: placedOn))
-        }
+        }.sorted { $0.subject.utf8.lexicographicallyPrecedes($1.subject.utf8) }
     }
 }

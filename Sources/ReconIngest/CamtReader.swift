@@ -46,6 +46,7 @@ final class CamtReader {
     /// Parses `chunks` (the file in order); throws a `FileRejection` for a file that is not
     /// a well-formed camt.053/054.
     func read(_ chunks: some Sequence<[UInt8]>) throws(FileRejection) {
+        recon_libxml2_silence_generic_errors()
         var handler = xmlSAXHandler()
         handler.initialized = UInt32(XML_SAX2_MAGIC)
         handler.startElementNs = camtStartElement

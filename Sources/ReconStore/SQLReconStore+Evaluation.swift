@@ -40,21 +40,58 @@ extension SQLReconStore {
         }
     }
 
-    public func commitSweep(_ facts: [ExceptionFacts], codes: Set<ExceptionCode>, on date: BusinessDate,
-                            runID: String) async throws {
+    public func commitSweep(raising facts: [ExceptionFacts], resolving: [(exceptionID: String, reason: String)],
+                            on date: BusinessDate, runID: String) async throws {
         try await database.transaction { db in
             for item in facts { try await Self.raise(item, on: date, runID: runID, in: db) }
-            let current = Set(facts.map(\.exceptionID))
-            for code in codes {
-                for row in try await db.query("SELECT exception_id FROM exceptions WHERE code = ? AND status = 'open'",
-                                              .text(code.rawValue)) where !current.contains(row.string(0)) {
-                    try await Self.resolve(row.string(0), reason: "settled", on: date, runID: runID, in: db)
-                }
+            for (id, reason) in resolving {
+                try await Self.resolve(id, reason: reason, on: date, runID: runID, in: db)
             }
         }
     }
 
-    private static func record(_ outcome: RecordOutcome, recordID: String, on date: BusinessDate, runID: String,
+    public func filesReceived(on date: BusinessDate) async throws -> Int {
+        try await database.read { db in
+            let files = try await db.query("SELECT COUNT(*) FROM settlement_files WHERE received_on = ?", .text(date.description))
+            let again = try await db.query("SELECT COUNT(*) FROM settlement_file_arrivals WHERE received_on = ?", .text(date.description))
+            return Int((files.first?.int(0) ?? 0) + (again.first?.int(0) ?? 0))
+        }
+    }
+
+    public func openCandidates(bookedOrFirstSeenFrom start: BusinessDate, to end: BusinessDate) async throws -> [EvaluationCandidate] {
+        try await database.read { db in
+            try await db.query("""
+                \(RowMapping.recordColumns)
+                WHERE r.state IN ('open', 'held', 'foreign')
+                  AND ((r.booked_on >= ? AND r.booked_on <= ?)
+                       OR r.record_id IN (SELECT record_id FROM exceptions WHERE record_id IS NOT NULL
+                                          AND first_seen >= ? AND first_seen <= ?))
+                """, .text(start.description), .text(end.description), .text(start.description), .text(end.description))
+                .map(RowMapping.candidate)
+        }
+    }
+
+    public func recordDecision(_ decision: SupportDecision, on date: BusinessDate, runID: String) async throws {
+        try await database.transaction { db in
+            switch decision.action {
+            case .dismiss:
+                try await db.execute("UPDATE exceptions SET status = 'dismissed' WHERE exception_id = ?",
+                                     .text(decision.exceptionID))
+                try await Self.appendHistory(decision.exceptionID, action: "dismissed", status: "dismissed",
+                                             note: decision.note, actor: decision.actor, on: date, runID: runID, in: db)
+            case .apply(let recordID, let outcome, let attachOrderID):
+                if let attachOrderID {
+                    try await db.execute("UPDATE settlement_records SET attached_order_id = ? WHERE record_id = ?",
+                                         .text(attachOrderID), .text(recordID))
+                }
+                try await Self.resolve(decision.exceptionID, reason: decision.note, on: date, runID: runID,
+                                       actor: decision.actor, in: db)
+                try await Self.record(outcome, recordID: recordID, on: date, runID: runID, in: db)
+            }
+        }
+    }
+
+    static func record(_ outcome: RecordOutcome, recordID: String, on date: BusinessDate, runID: String,
                                in db: any SQLConnection) async throws {
         switch outcome {
         case .foreign:

@@ -64,6 +64,19 @@ extension SQLReconStore {
         }
     }
 
+    public func storedRecordIDs(among ids: [String]) async throws -> Set<String> {
+        try await database.read { db in
+            var found = Set<String>()
+            for chunk in ids.chunked(500) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                let rows = try await db.query("SELECT record_id FROM settlement_records WHERE record_id IN (\(marks))",
+                                              chunk.map(SQLValue.text))
+                for row in rows { found.insert(row.string(0)) }
+            }
+            return found
+        }
+    }
+
     public func reject(sha256: String, name: String, sizeBytes: Int, facts: ExceptionFacts, on date: BusinessDate,
                        runID: String) async throws {
         try await database.transaction { db in

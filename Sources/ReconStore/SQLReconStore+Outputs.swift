@@ -72,4 +72,37 @@ extension SQLReconStore {
             }
         }
     }
+
+    public func exceptions(code: ExceptionCode?, status: String?) async throws -> [ExceptionRow] {
+        try await database.read { db in
+            var conditions: [String] = []
+            var arguments: [SQLValue] = []
+            if let code {
+                conditions.append("e.code = ?")
+                arguments.append(.text(code.rawValue))
+            }
+            if let status {
+                conditions.append("e.status = ?")
+                arguments.append(.text(status))
+            }
+            let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+            return try await db.query(RowMapping.exceptionColumns + filter, arguments).map(RowMapping.exception)
+                .sorted { $0.exceptionID < $1.exceptionID }
+        }
+    }
+
+    public func exception(id: String) async throws -> ExceptionRow? {
+        try await database.read { db in
+            try await db.query(RowMapping.exceptionColumns + " WHERE e.exception_id = ?", .text(id)).first.map(RowMapping.exception)
+        }
+    }
+
+    public func candidate(recordID: String) async throws -> (candidate: EvaluationCandidate, state: String)? {
+        try await database.read { db in
+            guard let row = try await db.query(RowMapping.recordColumns + " WHERE r.record_id = ?", .text(recordID)).first,
+                  let state = try await db.query("SELECT state FROM settlement_records WHERE record_id = ?",
+                                                 .text(recordID)).first?.string(0) else { return nil }
+            return (RowMapping.candidate(row), state)
+        }
+    }
 }

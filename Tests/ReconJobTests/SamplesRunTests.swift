@@ -17,31 +17,33 @@ import ReconReports
         return workspace
     }
 
-    @Test func theSamplesExtendTwelveLicensesAndHoldTheRest() async throws {
+    @Test func theSamplesShowEveryExceptionCode() async throws {
         let workspace = try await importedSamples()
         let outcome = try await workspace.job().run(date: day)
-        #expect(outcome.filesIngested == 3)
-        #expect(outcome.filesRejected == 0)
-        #expect(outcome.applied == 12)
+        #expect(outcome.filesIngested == 5)
+        #expect(outcome.filesRejected == 1)
+        #expect(outcome.applied == 15)
         #expect(outcome.held == 14)
+        let monday = try await workspace.job().run(date: BusinessDate(iso: "2026-11-23")!)
+        #expect(monday.applied == 0)
+        #expect(monday.sweepRaised[.noSettlementFile] == 1)
 
         let outputs = try workspace.outputs()
         let mails = try #require(outputs["mail/2026-11-20/completion-mails.jsonl"])
-        #expect(mails.split(separator: 0x0A).count == 12)
+        #expect(mails.split(separator: 0x0A).count == 15)
         let feed = try #require(outputs["licenses/2026-11-20/license-extensions.jsonl"])
-        #expect(feed.split(separator: 0x0A).count == 12)
+        #expect(feed.split(separator: 0x0A).count == 15)
 
-        let csv = try #require(outputs["reports/2026-11-20/exceptions.csv"])
-        #expect(csv.starts(with: [0xEF, 0xBB, 0xBF]))
-        let text = String(decoding: csv.dropFirst(3), as: UTF8.self)
-        let lines = text.components(separatedBy: "\r\n").filter { !$0.isEmpty }
-        #expect(lines.first == ExceptionsCSV.header.joined(separator: ","))
-        let codes = Set(lines.dropFirst().map { $0.split(separator: ",")[1] })
-        for code in ["late_settlement", "unknown_order", "missing_reference", "refund_or_chargeback",
-                     "duplicate_payment", "order_not_pending", "currency_mismatch", "amount_mismatch",
-                     "settled_before_order", "license_not_found", "license_not_renewable", "renewal_too_early",
-                     "invalid_upgrade_path", "auto_renew_active", "repeat_renewal", "unsettled_overdue"] {
-            #expect(codes.contains(Substring(code)), "no \(code) in the samples' exceptions.csv")
+        var codes = Set<Substring>()
+        for report in ["reports/2026-11-20/exceptions.csv", "reports/2026-11-23/exceptions.csv"] {
+            let csv = try #require(try workspace.outputs()[report])
+            #expect(csv.starts(with: [0xEF, 0xBB, 0xBF]))
+            let lines = String(decoding: csv.dropFirst(3), as: UTF8.self).components(separatedBy: "\r\n").filter { !$0.isEmpty }
+            #expect(lines.first == ExceptionsCSV.header.joined(separator: ","))
+            codes.formUnion(lines.dropFirst().map { $0.split(separator: ",")[1] })
+        }
+        for code in ExceptionCode.allCases {
+            #expect(codes.contains(Substring(code.rawValue)), "no \(code.rawValue) in the samples' reports")
         }
     }
 
@@ -54,7 +56,7 @@ import ReconReports
         #expect(second.filesIngested == 0)
         #expect(try workspace.outputs() == first)
         let store = try await workspace.store()
-        #expect(try await store.outbox(on: day).count == 12)
+        #expect(try await store.outbox(on: day).count == 15)
     }
 
     @Test func theMailIsPlainTextAndNamesWhatTheCustomerBought() async throws {

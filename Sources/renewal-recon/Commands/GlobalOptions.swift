@@ -58,6 +58,8 @@ enum CommandFailure {
             }
         } catch let error as UsageError {
             code = fail("\(error.message)", 64)
+        } catch let error as SupportDesk.Refusal {
+            code = fail("refused: \(error)", 64)
         } catch {
             code = fail("internal error: \(String(describing: error))", 70)
         }

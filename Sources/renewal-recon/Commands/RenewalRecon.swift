@@ -5,7 +5,8 @@ struct RenewalRecon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "renewal-recon",
         abstract: "Reconciles card settlements with license renewal orders and extends the licenses.",
-        subcommands: [InitCommand.self, InspectCommand.self, ImportCommand.self, RunCommand.self, StatusCommand.self]
+        subcommands: [InitCommand.self, InspectCommand.self, ImportCommand.self, RunCommand.self, RerunCommand.self,
+                      ReportCommand.self, StatusCommand.self, ExceptionsCommand.self]
     )
 
     /// Declared here too so that `renewal-recon --config FILE COMMAND` works (SPEC §6).

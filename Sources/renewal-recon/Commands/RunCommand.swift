@@ -4,29 +4,76 @@ import ReconCore
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Ingest the inbox, reconcile, and write the outputs of the run date.")
+        commandName: "run", abstract: "Ingest the inbox, reconcile, and write the outputs of the run date (the cron entry point).")
 
     @OptionGroup var options: GlobalOptions
 
     @Option(help: "The run date D (YYYY-MM-DD); default today in the configured time zone.")
     var date: String?
 
+    @Flag(help: "Print what would happen; change neither the store nor any file.")
+    var dryRun = false
+
+    func validate() throws {
+        if let date, BusinessDate(iso: date) == nil { throw ValidationError("--date '\(date)' is not a date YYYY-MM-DD") }
+    }
+
     func run() async throws {
         try await CommandFailure.run {
             let config = try options.loadConfig()
             let logger = options.logger()
-            let day: BusinessDate
-            if let date {
-                guard let parsed = BusinessDate(iso: date) else { throw UsageError(message: "--date '\(date)' is not a date YYYY-MM-DD") }
-                day = parsed
-            } else {
-                day = config.today()
-            }
-            let store = try await StoreOpener.open(config, for: .createIfMissing)
-            let outcome = try await ReconJob(config: config, store: store, logger: logger).run(date: day)
-            print("run \(outcome.runID) for \(day): \(outcome.filesIngested) file(s) ingested, \(outcome.filesRejected) quarantined, \(outcome.filesSkipped) skipped; \(outcome.applied) license(s) extended, \(outcome.held) settlement(s) held")
-            for url in outcome.writtenFiles { print("  \(url.path)") }
+            let day = date.flatMap(BusinessDate.init(iso:)) ?? config.today()
+            let store = try await StoreOpener.open(config, for: dryRun ? .existing : .createIfMissing)
+            let outcome = try await ReconJob(config: config, store: store, logger: logger).run(date: day, dryRun: dryRun)
+            RunReport(outcome: outcome, dryRun: dryRun, command: "run for \(day)").print()
             return outcome.filesRejected > 0 ? ExitCode(2) : .success
         }
+    }
+}
+
+struct RerunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rerun",
+        abstract: "Re-evaluate a date range: apply what now passes (under today's date) and rewrite its reports.")
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "First date of the range (YYYY-MM-DD).") var from: String
+    @Option(help: "Last date of the range (YYYY-MM-DD).") var to: String
+    @Flag(help: "Print what would happen; change neither the store nor any file.") var dryRun = false
+
+    func validate() throws {
+        guard let start = BusinessDate(iso: from) else { throw ValidationError("--from '\(from)' is not a date YYYY-MM-DD") }
+        guard let end = BusinessDate(iso: to) else { throw ValidationError("--to '\(to)' is not a date YYYY-MM-DD") }
+        guard start <= end else { throw ValidationError("the range \(from)..\(to) is reversed") }
+        guard end.days(since: start) < 366 else { throw ValidationError("the range \(from)..\(to) is longer than 366 days") }
+    }
+
+    func run() async throws {
+        try await CommandFailure.run {
+            let config = try options.loadConfig()
+            let logger = options.logger()
+            guard let start = BusinessDate(iso: from), let end = BusinessDate(iso: to) else { return ExitCode(64) }
+            let store = try await StoreOpener.open(config, for: .existing)
+            let outcome = try await ReconJob(config: config, store: store, logger: logger)
+                .rerun(from: start, to: end, dryRun: dryRun)
+            RunReport(outcome: outcome, dryRun: dryRun, command: "rerun \(from)..\(to)").print()
+            return .success
+        }
+    }
+}
+
+/// What `run` and `rerun` print on stdout.
+struct RunReport {
+    let outcome: RunOutcome
+    let dryRun: Bool
+    let command: String
+
+    func print() {
+        let verb = dryRun ? "would" : "did"
+        if dryRun { for line in outcome.planLines { Swift.print("  would \(line)") } }
+        Swift.print("\(command) (\(outcome.runID)) \(verb): \(outcome.filesIngested) file(s) ingested, \(outcome.filesRejected) quarantined, \(outcome.filesSkipped) counted as duplicates; \(outcome.applied) license(s) extended, \(outcome.held) settlement(s) held")
+        for (code, count) in outcome.heldByCode.sorted(by: { $0.key < $1.key }) { Swift.print("  held \(code.rawValue): \(count)") }
+        for (code, count) in outcome.sweepRaised.sorted(by: { $0.key < $1.key }) { Swift.print("  sweep \(code.rawValue): \(count)") }
+        for url in outcome.writtenFiles { Swift.print("  wrote \(url.path)") }
     }
 }

@@ -4,7 +4,7 @@ import ReconCore
 import ReconIngest
 import ReconReports
 
-/// What one `run` did, for the exit status and the console.
+/// What one `run` or `rerun` did (or, dry, would do), for the exit status and the console.
 struct RunOutcome {
     var runID: String
     var date: BusinessDate
@@ -14,7 +14,27 @@ struct RunOutcome {
     var recordsAdded = 0
     var applied = 0
     var held = 0
+    /// Held records by code, and the sweep's exceptions.
+    var heldByCode: [ExceptionCode: Int] = [:]
+    var sweepRaised: [ExceptionCode: Int] = [:]
+    /// Lines a dry run prints: each file and each apply that would happen.
+    var planLines: [String] = []
     var writtenFiles: [URL] = []
+
+    mutating func count(_ outcomes: [(recordID: String, outcome: RecordOutcome)]) {
+        for (_, result) in outcomes {
+            switch result {
+            case .applied(let applied, _):
+                self.applied += 1
+                planLines.append("apply \(applied.orderID) (\(applied.transactionID ?? "-")): \(applied.serial) \(applied.previousExpiresOn) -> \(applied.newExpiresOn)")
+            case .held(let facts):
+                held += 1
+                heldByCode[facts.code, default: 0] += 1
+            case .foreign:
+                break
+            }
+        }
+    }
 }
 
 /// The nightly job: ingest → evaluate → sweep → outputs, one direction, for run date D.
@@ -22,20 +42,34 @@ struct ReconJob {
     let config: ReconConfig
     let store: any ReconStore
     let logger: Logger
-    /// The wall clock, injected so tests pin "now".
+    /// The clock of the business: apply instants, and "today" for rerun and resolve. Injected so
+    /// tests pin it.
     var now: @Sendable () -> Date = { Date() }
+    /// The clock the inbox's file times are compared with (`min_file_age_s`): always the real one.
+    var fileClock: @Sendable () -> Date = { Date() }
 
-    func run(date: BusinessDate) async throws -> RunOutcome {
+    var today: BusinessDate { config.today(now: now()) }
+
+    /// `run`: ingests the inbox and evaluates every record not yet matched, for run date `date`.
+    /// With `dryRun`, reads and evaluates the same but changes neither the store nor any file.
+    func run(date: BusinessDate, dryRun: Bool = false) async throws -> RunOutcome {
         let startedAt = now()
         var outcome = RunOutcome(runID: Self.runID(startedAt), date: date)
         var logger = logger
         logger[metadataKey: "run.id"] = "\(outcome.runID)"
         logger[metadataKey: "run.date"] = "\(date)"
+        if dryRun {
+            let newRecords = try await planIngest(on: date, outcome: &outcome)
+            let candidates = try await store.openCandidates() + newRecords
+            try await evaluate(candidates, on: date, runID: outcome.runID, outcome: &outcome, commit: false)
+            try await sweep(dates: [date], recordOn: date, runID: outcome.runID, outcome: &outcome, commit: false)
+            return outcome
+        }
         try await store.beginRun(id: outcome.runID, command: "run", date: date, startedAt: startedAt.formatted(.iso8601))
         try await ingest(on: date, outcome: &outcome, logger: logger)
-        try await evaluate(on: date, outcome: &outcome, logger: logger)
-        try await sweep(on: date, runID: outcome.runID)
-        outcome.writtenFiles = try await writeOutputs(for: date)
+        try await evaluate(try await store.openCandidates(), on: date, runID: outcome.runID, outcome: &outcome, commit: true)
+        try await sweep(dates: [date], recordOn: date, runID: outcome.runID, outcome: &outcome, commit: true)
+        outcome.writtenFiles = try await writeOutputs(for: [date])
         try await store.finishRun(id: outcome.runID, finishedAt: now().formatted(.iso8601),
                                   outcome: outcome.filesRejected > 0 ? "quarantined" : "ok")
         logger.info("run finished", metadata: [
@@ -46,112 +80,79 @@ struct ReconJob {
         return outcome
     }
 
-    // MARK: Stages
-
-    private func ingest(on date: BusinessDate, outcome: inout RunOutcome, logger: Logger) async throws {
-        let reader = SettlementFileReader(options: config.readOptions, csvProfiles: config.csvProfiles)
-        let mover = InboxMover(archive: config.archiveDirectory, quarantine: config.quarantineDirectory)
-        for url in try InboxScanner.readyFiles(in: config.inboxDirectory, minimumAge: config.minFileAgeSeconds, now: now()) {
-            var logger = logger
-            logger[metadataKey: "settlement.file"] = "\(url.lastPathComponent)"
-            let sha256 = try SettlementFileReader.sha256(of: url)
-            let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
-            if let known = try await store.settlementFile(sha256: sha256), known.status == .ingested {
-                // Committed before: a copy left in place (no archive), a move that a crash
-                // interrupted, or the processor sending known content again.
-                let leftInPlace = !mover.movesFiles && known.name == url.lastPathComponent
-                let interruptedMove = config.archiveDirectory.map { archive in
-                    known.name == url.lastPathComponent
-                        && !FileManager.default.fileExists(atPath: archive.appendingPathComponent(known.name).path)
-                } ?? false
-                if !leftInPlace && !interruptedMove {
-                    if try await store.noteDuplicateArrival(sha256: sha256, name: url.lastPathComponent, on: date,
-                                                             oncePerName: !mover.movesFiles) {
-                        outcome.filesSkipped += 1
-                        logger.info("file already ingested; counted as a duplicate", metadata: ["settlement.sha256": "\(sha256)"])
-                    }
-                }
-                try mover.archive(url, sha256: sha256)
-                continue
-            }
-            let parsed: ParsedSettlementFile
-            do throws(FileRejection) {
-                parsed = try reader.readAll(url)
-            } catch {
-                let position = "\(error.line ?? 0):\(error.column ?? 0)"
-                let facts = ExceptionFacts(code: .fileRejected, subject: "\(sha256)@\(position)",
-                                           fileName: url.lastPathComponent, line: error.line, column: error.column,
-                                           detail: error.reason)
-                try await store.reject(sha256: sha256, name: url.lastPathComponent, sizeBytes: size, facts: facts,
-                                       on: date, runID: outcome.runID)
-                outcome.filesRejected += 1
-                logger.error("file rejected", metadata: ["settlement.reason": "\(error)"])
-                try mover.quarantine(url, sha256: sha256, rejection: error, on: date.description)
-                continue
-            }
-            let summary = parsed.summary
-            let mismatches = summary.mismatches.map { mismatch in
-                ExceptionFacts(code: .batchTotalMismatch, subject: "\(sha256)@\(mismatch.position)",
-                               fileName: url.lastPathComponent, line: mismatch.line, detail: mismatch.detail)
-            }
-            let batch = IngestBatch(sha256: sha256, name: url.lastPathComponent, format: summary.format,
-                                    version: summary.version, sizeBytes: size, records: parsed.records,
-                                    skippedStatus: summary.skipped, fileExceptions: mismatches)
-            let stored = try await store.ingest(batch, on: date, runID: outcome.runID)
-            outcome.filesIngested += 1
-            outcome.recordsAdded += stored.added
-            try mover.archive(url, sha256: sha256)
-            logger.info("file ingested", metadata: [
-                "settlement.format": "\(summary.format) \(summary.version)", "records.added": "\(stored.added)",
-                "records.known": "\(stored.alreadyKnown)", "records.invalid": "\(stored.invalid)",
-                "records.skipped": "\(summary.skipped)", "batch.mismatches": "\(mismatches.count)",
-            ])
+    /// `rerun`: re-evaluates the records booked in the range and those held by exceptions first
+    /// seen in it, sweeps each date, applies what now passes under today's date, and rewrites the
+    /// range's reports. A matched record is never evaluated again, so nothing applies twice.
+    func rerun(from start: BusinessDate, to end: BusinessDate, dryRun: Bool = false) async throws -> RunOutcome {
+        let startedAt = now()
+        let today = today
+        var outcome = RunOutcome(runID: Self.runID(startedAt), date: today)
+        let dates = (0...end.days(since: start)).map { start.adding(days: $0) }
+        let candidates = try await store.openCandidates(bookedOrFirstSeenFrom: start, to: end)
+        if dryRun {
+            try await evaluate(candidates, on: today, runID: outcome.runID, outcome: &outcome, commit: false)
+            try await sweep(dates: dates, recordOn: today, runID: outcome.runID, outcome: &outcome, commit: false)
+            return outcome
         }
+        try await store.beginRun(id: outcome.runID, command: "rerun \(start)..\(end)", date: today,
+                                 startedAt: startedAt.formatted(.iso8601))
+        try await evaluate(candidates, on: today, runID: outcome.runID, outcome: &outcome, commit: true)
+        try await sweep(dates: dates, recordOn: today, runID: outcome.runID, outcome: &outcome, commit: true)
+        outcome.writtenFiles = try await writeOutputs(for: dates + [today])
+        try await store.finishRun(id: outcome.runID, finishedAt: now().formatted(.iso8601), outcome: "ok")
+        return outcome
     }
 
-    private func evaluate(on date: BusinessDate, outcome: inout RunOutcome, logger: Logger) async throws {
+    // MARK: Stages
+
+    private func evaluate(_ candidates: [EvaluationCandidate], on date: BusinessDate, runID: String,
+                          outcome: inout RunOutcome, commit: Bool) async throws {
         var ledger = try await store.ledger()
-        let candidates = try await store.openCandidates()
-        let reconciler = Reconciler(settings: config.rules)
-        let outcomes = reconciler.evaluate(candidates, ledger: &ledger, appliedOn: date, appliedAt: now(),
-                                           runID: outcome.runID)
-        try await store.commit(outcomes, on: date, runID: outcome.runID)
-        for (_, result) in outcomes {
-            switch result {
-            case .applied: outcome.applied += 1
-            case .held: outcome.held += 1
-            case .foreign: break
-            }
-        }
+        let outcomes = Reconciler(settings: config.rules).evaluate(candidates, ledger: &ledger, appliedOn: date,
+                                                                   appliedAt: now(), runID: runID)
+        outcome.count(outcomes)
+        if commit { try await store.commit(outcomes, on: date, runID: runID) }
         logger.info("evaluated", metadata: ["records.evaluated": "\(candidates.count)", "licenses.extended": "\(outcome.applied)"])
     }
 
-    private func sweep(on date: BusinessDate, runID: String) async throws {
-        let ledger = try await store.ledger()
-        let named = try await store.namedOrderIDs()
-        let overdue = Sweep.overdueOrders(ledger.orders.values, namedOrderIDs: named, on: date, settings: config.rules)
-        try await store.commitSweep(overdue, codes: [.unsettledOverdue], on: date, runID: runID)
+    /// Sweeps each of `dates`; history entries belong to `recordOn` (the run's D, or today).
+    private func sweep(dates: [BusinessDate], recordOn: BusinessDate, runID: String, outcome: inout RunOutcome,
+                       commit: Bool) async throws {
+        let calendar = FileCalendar(expectDailyFiles: config.expectDailyFiles, fileDays: config.fileDays,
+                                    holidays: config.holidays)
+        for date in dates {
+            let ledger = try await store.ledger()
+            let open = try await store.exceptions(code: .unsettledOverdue, status: "open")
+                + store.exceptions(code: .noSettlementFile, status: "open")
+            let plan = Sweep.plan(on: date, orders: ledger.orders.values, namedOrderIDs: try await store.namedOrderIDs(),
+                                  open: open, filesReceived: try await store.filesReceived(on: date),
+                                  settings: config.rules, calendar: calendar)
+            for facts in plan.raising { outcome.sweepRaised[facts.code, default: 0] += 1 }
+            if commit { try await store.commitSweep(raising: plan.raising, resolving: plan.resolving, on: recordOn, runID: runID) }
+        }
     }
 
-    /// The mail and feed files of D and of any earlier date with unwritten rows, and D's exception report.
-    func writeOutputs(for date: BusinessDate) async throws -> [URL] {
+    /// The mail and feed files of `dates` and of any date with unwritten rows, and the
+    /// exception report of each of `dates`.
+    func writeOutputs(for dates: [BusinessDate]) async throws -> [URL] {
         let writer = OutputWriter(root: config.outDirectory)
         let mails = try CompletionMailRenderer(
             settings: .init(from: config.mailFrom, statementDescriptors: config.statementDescriptors,
                             catalog: config.rules.catalog),
             templateDirectory: config.mailTemplateDirectory)
         var written: [URL] = []
-        let dates = Set(try await store.datesWithUnwrittenOutputs()).union([date]).sorted()
-        for day in dates {
+        for day in Set(try await store.datesWithUnwrittenOutputs()).union(dates).sorted() {
             let outbox = try await store.outbox(on: day)
             written.append(try writer.write(try mails.jsonLines(outbox), to: "mail/\(day)/completion-mails.jsonl"))
             written.append(try writer.write(try LicenseFeed.jsonLines(outbox.map(\.extensionRecord)),
                                             to: "licenses/\(day)/license-extensions.jsonl"))
             try await store.markOutputsWritten(on: day)
         }
-        let exceptions = try await store.exceptionReport(on: date)
-        written.append(try writer.write(ExceptionsCSV(texts: config.exceptionTexts).render(exceptions),
-                                        to: "reports/\(date)/exceptions.csv"))
+        for day in Set(dates).sorted() {
+            let exceptions = try await store.exceptionReport(on: day)
+            written.append(try writer.write(ExceptionsCSV(texts: config.exceptionTexts).render(exceptions),
+                                            to: "reports/\(day)/exceptions.csv"))
+        }
         return written
     }
 

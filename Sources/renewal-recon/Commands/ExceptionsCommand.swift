@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import ReconCore
+
+struct ExceptionsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exceptions", abstract: "List exceptions, or record a support decision on one.",
+        subcommands: [List.self, Resolve.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List exceptions.")
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "Only this code (e.g. unknown_order).") var code: String?
+        @Option(help: "Only this status: open, resolved or dismissed.") var status: String?
+        @Option(help: "As the report of this date shows them (YYYY-MM-DD).") var date: String?
+
+        func validate() throws {
+            if let code, ExceptionCode(rawValue: code) == nil { throw ValidationError("unknown code '\(code)'") }
+            if let status, !["open", "resolved", "dismissed"].contains(status) {
+                throw ValidationError("--status must be open, resolved or dismissed")
+            }
+            if let date, BusinessDate(iso: date) == nil { throw ValidationError("--date '\(date)' is not a date YYYY-MM-DD") }
+        }
+
+        func run() async throws {
+            try await CommandFailure.run {
+                let config = try options.loadConfig()
+                _ = options.logger()
+                let store = try await StoreOpener.open(config, for: .existing)
+                let filterCode = code.flatMap(ExceptionCode.init(rawValue:))
+                var rows: [ExceptionRow]
+                if let day = date.flatMap(BusinessDate.init(iso:)) {
+                    rows = try await store.exceptionReport(on: day)
+                } else {
+                    rows = try await store.exceptions(code: filterCode, status: status)
+                }
+                rows = rows.filter { row in
+                    (filterCode.map { row.facts.code == $0 } ?? true) && (status.map { row.status == $0 } ?? true)
+                }
+                print(["exception_id", "status", "severity", "code", "order_id", "transaction_id", "first_seen", "last_seen"]
+                    .joined(separator: "\t"))
+                for row in rows {
+                    print([row.exceptionID, row.status, row.facts.severity.rawValue, row.facts.code.rawValue,
+                           row.facts.orderID ?? "-", row.facts.transactionID ?? "-", row.firstSeen.description,
+                           row.lastSeen.description].joined(separator: "\t"))
+                }
+                return .success
+            }
+        }
+    }
+
+    struct Resolve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Apply a held settlement with its check waived, or dismiss an exception.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The exception id (EX-…).") var id: String
+        @Flag(help: "Run rules 4–9 with the check that raised the exception waived, and apply.") var apply = false
+        @Option(help: "With --apply: attach the settlement to this order first (missing_reference, unknown_order).")
+        var order: String?
+        @Flag(help: "Dismiss the exception.") var dismiss = false
+        @Option(help: "Why (kept in the history).") var note: String
+        @Option(help: "Who decides (default: the login name).") var by: String?
+
+        func validate() throws {
+            guard apply != dismiss else { throw ValidationError("give exactly one of --apply and --dismiss") }
+            if order != nil, !apply { throw ValidationError("--order goes with --apply") }
+            guard !note.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--note must say why") }
+        }
+
+        func run() async throws {
+            try await CommandFailure.run {
+                let config = try options.loadConfig()
+                let logger = options.logger()
+                let store = try await StoreOpener.open(config, for: .existing)
+                let desk = SupportDesk(job: ReconJob(config: config, store: store, logger: logger))
+                let actor = by ?? ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.userName
+                print(try await desk.resolve(id, apply ? .apply(order: order) : .dismiss, note: note, by: actor))
+                return .success
+            }
+        }
+    }
+}

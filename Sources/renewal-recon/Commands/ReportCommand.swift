@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+import ReconCore
+
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Rewrite the reports of a date from the store alone.")
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "The date (YYYY-MM-DD).") var date: String
+
+    func validate() throws {
+        if BusinessDate(iso: date) == nil { throw ValidationError("--date '\(date)' is not a date YYYY-MM-DD") }
+    }
+
+    func run() async throws {
+        try await CommandFailure.run {
+            let config = try options.loadConfig()
+            let logger = options.logger()
+            guard let day = BusinessDate(iso: date) else { return ExitCode(64) }
+            let store = try await StoreOpener.open(config, for: .existing)
+            for url in try await ReconJob(config: config, store: store, logger: logger).writeOutputs(for: [day]) {
+                print(url.path)
+            }
+            return .success
+        }
+    }
+}

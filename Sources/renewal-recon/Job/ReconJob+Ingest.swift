@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+import ReconCore
+import ReconIngest
+
+/// SPEC §3.1 files: the inbox into the store, each file in one transaction, then moved.
+extension ReconJob {
+    /// What the job does with one ready inbox file.
+    enum FileStep {
+        /// Known content: skip, counting it as a duplicate arrival when it was sent again.
+        case known(countAsDuplicate: Bool)
+        case parsed(ParsedSettlementFile)
+        case rejected(FileRejection)
+    }
+
+    func ingest(on date: BusinessDate, outcome: inout RunOutcome, logger: Logger) async throws {
+        let mover = InboxMover(archive: config.archiveDirectory, quarantine: config.quarantineDirectory)
+        for url in try readyFiles() {
+            var logger = logger
+            logger[metadataKey: "settlement.file"] = "\(url.lastPathComponent)"
+            let sha256 = try SettlementFileReader.sha256(of: url)
+            let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+            switch try await step(url, sha256: sha256) {
+            case .known(let countAsDuplicate):
+                if countAsDuplicate,
+                   try await store.noteDuplicateArrival(sha256: sha256, name: url.lastPathComponent, on: date,
+                                                        oncePerName: !mover.movesFiles) {
+                    outcome.filesSkipped += 1
+                    logger.info("file already ingested; counted as a duplicate", metadata: ["settlement.sha256": "\(sha256)"])
+                }
+                try mover.archive(url, sha256: sha256)
+            case .rejected(let rejection):
+                let position = "\(rejection.line ?? 0):\(rejection.column ?? 0)"
+                let facts = ExceptionFacts(code: .fileRejected, subject: "\(sha256)@\(position)",
+                                           fileName: url.lastPathComponent, line: rejection.line,
+                                           column: rejection.column, detail: rejection.reason)
+                try await store.reject(sha256: sha256, name: url.lastPathComponent, sizeBytes: size, facts: facts,
+                                       on: date, runID: outcome.runID)
+                outcome.filesRejected += 1
+                logger.error("file rejected", metadata: ["settlement.reason": "\(rejection)"])
+                try mover.quarantine(url, sha256: sha256, rejection: rejection, on: date.description)
+            case .parsed(let parsed):
+                let summary = parsed.summary
+                let mismatches = summary.mismatches.map { mismatch in
+                    ExceptionFacts(code: .batchTotalMismatch, subject: "\(sha256)@\(mismatch.position)",
+                                   fileName: url.lastPathComponent, line: mismatch.line, detail: mismatch.detail)
+                }
+                let batch = IngestBatch(sha256: sha256, name: url.lastPathComponent, format: summary.format,
+                                        version: summary.version, sizeBytes: size, records: parsed.records,
+                                        skippedStatus: summary.skipped, fileExceptions: mismatches)
+                let stored = try await store.ingest(batch, on: date, runID: outcome.runID)
+                outcome.filesIngested += 1
+                outcome.recordsAdded += stored.added
+                try mover.archive(url, sha256: sha256)
+                logger.info("file ingested", metadata: [
+                    "settlement.format": "\(summary.format) \(summary.version)", "records.added": "\(stored.added)",
+                    "records.known": "\(stored.alreadyKnown)", "records.invalid": "\(stored.invalid)",
+                    "records.skipped": "\(summary.skipped)", "batch.mismatches": "\(mismatches.count)",
+                ])
+            }
+        }
+    }
+
+    /// `run --dry-run`: what ingesting the inbox would do, and the new records it would add.
+    func planIngest(on date: BusinessDate, outcome: inout RunOutcome) async throws -> [EvaluationCandidate] {
+        var candidates: [EvaluationCandidate] = []
+        for url in try readyFiles() {
+            let name = url.lastPathComponent
+            switch try await step(url, sha256: try SettlementFileReader.sha256(of: url)) {
+            case .known(let countAsDuplicate):
+                if countAsDuplicate {
+                    outcome.filesSkipped += 1
+                    outcome.planLines.append("skip \(name): already ingested")
+                }
+            case .rejected(let rejection):
+                outcome.filesRejected += 1
+                outcome.planLines.append("quarantine \(name): \(rejection)")
+            case .parsed(let parsed):
+                let stored = try await store.storedRecordIDs(among: parsed.records.map(\.recordID))
+                let new = parsed.records.filter { !stored.contains($0.recordID) }
+                outcome.filesIngested += 1
+                outcome.recordsAdded += new.count
+                outcome.planLines.append("ingest \(name): \(new.count) new record(s) of \(parsed.records.count)")
+                candidates += new.filter { $0.problem == nil }.map { EvaluationCandidate(record: $0, fileName: name) }
+            }
+        }
+        return candidates
+    }
+
+    private func readyFiles() throws -> [URL] {
+        try InboxScanner.readyFiles(in: config.inboxDirectory, minimumAge: config.minFileAgeSeconds, now: fileClock())
+    }
+
+    private func step(_ url: URL, sha256: String) async throws -> FileStep {
+        if let known = try await store.settlementFile(sha256: sha256), known.status == .ingested {
+            // Committed before: a copy left in place (no archive), a move a crash interrupted,
+            // or the processor sending known content again (counted).
+            let sameName = known.name == url.lastPathComponent
+            let leftInPlace = config.archiveDirectory == nil && sameName
+            let interruptedMove = config.archiveDirectory.map { archive in
+                sameName && !FileManager.default.fileExists(atPath: archive.appendingPathComponent(known.name).path)
+            } ?? false
+            return .known(countAsDuplicate: !leftInPlace && !interruptedMove)
+        }
+        do throws(FileRejection) {
+            return .parsed(try SettlementFileReader(options: config.readOptions, csvProfiles: config.csvProfiles).readAll(url))
+        } catch {
+            return .rejected(error)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import ReconCore
+
+/// `exceptions resolve`: a support decision on one exception, recorded in its history, and
+/// today's reports rewritten.
+struct SupportDesk {
+    let job: ReconJob
+
+    enum Decision {
+        case dismiss
+        /// Rules 4–9 with the check that raised the exception waived; `order` attaches the
+        /// settlement to an order first (`missing_reference`, `unknown_order`).
+        case apply(order: String?)
+    }
+
+    /// A decision the desk refuses, with the reason (exit 64).
+    struct Refusal: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// - Returns: one line saying what was done.
+    func resolve(_ exceptionID: String, _ decision: Decision, note: String, by actor: String) async throws -> String {
+        let store = job.store
+        guard let row = try await store.exception(id: exceptionID) else { throw Refusal("no exception \(exceptionID)") }
+        guard row.status != "resolved" else { throw Refusal("\(exceptionID) is already resolved") }
+        let today = job.today
+        let runID = ReconJob.runID(job.now())
+        switch decision {
+        case .dismiss:
+            guard row.status == "open" else { throw Refusal("\(exceptionID) is already dismissed") }
+            try await record(SupportDecision(exceptionID: exceptionID, action: .dismiss, note: note, actor: actor),
+                             runID: runID, today: today)
+            return "\(exceptionID) dismissed"
+        case .apply(let order):
+            let code = row.facts.code
+            guard code.allowsManualApply else {
+                throw Refusal("\(code.rawValue) cannot be applied by hand (only \(ExceptionCode.allCases.filter(\.allowsManualApply).map(\.rawValue).joined(separator: ", "))); use --dismiss")
+            }
+            if order != nil, code != .missingReference, code != .unknownOrder {
+                throw Refusal("--order is only for missing_reference and unknown_order")
+            }
+            guard let recordID = row.facts.recordID, let (stored, state) = try await store.candidate(recordID: recordID) else {
+                throw Refusal("\(exceptionID) names no stored settlement")
+            }
+            guard state != "matched" else { throw Refusal("the settlement of \(exceptionID) is already matched") }
+            var candidate = stored
+            var ledger = try await store.ledger()
+            if let order {
+                guard ledger.orders[order] != nil else { throw Refusal("no order \(order); import it first") }
+                candidate.attachedOrderID = order
+            }
+            let reconciler = Reconciler(settings: job.config.rules)
+            switch reconciler.rules.evaluate(candidate.record, fileName: candidate.fileName,
+                                             attachedOrderID: candidate.attachedOrderID, ledger: ledger, waiving: code) {
+            case .apply(let renewal, let lag, let late):
+                guard let outcome = reconciler.apply(candidate, order: renewal, lagDays: lag, late: late, ledger: &ledger,
+                                                     appliedOn: today, appliedAt: job.now(), runID: runID),
+                      case .applied(let applied, _) = outcome else {
+                    throw Refusal("license \(renewal.serial) is not in the store")
+                }
+                let action = SupportDecision.Action.apply(recordID: recordID, outcome: outcome, attachOrderID: order)
+                try await record(SupportDecision(exceptionID: exceptionID, action: action, note: note, actor: actor),
+                                 runID: runID, today: today)
+                return "\(exceptionID) applied: order \(applied.orderID), license \(applied.serial) \(applied.previousExpiresOn) -> \(applied.newExpiresOn)"
+            case .held(let facts) where facts.code == code:
+                throw Refusal("\(code.rawValue) still holds: \(code == .missingReference || code == .unknownOrder ? "give --order ORDER_ID" : "nothing to waive")")
+            case .held(let facts):
+                let summary = job.config.exceptionTexts[facts.code]?.summaryJa ?? ""
+                throw Refusal("another rule fails: \(facts.code.rawValue) (\(summary)); nothing was applied")
+            case .foreign:
+                throw Refusal("the settlement is not ours under the current descriptors; nothing was applied")
+            }
+        }
+    }
+
+    private func record(_ decision: SupportDecision, runID: String, today: BusinessDate) async throws {
+        let store = job.store
+        try await store.beginRun(id: runID, command: "exceptions resolve \(decision.exceptionID)", date: today,
+                                 startedAt: job.now().formatted(.iso8601))
+        try await store.recordDecision(decision, on: today, runID: runID)
+        _ = try await job.writeOutputs(for: [today])
+        try await store.finishRun(id: runID, finishedAt: job.now().formatted(.iso8601), outcome: "ok")
+    }
+}
