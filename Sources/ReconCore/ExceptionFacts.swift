@@ -19,6 +19,8 @@ public struct ExceptionFacts: Hashable, Sendable {
     public var column: Int?
     public var amountMinor: Int64?
     public var expectedAmountMinor: Int64?
+    /// The currency of `expectedAmountMinor` (the order's), when it differs from `currency`.
+    public var expectedCurrency: String?
     public var currency: String?
     public var placedOn: BusinessDate?
     public var settledOn: BusinessDate?
@@ -46,6 +48,7 @@ public struct ExceptionFacts: Hashable, Sendable {
         self.column = column
         self.amountMinor = amountMinor
         self.expectedAmountMinor = expectedAmountMinor
+        self.expectedCurrency = nil
         self.currency = currency
         self.placedOn = placedOn
         self.settledOn = settledOn

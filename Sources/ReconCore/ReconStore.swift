@@ -191,6 +191,9 @@ public protocol ReconStore: Sendable {
     /// status on it, with their status as of the end of `date`.
     func exceptionReport(on date: BusinessDate) async throws -> [ExceptionRow]
 
+    /// The date's files, the records they brought with their outcome as of its end, and its applies.
+    func dayFacts(on date: BusinessDate, settlementTimeZone: TimeZone) async throws -> DayFacts
+
     func beginRun(id: String, command: String, date: BusinessDate, startedAt: String) async throws
     func finishRun(id: String, finishedAt: String, outcome: String) async throws
     func overview() async throws -> StoreOverview

@@ -81,6 +81,7 @@ public struct Reconciler: Sendable {
             facts.orderID = order.orderID
             facts.serial = order.serial
             facts.expectedAmountMinor = order.amount.minorUnits
+            facts.expectedCurrency = order.amount.currency.code
             facts.placedOn = applied.placedOn
             facts.lagDays = lagDays
             warnings.append(facts)

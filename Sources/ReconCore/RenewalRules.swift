@@ -76,6 +76,7 @@ public struct RenewalRules: Sendable {
                 facts.orderID = order.orderID
                 facts.serial = order.serial
                 facts.expectedAmountMinor = order.amount.minorUnits
+                facts.expectedCurrency = order.amount.currency.code
                 facts.placedOn = placedOn
                 facts.lagDays = lag
             }

@@ -67,10 +67,12 @@ public enum Sweep {
             guard order.status == .pending, !namedOrderIDs.contains(order.orderID) else { return nil }
             let placedOn = order.placedDate(in: settings.settlementTimeZone)
             guard placedOn.adding(days: settings.windowDays) < date else { return nil }
-            return ExceptionFacts(code: .unsettledOverdue, subject: order.orderID, orderID: order.orderID,
-                                  serial: order.serial, expectedAmountMinor: order.amount.minorUnits,
-                                  currency: order.amount.currency.code, placedOn: placedOn,
-                                  lagDays: date.days(since: placedOn))
+            var facts = ExceptionFacts(code: .unsettledOverdue, subject: order.orderID, orderID: order.orderID,
+                                       serial: order.serial, expectedAmountMinor: order.amount.minorUnits,
+                                       currency: order.amount.currency.code, placedOn: placedOn,
+                                       lagDays: date.days(since: placedOn))
+            facts.expectedCurrency = order.amount.currency.code
+            return facts
         }.sorted { $0.subject.utf8.lexicographicallyPrecedes($1.subject.utf8) }
     }
 }

@@ -81,6 +81,32 @@ public struct CompletionMailRenderer: Sendable {
         return grouped + "円"
     }
 
+    /// The names a template may use: the mail's variables and two ready-made Japanese phrases.
+    public static let templateVariables: Set<String> = [
+        "order_id", "serial", "product_code", "product_name", "previous_product_code", "years", "previous_expires_on",
+        "new_expires_on", "amount", "currency", "placed_on", "settled_on", "statement_descriptors",
+        "statement_descriptors_ja", "amount_display", ".",
+    ]
+
+    /// Checks that the templates of `folder` parse and use only known variables.
+    /// - Throws: `ReportError` naming the template and the unknown variable.
+    public static func validateTemplates(in folder: URL) throws {
+        for name in ["subject.mustache", "text.mustache"] {
+            let url = folder.appendingPathComponent(name)
+            _ = try template(url)
+            let source = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+            for variable in variables(in: source) where !templateVariables.contains(variable) {
+                throw ReportError("mail template \(name) uses the unknown variable '\(variable)' (known: \(templateVariables.subtracting(["."]).sorted().joined(separator: ", ")))")
+            }
+        }
+    }
+
+    /// The variable names of `{{name}}`, `{{{name}}}`, `{{&name}}` and sections; comments,
+    /// pragmas and partials are not variables.
+    static func variables(in source: String) -> [String] {
+        source.matches(of: /\{\{\{?\s*([#^\/&]?)\s*([^\s{}!%>=]+)\s*\}?\}\}/).map { String($0.output.2) }
+    }
+
     /// Reads a template as plain text: mails are never HTML-escaped.
     private static func template(_ url: URL) throws -> MustacheTemplate {
         guard let source = try? String(contentsOf: url, encoding: .utf8) else {

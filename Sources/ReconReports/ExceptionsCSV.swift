@@ -29,13 +29,15 @@ public struct ExceptionsCSV: Sendable {
     func cells(_ row: ExceptionRow) -> [String] {
         let facts = row.facts
         let text = texts[facts.code] ?? ExceptionText.defaults[facts.code]
-        let exponent = facts.currency.flatMap { Currency(code: $0) }?.exponent ?? 0
-        func amount(_ minor: Int64?) -> String { minor.map { Money.format(Int64($0.magnitude), exponent: exponent) } ?? "" }
+        func amount(_ minor: Int64?, _ currency: String?) -> String {
+            let exponent = currency.flatMap { Currency(code: $0) }?.exponent ?? 0
+            return minor.map { Money.format(Int64($0.magnitude), exponent: exponent) } ?? ""
+        }
         return [
             row.exceptionID, facts.code.rawValue, row.status, facts.severity.rawValue, text?.summaryJa ?? "",
             text?.actionJa ?? "", facts.orderID ?? "", facts.serial ?? "", facts.transactionID ?? "",
-            facts.fileName ?? "", facts.line.map(String.init) ?? "", amount(facts.amountMinor),
-            amount(facts.expectedAmountMinor), facts.currency ?? "", facts.placedOn?.description ?? "",
+            facts.fileName ?? "", facts.line.map(String.init) ?? "", amount(facts.amountMinor, facts.currency),
+            amount(facts.expectedAmountMinor, facts.expectedCurrency ?? facts.currency), facts.currency ?? "", facts.placedOn?.description ?? "",
             facts.settledOn?.description ?? "", facts.lagDays.map(String.init) ?? "",
             facts.candidates.joined(separator: " "), row.firstSeen.description, row.lastSeen.description,
             row.email ?? "", facts.descriptor ?? "",

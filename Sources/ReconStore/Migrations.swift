@@ -98,6 +98,7 @@ enum Migrations {
                 col INTEGER,
                 amount_minor BIGINT,
                 expected_amount_minor BIGINT,
+                expected_currency TEXT,
                 currency TEXT,
                 placed_on TEXT,
                 settled_on TEXT,

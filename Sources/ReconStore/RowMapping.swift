@@ -80,7 +80,7 @@ enum RowMapping {
         SELECT e.exception_id, e.code, e.severity, e.subject, e.status, e.record_id, e.order_id, e.serial,
                e.transaction_id, e.file_name, e.line, e.col, e.amount_minor, e.expected_amount_minor, e.currency,
                e.placed_on, e.settled_on, e.lag_days, e.candidates, e.descriptor, e.detail, e.first_seen, e.last_seen,
-               o.email
+               o.email, e.expected_currency
         FROM exceptions e LEFT JOIN orders o ON o.order_id = e.order_id
         """
 
@@ -90,7 +90,7 @@ enum RowMapping {
             throw StoreError(.corrupt, "exceptions row \(row.string(0)) cannot be read")
         }
         let candidates = row.string(18)
-        let facts = ExceptionFacts(
+        var facts = ExceptionFacts(
             code: code, severity: Severity(rawValue: row.string(2)) ?? .error, subject: row.string(3),
             recordID: row.text(5), orderID: row.text(6), serial: row.text(7), transactionID: row.text(8),
             fileName: row.text(9), line: row.int(10).map(Int.init), column: row.int(11).map(Int.init),
@@ -99,6 +99,7 @@ enum RowMapping {
             lagDays: row.int(17).map(Int.init),
             candidates: candidates.isEmpty ? [] : candidates.split(separator: " ").map(String.init),
             descriptor: row.text(19), detail: row.text(20))
+        facts.expectedCurrency = row.text(24)
         return ExceptionRow(facts: facts, exceptionID: row.string(0), status: row.string(4), firstSeen: firstSeen,
                             lastSeen: lastSeen, email: row.text(23))
     }

@@ -11,15 +11,15 @@ extension SQLReconStore {
         guard let existing else {
             try await db.execute("""
                 INSERT INTO exceptions (exception_id, code, severity, subject, status, record_id, order_id, serial,
-                    transaction_id, file_name, line, col, amount_minor, expected_amount_minor, currency, placed_on,
-                    settled_on, lag_days, candidates, descriptor, detail, first_seen, last_seen)
-                VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    transaction_id, file_name, line, col, amount_minor, expected_amount_minor, expected_currency, currency,
+                    placed_on, settled_on, lag_days, candidates, descriptor, detail, first_seen, last_seen)
+                VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [
                     .text(id), .text(facts.code.rawValue), .text(facts.severity.rawValue), .text(facts.subject),
                     SQLValue(facts.recordID), SQLValue(facts.orderID), SQLValue(facts.serial),
                     SQLValue(facts.transactionID), SQLValue(facts.fileName), SQLValue(facts.line),
                     SQLValue(facts.column), SQLValue(facts.amountMinor), SQLValue(facts.expectedAmountMinor),
-                    SQLValue(facts.currency), SQLValue(facts.placedOn?.description),
+                    SQLValue(facts.expectedCurrency), SQLValue(facts.currency), SQLValue(facts.placedOn?.description),
                     SQLValue(facts.settledOn?.description), SQLValue(facts.lagDays),
                     .text(facts.candidates.joined(separator: " ")), SQLValue(facts.descriptor), SQLValue(facts.detail),
                     .text(date.description), .text(date.description),

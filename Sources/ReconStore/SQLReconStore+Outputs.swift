@@ -105,4 +105,38 @@ extension SQLReconStore {
             return (RowMapping.candidate(row), state)
         }
     }
+
+    public func dayFacts(on date: BusinessDate, settlementTimeZone: TimeZone) async throws -> DayFacts {
+        try await database.read { db in
+            let day = SQLValue.text(date.description)
+            func count(_ sql: String) async throws -> Int { Int(try await db.query(sql, [day]).first?.int(0) ?? 0) }
+            let records = try await db.query("""
+                \(RowMapping.recordColumns)
+                LEFT JOIN license_extensions x ON x.record_id = r.record_id
+                LEFT JOIN orders o ON o.order_id = COALESCE(r.attached_order_id, r.order_reference)
+                WHERE f.received_on = ?
+                """.replacingOccurrences(of: "f.name, r.attached_order_id", with: "f.name, r.attached_order_id, r.state, x.applied_on, o.placed_at"),
+                [day]).map { row -> DayFacts.Record in
+                    let candidate = RowMapping.candidate(row)
+                    let state = row.string(16)
+                    let matchedBy = row.text(17).flatMap { BusinessDate(iso: $0) }
+                    let outcome: DayFacts.Record.Outcome = switch state {
+                    case "matched" where matchedBy.map({ $0 <= date }) ?? true: .matched
+                    case "foreign": .foreign
+                    default: .held
+                    }
+                    let placedOn = row.text(18).flatMap { Timestamp(iso: $0) }?.date(in: settlementTimeZone)
+                    return DayFacts.Record(record: candidate.record, outcome: outcome, placedOn: placedOn)
+                }
+            return DayFacts(
+                date: date,
+                filesIngested: try await count("SELECT COUNT(*) FROM settlement_files WHERE received_on = ? AND status = 'ingested'"),
+                filesQuarantined: try await count("SELECT COUNT(*) FROM settlement_files WHERE received_on = ? AND status = 'rejected'"),
+                skippedDuplicates: try await count("SELECT COUNT(*) FROM settlement_file_arrivals WHERE received_on = ?"),
+                skippedStatus: try await count("SELECT COALESCE(SUM(skipped_status), 0) FROM settlement_files WHERE received_on = ?"),
+                records: records,
+                licensesExtended: try await count("SELECT COUNT(*) FROM license_extensions WHERE applied_on = ?"),
+                mailsWritten: try await count("SELECT COUNT(*) FROM mail_outbox WHERE business_date = ?"))
+        }
+    }
 }

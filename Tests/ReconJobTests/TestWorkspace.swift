@@ -50,13 +50,20 @@ struct TestWorkspace {
         ReconJob(config: try config(), store: try await store(), logger: Logger(label: "test"))
     }
 
-    /// Every output file under out/, by relative path.
+    /// Every output file under out/, by relative path; summary.json without its `run` object,
+    /// the one part that may differ between two runs of the same state (SPEC §5).
     func outputs() throws -> [String: Data] {
         let out = root.appendingPathComponent("out")
         var files: [String: Data] = [:]
         guard let walker = FileManager.default.enumerator(at: out, includingPropertiesForKeys: nil) else { return files }
         for case let url as URL in walker where !url.hasDirectoryPath {
-            files[String(url.path.dropFirst(out.path.count + 1))] = try Data(contentsOf: url)
+            var data = try Data(contentsOf: url)
+            if url.lastPathComponent == "summary.json" {
+                var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+                object["run"] = nil
+                data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            }
+            files[String(url.path.dropFirst(out.path.count + 1))] = data
         }
         return files
     }

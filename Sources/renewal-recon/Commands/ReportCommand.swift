@@ -19,7 +19,10 @@ struct ReportCommand: AsyncParsableCommand {
             let logger = options.logger()
             guard let day = BusinessDate(iso: date) else { return ExitCode(64) }
             let store = try await StoreOpener.open(config, for: .existing)
-            for url in try await ReconJob(config: config, store: store, logger: logger).writeOutputs(for: [day]) {
+            let job = ReconJob(config: config, store: store, logger: logger)
+                let started = job.now()
+            let run = job.runInfo("report --date \(day)", RunOutcome(runID: ReconJob.runID(started), date: day), started, PhaseClock())
+            for url in try await job.writeOutputs(for: [day], run: run) {
                 print(url.path)
             }
             return .success

@@ -1,6 +1,7 @@
 import Foundation
 import ReconCore
 import ReconIngest
+import ReconReports
 
 /// Where the store lives (`database_url`).
 enum StoreLocation: Sendable, Equatable {
@@ -133,6 +134,13 @@ struct ReconConfig: Sendable {
         exceptionTexts = texts
         mailFrom = file.mail?.from ?? "no-reply@example.invalid"
         mailTemplateDirectory = path(file.mail?.templateDir, nil)
+        if let folder = mailTemplateDirectory {
+            do {
+                try CompletionMailRenderer.validateTemplates(in: folder)
+            } catch {
+                throw ConfigError("mail.template_dir: \(error)")
+            }
+        }
         mailEML = file.mail?.eml ?? false
         statementDescriptors = file.mail?.statementDescriptors ?? Self.defaultDescriptors
     }

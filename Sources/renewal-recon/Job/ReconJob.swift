@@ -66,10 +66,14 @@ struct ReconJob {
             return outcome
         }
         try await store.beginRun(id: outcome.runID, command: "run", date: date, startedAt: startedAt.formatted(.iso8601))
+        var phases = PhaseClock()
         try await ingest(on: date, outcome: &outcome, logger: logger)
+        phases.lap("ingest")
         try await evaluate(try await store.openCandidates(), on: date, runID: outcome.runID, outcome: &outcome, commit: true)
+        phases.lap("evaluate")
         try await sweep(dates: [date], recordOn: date, runID: outcome.runID, outcome: &outcome, commit: true)
-        outcome.writtenFiles = try await writeOutputs(for: [date])
+        phases.lap("sweep")
+        outcome.writtenFiles = try await writeOutputs(for: [date], run: runInfo("run", outcome, startedAt, phases))
         try await store.finishRun(id: outcome.runID, finishedAt: now().formatted(.iso8601),
                                   outcome: outcome.filesRejected > 0 ? "quarantined" : "ok")
         logger.info("run finished", metadata: [
@@ -96,9 +100,13 @@ struct ReconJob {
         }
         try await store.beginRun(id: outcome.runID, command: "rerun \(start)..\(end)", date: today,
                                  startedAt: startedAt.formatted(.iso8601))
+        var phases = PhaseClock()
         try await evaluate(candidates, on: today, runID: outcome.runID, outcome: &outcome, commit: true)
+        phases.lap("evaluate")
         try await sweep(dates: dates, recordOn: today, runID: outcome.runID, outcome: &outcome, commit: true)
-        outcome.writtenFiles = try await writeOutputs(for: dates + [today])
+        phases.lap("sweep")
+        outcome.writtenFiles = try await writeOutputs(for: dates + [today],
+                                                      run: runInfo("rerun \(start)..\(end)", outcome, startedAt, phases))
         try await store.finishRun(id: outcome.runID, finishedAt: now().formatted(.iso8601), outcome: "ok")
         return outcome
     }
@@ -132,9 +140,10 @@ struct ReconJob {
         }
     }
 
-    /// The mail and feed files of `dates` and of any date with unwritten rows, and the
-    /// exception report of each of `dates`.
-    func writeOutputs(for dates: [BusinessDate]) async throws -> [URL] {
+    /// The mail and feed files of `dates` and of any date with unwritten rows, and the reports
+    /// (exceptions CSV, summary JSON, HTML page) of each of `dates`.
+    func writeOutputs(for dates: [BusinessDate], run: SummaryJSON.RunInfo) async throws -> [URL] {
+        let outputsStarted = ContinuousClock.now
         let writer = OutputWriter(root: config.outDirectory)
         let mails = try CompletionMailRenderer(
             settings: .init(from: config.mailFrom, statementDescriptors: config.statementDescriptors,
@@ -144,20 +153,61 @@ struct ReconJob {
         for day in Set(try await store.datesWithUnwrittenOutputs()).union(dates).sorted() {
             let outbox = try await store.outbox(on: day)
             written.append(try writer.write(try mails.jsonLines(outbox), to: "mail/\(day)/completion-mails.jsonl"))
+            if config.mailEML {
+                for mail in outbox {
+                    written.append(try writer.write(mails.eml(mail, timeZone: config.timeZone),
+                                                    to: "mail/\(day)/eml/\(mail.order.orderID).eml"))
+                }
+            }
             written.append(try writer.write(try LicenseFeed.jsonLines(outbox.map(\.extensionRecord)),
                                             to: "licenses/\(day)/license-extensions.jsonl"))
             try await store.markOutputsWritten(on: day)
         }
         for day in Set(dates).sorted() {
             let exceptions = try await store.exceptionReport(on: day)
+            let facts = try await store.dayFacts(on: day, settlementTimeZone: config.settlementTimeZone)
+            let summary = DaySummary(facts: facts, exceptions: exceptions, windowDays: config.rules.windowDays)
+            var finished = run
+            finished.finished = now().formatted(.iso8601)
+            finished.phasesMs["outputs"] = PhaseClock.milliseconds(ContinuousClock.now - outputsStarted)
             written.append(try writer.write(ExceptionsCSV(texts: config.exceptionTexts).render(exceptions),
                                             to: "reports/\(day)/exceptions.csv"))
+            written.append(try writer.write(try SummaryJSON.render(summary, run: finished), to: "reports/\(day)/summary.json"))
+            written.append(try writer.write(ReportHTML(texts: config.exceptionTexts).render(summary, exceptions: exceptions),
+                                            to: "reports/\(day)/report.html"))
         }
         return written
+    }
+
+    /// The `run` object of summary.json: what this run did and how long each phase took.
+    func runInfo(_ command: String, _ outcome: RunOutcome, _ startedAt: Date, _ phases: PhaseClock) -> SummaryJSON.RunInfo {
+        SummaryJSON.RunInfo(
+            id: outcome.runID, command: command, started: startedAt.formatted(.iso8601), finished: "",
+            phasesMs: phases.milliseconds,
+            did: ["files_ingested": outcome.filesIngested, "files_quarantined": outcome.filesRejected,
+                  "files_skipped": outcome.filesSkipped, "records_added": outcome.recordsAdded,
+                  "licenses_extended": outcome.applied, "settlements_held": outcome.held])
     }
 
     static func runID(_ instant: Date) -> String {
         let stamp = instant.formatted(.iso8601).filter { $0.isNumber }
         return "run-\(stamp.prefix(14))-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+}
+
+/// Wall-clock time per phase of a run, for the `run` object of summary.json.
+struct PhaseClock {
+    private var last = ContinuousClock.now
+    private(set) var milliseconds: [String: Int] = [:]
+
+    mutating func lap(_ phase: String) {
+        let now = ContinuousClock.now
+        let elapsed = now - last
+        milliseconds[phase, default: 0] += Self.milliseconds(elapsed)
+        last = now
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
     }
 }

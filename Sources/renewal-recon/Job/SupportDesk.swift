@@ -79,7 +79,8 @@ struct SupportDesk {
         try await store.beginRun(id: runID, command: "exceptions resolve \(decision.exceptionID)", date: today,
                                  startedAt: job.now().formatted(.iso8601))
         try await store.recordDecision(decision, on: today, runID: runID)
-        _ = try await job.writeOutputs(for: [today])
+        let outcome = RunOutcome(runID: runID, date: today)
+        _ = try await job.writeOutputs(for: [today], run: job.runInfo("exceptions resolve", outcome, job.now(), PhaseClock()))
         try await store.finishRun(id: runID, finishedAt: job.now().formatted(.iso8601), outcome: "ok")
     }
 }

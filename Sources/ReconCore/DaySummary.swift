@@ -1,0 +1,132 @@
+import Foundation
+
+/// What the store holds about one date's files and applies: the input of `summary.json` and
+/// the HTML report (SPEC §5).
+public struct DayFacts: Sendable {
+    /// A record of a file first seen on the date, with its outcome as of the end of the date.
+    public struct Record: Sendable {
+        public enum Outcome: String, Sendable { case matched, held, foreign }
+        public var record: SettlementRecord
+        public var outcome: Outcome
+        /// The placed date of the order the record names, when there is one.
+        public var placedOn: BusinessDate?
+        public init(record: SettlementRecord, outcome: Outcome, placedOn: BusinessDate?) {
+            self.record = record
+            self.outcome = outcome
+            self.placedOn = placedOn
+        }
+    }
+
+    public var date: BusinessDate
+    public var filesIngested: Int
+    public var filesQuarantined: Int
+    public var skippedDuplicates: Int
+    public var skippedStatus: Int
+    public var records: [Record]
+    public var licensesExtended: Int
+    public var mailsWritten: Int
+
+    public init(date: BusinessDate, filesIngested: Int, filesQuarantined: Int, skippedDuplicates: Int,
+                skippedStatus: Int, records: [Record], licensesExtended: Int, mailsWritten: Int) {
+        self.date = date
+        self.filesIngested = filesIngested
+        self.filesQuarantined = filesQuarantined
+        self.skippedDuplicates = skippedDuplicates
+        self.skippedStatus = skippedStatus
+        self.records = records
+        self.licensesExtended = licensesExtended
+        self.mailsWritten = mailsWritten
+    }
+}
+
+/// The state of one date, as `summary.json` and `report.html` show it.
+public struct DaySummary: Sendable {
+    public struct Totals: Sendable, Equatable {
+        public var received: Int64 = 0
+        public var matched: Int64 = 0
+        public var held: Int64 = 0
+        public var refunded: Int64 = 0
+        public var foreign: Int64 = 0
+    }
+
+    public var date: BusinessDate
+    public var filesIngested: Int
+    public var filesQuarantined: Int
+    public var skippedDuplicates: Int
+    public var recordsTotal: Int
+    public var recordsMatched: Int
+    public var recordsForeign: Int
+    public var skippedStatus: Int
+    /// Exceptions on the date's records open (or dismissed) at its end, by code.
+    public var recordExceptions: [ExceptionCode: Int]
+    public var licensesExtended: Int
+    public var mailsWritten: Int
+    /// Per currency, in minor units.
+    public var totals: [String: Totals]
+    /// `early`, `0` … `window_days`, `late`, in that order.
+    public var lagHistogram: [(bucket: String, count: Int)]
+    public var openByCode: [ExceptionCode: Int]
+    /// `0-1`, `2-7`, `8-30`, `31+`, in that order.
+    public var openByAge: [(bucket: String, count: Int)]
+
+    public static let ageBuckets: [(label: String, range: ClosedRange<Int>)] = [
+        ("0-1", 0...1), ("2-7", 2...7), ("8-30", 8...30), ("31+", 31...Int.max),
+    ]
+
+    /// - Parameter exceptions: the date's exception report (status as of its end).
+    public init(facts: DayFacts, exceptions: [ExceptionRow], windowDays: Int) {
+        date = facts.date
+        filesIngested = facts.filesIngested
+        filesQuarantined = facts.filesQuarantined
+        skippedDuplicates = facts.skippedDuplicates
+        skippedStatus = facts.skippedStatus
+        licensesExtended = facts.licensesExtended
+        mailsWritten = facts.mailsWritten
+        recordsTotal = facts.records.count
+        recordsMatched = facts.records.filter { $0.outcome == .matched }.count
+        recordsForeign = facts.records.filter { $0.outcome == .foreign }.count
+
+        let dayRecords = Set(facts.records.map(\.record.recordID))
+        var byRecordCode: [ExceptionCode: Int] = [:]
+        var openCodes: [ExceptionCode: Int] = [:]
+        var ages = [Int](repeating: 0, count: Self.ageBuckets.count)
+        for row in exceptions where row.status != "resolved" {
+            if let id = row.facts.recordID, dayRecords.contains(id) { byRecordCode[row.facts.code, default: 0] += 1 }
+            guard row.status == "open" else { continue }
+            openCodes[row.facts.code, default: 0] += 1
+            let age = facts.date.days(since: row.firstSeen)
+            if let bucket = Self.ageBuckets.firstIndex(where: { $0.range.contains(max(0, age)) }) { ages[bucket] += 1 }
+        }
+        recordExceptions = byRecordCode
+        openByCode = openCodes
+        openByAge = zip(Self.ageBuckets, ages).map { ($0.label, $1) }
+
+        var totals: [String: Totals] = [:]
+        var lags = [Int](repeating: 0, count: windowDays + 3)
+        for item in facts.records {
+            let record = item.record
+            if let minor = record.amount?.minorUnits {
+                var sums = totals[record.currencyCode, default: Totals()]
+                switch item.outcome {
+                case .foreign:
+                    sums.foreign += minor
+                case _ where record.direction == .debit || record.reversal:
+                    sums.refunded += minor
+                case .matched:
+                    sums.received += minor
+                    sums.matched += minor
+                case .held:
+                    sums.received += minor
+                    sums.held += minor
+                }
+                totals[record.currencyCode] = sums
+            }
+            guard item.outcome != .foreign, let placedOn = item.placedOn, let bookedOn = record.bookedOn else { continue }
+            let lag = bookedOn.days(since: placedOn)
+            lags[lag < 0 ? 0 : lag > windowDays ? windowDays + 2 : lag + 1] += 1
+        }
+        self.totals = totals
+        let labels = ["early"] + (0...windowDays).map(String.init) + ["late"]
+        lagHistogram = zip(labels, lags).map { ($0, $1) }
+    }
+}
