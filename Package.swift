@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
     ],
     targets: [
         // libxml2 from the system (Debian: libxml2-dev); see shim.h for the ICU workaround.
@@ -39,6 +40,8 @@ let package = Package(
             dependencies: [
                 "ReconCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -63,10 +66,15 @@ let package = Package(
         .executableTarget(name: "recon-fuzz", dependencies: ["ReconIngest", "ReconCore"]),
         .testTarget(name: "ReconCoreTests", dependencies: ["ReconCore"]),
         .testTarget(name: "ReconIngestTests", dependencies: ["ReconIngest", "ReconCore"]),
-        .testTarget(name: "ReconStoreTests", dependencies: ["ReconStore", "ReconCore"]),
+        .target(
+            name: "ReconTestSupport",
+            dependencies: ["ReconStore", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/ReconTestSupport"
+        ),
+        .testTarget(name: "ReconStoreTests", dependencies: ["ReconStore", "ReconCore", "ReconTestSupport"]),
         .testTarget(
             name: "ReconJobTests",
-            dependencies: ["renewal-recon", "ReconCore", "ReconStore", "ReconReports"]
+            dependencies: ["renewal-recon", "ReconCore", "ReconStore", "ReconReports", "ReconTestSupport"]
         ),
     ]
 )

@@ -134,6 +134,9 @@ public struct StoreOverview: Sendable {
 /// Every method that changes state does so in one transaction, so a crash leaves either
 /// all of it or none.
 public protocol ReconStore: Sendable {
+    /// Takes the job's exclusive lock if it is free (SQLite: `flock`; PostgreSQL: an advisory
+    /// lock); held until the process ends.
+    func tryLock() async throws -> Bool
     func schemaStatus() async throws -> SchemaStatus
     /// Applies pending migrations; returns how many ran.
     @discardableResult func migrate() async throws -> Int
@@ -162,8 +165,8 @@ public protocol ReconStore: Sendable {
     func openCandidates() async throws -> [EvaluationCandidate]
     /// Order ids named by any stored settlement record.
     func namedOrderIDs() async throws -> Set<String>
-    /// Records the outcomes of one evaluation: each apply with its audit, outbox and feed rows,
-    /// each held record with its exception, superseded exceptions resolved.
+    /// Records outcomes of an evaluation in one transaction: each apply with its audit, outbox
+    /// and feed rows, each held record with its exception, superseded exceptions resolved.
     func commit(_ outcomes: [(recordID: String, outcome: RecordOutcome)], on date: BusinessDate, runID: String) async throws
     /// Raises (or sees again) the sweep's exceptions and resolves the ones whose facts went away.
     func commitSweep(raising facts: [ExceptionFacts], resolving: [(exceptionID: String, reason: String)],

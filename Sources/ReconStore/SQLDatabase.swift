@@ -52,6 +52,8 @@ public protocol SQLDatabase: Sendable {
     func read<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T
     /// Whether a table exists.
     func tableExists(_ name: String) async throws -> Bool
+    /// Takes the job's exclusive lock if it is free; it is held until the process ends.
+    func tryLock() async throws -> Bool
 }
 
 extension SQLConnection {

@@ -30,12 +30,9 @@ extension SQLReconStore {
 
     public func commit(_ outcomes: [(recordID: String, outcome: RecordOutcome)], on date: BusinessDate,
                        runID: String) async throws {
-        // Batches keep each transaction short; every apply stays whole inside one batch.
-        for batch in outcomes.chunked(2_000) {
-            try await database.transaction { db in
-                for (recordID, outcome) in batch {
-                    try await Self.record(outcome, recordID: recordID, on: date, runID: runID, in: db)
-                }
+        try await database.transaction { db in
+            for (recordID, outcome) in outcomes {
+                try await Self.record(outcome, recordID: recordID, on: date, runID: runID, in: db)
             }
         }
     }

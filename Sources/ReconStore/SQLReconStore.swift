@@ -10,6 +10,10 @@ public struct SQLReconStore: ReconStore {
         self.database = database
     }
 
+    public func tryLock() async throws -> Bool {
+        try await database.tryLock()
+    }
+
     public func schemaStatus() async throws -> SchemaStatus {
         guard try await database.tableExists("schema_migrations") else {
             return SchemaStatus(applied: 0, latest: Migrations.latest)

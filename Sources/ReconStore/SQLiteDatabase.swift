@@ -1,12 +1,17 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// The embedded store: one SQLite file through GRDB.
 public final class SQLiteDatabase: SQLDatabase {
     private let queue: DatabaseQueue
+    private let path: String
+    /// The descriptor holding the `flock` of `<database>.lock`, once taken.
+    private let lockDescriptor = Mutex<Int32?>(nil)
 
     /// Opens (and with `create`, creates) the database file at `path`.
     public init(path: String, create: Bool) throws {
+        self.path = path
         let exists = FileManager.default.fileExists(atPath: path)
         guard exists || create else { throw StoreError(.notInitialised, "no store at \(path); run `renewal-recon init`") }
         if !exists {
@@ -51,6 +56,25 @@ public final class SQLiteDatabase: SQLDatabase {
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         try await body(Connection(queue: queue))
+    }
+
+    /// An OS-level `flock` on a file beside the database: the kernel drops it when the process
+    /// ends, however it ends, so a killed run never blocks the next.
+    public func tryLock() async throws -> Bool {
+        try lockDescriptor.withLock { descriptor in
+            if descriptor != nil { return true }
+            let lockPath = path + ".lock"
+            let opened = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+            guard opened >= 0 else {
+                throw StoreError(.unavailable, "cannot open the lock file \(lockPath): \(String(cString: strerror(errno)))")
+            }
+            guard flock(opened, LOCK_EX | LOCK_NB) == 0 else {
+                close(opened)
+                return false
+            }
+            descriptor = opened
+            return true
+        }
     }
 
     public func tableExists(_ name: String) async throws -> Bool {

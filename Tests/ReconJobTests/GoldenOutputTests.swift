@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 import ReconCore
+import ReconTestSupport
 @testable import renewal_recon
 
 /// The samples' outputs, byte for byte, against Golden/samples (summary.json without its `run`
@@ -12,8 +13,8 @@ import ReconCore
     /// Apply instants (the .eml Date) come from this clock: 2026-11-20 23:30 in Tokyo.
     static let pinnedNow = Date(timeIntervalSince1970: 1_795_185_000)
 
-    func samplesRun() async throws -> TestWorkspace {
-        let workspace = try TestWorkspace.samplesCopy()
+    func samplesRun(_ kind: TestStore = .sqlite) async throws -> TestWorkspace {
+        let workspace = try await TestWorkspace.samplesCopy(store: kind)
         let config = try workspace.config()
         let store = try await StoreOpener.open(config, for: .createIfMissing)
         let importer = Importer(store: store, config: config)
@@ -25,9 +26,11 @@ import ReconCore
         return workspace
     }
 
-    @Test func theSamplesWriteTheGoldenOutputs() async throws {
-        let outputs = try await samplesRun().outputs()
-        if ProcessInfo.processInfo.environment["RECON_UPDATE_GOLDEN"] == "1" {
+    /// Both stores write the same bytes: the SQL is shared, and every order is fixed in Swift.
+    @Test(arguments: TestStore.available)
+    func theSamplesWriteTheGoldenOutputs(_ kind: TestStore) async throws {
+        let outputs = try await samplesRun(kind).outputs()
+        if ProcessInfo.processInfo.environment["RECON_UPDATE_GOLDEN"] == "1", kind == .sqlite {
             try? FileManager.default.removeItem(at: Self.golden)
             for (path, data) in outputs {
                 let url = Self.golden.appendingPathComponent(path)
@@ -48,8 +51,9 @@ import ReconCore
         #expect(outputs.keys.contains("mail/2026-11-20/eml/RN20261108-0001.eml"))
     }
 
-    @Test func aSecondRunAndReportReproduceTheOutputs() async throws {
-        let workspace = try await samplesRun()
+    @Test(arguments: TestStore.available)
+    func aSecondRunAndReportReproduceTheOutputs(_ kind: TestStore) async throws {
+        let workspace = try await samplesRun(kind)
         let first = try workspace.outputs()
         let config = try workspace.config()
         var job = ReconJob(config: config, store: try await StoreOpener.open(config, for: .existing), logger: Logger(label: "test"))

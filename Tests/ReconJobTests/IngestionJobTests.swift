@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ReconCore
+import ReconTestSupport
 @testable import renewal_recon
 
 /// SPEC §3.1 identity, duplicates and files, through the job and a real store.
@@ -32,8 +33,9 @@ import ReconCore
         return (try await store.openCandidates().count, report.filter { $0.facts.code == .duplicateSettlement }.count)
     }
 
-    @Test func aFileLeftInPlaceIsSkippedSilentlyAndACopyIsCountedOnce() async throws {
-        let workspace = try TestWorkspace()
+    @Test(arguments: TestStore.available)
+    func aFileLeftInPlaceIsSkippedSilentlyAndACopyIsCountedOnce(_ kind: TestStore) async throws {
+        let workspace = try await TestWorkspace(store: kind)
         let text = Self.camt("054", [("TX-1", "RN-1", 5980)])
         try workspace.write(text, to: "inbox/a.xml")
         #expect(try await workspace.job().run(date: day).filesIngested == 1)
@@ -46,8 +48,9 @@ import ReconCore
         #expect(try await counts(workspace).records == 1)
     }
 
-    @Test func aBatchRepeatingOneIDKeepsEveryLineButAResentFileAddsNothing() async throws {
-        let workspace = try TestWorkspace()
+    @Test(arguments: TestStore.available)
+    func aBatchRepeatingOneIDKeepsEveryLineButAResentFileAddsNothing(_ kind: TestStore) async throws {
+        let workspace = try await TestWorkspace(store: kind)
         try workspace.write(Self.camt("054", [("B-1", "RN-1", 5980), ("B-1", "RN-1", 5980), ("B-1", "RN-2", 6980)]), to: "inbox/a.xml")
         _ = try await workspace.job().run(date: day)
         #expect(try await counts(workspace).records == 3)
@@ -60,8 +63,9 @@ import ReconCore
         #expect(try await counts(workspace).records == 3)
     }
 
-    @Test func aStatementRelistingANotificationAddsNothing() async throws {
-        let workspace = try TestWorkspace()
+    @Test(arguments: TestStore.available)
+    func aStatementRelistingANotificationAddsNothing(_ kind: TestStore) async throws {
+        let workspace = try await TestWorkspace(store: kind)
         try workspace.write(Self.camt("054", [("TX-1", "RN-1", 5980)]), to: "inbox/notification.xml")
         try workspace.write(Self.camt("053", [("TX-1", "RN-1", 5980)]), to: "inbox/statement.xml")
         let outcome = try await workspace.job().run(date: day)
@@ -69,8 +73,9 @@ import ReconCore
         #expect(outcome.recordsAdded == 1)
     }
 
-    @Test func aCorrectedRecordIsHeldAsADuplicateSettlement() async throws {
-        let workspace = try TestWorkspace()
+    @Test(arguments: TestStore.available)
+    func aCorrectedRecordIsHeldAsADuplicateSettlement(_ kind: TestStore) async throws {
+        let workspace = try await TestWorkspace(store: kind)
         try workspace.write(Self.camt("054", [("TX-1", "RN-1", 5980)]), to: "inbox/a.xml")
         _ = try await workspace.job().run(date: day)
         try workspace.write(Self.camt("054", [("TX-1", "RN-1", 6980)]), to: "inbox/b.xml")
@@ -78,8 +83,9 @@ import ReconCore
         #expect(try await counts(workspace) == (records: 1, duplicates: 1))
     }
 
-    @Test func aRejectedFileIsTriedAgainOnEveryRunWhileItStays() async throws {
-        let workspace = try TestWorkspace()
+    @Test(arguments: TestStore.available)
+    func aRejectedFileIsTriedAgainOnEveryRunWhileItStays(_ kind: TestStore) async throws {
+        let workspace = try await TestWorkspace(store: kind)
         try workspace.write("<Document><unclosed></Document>", to: "inbox/broken.xml")
         let first = try await workspace.job().run(date: day)
         #expect(first.filesRejected == 1)

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ReconCore
 import ReconStore
+import ReconTestSupport
 @testable import renewal_recon
 
 /// A small shop for lifecycle tests: orders and licenses as CSV, settlements as camt.054.
@@ -10,8 +11,8 @@ struct Shop {
     /// "Now" as the job sees it: today is this business date in Tokyo, 12:00.
     var today = BusinessDate(iso: "2026-11-20")!
 
-    init(yaml: String = "min_file_age_s: 0\n") throws {
-        workspace = try TestWorkspace(yaml: yaml)
+    init(store kind: TestStore = .sqlite, yaml: String = "min_file_age_s: 0\n") async throws {
+        workspace = try await TestWorkspace(store: kind, yaml: yaml)
     }
 
     static let orderHeader = "order_id,serial,current_product,target_product,years,amount,currency,email,placed_at,payment_method,status\n"

@@ -1,11 +1,13 @@
 import Foundation
 import Testing
 import ReconCore
+import ReconTestSupport
 @testable import renewal_recon
 
 @Suite struct LifecycleTests {
-    @Test func aLateOrderImportHealsTheUnknownOrderOnTheNextRun() async throws {
-        let shop = try Shop()
+    @Test(arguments: TestStore.available)
+    func aLateOrderImportHealsTheUnknownOrderOnTheNextRun(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
         try await shop.importLicenses(Shop.licenseRow("TM-1"))
         try shop.deliver([.init(id: "TX-1", ref: "RN20261110-0001")], as: "a.xml")
         _ = try await shop.run("2026-11-12")
@@ -19,8 +21,9 @@ import ReconCore
         #expect(try await shop.license("TM-1")?.expiresOn.description == "2027-12-10")
     }
 
-    @Test func rerunAfterImportingAMissingOrderExtendsExactlyOnce() async throws {
-        var shop = try Shop()
+    @Test(arguments: TestStore.available)
+    func rerunAfterImportingAMissingOrderExtendsExactlyOnce(_ kind: TestStore) async throws {
+        var shop = try await Shop(store: kind)
         try await shop.importLicenses(Shop.licenseRow("TM-1"))
         try shop.deliver([.init(id: "TX-1", ref: "RN20261110-0001")], as: "a.xml")
         _ = try await shop.run("2026-11-12")
@@ -39,8 +42,9 @@ import ReconCore
         #expect(try shop.workspace.outputs()["mail/2026-11-13/completion-mails.jsonl"]?.isEmpty == false)
     }
 
-    @Test func changingTheDescriptorsReevaluatesForeignRecords() async throws {
-        let shop = try Shop()
+    @Test(arguments: TestStore.available)
+    func changingTheDescriptorsReevaluatesForeignRecords(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
         try await shop.importLicenses(Shop.licenseRow("TM-1"))
         try await shop.importOrders(Shop.orderRow("RN20261110-0001", serial: "TM-1"))
         try shop.deliver([.init(id: "TX-1", ref: "RN20261110-0001", descriptor: "NEWBRAND*SHOP")], as: "a.xml")
@@ -49,8 +53,9 @@ import ReconCore
         #expect(ours.applied == 1)
     }
 
-    @Test func aSupportApplyWaivesOnlyTheCheckThatRaisedTheException() async throws {
-        let shop = try Shop()
+    @Test(arguments: TestStore.available)
+    func aSupportApplyWaivesOnlyTheCheckThatRaisedTheException(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
         try await shop.importLicenses(Shop.licenseRow("TM-1"), Shop.licenseRow("TM-2"))
         try await shop.importOrders(Shop.orderRow("RN-AMOUNT", serial: "TM-1"), Shop.orderRow("RN-LATE", serial: "TM-9", placed: "2026-11-01"))
         try shop.deliver([.init(id: "TX-1", ref: "RN-AMOUNT", amount: 5900), .init(id: "TX-2", ref: "RN-LATE", booked: "2026-11-12")],
@@ -73,8 +78,9 @@ import ReconCore
         #expect(try await shop.license("TM-1")?.expiresOn.description == "2027-12-10")
     }
 
-    @Test func aMissingReferenceIsAppliedToTheOrderSupportNames() async throws {
-        let shop = try Shop()
+    @Test(arguments: TestStore.available)
+    func aMissingReferenceIsAppliedToTheOrderSupportNames(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
         try await shop.importLicenses(Shop.licenseRow("TM-1"))
         try await shop.importOrders(Shop.orderRow("RN20261110-0001", serial: "TM-1"))
         try shop.deliver([.init(id: "TX-1", ref: nil)], as: "a.xml")
@@ -91,8 +97,9 @@ import ReconCore
         #expect(try await shop.store().namedOrderIDs().contains("RN20261110-0001"))
     }
 
-    @Test func codesWithoutApplyAreRefusedAndDismissalsStay() async throws {
-        let shop = try Shop()
+    @Test(arguments: TestStore.available)
+    func codesWithoutApplyAreRefusedAndDismissalsStay(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
         try await shop.importLicenses(Shop.licenseRow("TM-1"))
         try await shop.importOrders(Shop.orderRow("RN-1", serial: "TM-1", status: "cancelled"))
         try shop.deliver([.init(id: "TX-1", ref: "RN-1")], as: "a.xml")
@@ -108,8 +115,9 @@ import ReconCore
         #expect(try await shop.exception(.orderNotPending)?.lastSeen.description == "2026-11-13")
     }
 
-    @Test func aRefundForAnExtendedOrderLeavesTheLicenseAlone() async throws {
-        let shop = try Shop()
+    @Test(arguments: TestStore.available)
+    func aRefundForAnExtendedOrderLeavesTheLicenseAlone(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
         try await shop.importLicenses(Shop.licenseRow("TM-1"))
         try await shop.importOrders(Shop.orderRow("RN-1", serial: "TM-1"))
         try shop.deliver([.init(id: "TX-1", ref: "RN-1")], as: "a.xml")
@@ -121,8 +129,9 @@ import ReconCore
         #expect(try await shop.license("TM-1")?.expiresOn.description == "2027-12-10")
     }
 
-    @Test func unsettledOverdueResolvesWhenASettlementNamesTheOrder() async throws {
-        let shop = try Shop()
+    @Test(arguments: TestStore.available)
+    func unsettledOverdueResolvesWhenASettlementNamesTheOrder(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
         try await shop.importLicenses(Shop.licenseRow("TM-1"))
         try await shop.importOrders(Shop.orderRow("RN-1", serial: "TM-1", placed: "2026-11-01"))
         _ = try await shop.run("2026-11-06")
@@ -136,7 +145,7 @@ import ReconCore
     }
 
     @Test func silenceOnAFileDayIsAnException() async throws {
-        let shop = try Shop(yaml: "min_file_age_s: 0\nexpect_daily_files: true\nholidays: [2026-11-23]\n")
+        let shop = try await Shop(yaml: "min_file_age_s: 0\nexpect_daily_files: true\nholidays: [2026-11-23]\n")
         _ = try await shop.run("2026-11-21")  // Saturday
         _ = try await shop.run("2026-11-23")  // a holiday
         #expect(try await shop.exception(.noSettlementFile) == nil)
@@ -148,8 +157,9 @@ import ReconCore
         #expect(try await shop.store().exceptions(code: .noSettlementFile, status: "open").count == 1)
     }
 
-    @Test func aDryRunChangesNeitherStoreNorFiles() async throws {
-        let shop = try Shop()
+    @Test(arguments: TestStore.available)
+    func aDryRunChangesNeitherStoreNorFiles(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
         try await shop.importLicenses(Shop.licenseRow("TM-1"))
         try await shop.importOrders(Shop.orderRow("RN-1", serial: "TM-1"))
         _ = try await shop.run("2026-11-11")

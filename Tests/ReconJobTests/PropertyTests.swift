@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ReconCore
+import ReconTestSupport
 @testable import ReconStore
 @testable import renewal_recon
 
@@ -21,10 +22,10 @@ import ReconCore
 
     static let products = ProductCatalog.standard.renewals.keys.sorted()
 
-    @Test(arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
-    func invariantsHoldForARandomWeek(seed: UInt64) async throws {
+    @Test(arguments: TestStore.available, [1, 2, 3, 4, 5, 6] as [UInt64])
+    func invariantsHoldForARandomWeek(kind: TestStore, seed: UInt64) async throws {
         var random = SeededRandom(state: seed)
-        var shop = try Shop()
+        var shop = try await Shop(store: kind)
         let firstDay = BusinessDate(iso: "2026-11-02")!
         func day(_ offset: Int) -> String { firstDay.adding(days: offset).description }
 

@@ -39,7 +39,7 @@ import ReconCore
     }
 
     @Test func theEMLParsesBackToTheSameSubjectAndText() async throws {
-        let workspace = try TestWorkspace.samplesCopy()
+        let workspace = try await TestWorkspace.samplesCopy()
         let config = try workspace.config()
         let store = try await StoreOpener.open(config, for: .createIfMissing)
         let importer = Importer(store: store, config: config)
@@ -91,7 +91,7 @@ import ReconCore
     }
 
     @Test func replacementTemplatesRenderAsPlainText() async throws {
-        let shop = try Shop(yaml: "min_file_age_s: 0\nmail:\n  template_dir: templates\n")
+        let shop = try await Shop(yaml: "min_file_age_s: 0\nmail:\n  template_dir: templates\n")
         try shop.workspace.write("<{{order_id}}> & {{product_name}}", to: "templates/subject.mustache")
         try shop.workspace.write("{{product_name}} 「{{serial}}」 {{amount_display}}", to: "templates/text.mustache")
         try await shop.importLicenses(Shop.licenseRow("TM-1"))
@@ -115,7 +115,7 @@ import ReconCore
             print("note: no Chromium installed; the headless report check is skipped")
             return
         }
-        let workspace = try TestWorkspace.samplesCopy()
+        let workspace = try await TestWorkspace.samplesCopy()
         let config = try workspace.config()
         let store = try await StoreOpener.open(config, for: .createIfMissing)
         _ = try await ReconJob(config: config, store: store, logger: Logger(label: "test")).run(date: BusinessDate(iso: "2026-11-20")!)

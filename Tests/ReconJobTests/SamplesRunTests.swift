@@ -3,22 +3,24 @@ import Testing
 import ReconCore
 import ReconStore
 import ReconReports
+import ReconTestSupport
 @testable import renewal_recon
 
 /// The README's first command, as a test: the samples run end to end and a second run changes nothing.
 @Suite struct SamplesRunTests {
     let day = BusinessDate(iso: "2026-11-20")!
 
-    func importedSamples() async throws -> TestWorkspace {
-        let workspace = try TestWorkspace.samplesCopy()
+    func importedSamples(_ kind: TestStore) async throws -> TestWorkspace {
+        let workspace = try await TestWorkspace.samplesCopy(store: kind)
         let importer = Importer(store: try await workspace.store(), config: try workspace.config())
         _ = try await importer.importOrders(from: workspace.url("orders.csv"))
         _ = try await importer.importLicenses(from: workspace.url("licenses.csv"), allowEarlier: false)
         return workspace
     }
 
-    @Test func theSamplesShowEveryExceptionCode() async throws {
-        let workspace = try await importedSamples()
+    @Test(arguments: TestStore.available)
+    func theSamplesShowEveryExceptionCode(_ kind: TestStore) async throws {
+        let workspace = try await importedSamples(kind)
         let outcome = try await workspace.job().run(date: day)
         #expect(outcome.filesIngested == 5)
         #expect(outcome.filesRejected == 1)
@@ -47,8 +49,9 @@ import ReconReports
         }
     }
 
-    @Test func aSecondRunChangesNothing() async throws {
-        let workspace = try await importedSamples()
+    @Test(arguments: TestStore.available)
+    func aSecondRunChangesNothing(_ kind: TestStore) async throws {
+        let workspace = try await importedSamples(kind)
         _ = try await workspace.job().run(date: day)
         let first = try workspace.outputs()
         let second = try await workspace.job().run(date: day)
@@ -60,7 +63,7 @@ import ReconReports
     }
 
     @Test func theMailIsPlainTextAndNamesWhatTheCustomerBought() async throws {
-        let workspace = try await importedSamples()
+        let workspace = try await importedSamples(.sqlite)
         _ = try await workspace.job().run(date: day)
         let mails = try #require(try workspace.outputs()["mail/2026-11-20/completion-mails.jsonl"])
         let first = try #require(mails.split(separator: 0x0A).first)

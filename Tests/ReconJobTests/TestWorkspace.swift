@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ReconCore
+import ReconTestSupport
 @testable import renewal_recon
 
 /// A throwaway folder holding a config, with helpers to open the job on it.
@@ -17,15 +18,31 @@ struct TestWorkspace {
         try write(yaml, to: "recon.yaml")
     }
 
+    /// A workspace whose store is of `kind`: SQLite in the folder, or a fresh PostgreSQL database.
+    init(store kind: TestStore, yaml: String = "min_file_age_s: 0\n") async throws {
+        try self.init(yaml: yaml)
+        try await use(kind)
+    }
+
     /// A workspace holding a copy of samples/ (config, orders, licenses, inbox).
-    static func samplesCopy() throws -> TestWorkspace {
+    static func samplesCopy(store kind: TestStore = .sqlite) async throws -> TestWorkspace {
         let workspace = try TestWorkspace()
         try FileManager.default.removeItem(at: workspace.root)
         try FileManager.default.copyItem(at: samples, to: workspace.root)
         for leftover in ["var", "out"] {
             try? FileManager.default.removeItem(at: workspace.root.appendingPathComponent(leftover))
         }
+        try await workspace.use(kind)
         return workspace
+    }
+
+    /// Points the workspace's config at a fresh store of `kind`.
+    func use(_ kind: TestStore) async throws {
+        guard kind == .postgres else { return }
+        let database = try await TestStore.freshPostgresDatabase()
+        let yaml = try String(contentsOf: root.appendingPathComponent("recon.yaml"), encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("database_url:") }.joined(separator: "\n")
+        try write(yaml + "\ndatabase_url: \(database)\n", to: "recon.yaml")
     }
 
     var configPath: String { root.appendingPathComponent("recon.yaml").path }

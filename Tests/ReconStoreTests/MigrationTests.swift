@@ -1,25 +1,26 @@
 import Foundation
 import Testing
 import ReconCore
+import ReconTestSupport
 @testable import ReconStore
 
 @Suite struct MigrationTests {
-    @Test(arguments: StoreFactory.allCases)
-    func anEmptyStoreMigratesToTheLatestSchema(_ factory: StoreFactory) async throws {
-        let (store, _) = try factory.makeEmpty()
+    @Test(arguments: TestStore.available)
+    func anEmptyStoreMigratesToTheLatestSchema(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
         #expect(try await store.schemaStatus() == SchemaStatus(applied: 0, latest: Migrations.latest))
         #expect(try await store.migrate() == Migrations.all.count)
         #expect(try await store.schemaStatus().isCurrent)
     }
 
-    @Test(arguments: StoreFactory.allCases)
-    func migratingAnExistingStoreKeepsItsDataAndRunsNothingTwice(_ factory: StoreFactory) async throws {
-        let (store, location) = try factory.makeEmpty()
+    @Test(arguments: TestStore.available)
+    func migratingAnExistingStoreKeepsItsDataAndRunsNothingTwice(_ kind: TestStore) async throws {
+        let (store, location) = try await kind.makeEmpty()
         try await store.migrate()
         let license = License(serial: "TM-1", product: "VBC", expiresOn: BusinessDate(iso: "2027-01-01")!,
                               autoRenew: false, email: "a@example.com")
         try await store.save(orders: [], licenses: [license])
-        let reopened = SQLReconStore(database: try SQLiteDatabase(path: location, create: false))
+        let reopened = try await kind.reopen(location)
         #expect(try await reopened.migrate() == 0)
         #expect(try await reopened.licenses(serials: ["TM-1"])["TM-1"] == license)
     }
@@ -31,11 +32,31 @@ import ReconCore
     }
 
     @Test func aStoreFromANewerVersionIsRefused() async throws {
-        let (store, _) = try StoreFactory.sqlite.makeEmpty()
+        let (store, _) = try await TestStore.sqlite.makeEmpty()
         try await store.migrate()
         try await store.database.transaction { db in
             try await db.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (999, 'x')", [])
         }
         await #expect(throws: StoreError.self) { try await store.migrate() }
+    }
+}
+
+@Suite struct StoreAvailabilityTests {
+    @Test func postgresIsTestedWhereRequired() {
+        if ProcessInfo.processInfo.environment["RECON_REQUIRE_POSTGRES"] == "1" {
+            #expect(TestStore.serverURL != nil, "RECON_REQUIRE_POSTGRES=1 but RECON_TEST_POSTGRES_URL is not set")
+            #expect(TestStore.available.contains(.postgres))
+        }
+    }
+
+    @Test(arguments: TestStore.available)
+    func aSecondLockerIsRefusedUntilTheFirstGoes(_ kind: TestStore) async throws {
+        let (first, location) = try await kind.makeEmpty()
+        #expect(try await first.tryLock())
+        #expect(try await first.tryLock(), "the holder may ask again")
+        if kind == .postgres {
+            let second = try await kind.reopen(location)
+            #expect(try await !second.tryLock())
+        }
     }
 }

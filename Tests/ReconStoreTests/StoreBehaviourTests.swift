@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ReconCore
+import ReconTestSupport
 @testable import ReconStore
 
 @Suite struct StoreBehaviourTests {
@@ -19,9 +20,9 @@ import ReconCore
                     records: records, skippedStatus: 0, fileExceptions: [])
     }
 
-    @Test(arguments: StoreFactory.allCases)
-    func aKeyAlreadyStoredIsANoOp(_ factory: StoreFactory) async throws {
-        let (store, _) = try factory.makeEmpty()
+    @Test(arguments: TestStore.available)
+    func aKeyAlreadyStoredIsANoOp(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
         try await store.migrate()
         let first = try await store.ingest(batch([record("TX-1"), record("TX-1", ordinal: 1)]), on: day, runID: "r1")
         #expect(first.added == 2)
@@ -31,9 +32,9 @@ import ReconCore
         #expect(try await store.openCandidates().count == 2)
     }
 
-    @Test(arguments: StoreFactory.allCases)
-    func sameIDAndReferenceWithOtherContentIsADuplicateSettlement(_ factory: StoreFactory) async throws {
-        let (store, _) = try factory.makeEmpty()
+    @Test(arguments: TestStore.available)
+    func sameIDAndReferenceWithOtherContentIsADuplicateSettlement(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
         try await store.migrate()
         _ = try await store.ingest(batch([record("TX-1")]), on: day, runID: "r1")
         let corrected = try await store.ingest(batch([record("TX-1", amount: 6980)], sha: "bb"), on: day, runID: "r2")
@@ -43,9 +44,9 @@ import ReconCore
         #expect(try await store.openCandidates().count == 1)
     }
 
-    @Test(arguments: StoreFactory.allCases)
-    func aCompletedOrderIsNeverOverwrittenByAnUpsert(_ factory: StoreFactory) async throws {
-        let (store, _) = try factory.makeEmpty()
+    @Test(arguments: TestStore.available)
+    func aCompletedOrderIsNeverOverwrittenByAnUpsert(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
         try await store.migrate()
         var order = RenewalOrder(orderID: "RN-1", serial: "TM-1", currentProduct: "VBC", targetProduct: "VBC", years: 1,
                                  amount: Money(minorUnits: 5980, currency: jpy), email: "a@example.com",

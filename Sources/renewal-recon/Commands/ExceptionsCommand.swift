@@ -71,7 +71,7 @@ struct ExceptionsCommand: AsyncParsableCommand {
             try await CommandFailure.run {
                 let config = try options.loadConfig()
                 let logger = options.logger()
-                let store = try await StoreOpener.open(config, for: .existing)
+                let store = try await StoreOpener.open(config, for: .existing, lock: .some(nil))
                 let desk = SupportDesk(job: ReconJob(config: config, store: store, logger: logger))
                 let actor = by ?? ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.userName
                 print(try await desk.resolve(id, apply ? .apply(order: order) : .dismiss, note: note, by: actor))

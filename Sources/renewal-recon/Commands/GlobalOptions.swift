@@ -60,6 +60,10 @@ enum CommandFailure {
             code = fail("\(error.message)", 64)
         } catch let error as SupportDesk.Refusal {
             code = fail("refused: \(error)", 64)
+        } catch let error as JobLock.Held {
+            code = fail("\(error)", 75)
+        } catch let error as Interruption.Stopped {
+            code = fail("\(error)", 75)
         } catch {
             code = fail("internal error: \(String(describing: error))", 70)
         }
@@ -69,6 +73,38 @@ enum CommandFailure {
     private static func fail(_ message: String, _ status: Int32) -> ExitCode {
         FileHandle.standardError.write(Data("renewal-recon: \(message)\n".utf8))
         return ExitCode(status)
+    }
+}
+
+/// `--wait [SECONDS]` of the commands that take the lock.
+struct LockOptions: ParsableArguments {
+    @Option(name: .customLong("wait"), help: ArgumentHelp(
+        "If another run holds the lock, wait for it: up to SECONDS, or as long as it takes without a number.",
+        valueName: "seconds"))
+    var waitSeconds: Int?
+
+    /// For `StoreOpener.open(lock:)`: nil (fail at once), -1 (forever) or seconds.
+    var wait: Int?? { .some(waitSeconds) }
+
+    /// `--wait` may stand without a number: it is rewritten to `--wait=-1` (forever) before parsing.
+    static func normalise(_ arguments: [String]) -> [String] {
+        var out: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--wait" {
+                if index + 1 < arguments.count, let seconds = Int(arguments[index + 1]), seconds >= 0 {
+                    out.append("--wait=\(seconds)")
+                    index += 2
+                    continue
+                }
+                out.append("--wait=-1")
+            } else {
+                out.append(argument)
+            }
+            index += 1
+        }
+        return out
     }
 }
 

@@ -11,4 +11,9 @@ struct RenewalRecon: AsyncParsableCommand {
 
     /// Declared here too so that `renewal-recon --config FILE COMMAND` works (SPEC §6).
     @OptionGroup var options: GlobalOptions
+
+    static func main() async {
+        Interruption.install()
+        await main(LockOptions.normalise(Array(CommandLine.arguments.dropFirst())))
+    }
 }

@@ -18,7 +18,7 @@ struct ReportCommand: AsyncParsableCommand {
             let config = try options.loadConfig()
             let logger = options.logger()
             guard let day = BusinessDate(iso: date) else { return ExitCode(64) }
-            let store = try await StoreOpener.open(config, for: .existing)
+            let store = try await StoreOpener.open(config, for: .existing, lock: .some(nil))
             let job = ReconJob(config: config, store: store, logger: logger)
                 let started = job.now()
             let run = job.runInfo("report --date \(day)", RunOutcome(runID: ReconJob.runID(started), date: day), started, PhaseClock())

@@ -14,6 +14,8 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Print what would happen; change neither the store nor any file.")
     var dryRun = false
 
+    @OptionGroup var lock: LockOptions
+
     func validate() throws {
         if let date, BusinessDate(iso: date) == nil { throw ValidationError("--date '\(date)' is not a date YYYY-MM-DD") }
     }
@@ -23,7 +25,7 @@ struct RunCommand: AsyncParsableCommand {
             let config = try options.loadConfig()
             let logger = options.logger()
             let day = date.flatMap(BusinessDate.init(iso:)) ?? config.today()
-            let store = try await StoreOpener.open(config, for: dryRun ? .existing : .createIfMissing)
+            let store = try await StoreOpener.open(config, for: dryRun ? .existing : .createIfMissing, lock: lock.wait)
             let outcome = try await ReconJob(config: config, store: store, logger: logger).run(date: day, dryRun: dryRun)
             RunReport(outcome: outcome, dryRun: dryRun, command: "run for \(day)").print()
             return outcome.filesRejected > 0 ? ExitCode(2) : .success
@@ -40,6 +42,7 @@ struct RerunCommand: AsyncParsableCommand {
     @Option(help: "First date of the range (YYYY-MM-DD).") var from: String
     @Option(help: "Last date of the range (YYYY-MM-DD).") var to: String
     @Flag(help: "Print what would happen; change neither the store nor any file.") var dryRun = false
+    @OptionGroup var lock: LockOptions
 
     func validate() throws {
         guard let start = BusinessDate(iso: from) else { throw ValidationError("--from '\(from)' is not a date YYYY-MM-DD") }
@@ -53,7 +56,7 @@ struct RerunCommand: AsyncParsableCommand {
             let config = try options.loadConfig()
             let logger = options.logger()
             guard let start = BusinessDate(iso: from), let end = BusinessDate(iso: to) else { return ExitCode(64) }
-            let store = try await StoreOpener.open(config, for: .existing)
+            let store = try await StoreOpener.open(config, for: .existing, lock: lock.wait)
             let outcome = try await ReconJob(config: config, store: store, logger: logger)
                 .rerun(from: start, to: end, dryRun: dryRun)
             RunReport(outcome: outcome, dryRun: dryRun, command: "rerun \(from)..\(to)").print()

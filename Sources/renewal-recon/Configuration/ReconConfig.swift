@@ -2,6 +2,7 @@ import Foundation
 import ReconCore
 import ReconIngest
 import ReconReports
+import ReconStore
 
 /// Where the store lives (`database_url`).
 enum StoreLocation: Sendable, Equatable {
@@ -186,6 +187,14 @@ struct ReconConfig: Sendable {
             decimalSeparator: Character(decimal), columns: columns, types: types,
             bookingDates: [CSVProfile.DateSource(column: bookingColumn, zoneColumn: raw.timezoneColumn)],
             dateFormat: raw.dateFormat ?? "yyyy-MM-dd", timeZone: zone, descriptor: raw.descriptor)
+    }
+
+    /// The store for messages: a path, or the URL without a password.
+    var storeDescription: String {
+        switch store {
+        case .sqlite(let path): path
+        case .postgres(let url): PostgresDatabase.redacted(url)
+        }
     }
 
     var readOptions: ReadOptions {

@@ -16,6 +16,7 @@ extension ReconJob {
     func ingest(on date: BusinessDate, outcome: inout RunOutcome, logger: Logger) async throws {
         let mover = InboxMover(archive: config.archiveDirectory, quarantine: config.quarantineDirectory)
         for url in try readyFiles() {
+            try Interruption.check()
             var logger = logger
             logger[metadataKey: "settlement.file"] = "\(url.lastPathComponent)"
             let sha256 = try SettlementFileReader.sha256(of: url)
@@ -38,6 +39,7 @@ extension ReconJob {
                                        on: date, runID: outcome.runID)
                 outcome.filesRejected += 1
                 logger.error("file rejected", metadata: ["settlement.reason": "\(rejection)"])
+                CrashPoint.reach("ingest.committed")
                 try mover.quarantine(url, sha256: sha256, rejection: rejection, on: date.description)
             case .parsed(let parsed):
                 let summary = parsed.summary
@@ -51,6 +53,7 @@ extension ReconJob {
                 let stored = try await store.ingest(batch, on: date, runID: outcome.runID)
                 outcome.filesIngested += 1
                 outcome.recordsAdded += stored.added
+                CrashPoint.reach("ingest.committed")
                 try mover.archive(url, sha256: sha256)
                 logger.info("file ingested", metadata: [
                     "settlement.format": "\(summary.format) \(summary.version)", "records.added": "\(stored.added)",

@@ -119,7 +119,14 @@ struct ReconJob {
         let outcomes = Reconciler(settings: config.rules).evaluate(candidates, ledger: &ledger, appliedOn: date,
                                                                    appliedAt: now(), runID: runID)
         outcome.count(outcomes)
-        if commit { try await store.commit(outcomes, on: date, runID: runID) }
+        CrashPoint.reach("evaluate.computed")
+        guard commit else { return }
+        // Short transactions: each holds whole applies, and a signal stops the job between them.
+        for chunk in stride(from: 0, to: outcomes.count, by: Self.commitChunk).map({ outcomes[$0..<min($0 + Self.commitChunk, outcomes.count)] }) {
+            try Interruption.check()
+            try await store.commit(Array(chunk), on: date, runID: runID)
+            CrashPoint.reach("apply.committed")
+        }
         logger.info("evaluated", metadata: ["records.evaluated": "\(candidates.count)", "licenses.extended": "\(outcome.applied)"])
     }
 
@@ -136,7 +143,10 @@ struct ReconJob {
                                   open: open, filesReceived: try await store.filesReceived(on: date),
                                   settings: config.rules, calendar: calendar)
             for facts in plan.raising { outcome.sweepRaised[facts.code, default: 0] += 1 }
-            if commit { try await store.commitSweep(raising: plan.raising, resolving: plan.resolving, on: recordOn, runID: runID) }
+            guard commit else { continue }
+            try Interruption.check()
+            try await store.commitSweep(raising: plan.raising, resolving: plan.resolving, on: recordOn, runID: runID)
+            CrashPoint.reach("sweep.committed")
         }
     }
 
@@ -161,6 +171,7 @@ struct ReconJob {
             }
             written.append(try writer.write(try LicenseFeed.jsonLines(outbox.map(\.extensionRecord)),
                                             to: "licenses/\(day)/license-extensions.jsonl"))
+            CrashPoint.reach("outputs.mail")
             try await store.markOutputsWritten(on: day)
         }
         for day in Set(dates).sorted() {
@@ -172,6 +183,7 @@ struct ReconJob {
             finished.phasesMs["outputs"] = PhaseClock.milliseconds(ContinuousClock.now - outputsStarted)
             written.append(try writer.write(ExceptionsCSV(texts: config.exceptionTexts).render(exceptions),
                                             to: "reports/\(day)/exceptions.csv"))
+            CrashPoint.reach("outputs.report")
             written.append(try writer.write(try SummaryJSON.render(summary, run: finished), to: "reports/\(day)/summary.json"))
             written.append(try writer.write(ReportHTML(texts: config.exceptionTexts).render(summary, exceptions: exceptions),
                                             to: "reports/\(day)/report.html"))
@@ -188,6 +200,9 @@ struct ReconJob {
                   "files_skipped": outcome.filesSkipped, "records_added": outcome.recordsAdded,
                   "licenses_extended": outcome.applied, "settlements_held": outcome.held])
     }
+
+    /// Outcomes per transaction.
+    static let commitChunk = 500
 
     static func runID(_ instant: Date) -> String {
         let stamp = instant.formatted(.iso8601).filter { $0.isNumber }

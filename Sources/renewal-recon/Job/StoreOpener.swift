@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import ReconCore
 import ReconStore
 
@@ -7,25 +8,37 @@ enum StoreOpener {
     enum Purpose {
         /// `init`: create and migrate.
         case migrate
-        /// `run`: create a missing store at the current schema; refuse an outdated one.
+        /// `run`: create a missing SQLite store at the current schema; refuse an outdated one.
         case createIfMissing
         /// Every other command: the store must exist at the current schema.
         case existing
     }
 
-    static func open(_ config: ReconConfig, for purpose: Purpose) async throws -> any ReconStore {
+    /// Opens the store, takes the job's lock first when `lock` says so (commands that change
+    /// the store), then migrates or checks the schema as `purpose` says.
+    /// - Parameter lock: nil for a reading command; else how long to wait for the lock (see
+    ///   `JobLock.acquire`), `.some(nil)` meaning not at all.
+    static func open(_ config: ReconConfig, for purpose: Purpose, lock: Int?? = nil,
+                     environment: [String: String] = ProcessInfo.processInfo.environment,
+                     logger: Logger = Logger(label: "renewal-recon.store")) async throws -> any ReconStore {
         let store: SQLReconStore
+        let missing: Bool
         switch config.store {
         case .sqlite(let path):
-            let missing = !FileManager.default.fileExists(atPath: path)
-            let database = try SQLiteDatabase(path: path, create: purpose != .existing)
-            store = SQLReconStore(database: database)
-            if missing && purpose != .existing {
-                try await store.migrate()
-                return store
-            }
-        case .postgres:
-            throw ConfigError("database_url: this build of renewal-recon stores in SQLite only (use sqlite:PATH)")
+            missing = !FileManager.default.fileExists(atPath: path)
+            store = SQLReconStore(database: try SQLiteDatabase(path: path, create: purpose != .existing))
+        case .postgres(let url):
+            // The password never sits in the config file: RECON_DATABASE_PASSWORD.
+            store = SQLReconStore(database: try await PostgresDatabase.connect(
+                url: url, password: environment["RECON_DATABASE_PASSWORD"], logger: logger))
+            // A database the DBA created holds no table yet: for run, that is a missing store.
+            let applied = try await store.schemaStatus().applied
+            missing = purpose == .createIfMissing && applied == 0
+        }
+        if let wait = lock { try await JobLock.acquire(store, wait: wait, where: config.storeDescription) }
+        if purpose == .createIfMissing, missing {
+            try await store.migrate()
+            return store
         }
         if purpose == .migrate {
             try await store.migrate()
@@ -36,5 +49,28 @@ enum StoreOpener {
             throw StoreError(.notInitialised, "the store is at schema \(status.applied) and \(status.latest - status.applied) migration(s) are pending; run `renewal-recon init`")
         }
         return store
+    }
+}
+
+/// One job at a time (SPEC §6): the store's exclusive lock, waited for or not.
+enum JobLock {
+    /// Another process holds the lock (exit 75).
+    struct Held: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// - Parameter wait: nil: fail at once; a negative number: wait forever; else seconds.
+    static func acquire(_ store: any ReconStore, wait: Int?, where location: String) async throws {
+        let deadline = wait.flatMap { $0 < 0 ? nil : ContinuousClock.now + .seconds($0) }
+        while true {
+            if try await store.tryLock() { return }
+            guard let wait else {
+                throw Held(description: "another renewal-recon holds the lock of \(location); try again later or use --wait")
+            }
+            if wait >= 0, let deadline, ContinuousClock.now >= deadline {
+                throw Held(description: "the lock of \(location) was still held after \(wait) s")
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
     }
 }

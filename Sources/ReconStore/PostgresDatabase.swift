@@ -1,0 +1,183 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import PostgresNIO
+
+/// The production store: PostgreSQL through postgres-nio, over one connection (a batch job
+/// needs no pool, and the advisory lock lives as long as this session).
+public final class PostgresDatabase: SQLDatabase {
+    private let connection: PostgresConnection
+    private let logger: Logger
+    /// Where the store is, for messages: the URL without any password.
+    public let location: String
+
+    private init(connection: PostgresConnection, logger: Logger, location: String) {
+        self.connection = connection
+        self.logger = logger
+        self.location = location
+    }
+
+    /// Connects to `url` (`postgres://user@host:port/db?sslmode=require`), with the password
+    /// from `password` (`RECON_DATABASE_PASSWORD`).
+    /// - Throws: `StoreError(.unavailable)` within seconds when the server cannot be reached.
+    public static func connect(url: String, password: String?, logger: Logger) async throws -> PostgresDatabase {
+        guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty else {
+            throw StoreError(.notInitialised, "database_url '\(redacted(url))' is not postgres://user@host:port/db")
+        }
+        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        let user = components.user ?? "postgres"
+        let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
+        let location = "postgres://\(user)@\(host):\(components.port ?? 5432)/\(database)"
+        let tls: PostgresConnection.Configuration.TLS
+        switch sslMode {
+        case "disable", "allow", "prefer":
+            tls = .disable
+        case "require":
+            // libpq's `require`: encrypted, the certificate not verified.
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .none
+            tls = .require(try NIOSSLContext(configuration: configuration))
+        case "verify-ca", "verify-full":
+            tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        default:
+            throw StoreError(.notInitialised, "database_url: sslmode '\(sslMode)' is not supported")
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: components.port ?? 5432, username: user,
+            password: password ?? components.password, database: database.isEmpty ? nil : database, tls: tls)
+        configuration.options.connectTimeout = .seconds(5)
+        do {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+            return PostgresDatabase(connection: connection, logger: logger, location: location)
+        } catch {
+            throw StoreError(.unavailable, "cannot reach the PostgreSQL store at \(location): \(Self.describe(error))")
+        }
+    }
+
+    public func close() async {
+        try? await connection.close()
+    }
+
+    /// postgres-nio wants a connection closed before it goes away; the last reference to a
+    /// store is dropped on a task thread, never on the connection's event loop.
+    deinit {
+        if connection.eventLoop.inEventLoop {
+            connection.close().whenComplete { _ in }
+        } else {
+            try? connection.close().wait()
+        }
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        let session = Session(connection: connection, logger: logger, location: location)
+        try await session.execute("BEGIN", [])
+        do {
+            let result = try await body(session)
+            try await session.execute("COMMIT", [])
+            return result
+        } catch {
+            try? await session.execute("ROLLBACK", [])
+            throw error
+        }
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        try await body(Session(connection: connection, logger: logger, location: location))
+    }
+
+    public func tableExists(_ name: String) async throws -> Bool {
+        let rows = try await Session(connection: connection, logger: logger, location: location)
+            .query("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?", [.text(name)])
+        return (rows.first?.int(0) ?? 0) > 0
+    }
+
+    /// A session-level advisory lock: it dies with the connection, so with the process.
+    public func tryLock() async throws -> Bool {
+        let rows = try await Session(connection: connection, logger: logger, location: location)
+            .query("SELECT CASE WHEN pg_try_advisory_lock(?) THEN 1 ELSE 0 END", [.integer(Self.lockKey)])
+        return rows.first?.int(0) == 1
+    }
+
+    /// "renewal-recon" as a 64-bit key shared by every process of the job.
+    static let lockKey: Int64 = 0x7265_6e65_7761_6c72
+
+    private struct Session: SQLConnection {
+        let connection: PostgresConnection
+        let logger: Logger
+        let location: String
+
+        func execute(_ sql: String, _ arguments: [SQLValue]) async throws {
+            _ = try await query(sql, arguments)
+        }
+
+        func query(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
+            var bindings = PostgresBindings(capacity: arguments.count)
+            for argument in arguments {
+                switch argument {
+                case .null: bindings.appendNull()
+                case .integer(let number): bindings.append(number)
+                case .text(let text): bindings.append(text)
+                }
+            }
+            do {
+                let rows = try await connection.query(PostgresQuery(unsafeSQL: PostgresDatabase.numbered(sql), binds: bindings),
+                                                      logger: logger)
+                var result: [SQLRow] = []
+                for try await row in rows {
+                    result.append(SQLRow(values: try row.map(PostgresDatabase.value)))
+                }
+                return result
+            } catch let error as PSQLError {
+                if error.code == .serverClosedConnection || error.code == .connectionError {
+                    throw StoreError(.unavailable, "lost the PostgreSQL store at \(location)", underlying: error)
+                }
+                throw StoreError(.corrupt, "PostgreSQL at \(location): \(PostgresDatabase.describe(error))", underlying: error)
+            }
+        }
+    }
+
+    /// `?` placeholders as PostgreSQL's `$1`, `$2`, …; text inside quotes is left alone.
+    static func numbered(_ sql: String) -> String {
+        var out = ""
+        var number = 0
+        var quoted = false
+        for character in sql {
+            if character == "'" { quoted.toggle() }
+            if character == "?" && !quoted {
+                number += 1
+                out += "$\(number)"
+            } else {
+                out.append(character)
+            }
+        }
+        return out
+    }
+
+    static func value(_ cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8, .oid:
+            return .integer(try cell.decode(Int64.self))
+        case .bool:
+            return .integer(try cell.decode(Bool.self) ? 1 : 0)
+        default:
+            return .text(try cell.decode(String.self))
+        }
+    }
+
+    /// The server's message when it sent one, never the query's bound values.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] { return message }
+            return "\(error.code)"
+        }
+        return String(describing: type(of: error))
+    }
+
+    public static func redacted(_ url: String) -> String {
+        guard var components = URLComponents(string: url) else { return "postgres://…" }
+        if components.password != nil { components.password = "***" }
+        return components.string ?? "postgres://…"
+    }
+}
