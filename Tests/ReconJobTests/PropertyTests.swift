@@ -94,17 +94,17 @@ import ReconTestSupport
         shop.today = lastDate
         try await checkInvariants(shop)
 
-        let state = try await businessState(shop)
+        let state = try await BusinessState.dump(shop.store())
         let outputs = try shop.workspace.outputs()
         _ = try await shop.run(lastDate.description)
-        #expect(try await businessState(shop) == state, "seed \(seed): a second run changed the state")
+        #expect(try await BusinessState.dump(shop.store()) == state, "seed \(seed): a second run changed the state")
         #expect(try shop.workspace.outputs() == outputs, "seed \(seed): a second run changed the files")
         for _ in 0..<3 {
             let start = firstDay.adding(days: Int.random(in: 0...10, using: &random))
             let end = start.adding(days: Int.random(in: 0...(lastDate.days(since: start)), using: &random))
             let before = try shop.workspace.outputs()
             _ = try await shop.job().rerun(from: start, to: end)
-            #expect(try await businessState(shop) == state, "seed \(seed): rerun \(start)..\(end) changed the state")
+            #expect(try await BusinessState.dump(shop.store()) == state, "seed \(seed): rerun \(start)..\(end) changed the state")
             let after = try shop.workspace.outputs()
             for (path, data) in before { #expect(after[path] == data, "seed \(seed): rerun \(start)..\(end) changed \(path)") }
         }
@@ -141,25 +141,4 @@ import ReconTestSupport
         }
     }
 
-    /// The business tables of SPEC §7, without run ids and wall-clock times.
-    func businessState(_ shop: Shop) async throws -> [String] {
-        let database = try #require((try await shop.store() as? SQLReconStore)?.database)
-        return try await database.read { db in
-            var lines: [String] = []
-            for query in [
-                "SELECT order_id, status FROM orders ORDER BY order_id",
-                "SELECT serial, product, expires_on FROM licenses ORDER BY serial",
-                "SELECT record_id, state, COALESCE(attached_order_id, '') FROM settlement_records ORDER BY record_id",
-                "SELECT exception_id, code, status, first_seen, last_seen FROM exceptions ORDER BY exception_id",
-                "SELECT order_id, serial, previous_expires_on, new_expires_on, product, applied_on FROM license_extensions ORDER BY order_id",
-                "SELECT order_id, business_date, recipient FROM mail_outbox ORDER BY order_id",
-                "SELECT order_id, business_date FROM license_feed ORDER BY order_id",
-            ] {
-                for row in try await db.query(query, []) {
-                    lines.append(row.values.map { "\($0)" }.joined(separator: "|"))
-                }
-            }
-            return lines
-        }
-    }
 }

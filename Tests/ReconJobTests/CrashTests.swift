@@ -1,0 +1,176 @@
+import Foundation
+import Testing
+import ReconCore
+import ReconTestSupport
+@testable import renewal_recon
+
+/// SPEC §7 crash safety: a run killed with SIGKILL at any point, then run again, leaves the
+/// same business state and output files as one uninterrupted run; and SPEC §6: one run at a time.
+/// These tests start the built `renewal-recon` as a separate process.
+@Suite(.serialized) struct CrashTests {
+    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        .appendingPathComponent("renewal-recon")
+    static let day = "2026-11-20"
+
+    /// 2,000 settlements in four files for 1,600 orders: most match, some are late, unknown,
+    /// short of money or sent twice.
+    static func workload(_ workspace: TestWorkspace) throws {
+        var orders = Shop.orderHeader
+        var licenses = "serial,product,expires_on,auto_renew,email\n"
+        for index in 0..<1_600 {
+            let placed = "2026-11-\(String(format: "%02d", 14 + index % 5))"
+            orders += Shop.orderRow("RN2026111-\(100_000 + index)", serial: "TM-\(index)", amount: 5980, placed: placed)
+            licenses += Shop.licenseRow("TM-\(index)", expires: "2026-12-\(String(format: "%02d", 1 + index % 28))")
+        }
+        try workspace.write(orders, to: "orders.csv")
+        try workspace.write(licenses, to: "licenses.csv")
+        for file in 0..<4 {
+            var entries = ""
+            for item in 0..<500 {
+                let index = file * 500 + item
+                let order = index < 1_600 ? "RN2026111-\(100_000 + index)" : "RN2026111-\(900_000 + index)"
+                let late = index % 37 == 0
+                let booked = "2026-11-\(String(format: "%02d", late ? 27 : 19 + index % 2))"
+                let amount = index % 53 == 0 ? 5900 : 5980
+                entries += """
+                    <Ntry><Amt Ccy="JPY">\(amount)</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>\(booked)</Dt></BookgDt>
+                    <NtryDtls><TxDtls><Refs><AcctSvcrRef>TX-\(index)</AcctSvcrRef><EndToEndId>\(order)</EndToEndId></Refs>
+                    <Amt Ccy="JPY">\(amount)</Amt><CdtDbtInd>CRDT</CdtDbtInd><RmtInf><Ustrd>RCH*TrendMicro \(order)</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+
+                    """
+            }
+            try workspace.write("""
+                <?xml version="1.0" encoding="UTF-8"?>
+                <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn><Ntfctn>
+                \(entries)</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>
+                """, to: "inbox/settlement-\(file).xml")
+        }
+        try FileManager.default.copyItem(at: workspace.url("inbox/settlement-0.xml"), to: workspace.url("inbox/settlement-0-resent.xml"))
+    }
+
+    @discardableResult
+    static func recon(_ workspace: TestWorkspace, _ arguments: [String], crashAt: String? = nil,
+                      killAfter: Duration? = nil) async throws -> (status: Int32, killed: Bool) {
+        let process = Process()
+        process.executableURL = binary
+        process.currentDirectoryURL = workspace.root
+        process.arguments = ["--config", workspace.configPath] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["RECON_CRASH_AT"] = crashAt
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        if let killAfter {
+            try await Task.sleep(for: killAfter)
+            kill(process.processIdentifier, SIGKILL)
+        }
+        process.waitUntilExit()
+        return (process.terminationStatus, process.terminationReason == .uncaughtSignal)
+    }
+
+    static func prepared(_ kind: TestStore) async throws -> TestWorkspace {
+        let workspace = try await TestWorkspace(store: kind, yaml: "min_file_age_s: 0\nmail:\n  eml: true\n")
+        try workload(workspace)
+        for step in [["init"], ["import", "orders", "orders.csv"], ["import", "licenses", "licenses.csv"]] {
+            let status = try await recon(workspace, step).status
+            if status != 0 { throw CrashTestSetupFailed(step: step.joined(separator: " "), status: status) }
+        }
+        return workspace
+    }
+
+    struct CrashTestSetupFailed: Error { let step: String; let status: Int32 }
+
+    /// Outputs as the comparison sees them: the .eml `Date` is the stored apply instant, which
+    /// a crash and a rerun may move (SPEC §5).
+    static func comparable(_ workspace: TestWorkspace) throws -> [String: Data] {
+        try workspace.outputs().mapValues { data in
+            guard let text = String(data: data, encoding: .utf8), text.hasPrefix("From: ") else { return data }
+            return Data(text.split(separator: "\r\n", omittingEmptySubsequences: false)
+                .filter { !$0.hasPrefix("Date: ") }.joined(separator: "\r\n").utf8)
+        }
+    }
+
+    /// Checkpoints spread over ingestion, matching, applying, the sweep and the outputs, and
+    /// kills from outside at moments inside transactions.
+    static let crashes: [(point: String?, after: Duration?)] =
+        (1...4).map { ("ingest.committed:\($0)", nil) } + [("evaluate.computed:1", nil)]
+        + (1...4).map { ("apply.committed:\($0)", nil) }
+        + [("sweep.committed:1", nil), ("outputs.mail:1", nil), ("outputs.report:1", nil)]
+        + [50, 120, 200, 300, 420, 550, 700, 900, 1_150].map { (nil, .milliseconds($0)) }
+
+    @Test(arguments: TestStore.available)
+    func aKilledRunRerunGivesTheStateOfOneCleanRun(_ kind: TestStore) async throws {
+        let reference = try await Self.prepared(kind)
+        #expect(try await Self.recon(reference, ["run", "--date", Self.day]).status == 0)
+        let state = try await BusinessState.dump(reference.store())
+        let outputs = try Self.comparable(reference)
+        #expect(try await reference.store().ledger().orders.values.filter { $0.status == .completed }.count > 1_000)
+        #expect(Self.crashes.count >= 20)
+
+        for crash in Self.crashes {
+            let workspace = try await Self.prepared(kind)
+            let killed = try await Self.recon(workspace, ["run", "--date", Self.day], crashAt: crash.point, killAfter: crash.after)
+            if crash.point != nil { #expect(killed.killed, "\(crash.point ?? ""): the run was not killed there") }
+            #expect(try await Self.recon(workspace, ["run", "--date", Self.day]).status == 0)
+            let label = crash.point ?? "killed after \(crash.after ?? .zero)"
+            #expect(try await BusinessState.dump(workspace.store()) == state, "\(kind) \(label): business state differs")
+            let after = try Self.comparable(workspace)
+            let differing = Set(after.keys).union(outputs.keys).filter { after[$0] != outputs[$0] }.sorted()
+            #expect(differing.isEmpty, "\(kind) \(label): output files differ: \(differing.prefix(5))")
+        }
+    }
+
+    /// Every idempotency key of the mail or feed files, with repeats.
+    static func keys(_ outputs: [String: Data], under folder: String) -> [String] {
+        outputs.filter { $0.key.hasPrefix(folder) && $0.key.hasSuffix(".jsonl") }.values.flatMap { data in
+            data.split(separator: 0x0A).compactMap { line in
+                (try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])?["idempotency_key"] as? String
+            }
+        }.sorted()
+    }
+
+    @Test(arguments: TestStore.available)
+    func aKilledRunFollowedByTheNextDaysRunLosesNothing(_ kind: TestStore) async throws {
+        let reference = try await Self.prepared(kind)
+        try await Self.recon(reference, ["run", "--date", Self.day])
+        try await Self.recon(reference, ["run", "--date", "2026-11-21"])
+        let expected = try await reference.store().ledger()
+        let expectedOutputs = try Self.comparable(reference)
+        for point in ["apply.committed:2", "outputs.mail:1"] {
+            let workspace = try await Self.prepared(kind)
+            #expect(try await Self.recon(workspace, ["run", "--date", Self.day], crashAt: point).killed)
+            // The next night finishes the killed night's work, its applies dated that night.
+            try await Self.recon(workspace, ["run", "--date", "2026-11-21"])
+            let ledger = try await workspace.store().ledger()
+            #expect(ledger.orders.filter { $0.value.status == .completed }.keys.sorted()
+                    == expected.orders.filter { $0.value.status == .completed }.keys.sorted(), "\(kind) \(point)")
+            #expect(ledger.licenses == expected.licenses, "\(kind) \(point): licenses differ")
+            let outputs = try Self.comparable(workspace)
+            for folder in ["mail/", "licenses/"] {
+                let keys = Self.keys(outputs, under: folder)
+                #expect(keys == Self.keys(expectedOutputs, under: folder), "\(kind) \(point): \(folder) lines lost or doubled")
+                #expect(Set(keys).count == keys.count)
+            }
+        }
+    }
+
+    @Test(arguments: TestStore.available)
+    func twoRunsAtOnceOneWorksTheOtherExits75(_ kind: TestStore) async throws {
+        let reference = try await Self.prepared(kind)
+        try await Self.recon(reference, ["run", "--date", Self.day])
+        let state = try await BusinessState.dump(reference.store())
+
+        let workspace = try await Self.prepared(kind)
+        async let first = Self.recon(workspace, ["run", "--date", Self.day])
+        async let second = Self.recon(workspace, ["run", "--date", Self.day])
+        let statuses = try await [first.status, second.status].sorted()
+        #expect(statuses == [0, 75])
+
+        let waiting = try await Self.prepared(kind)
+        async let one = Self.recon(waiting, ["run", "--date", Self.day, "--wait"])
+        async let other = Self.recon(waiting, ["run", "--date", Self.day, "--wait", "120"])
+        #expect(try await [one.status, other.status] == [0, 0])
+        #expect(try await BusinessState.dump(waiting.store()) == state)
+    }
+}
