@@ -70,8 +70,11 @@ enum CommandFailure {
         if code != .success { throw code }
     }
 
+    /// One line, whatever the error said (a database error may span several), and never an
+    /// e-mail address or card number.
     private static func fail(_ message: String, _ status: Int32) -> ExitCode {
-        FileHandle.standardError.write(Data("renewal-recon: \(message)\n".utf8))
+        let line = status == 65 ? message : String(message.split(separator: "\n").first ?? "")
+        FileHandle.standardError.write(Data("renewal-recon: \(Redaction.apply(line))\n".utf8))
         return ExitCode(status)
     }
 }

@@ -18,7 +18,8 @@ struct StderrLogHandler: LogHandler {
 
     func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
              file: String, function: String, line: UInt) {
-        let merged = metadata.merging(extra ?? [:]) { _, new in new }
+        let merged = metadata.merging(extra ?? [:]) { _, new in new }.mapValues { Logger.MetadataValue.string(Redaction.apply("\($0)")) }
+        let message = Logger.Message(stringLiteral: Redaction.apply(message.description))
         let time = Date().formatted(.iso8601)
         var text: String
         switch format {
@@ -32,5 +33,16 @@ struct StderrLogHandler: LogHandler {
             text = String(decoding: data, as: UTF8.self)
         }
         FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
+
+/// Defence in depth for the logs: whatever a message carries (a file's first line, a
+/// server's error), e-mail addresses and card-number-like digit runs never reach stderr.
+enum Redaction {
+    static func apply(_ text: String) -> String {
+        guard text.contains("@") || text.contains(where: \.isNumber) else { return text }
+        var out = text.replacing(/[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}/, with: "<e-mail>")
+        out = out.replacing(/\b(?:\d[ \-]?){13,19}\b/, with: "<card>")
+        return out
     }
 }

@@ -28,7 +28,12 @@ struct RunCommand: AsyncParsableCommand {
             let store = try await StoreOpener.open(config, for: dryRun ? .existing : .createIfMissing, lock: lock.wait)
             let outcome = try await ReconJob(config: config, store: store, logger: logger).run(date: day, dryRun: dryRun)
             RunReport(outcome: outcome, dryRun: dryRun, command: "run for \(day)").print()
-            return outcome.filesRejected > 0 ? ExitCode(2) : .success
+            guard outcome.filesRejected == 0 else {
+                let where_ = dryRun ? "would be quarantined" : "quarantined, the rest is done"
+                FileHandle.standardError.write(Data("renewal-recon: \(outcome.filesRejected) settlement file(s) \(where_): \(Redaction.apply(outcome.rejections.joined(separator: "; ")))\n".utf8))
+                return ExitCode(2)
+            }
+            return .success
         }
     }
 }

@@ -15,8 +15,12 @@ extension ReconJob {
 
     func ingest(on date: BusinessDate, outcome: inout RunOutcome, logger: Logger) async throws {
         let mover = InboxMover(archive: config.archiveDirectory, quarantine: config.quarantineDirectory)
-        for url in try readyFiles() {
+        let files = try readyFiles()
+        let progress = Progress()
+        defer { progress.finish() }
+        for (index, url) in files.enumerated() {
             try Interruption.check()
+            progress.show(files: index, of: files.count, records: outcome.recordsAdded, phase: "ingest")
             var logger = logger
             logger[metadataKey: "settlement.file"] = "\(url.lastPathComponent)"
             let sha256 = try SettlementFileReader.sha256(of: url)
@@ -38,6 +42,7 @@ extension ReconJob {
                 try await store.reject(sha256: sha256, name: url.lastPathComponent, sizeBytes: size, facts: facts,
                                        on: date, runID: outcome.runID)
                 outcome.filesRejected += 1
+                outcome.rejections.append("\(url.lastPathComponent): \(rejection)")
                 logger.error("file rejected", metadata: ["settlement.reason": "\(rejection)"])
                 CrashPoint.reach("ingest.committed")
                 try mover.quarantine(url, sha256: sha256, rejection: rejection, on: date.description)

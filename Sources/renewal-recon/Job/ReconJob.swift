@@ -10,6 +10,8 @@ struct RunOutcome {
     var date: BusinessDate
     var filesIngested = 0
     var filesRejected = 0
+    /// Each quarantined file with its reason, for the one stderr line of exit 2.
+    var rejections: [String] = []
     var filesSkipped = 0
     var recordsAdded = 0
     var applied = 0

@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+import ReconCore
+@testable import renewal_recon
+
+/// The job as cron sees it: exit statuses, one clear stderr line, logs without personal data.
+@Suite struct OperationsTests {
+    func recon(_ workspace: TestWorkspace, _ arguments: [String], environment: [String: String] = [:])
+        throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = CrashTests.binary
+        process.currentDirectoryURL = workspace.root
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let out = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, out, err)
+    }
+
+    @Test func aSamplesRunLogsJSONWithoutPersonalData() async throws {
+        let workspace = try await TestWorkspace.samplesCopy()
+        let config = ["--config", workspace.configPath, "--log-format", "json"]
+        #expect(try recon(workspace, config + ["init"]).status == 0)
+        #expect(try recon(workspace, config + ["import", "orders", "orders.csv"]).status == 0)
+        #expect(try recon(workspace, config + ["import", "licenses", "licenses.csv"]).status == 0)
+        let run = try recon(workspace, config + ["run", "--date", "2026-11-20"])
+        #expect(run.status == 2, "the samples hold a truncated file on purpose")
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.count > 5)
+        for line in lines.dropLast() {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+            #expect(object["level"] != nil && object["message"] != nil)
+            for key in object.keys where !["time", "level", "message"].contains(key) {
+                #expect(key.contains("."), "metadata key \(key) is not dotted")
+            }
+        }
+        #expect(lines.last?.hasPrefix("renewal-recon: ") == true, "the exit-2 summary line")
+        let addresses = try String(contentsOf: workspace.url("orders.csv"), encoding: .utf8)
+            .split(whereSeparator: { $0 == "," || $0 == "\n" }).filter { $0.contains("@") }
+        #expect(addresses.count > 20)
+        for address in addresses { #expect(!run.stderr.contains(address), "\(address) in the logs") }
+        #expect(!run.stderr.contains("@example.com"))
+        #expect(!run.stderr.contains("\r"), "no progress line off a terminal")
+    }
+
+    @Test func redactionHidesAddressesAndCardNumbers() {
+        #expect(Redaction.apply("first line: taro.yamada@example.com,4111 1111 1111 1111") == "first line: <e-mail>,<card>")
+        #expect(Redaction.apply("RN20261110-0001 5980 JPY") == "RN20261110-0001 5980 JPY")
+    }
+
+    @Test func everyFailureHasItsStatusAndOneClearLine() async throws {
+        let workspace = try TestWorkspace(yaml: "min_file_age_s: 0\n")
+        let config = ["--config", workspace.configPath]
+        // A store that is not there yet: run init first.
+        var result = try recon(workspace, config + ["status"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("run `renewal-recon init`"))
+        #expect(try recon(workspace, config + ["init"]).status == 0)
+        // A refused import.
+        try workspace.write("serial,product,expires_on,auto_renew,email\nTM-1,VBC,2026-02-30,false,a@example.com\n", to: "bad.csv")
+        result = try recon(workspace, config + ["import", "licenses", "bad.csv"])
+        #expect(result.status == 65)
+        #expect(result.stderr.contains("line 2: expires_on"))
+        #expect(!result.stderr.contains("a@example.com"))
+        // Usage errors.
+        #expect(try recon(workspace, config + ["rerun", "--from", "2026-11-20", "--to", "2026-11-01"]).status == 64)
+        #expect(try recon(workspace, config + ["run", "--date", "yesterday"]).status == 64)
+        // An unknown key names itself.
+        try workspace.write("min_file_age_s: 0\nwindow_dayz: 5\n", to: "recon.yaml")
+        result = try recon(workspace, config + ["status"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("'window_dayz'"))
+        // A store that cannot be reached: within seconds, credentials redacted.
+        try workspace.write("database_url: postgres://recon:secret@127.0.0.1:9/x\n", to: "recon.yaml")
+        let start = ContinuousClock.now
+        result = try recon(workspace, config + ["status"], environment: ["RECON_DATABASE_PASSWORD": "hunter2"])
+        #expect(result.status == 69)
+        #expect(ContinuousClock.now - start < .seconds(10))
+        #expect(!result.stderr.contains("secret") && !result.stderr.contains("hunter2"))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+}
