@@ -26,6 +26,30 @@ public struct SettlementFileReceipt: Hashable, Sendable {
     }
 }
 
+/// A settlement file's records, handed to the store batch by batch while it is parsed.
+public protocol RecordBatchSource: AnyObject, Sendable {
+    /// The next batch, nil at the end; throws when the file turns out to be refused (the store
+    /// then rolls back everything of it).
+    func nextBatch() async throws -> [SettlementRecord]?
+    /// Known once the batches are done: what the file is, and the exceptions about it.
+    func tail() -> IngestTail
+}
+
+/// What is known of a file once it is read through.
+public struct IngestTail: Sendable {
+    public var format: String
+    public var version: String
+    public var skippedStatus: Int
+    public var fileExceptions: [ExceptionFacts]
+
+    public init(format: String, version: String, skippedStatus: Int, fileExceptions: [ExceptionFacts]) {
+        self.format = format
+        self.version = version
+        self.skippedStatus = skippedStatus
+        self.fileExceptions = fileExceptions
+    }
+}
+
 /// A parsed file on its way into the store: its records and the exceptions ingestion raised.
 public struct IngestBatch: Sendable {
     public var sha256: String
@@ -150,6 +174,10 @@ public protocol ReconStore: Sendable {
     /// Stores a parsed file, its new records (a key already stored is a no-op) and the
     /// ingestion exceptions, in one transaction.
     func ingest(_ batch: IngestBatch, on date: BusinessDate, runID: String) async throws -> IngestSummary
+    /// The same, for a file streamed batch by batch: one transaction, rolled back whole when
+    /// the source throws.
+    func ingest(sha256: String, name: String, sizeBytes: Int, from source: any RecordBatchSource,
+                on date: BusinessDate, runID: String) async throws -> IngestSummary
     /// Keeps a refused file's verdict and its `file_rejected` exception.
     func reject(sha256: String, name: String, sizeBytes: Int, facts: ExceptionFacts, on date: BusinessDate,
                 runID: String) async throws
@@ -161,6 +189,16 @@ public protocol ReconStore: Sendable {
     func storedRecordIDs(among ids: [String]) async throws -> Set<String>
     /// Everything the rules read.
     func ledger() async throws -> Ledger
+    /// What the rules read for these candidates: the orders they name, the pending orders a
+    /// record without reference could be (same amount and currency), those orders' licenses,
+    /// and the licenses' extensions.
+    func ledger(for candidates: [EvaluationCandidate]) async throws -> Ledger
+    /// The booking dates of the records not yet matched, in order: `run` evaluates one date
+    /// at a time, so memory holds one day's records, not the store's.
+    func candidateBookingDates() async throws -> [BusinessDate]
+    func openCandidates(bookedOn date: BusinessDate) async throws -> [EvaluationCandidate]
+    /// Pending orders that no stored settlement names (the sweep's input).
+    func unnamedPendingOrders() async throws -> [RenewalOrder]
     /// Every record of ours or possibly ours not yet matched, and not held by an ingestion verdict.
     func openCandidates() async throws -> [EvaluationCandidate]
     /// Order ids named by any stored settlement record.

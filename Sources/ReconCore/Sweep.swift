@@ -27,24 +27,19 @@ public enum Sweep {
     }
 
     /// - Parameters:
-    ///   - namedOrderIDs: orders named by any stored settlement (matched or held).
+    ///   - unnamedPending: the orders still pending that no stored settlement names.
     ///   - open: the open `unsettled_overdue` and `no_settlement_file` exceptions.
     ///   - filesReceived: how many files arrived on `date`.
-    public static func plan(on date: BusinessDate, orders: some Sequence<RenewalOrder>, namedOrderIDs: Set<String>,
-                            open: [ExceptionRow], filesReceived: Int, settings: RuleSettings,
-                            calendar: FileCalendar) -> Plan {
+    public static func plan(on date: BusinessDate, unnamedPending: [RenewalOrder], open: [ExceptionRow],
+                            filesReceived: Int, settings: RuleSettings, calendar: FileCalendar) -> Plan {
         var plan = Plan()
-        var pending: [String: RenewalOrder] = [:]
-        for order in orders where order.status == .pending { pending[order.orderID] = order }
-        plan.raising = overdueOrders(pending.values, namedOrderIDs: namedOrderIDs, on: date, settings: settings)
+        let pending = Set(unnamedPending.map(\.orderID))
+        plan.raising = overdueOrders(unnamedPending, namedOrderIDs: [], on: date, settings: settings)
         for row in open {
             switch row.facts.code {
             case .unsettledOverdue:
-                guard let orderID = row.facts.orderID else { continue }
-                if namedOrderIDs.contains(orderID) {
-                    plan.resolving.append((row.exceptionID, "a settlement names the order"))
-                } else if pending[orderID] == nil {
-                    plan.resolving.append((row.exceptionID, "the order is no longer pending"))
+                if let orderID = row.facts.orderID, !pending.contains(orderID) {
+                    plan.resolving.append((row.exceptionID, "a settlement names the order, or it is no longer pending"))
                 }
             case .noSettlementFile where row.facts.subject == date.description && filesReceived > 0:
                 plan.resolving.append((row.exceptionID, "a settlement file arrived"))

@@ -57,6 +57,29 @@ public protocol SQLDatabase: Sendable {
 }
 
 extension SQLConnection {
+    /// Multi-row `INSERT`s of `rows`, as many rows a statement as 900 bound values allow (well
+    /// under SQLite's and PostgreSQL's limits).
+    func insertRows(into table: String, columns: [String], rows: [[SQLValue]], suffix: String = "") async throws {
+        guard !rows.isEmpty else { return }
+        let perStatement = max(1, 900 / columns.count)
+        let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        let head = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+        for start in stride(from: 0, to: rows.count, by: perStatement) {
+            let slice = rows[start..<min(start + perStatement, rows.count)]
+            let sql = head + Array(repeating: tuple, count: slice.count).joined(separator: ", ") + suffix
+            try await execute(sql, slice.flatMap { $0 })
+        }
+    }
+
+    /// Calls `body` with `?, ?, …` and the values for each chunk of `values` (an `IN` list).
+    func forEachChunk(_ values: [String], size: Int = 500,
+                      _ body: (String, [SQLValue]) async throws -> Void) async throws {
+        for start in stride(from: 0, to: values.count, by: size) {
+            let chunk = values[start..<min(start + size, values.count)]
+            try await body(Array(repeating: "?", count: chunk.count).joined(separator: ", "), chunk.map(SQLValue.text))
+        }
+    }
+
     func execute(_ sql: String, _ arguments: SQLValue...) async throws { try await execute(sql, arguments) }
     func query(_ sql: String, _ arguments: SQLValue...) async throws -> [SQLRow] { try await query(sql, arguments) }
 }

@@ -12,6 +12,65 @@ extension SQLReconStore {
         }
     }
 
+    public func ledger(for candidates: [EvaluationCandidate]) async throws -> Ledger {
+        try await database.read { db in
+            var orders: [String: RenewalOrder] = [:]
+            let named = Set(candidates.compactMap { $0.attachedOrderID ?? $0.record.orderReference })
+            try await db.forEachChunk(named.sorted()) { marks, values in
+                for row in try await db.query("\(RowMapping.orderColumns) WHERE order_id IN (\(marks))", values) {
+                    let order = try RowMapping.order(row)
+                    orders[order.orderID] = order
+                }
+            }
+            let amounts = Set(candidates.filter { $0.attachedOrderID == nil && $0.record.orderReference == nil }
+                .compactMap(\.record.amount))
+            for amount in amounts {
+                for row in try await db.query("""
+                    \(RowMapping.orderColumns) WHERE status = 'pending' AND amount_minor = ? AND currency = ?
+                    """, .integer(amount.minorUnits), .text(amount.currency.code)) {
+                    let order = try RowMapping.order(row)
+                    orders[order.orderID] = order
+                }
+            }
+            var licenses: [License] = []
+            var extensions: [LicenseExtension] = []
+            let serials = Set(orders.values.map(\.serial)).sorted()
+            try await db.forEachChunk(serials) { marks, values in
+                licenses += try await db.query("\(RowMapping.licenseColumns) WHERE serial IN (\(marks))", values)
+                    .map(RowMapping.license)
+                extensions += try await db.query("\(RowMapping.extensionColumns) WHERE serial IN (\(marks))", values)
+                    .map(RowMapping.licenseExtension)
+            }
+            return Ledger(orders: Array(orders.values), licenses: licenses, extensions: extensions)
+        }
+    }
+
+    public func candidateBookingDates() async throws -> [BusinessDate] {
+        try await database.read { db in
+            try await db.query("""
+                SELECT DISTINCT booked_on FROM settlement_records
+                WHERE state IN ('open', 'held', 'foreign') AND booked_on IS NOT NULL
+                """).compactMap { BusinessDate(iso: $0.string(0)) }.sorted()
+        }
+    }
+
+    public func openCandidates(bookedOn date: BusinessDate) async throws -> [EvaluationCandidate] {
+        try await database.read { db in
+            try await db.query("\(RowMapping.recordColumns) WHERE r.state IN ('open', 'held', 'foreign') AND r.booked_on = ?",
+                               .text(date.description)).map(RowMapping.candidate)
+        }
+    }
+
+    public func unnamedPendingOrders() async throws -> [RenewalOrder] {
+        try await database.read { db in
+            try await db.query("""
+                \(RowMapping.orderColumns) WHERE status = 'pending' AND NOT EXISTS (
+                    SELECT 1 FROM settlement_records r WHERE r.state <> 'invalid'
+                    AND (r.order_reference = orders.order_id OR r.attached_order_id = orders.order_id))
+                """).map(RowMapping.order)
+        }
+    }
+
     public func openCandidates() async throws -> [EvaluationCandidate] {
         try await database.read { db in
             try await db.query("\(RowMapping.recordColumns) WHERE r.state IN ('open', 'held', 'foreign')")
@@ -31,9 +90,7 @@ extension SQLReconStore {
     public func commit(_ outcomes: [(recordID: String, outcome: RecordOutcome)], on date: BusinessDate,
                        runID: String) async throws {
         try await database.transaction { db in
-            for (recordID, outcome) in outcomes {
-                try await Self.record(outcome, recordID: recordID, on: date, runID: runID, in: db)
-            }
+            try await Self.record(outcomes, on: date, runID: runID, in: db)
         }
     }
 
@@ -89,51 +146,92 @@ extension SQLReconStore {
     }
 
     static func record(_ outcome: RecordOutcome, recordID: String, on date: BusinessDate, runID: String,
-                               in db: any SQLConnection) async throws {
-        switch outcome {
-        case .foreign:
-            try await setState("foreign", recordID: recordID, in: db)
-            try await resolveRecordExceptions(recordID: recordID, keeping: [], reason: "foreign under the current descriptors",
-                                              on: date, runID: runID, in: db)
-        case .held(let facts):
-            try await setState("held", recordID: recordID, in: db)
-            try await resolveRecordExceptions(recordID: recordID, keeping: [facts.code.rawValue], reason: "superseded",
-                                              on: date, runID: runID, in: db)
-            try await raise(facts, on: date, runID: runID, in: db)
-        case .applied(let applied, let warnings):
-            try await setState("matched", recordID: recordID, in: db)
-            try await resolveRecordExceptions(recordID: recordID, keeping: Set(warnings.map(\.code.rawValue)),
-                                              reason: "applied", on: date, runID: runID, in: db)
-            try await store(applied, on: date, in: db)
-            for warning in warnings { try await raise(warning, on: date, runID: runID, in: db) }
+                       in db: any SQLConnection) async throws {
+        try await record([(recordID, outcome)], on: date, runID: runID, in: db)
+    }
+
+    /// Records a chunk of outcomes with a handful of set-based statements: states, resolved
+    /// exceptions, completed orders, updated licenses, audit, outbox and feed rows; then the
+    /// exceptions raised, one by one (they are few).
+    static func record(_ outcomes: [(recordID: String, outcome: RecordOutcome)], on date: BusinessDate, runID: String,
+                       in db: any SQLConnection) async throws {
+        var byState: [String: [String]] = [:]
+        var keep: [String: Set<String>] = [:]
+        var raising: [ExceptionFacts] = []
+        var applied: [LicenseExtension] = []
+        for (recordID, outcome) in outcomes {
+            switch outcome {
+            case .foreign:
+                byState["foreign", default: []].append(recordID)
+            case .held(let facts):
+                byState["held", default: []].append(recordID)
+                keep[recordID] = [facts.code.rawValue]
+                raising.append(facts)
+            case .applied(let extensionRecord, let warnings):
+                byState["matched", default: []].append(recordID)
+                keep[recordID] = Set(warnings.map(\.code.rawValue))
+                applied.append(extensionRecord)
+                raising += warnings
+            }
         }
+        for (state, ids) in byState.sorted(by: { $0.key < $1.key }) {
+            try await db.forEachChunk(ids) { marks, values in
+                try await db.execute("UPDATE settlement_records SET state = ? WHERE record_id IN (\(marks))", [.text(state)] + values)
+            }
+        }
+        // Exceptions the new verdicts supersede.
+        let reasons = ["foreign": "foreign under the current descriptors", "held": "superseded", "matched": "applied"]
+        let stateOf = Dictionary(byState.flatMap { state, ids in ids.map { ($0, state) } }, uniquingKeysWith: { first, _ in first })
+        try await db.forEachChunk(outcomes.map(\.recordID)) { marks, values in
+            for row in try await db.query("""
+                SELECT exception_id, record_id, code FROM exceptions WHERE status = 'open' AND record_id IN (\(marks))
+                """, values) where !(keep[row.string(1)] ?? []).contains(row.string(2)) {
+                try await resolve(row.string(0), reason: reasons[stateOf[row.string(1)] ?? ""] ?? "superseded",
+                                  on: date, runID: runID, in: db)
+            }
+        }
+        if !applied.isEmpty { try await store(applied, on: date, in: db) }
+        for facts in raising { try await raise(facts, on: date, runID: runID, in: db) }
     }
 
-    private static func setState(_ state: String, recordID: String, in db: any SQLConnection) async throws {
-        try await db.execute("UPDATE settlement_records SET state = ? WHERE record_id = ?", .text(state), .text(recordID))
-    }
-
-    /// Rule 9's writes: order completed, license updated, audit, outbox and feed rows.
-    private static func store(_ applied: LicenseExtension, on date: BusinessDate, in db: any SQLConnection) async throws {
-        try await db.execute("UPDATE orders SET status = 'completed', updated_at = ? WHERE order_id = ?",
-                             .text(StoreClock.now()), .text(applied.orderID))
-        try await db.execute("UPDATE licenses SET expires_on = ?, product = ?, updated_at = ? WHERE serial = ?",
-                             .text(applied.newExpiresOn.description), .text(applied.product), .text(StoreClock.now()),
-                             .text(applied.serial))
-        try await db.execute("""
-            INSERT INTO license_extensions (order_id, serial, transaction_id, record_id, previous_product, product,
-                previous_expires_on, new_expires_on, years, placed_on, applied_on, applied_at, run_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [.text(applied.orderID), .text(applied.serial), SQLValue(applied.transactionID),
-                  .text(applied.recordID), .text(applied.previousProduct), .text(applied.product),
-                  .text(applied.previousExpiresOn.description), .text(applied.newExpiresOn.description),
-                  SQLValue(applied.years), .text(applied.placedOn.description), .text(applied.appliedOn.description),
-                  .text(applied.appliedAt.formatted(.iso8601)), .text(applied.runID)])
-        try await db.execute("""
-            INSERT INTO mail_outbox (order_id, business_date, recipient)
-            SELECT order_id, ?, email FROM orders WHERE order_id = ?
-            """, .text(date.description), .text(applied.orderID))
-        try await db.execute("INSERT INTO license_feed (order_id, business_date) VALUES (?, ?)",
-                             .text(applied.orderID), .text(date.description))
+    /// Rule 9's writes for a chunk of applies: orders completed, licenses updated (to the last
+    /// extension of each serial), audit, outbox and feed rows.
+    private static func store(_ applied: [LicenseExtension], on date: BusinessDate, in db: any SQLConnection) async throws {
+        let now = StoreClock.now()
+        try await db.forEachChunk(applied.map(\.orderID)) { marks, values in
+            try await db.execute("UPDATE orders SET status = 'completed', updated_at = ? WHERE order_id IN (\(marks))",
+                                 [.text(now)] + values)
+        }
+        var last: [String: LicenseExtension] = [:]
+        for item in applied { last[item.serial] = item }
+        let finals = last.values.sorted { $0.serial < $1.serial }
+        for start in stride(from: 0, to: finals.count, by: 200) {
+            let chunk = finals[start..<min(start + 200, finals.count)]
+            let cases = Array(repeating: "WHEN ? THEN ?", count: chunk.count).joined(separator: " ")
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+            try await db.execute("""
+                UPDATE licenses SET expires_on = CASE serial \(cases) END, product = CASE serial \(cases) END,
+                    updated_at = ? WHERE serial IN (\(marks))
+                """, chunk.flatMap { [SQLValue.text($0.serial), .text($0.newExpiresOn.description)] }
+                    + chunk.flatMap { [SQLValue.text($0.serial), .text($0.product)] } + [.text(now)]
+                    + chunk.map { .text($0.serial) })
+        }
+        try await db.insertRows(into: "license_extensions", columns: [
+            "order_id", "serial", "transaction_id", "record_id", "previous_product", "product", "previous_expires_on",
+            "new_expires_on", "years", "placed_on", "applied_on", "applied_at", "run_id",
+        ], rows: applied.map { item in
+            [.text(item.orderID), .text(item.serial), SQLValue(item.transactionID), .text(item.recordID),
+             .text(item.previousProduct), .text(item.product), .text(item.previousExpiresOn.description),
+             .text(item.newExpiresOn.description), SQLValue(item.years), .text(item.placedOn.description),
+             .text(item.appliedOn.description), .text(item.appliedAt.formatted(.iso8601)), .text(item.runID)]
+        })
+        try await db.forEachChunk(applied.map(\.orderID)) { marks, values in
+            try await db.execute("""
+                INSERT INTO mail_outbox (order_id, business_date, recipient)
+                SELECT order_id, ?, email FROM orders WHERE order_id IN (\(marks))
+                """, [.text(date.description)] + values)
+        }
+        try await db.insertRows(into: "license_feed", columns: ["order_id", "business_date"],
+                                rows: applied.map { [.text($0.orderID), .text(date.description)] })
     }
 }

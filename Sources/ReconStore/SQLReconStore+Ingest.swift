@@ -15,49 +15,38 @@ extension SQLReconStore {
     }
 
     public func ingest(_ batch: IngestBatch, on date: BusinessDate, runID: String) async throws -> IngestSummary {
+        try await ingest(sha256: batch.sha256, name: batch.name, sizeBytes: batch.sizeBytes,
+                         from: BatchOfRecords(batch), on: date, runID: runID)
+    }
+
+    public func ingest(sha256: String, name: String, sizeBytes: Int, from source: any RecordBatchSource,
+                       on date: BusinessDate, runID: String) async throws -> IngestSummary {
         try await database.transaction { db in
+            // The file row first, as the records refer to it; what it is gets filled in at the end.
             try await db.execute("""
-                INSERT INTO settlement_files (sha256, name, size_bytes, format, version, status, received_on, records,
-                                              skipped_status, run_id)
-                VALUES (?, ?, ?, ?, ?, 'ingested', ?, ?, ?, ?)
-                ON CONFLICT (sha256) DO UPDATE SET name = excluded.name, format = excluded.format,
-                    version = excluded.version, status = 'ingested', reason = NULL, line = NULL, col = NULL,
-                    records = excluded.records, skipped_status = excluded.skipped_status, run_id = excluded.run_id
-                """, [.text(batch.sha256), .text(batch.name), SQLValue(batch.sizeBytes), .text(batch.format),
-                      .text(batch.version), .text(date.description), SQLValue(batch.records.count),
-                      SQLValue(batch.skippedStatus), .text(runID)])
+                INSERT INTO settlement_files (sha256, name, size_bytes, status, received_on, run_id)
+                VALUES (?, ?, ?, 'ingested', ?, ?)
+                ON CONFLICT (sha256) DO UPDATE SET name = excluded.name, status = 'ingested', reason = NULL,
+                    line = NULL, col = NULL, run_id = excluded.run_id
+                """, [.text(sha256), .text(name), SQLValue(sizeBytes), .text(date.description), .text(runID)])
             // A file that was rejected before and reads now: its rejection is over.
             for row in try await db.query("""
                 SELECT exception_id FROM exceptions WHERE code = 'file_rejected' AND status = 'open' AND subject LIKE ?
-                """, .text(batch.sha256 + "%")) {
+                """, .text(sha256 + "%")) {
                 try await Self.resolve(row.string(0), reason: "the file now reads", on: date, runID: runID, in: db)
             }
             var summary = IngestSummary()
-            for record in batch.records {
-                let recordID = record.recordID
-                if try await !db.query("SELECT 1 FROM settlement_records WHERE record_id = ?", .text(recordID)).isEmpty {
-                    summary.alreadyKnown += 1
-                    continue
-                }
-                var state = "open"
-                var verdict: ExceptionCode?
-                if record.problem != nil {
-                    state = "invalid"
-                    verdict = .invalidRecord
-                    summary.invalid += 1
-                } else if try await Self.conflictsWithStoredRecord(record, in: db) {
-                    state = "duplicate"
-                    verdict = .duplicateSettlement
-                    summary.duplicates += 1
-                } else {
-                    summary.added += 1
-                }
-                try await Self.insert(record, id: recordID, fileSHA256: batch.sha256, state: state, on: date, in: db)
-                if let verdict {
-                    try await Self.raise(.about(record, fileName: batch.name, code: verdict), on: date, runID: runID, in: db)
-                }
+            var total = 0
+            while let records = try await source.nextBatch() {
+                total += records.count
+                try await Self.insert(records, fileSHA256: sha256, fileName: name, on: date, runID: runID,
+                                      summary: &summary, in: db)
             }
-            for facts in batch.fileExceptions {
+            let tail = source.tail()
+            try await db.execute("""
+                UPDATE settlement_files SET format = ?, version = ?, records = ?, skipped_status = ? WHERE sha256 = ?
+                """, [.text(tail.format), .text(tail.version), SQLValue(total), SQLValue(tail.skippedStatus), .text(sha256)])
+            for facts in tail.fileExceptions {
                 try await Self.raise(facts, on: date, runID: runID, in: db)
             }
             return summary
@@ -108,34 +97,98 @@ extension SQLReconStore {
         }
     }
 
-    /// Same transaction id and order reference as a stored record, but other amount, currency,
-    /// direction or booking date: a correction or a collision.
-    static func conflictsWithStoredRecord(_ record: SettlementRecord, in db: any SQLConnection) async throws -> Bool {
-        guard let transactionID = record.transactionID else { return false }
-        let rows = try await db.query("""
-            SELECT order_reference, amount_text, amount_minor, currency, direction, booked_on
-            FROM settlement_records WHERE transaction_id = ? AND state <> 'invalid'
-            """, .text(transactionID))
-        return rows.contains { row in
-            guard row.text(0) == record.orderReference else { return false }
-            let sameAmount = record.amount.map { row.int(2) == $0.minorUnits } ?? (row.string(1) == record.amountText)
-            return !(sameAmount && row.string(3) == record.currencyCode && row.string(4) == record.direction.rawValue
-                && row.text(5) == record.bookedOn?.description)
+    /// Inserts one batch of a file's records. A key already stored is a no-op; a record with the
+    /// transaction id and order reference of one stored before it but other content is a
+    /// `duplicate_settlement`; a record that could not be read is an `invalid_record`.
+    static func insert(_ records: [SettlementRecord], fileSHA256: String, fileName: String, on date: BusinessDate,
+                       runID: String, summary: inout IngestSummary, in db: any SQLConnection) async throws {
+        let ids = records.map(\.recordID)
+        var known = Set<String>()
+        for chunk in ids.chunked(500) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+            for row in try await db.query("SELECT record_id FROM settlement_records WHERE record_id IN (\(marks))",
+                                          chunk.map(SQLValue.text)) {
+                known.insert(row.string(0))
+            }
+        }
+        // What is stored under each (transaction id, order reference) of the batch.
+        var stored: [String: [[String]]] = [:]
+        func slot(_ transactionID: String, _ reference: String?) -> String { transactionID + "\u{1F}" + (reference ?? "\u{0}") }
+        func content(_ record: SettlementRecord) -> [String] {
+            [record.contentAmount, record.currencyCode, record.direction.rawValue, record.bookedOn?.description ?? ""]
+        }
+        let transactionIDs = Array(Set(records.compactMap(\.transactionID))).sorted()
+        for chunk in transactionIDs.chunked(500) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+            for row in try await db.query("""
+                SELECT transaction_id, order_reference, amount_text, amount_minor, currency, direction, booked_on
+                FROM settlement_records WHERE state <> 'invalid' AND transaction_id IN (\(marks))
+                """, chunk.map(SQLValue.text)) {
+                let amount = row.int(3).map(String.init) ?? "?" + row.string(2)
+                stored[slot(row.string(0), row.text(1)), default: []].append([amount, row.string(4), row.string(5), row.text(6) ?? ""])
+            }
+        }
+        var rows: [[SQLValue]] = []
+        var verdicts: [(SettlementRecord, ExceptionCode)] = []
+        for (record, id) in zip(records, ids) {
+            guard known.insert(id).inserted else {
+                summary.alreadyKnown += 1
+                continue
+            }
+            var state = "open"
+            if record.problem != nil {
+                state = "invalid"
+                summary.invalid += 1
+                verdicts.append((record, .invalidRecord))
+            } else if let transactionID = record.transactionID {
+                let key = slot(transactionID, record.orderReference)
+                let mine = content(record)
+                if stored[key, default: []].contains(where: { $0 != mine }) {
+                    state = "duplicate"
+                    summary.duplicates += 1
+                    verdicts.append((record, .duplicateSettlement))
+                } else {
+                    summary.added += 1
+                }
+                stored[key, default: []].append(mine)
+            } else {
+                summary.added += 1
+            }
+            rows.append([.text(id), .text(fileSHA256), SQLValue(record.line), SQLValue(record.ordinal),
+                         SQLValue(record.transactionID), SQLValue(record.orderReference), .text(record.amountText),
+                         SQLValue(record.amount?.minorUnits), .text(record.currencyCode), .text(record.direction.rawValue),
+                         SQLValue(record.reversal), SQLValue(record.bookedOn?.description),
+                         SQLValue(record.valueOn?.description), .text(record.descriptor), SQLValue(record.originalPayment),
+                         SQLValue(record.problem), .text(state), .text(date.description)])
+        }
+        try await db.insertRows(into: "settlement_records", columns: [
+            "record_id", "file_sha256", "line", "ordinal", "transaction_id", "order_reference", "amount_text",
+            "amount_minor", "currency", "direction", "reversal", "booked_on", "value_on", "descriptor",
+            "original_payment", "problem", "state", "received_on",
+        ], rows: rows)
+        for (record, code) in verdicts {
+            try await raise(.about(record, fileName: fileName, code: code), on: date, runID: runID, in: db)
         }
     }
+}
 
-    static func insert(_ record: SettlementRecord, id: String, fileSHA256: String, state: String, on date: BusinessDate,
-                       in db: any SQLConnection) async throws {
-        try await db.execute("""
-            INSERT INTO settlement_records (record_id, file_sha256, line, ordinal, transaction_id, order_reference,
-                amount_text, amount_minor, currency, direction, reversal, booked_on, value_on, descriptor,
-                original_payment, problem, state, received_on)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [.text(id), .text(fileSHA256), SQLValue(record.line), SQLValue(record.ordinal),
-                  SQLValue(record.transactionID), SQLValue(record.orderReference), .text(record.amountText),
-                  SQLValue(record.amount?.minorUnits), .text(record.currencyCode), .text(record.direction.rawValue),
-                  SQLValue(record.reversal), SQLValue(record.bookedOn?.description),
-                  SQLValue(record.valueOn?.description), .text(record.descriptor), SQLValue(record.originalPayment),
-                  SQLValue(record.problem), .text(state), .text(date.description)])
+/// A file already read whole, as a source of one batch.
+final class BatchOfRecords: RecordBatchSource, @unchecked Sendable {
+    private var records: [SettlementRecord]?
+    private let batch: IngestBatch
+
+    init(_ batch: IngestBatch) {
+        self.batch = batch
+        self.records = batch.records
+    }
+
+    func nextBatch() async throws -> [SettlementRecord]? {
+        defer { records = nil }
+        return records
+    }
+
+    func tail() -> IngestTail {
+        IngestTail(format: batch.format, version: batch.version, skippedStatus: batch.skippedStatus,
+                   fileExceptions: batch.fileExceptions)
     }
 }

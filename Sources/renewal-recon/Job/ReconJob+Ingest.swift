@@ -15,6 +15,7 @@ extension ReconJob {
 
     func ingest(on date: BusinessDate, outcome: inout RunOutcome, logger: Logger) async throws {
         let mover = InboxMover(archive: config.archiveDirectory, quarantine: config.quarantineDirectory)
+        let reader = SettlementFileReader(options: config.readOptions, csvProfiles: config.csvProfiles)
         let files = try readyFiles()
         let progress = Progress()
         defer { progress.finish() }
@@ -25,8 +26,7 @@ extension ReconJob {
             logger[metadataKey: "settlement.file"] = "\(url.lastPathComponent)"
             let sha256 = try SettlementFileReader.sha256(of: url)
             let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
-            switch try await step(url, sha256: sha256) {
-            case .known(let countAsDuplicate):
+            if let countAsDuplicate = try await knownFile(url, sha256: sha256) {
                 if countAsDuplicate,
                    try await store.noteDuplicateArrival(sha256: sha256, name: url.lastPathComponent, on: date,
                                                         oncePerName: !mover.movesFiles) {
@@ -34,7 +34,25 @@ extension ReconJob {
                     logger.info("file already ingested; counted as a duplicate", metadata: ["settlement.sha256": "\(sha256)"])
                 }
                 try mover.archive(url, sha256: sha256)
-            case .rejected(let rejection):
+                continue
+            }
+            // Parsed on its own thread while the store takes its records, all in one transaction
+            // that a refused file rolls back whole.
+            let source = StreamedFile(url: url, sha256: sha256, reader: reader)
+            do {
+                let stored = try await store.ingest(sha256: sha256, name: url.lastPathComponent, sizeBytes: size,
+                                                    from: source, on: date, runID: outcome.runID)
+                outcome.filesIngested += 1
+                outcome.recordsAdded += stored.added
+                CrashPoint.reach("ingest.committed")
+                try mover.archive(url, sha256: sha256)
+                let tail = source.tail()
+                logger.info("file ingested", metadata: [
+                    "settlement.format": "\(tail.format) \(tail.version)", "records.added": "\(stored.added)",
+                    "records.known": "\(stored.alreadyKnown)", "records.invalid": "\(stored.invalid)",
+                    "records.skipped": "\(tail.skippedStatus)", "batch.mismatches": "\(tail.fileExceptions.count)",
+                ])
+            } catch let rejection as FileRejection {
                 let position = "\(rejection.line ?? 0):\(rejection.column ?? 0)"
                 let facts = ExceptionFacts(code: .fileRejected, subject: "\(sha256)@\(position)",
                                            fileName: url.lastPathComponent, line: rejection.line,
@@ -46,25 +64,6 @@ extension ReconJob {
                 logger.error("file rejected", metadata: ["settlement.reason": "\(rejection)"])
                 CrashPoint.reach("ingest.committed")
                 try mover.quarantine(url, sha256: sha256, rejection: rejection, on: date.description)
-            case .parsed(let parsed):
-                let summary = parsed.summary
-                let mismatches = summary.mismatches.map { mismatch in
-                    ExceptionFacts(code: .batchTotalMismatch, subject: "\(sha256)@\(mismatch.position)",
-                                   fileName: url.lastPathComponent, line: mismatch.line, detail: mismatch.detail)
-                }
-                let batch = IngestBatch(sha256: sha256, name: url.lastPathComponent, format: summary.format,
-                                        version: summary.version, sizeBytes: size, records: parsed.records,
-                                        skippedStatus: summary.skipped, fileExceptions: mismatches)
-                let stored = try await store.ingest(batch, on: date, runID: outcome.runID)
-                outcome.filesIngested += 1
-                outcome.recordsAdded += stored.added
-                CrashPoint.reach("ingest.committed")
-                try mover.archive(url, sha256: sha256)
-                logger.info("file ingested", metadata: [
-                    "settlement.format": "\(summary.format) \(summary.version)", "records.added": "\(stored.added)",
-                    "records.known": "\(stored.alreadyKnown)", "records.invalid": "\(stored.invalid)",
-                    "records.skipped": "\(summary.skipped)", "batch.mismatches": "\(mismatches.count)",
-                ])
             }
         }
     }
@@ -99,21 +98,61 @@ extension ReconJob {
         try InboxScanner.readyFiles(in: config.inboxDirectory, minimumAge: config.minFileAgeSeconds, now: fileClock())
     }
 
+    /// nil for a file the store does not know as ingested; else whether seeing it again counts
+    /// as a duplicate arrival (not for a copy left in place, nor for a move a crash interrupted).
+    private func knownFile(_ url: URL, sha256: String) async throws -> Bool? {
+        guard let known = try await store.settlementFile(sha256: sha256), known.status == .ingested else { return nil }
+        let sameName = known.name == url.lastPathComponent
+        let leftInPlace = config.archiveDirectory == nil && sameName
+        let interruptedMove = config.archiveDirectory.map { archive in
+            sameName && !FileManager.default.fileExists(atPath: archive.appendingPathComponent(known.name).path)
+        } ?? false
+        return !leftInPlace && !interruptedMove
+    }
+
     private func step(_ url: URL, sha256: String) async throws -> FileStep {
-        if let known = try await store.settlementFile(sha256: sha256), known.status == .ingested {
-            // Committed before: a copy left in place (no archive), a move a crash interrupted,
-            // or the processor sending known content again (counted).
-            let sameName = known.name == url.lastPathComponent
-            let leftInPlace = config.archiveDirectory == nil && sameName
-            let interruptedMove = config.archiveDirectory.map { archive in
-                sameName && !FileManager.default.fileExists(atPath: archive.appendingPathComponent(known.name).path)
-            } ?? false
-            return .known(countAsDuplicate: !leftInPlace && !interruptedMove)
-        }
+        if let countAsDuplicate = try await knownFile(url, sha256: sha256) { return .known(countAsDuplicate: countAsDuplicate) }
         do throws(FileRejection) {
             return .parsed(try SettlementFileReader(options: config.readOptions, csvProfiles: config.csvProfiles).readAll(url))
         } catch {
             return .rejected(error)
         }
+    }
+}
+
+/// One inbox file as the store's record source: parsed on its own thread (`RecordStream`),
+/// its batch and summary figures turned into `batch_total_mismatch` exceptions at the end.
+final class StreamedFile: RecordBatchSource, @unchecked Sendable {
+    private let stream: RecordStream
+    private let sha256: String
+    private let name: String
+    private var summary: FileSummary?
+
+    init(url: URL, sha256: String, reader: SettlementFileReader) {
+        self.stream = RecordStream(reading: url, with: reader)
+        self.sha256 = sha256
+        self.name = url.lastPathComponent
+    }
+
+    deinit { stream.cancel() }
+
+    func nextBatch() async throws -> [SettlementRecord]? {
+        switch stream.next() {
+        case .records(let records): return records
+        case .finished(let summary):
+            self.summary = summary
+            return nil
+        case .failed(let rejection): throw rejection
+        }
+    }
+
+    func tail() -> IngestTail {
+        guard let summary else { return IngestTail(format: "", version: "", skippedStatus: 0, fileExceptions: []) }
+        let mismatches = summary.mismatches.map { mismatch in
+            ExceptionFacts(code: .batchTotalMismatch, subject: "\(sha256)@\(mismatch.position)", fileName: name,
+                           line: mismatch.line, detail: mismatch.detail)
+        }
+        return IngestTail(format: summary.format, version: summary.version, skippedStatus: summary.skipped,
+                          fileExceptions: mismatches)
     }
 }

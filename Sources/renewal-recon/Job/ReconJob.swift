@@ -71,7 +71,7 @@ struct ReconJob {
         var phases = PhaseClock()
         try await ingest(on: date, outcome: &outcome, logger: logger)
         phases.lap("ingest")
-        try await evaluate(try await store.openCandidates(), on: date, runID: outcome.runID, outcome: &outcome, commit: true)
+        try await evaluateStored(on: date, runID: outcome.runID, outcome: &outcome)
         phases.lap("evaluate")
         try await sweep(dates: [date], recordOn: date, runID: outcome.runID, outcome: &outcome, commit: true)
         phases.lap("sweep")
@@ -115,9 +115,34 @@ struct ReconJob {
 
     // MARK: Stages
 
+    /// `run`: every stored record not yet matched, one booking date at a time and each date in
+    /// slices (memory holds a slice's records, orders and licenses, not the store's), in rounds
+    /// until a round applies nothing: an apply late in the order may change an earlier verdict.
+    private func evaluateStored(on date: BusinessDate, runID: String, outcome: inout RunOutcome) async throws {
+        var applied = 0
+        var round: RunOutcome
+        repeat {
+            round = RunOutcome(runID: runID, date: date)
+            for day in try await store.candidateBookingDates() {
+                let ordered = try await store.openCandidates(bookedOn: day)
+                    .sorted { SettlementRecord.evaluationOrder($0.record, $1.record) }
+                for start in stride(from: 0, to: ordered.count, by: Self.evaluationSlice) {
+                    let slice = Array(ordered[start..<min(start + Self.evaluationSlice, ordered.count)])
+                    try await evaluate(slice, on: date, runID: runID, outcome: &round, commit: true)
+                }
+            }
+            applied += round.applied
+            outcome.planLines += round.planLines
+        } while round.applied > 0
+        outcome.applied = applied
+        outcome.held = round.held
+        outcome.heldByCode = round.heldByCode
+        logger.info("evaluated", metadata: ["licenses.extended": "\(applied)", "records.held": "\(round.held)"])
+    }
+
     private func evaluate(_ candidates: [EvaluationCandidate], on date: BusinessDate, runID: String,
                           outcome: inout RunOutcome, commit: Bool) async throws {
-        var ledger = try await store.ledger()
+        var ledger = try await store.ledger(for: candidates)
         let outcomes = Reconciler(settings: config.rules).evaluate(candidates, ledger: &ledger, appliedOn: date,
                                                                    appliedAt: now(), runID: runID)
         outcome.count(outcomes)
@@ -129,7 +154,6 @@ struct ReconJob {
             try await store.commit(Array(chunk), on: date, runID: runID)
             CrashPoint.reach("apply.committed")
         }
-        logger.info("evaluated", metadata: ["records.evaluated": "\(candidates.count)", "licenses.extended": "\(outcome.applied)"])
     }
 
     /// Sweeps each of `dates`; history entries belong to `recordOn` (the run's D, or today).
@@ -138,11 +162,10 @@ struct ReconJob {
         let calendar = FileCalendar(expectDailyFiles: config.expectDailyFiles, fileDays: config.fileDays,
                                     holidays: config.holidays)
         for date in dates {
-            let ledger = try await store.ledger()
             let open = try await store.exceptions(code: .unsettledOverdue, status: "open")
                 + store.exceptions(code: .noSettlementFile, status: "open")
-            let plan = Sweep.plan(on: date, orders: ledger.orders.values, namedOrderIDs: try await store.namedOrderIDs(),
-                                  open: open, filesReceived: try await store.filesReceived(on: date),
+            let plan = Sweep.plan(on: date, unnamedPending: try await store.unnamedPendingOrders(), open: open,
+                                  filesReceived: try await store.filesReceived(on: date),
                                   settings: config.rules, calendar: calendar)
             for facts in plan.raising { outcome.sweepRaised[facts.code, default: 0] += 1 }
             guard commit else { continue }
@@ -205,6 +228,8 @@ struct ReconJob {
 
     /// Outcomes per transaction.
     static let commitChunk = 500
+    /// Records evaluated against one loaded slice of the ledger.
+    static let evaluationSlice = 10_000
 
     static func runID(_ instant: Date) -> String {
         let stamp = instant.formatted(.iso8601).filter { $0.isNumber }
