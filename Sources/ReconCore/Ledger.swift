@@ -6,10 +6,16 @@ public struct Ledger: Sendable {
     public private(set) var licenses: [String: License]
     /// Applied extensions by serial, oldest first.
     public private(set) var extensions: [String: [LicenseExtension]]
-    /// Pending orders by amount, for `missing_reference` candidates.
+    /// Pending orders by amount, in candidate order, for `missing_reference` candidates.
     private var ordersByAmount: [Money: [String]]
+    /// Per record without reference, the pending orders a store found for it (candidate order).
+    private let candidatePools: [String: [String]]
 
-    public init(orders: [RenewalOrder], licenses: [License], extensions: [LicenseExtension]) {
+    /// - Parameter candidatePools: for a record id, the pending orders of its amount around its
+    ///   booking date, as the store found them; records without a pool search all `orders`.
+    public init(orders: [RenewalOrder], licenses: [License], extensions: [LicenseExtension],
+                candidatePools: [String: [String]] = [:]) {
+        self.candidatePools = candidatePools
         self.orders = Dictionary(orders.map { ($0.orderID, $0) }, uniquingKeysWith: { _, last in last })
         self.licenses = Dictionary(licenses.map { ($0.serial, $0) }, uniquingKeysWith: { _, last in last })
         self.extensions = Dictionary(grouping: extensions.sorted { $0.appliedAt < $1.appliedAt }, by: \.serial)
@@ -17,7 +23,10 @@ public struct Ledger: Sendable {
         for order in orders where order.status == .pending {
             byAmount[order.amount, default: []].append(order.orderID)
         }
-        for key in byAmount.keys { byAmount[key]?.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+        let placedAt = Dictionary(orders.map { ($0.orderID, $0.placedAt.text) }, uniquingKeysWith: { first, _ in first })
+        for key in byAmount.keys {
+            byAmount[key]?.sort { Ledger.candidateOrder(($0, placedAt[$0] ?? ""), ($1, placedAt[$1] ?? "")) }
+        }
         self.ordersByAmount = byAmount
     }
 
@@ -31,16 +40,25 @@ public struct Ledger: Sendable {
         return firstSince.previousExpiresOn
     }
 
-    /// Up to 3 pending orders of this amount whose lag would be inside the window.
-    public func candidates(amount: Money, bookedOn: BusinessDate, settings: RuleSettings) -> [String] {
+    /// Up to 3 pending orders of this amount whose lag would be inside the window: the first
+    /// in (placed_at as written, order id) byte order, listed by order id.
+    public func candidates(for record: SettlementRecord, amount: Money, bookedOn: BusinessDate,
+                           settings: RuleSettings) -> [String] {
         var found: [String] = []
-        for orderID in ordersByAmount[amount] ?? [] {
-            guard let order = orders[orderID], order.status == .pending else { continue }
+        for orderID in candidatePools[record.recordID] ?? ordersByAmount[amount] ?? [] {
+            guard let order = orders[orderID], order.status == .pending, order.amount == amount else { continue }
             let lag = bookedOn.days(since: order.placedDate(in: settings.settlementTimeZone))
             if (0...settings.windowDays).contains(lag) { found.append(orderID) }
             if found.count == 3 { break }
         }
-        return found
+        return found.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// The order in which candidates are considered: `placed_at` as written, then order id,
+    /// both compared as bytes (the store sorts the same way).
+    static func candidateOrder(_ a: (id: String, placedAt: String), _ b: (id: String, placedAt: String)) -> Bool {
+        if a.placedAt != b.placedAt { return a.placedAt.utf8.lexicographicallyPrecedes(b.placedAt.utf8) }
+        return a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
     }
 
     /// Rule 9 for one record that passed rules 1–8: extends the license and completes the order.

@@ -192,7 +192,7 @@ public protocol ReconStore: Sendable {
     /// What the rules read for these candidates: the orders they name, the pending orders a
     /// record without reference could be (same amount and currency), those orders' licenses,
     /// and the licenses' extensions.
-    func ledger(for candidates: [EvaluationCandidate]) async throws -> Ledger
+    func ledger(for candidates: [EvaluationCandidate], windowDays: Int) async throws -> Ledger
     /// The booking dates of the records not yet matched, in order: `run` evaluates one date
     /// at a time, so memory holds one day's records, not the store's.
     func candidateBookingDates() async throws -> [BusinessDate]
@@ -227,6 +227,10 @@ public protocol ReconStore: Sendable {
     /// Dates whose mail or feed files lack rows the store holds.
     func datesWithUnwrittenOutputs() async throws -> [BusinessDate]
     func outbox(on date: BusinessDate) async throws -> [OutboxMail]
+    /// One page of a date's mails in order-id byte order, after `orderID`.
+    func outbox(on date: BusinessDate, after orderID: String?, limit: Int) async throws -> [OutboxMail]
+    /// One page of a date's feed rows in (serial, order id) byte order, after `position`.
+    func feed(on date: BusinessDate, after position: (serial: String, orderID: String)?, limit: Int) async throws -> [LicenseExtension]
     func markOutputsWritten(on date: BusinessDate) async throws
     /// SPEC §5: exceptions first seen on or before `date` that were open at its end or changed
     /// status on it, with their status as of the end of `date`.

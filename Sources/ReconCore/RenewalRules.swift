@@ -65,7 +65,7 @@ public struct RenewalRules: Sendable {
         // 3. Reference.
         guard let reference else {
             return held(.missingReference) { facts in
-                facts.candidates = ledger.candidates(amount: amount, bookedOn: bookedOn, settings: settings)
+                facts.candidates = ledger.candidates(for: record, amount: amount, bookedOn: bookedOn, settings: settings)
             }
         }
         guard let order = ledger.orders[reference] else { return held(.unknownOrder) }

@@ -1,10 +1,10 @@
 import Foundation
 
-/// RFC 4180 rows: commas (or another delimiter), quotes and line breaks inside quotes.
+/// RFC 4180 rows: a delimiter, quotes and line breaks inside quotes; read from UTF-8 bytes.
 ///
-/// Written by hand because the packages available to the build either load the whole file
-/// into `String` cells without line numbers or do not report where a row starts, and the
-/// error messages must name the line of every bad row.
+/// Written by hand because the CSV packages available to the build either load cells as
+/// `Character`s (too slow for a million-row export) or do not report where a row starts,
+/// and the error messages must name the line of every bad row.
 public struct CSVTable: Sendable {
     public struct Row: Sendable {
         /// The line the row starts on (1-based).
@@ -17,59 +17,67 @@ public struct CSVTable: Sendable {
     /// Parses `text`; blank lines are dropped.
     public init(text: String, delimiter: Character = ",") throws(CSVError) {
         var rows: [Row] = []
+        try Self.forEachRow(Array(text.utf8), delimiter: delimiter.asciiValue ?? UInt8(ascii: ",")) { rows.append($0) }
+        self.rows = rows
+    }
+
+    /// Calls `body` with each row of `bytes` as it is read, so a large file needs no table in memory.
+    public static func forEachRow(_ bytes: [UInt8], delimiter: UInt8 = UInt8(ascii: ","),
+                                  _ body: (Row) throws(CSVError) -> Void) throws(CSVError) {
+        let quote = UInt8(ascii: "\""), cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
         var cells: [String] = []
-        var cell = ""
-        var inQuotes = false
-        var line = 1
-        var rowLine = 1
-        var quotedCell = false
-        var iterator = text.makeIterator()
-        var pending: Character? = iterator.next()
-        func endRow() {
-            cells.append(cell)
-            if !(cells.count == 1 && cells[0].isEmpty && !quotedCell) { rows.append(Row(line: rowLine, cells: cells)) }
-            cells = []
-            cell = ""
+        var cell: [UInt8] = []
+        var line = 1, rowLine = 1
+        var inQuotes = false, quotedCell = false
+        var index = 0
+        func endCell() {
+            cells.append(String(decoding: cell, as: UTF8.self))
+            cell.removeAll(keepingCapacity: true)
+        }
+        func endRow() throws(CSVError) {
+            endCell()
+            if !(cells.count == 1 && cells[0].isEmpty && !quotedCell) { try body(Row(line: rowLine, cells: cells)) }
+            cells.removeAll(keepingCapacity: true)
             quotedCell = false
         }
-        while let character = pending {
-            pending = iterator.next()
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
             if inQuotes {
-                if character == "\"" {
-                    if pending == "\"" {
-                        cell.append("\"")
-                        pending = iterator.next()
+                if byte == quote {
+                    if index < bytes.count, bytes[index] == quote {
+                        cell.append(quote)
+                        index += 1
                     } else {
                         inQuotes = false
                     }
                 } else {
-                    if character == "\n" || character == "\r\n" || character == "\r" { line += 1 }
-                    cell.append(character)
+                    if byte == lf || (byte == cr && (index >= bytes.count || bytes[index] != lf)) { line += 1 }
+                    cell.append(byte)
                 }
                 continue
             }
-            switch character {
-            case "\"" where cell.isEmpty && !quotedCell:
+            switch byte {
+            case quote where cell.isEmpty && !quotedCell:
                 inQuotes = true
                 quotedCell = true
-            case "\"":
+            case quote:
                 throw CSVError(reason: "a quote inside an unquoted cell", line: line)
             case delimiter:
-                cells.append(cell)
-                cell = ""
+                endCell()
                 quotedCell = false
-            case "\n", "\r\n", "\r":
-                endRow()
+            case cr, lf:
+                if byte == cr, index < bytes.count, bytes[index] == lf { index += 1 }
+                try endRow()
                 line += 1
                 rowLine = line
             default:
                 if quotedCell { throw CSVError(reason: "text after a closing quote", line: line) }
-                cell.append(character)
+                cell.append(byte)
             }
         }
         if inQuotes { throw CSVError(reason: "a quoted cell is not closed", line: rowLine) }
-        if !cell.isEmpty || !cells.isEmpty || quotedCell { endRow() }
-        self.rows = rows
+        if !cell.isEmpty || !cells.isEmpty || quotedCell { try endRow() }
     }
 }
 

@@ -33,11 +33,39 @@ public struct CompletionMailRenderer: Sendable {
 
     /// One JSON object per mail, ordered by order id, each line ending in `\n`.
     public func jsonLines(_ mails: [OutboxMail]) throws -> Data {
-        var out = Data()
-        for mail in mails {
-            out.append(try JSONLine.encode(payload(mail)))
+        var out: [UInt8] = []
+        for mail in mails { out += jsonLine(mail) }
+        return Data(out)
+    }
+
+    /// One mail as a JSON line, keys in byte order (hand-built: a day may hold a million).
+    public func jsonLine(_ mail: OutboxMail) -> [UInt8] {
+        let payload = payload(mail)
+        let variables = payload.variables
+        var line = JSONLineBuilder()
+        line.string("from", payload.from)
+        line.string("idempotency_key", payload.idempotencyKey)
+        line.string("locale", payload.locale)
+        line.string("schema", payload.schema)
+        line.string("subject", payload.subject)
+        line.string("text", payload.text)
+        line.string("to", payload.to)
+        line.object("variables") { object in
+            object.string("amount", variables.amount)
+            object.string("currency", variables.currency)
+            object.string("new_expires_on", variables.newExpiresOn)
+            object.string("order_id", variables.orderID)
+            object.string("placed_on", variables.placedOn)
+            object.string("previous_expires_on", variables.previousExpiresOn)
+            object.string("previous_product_code", variables.previousProductCode)
+            object.string("product_code", variables.productCode)
+            object.string("product_name", variables.productName)
+            object.string("serial", variables.serial)
+            if let settledOn = variables.settledOn { object.string("settled_on", settledOn) }
+            object.strings("statement_descriptors", variables.statementDescriptors)
+            object.int("years", variables.years)
         }
-        return out
+        return line.line()
     }
 
     func payload(_ mail: OutboxMail) -> MailPayload {

@@ -24,15 +24,25 @@ public enum LicenseFeed {
             a.serial != b.serial ? a.serial.utf8.lexicographicallyPrecedes(b.serial.utf8)
                 : a.orderID.utf8.lexicographicallyPrecedes(b.orderID.utf8)
         }
-        var out = Data()
-        for item in ordered {
-            out.append(try JSONLine.encode(Line(
-                idempotencyKey: item.orderID, serial: item.serial, orderID: item.orderID,
-                transactionID: item.transactionID, previousProductCode: item.previousProduct,
-                productCode: item.product, previousExpiresOn: item.previousExpiresOn.description,
-                newExpiresOn: item.newExpiresOn.description, years: item.years,
-                appliedOn: item.appliedOn.description)))
-        }
-        return out
+        var out: [UInt8] = []
+        for item in ordered { out += jsonLine(item) }
+        return Data(out)
+    }
+
+    /// One extension as a JSON line, keys in byte order.
+    public static func jsonLine(_ item: LicenseExtension) -> [UInt8] {
+        var line = JSONLineBuilder()
+        line.string("applied_on", item.appliedOn.description)
+        line.string("idempotency_key", item.orderID)
+        line.string("new_expires_on", item.newExpiresOn.description)
+        line.string("order_id", item.orderID)
+        line.string("previous_expires_on", item.previousExpiresOn.description)
+        line.string("previous_product_code", item.previousProduct)
+        line.string("product_code", item.product)
+        line.string("schema", "license-extension/v1")
+        line.string("serial", item.serial)
+        if let transactionID = item.transactionID { line.string("transaction_id", transactionID) }
+        line.int("years", item.years)
+        return line.line()
     }
 }

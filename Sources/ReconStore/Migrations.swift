@@ -21,6 +21,7 @@ enum Migrations {
             )
             """,
             "CREATE INDEX orders_status ON orders (status)",
+            "CREATE INDEX orders_candidates ON orders (currency, amount_minor, status, placed_at)",
             """
             CREATE TABLE licenses (
                 serial TEXT PRIMARY KEY,
@@ -82,6 +83,8 @@ enum Migrations {
             "CREATE INDEX settlement_records_state ON settlement_records (state)",
             "CREATE INDEX settlement_records_transaction ON settlement_records (transaction_id, order_reference)",
             "CREATE INDEX settlement_records_order ON settlement_records (order_reference)",
+            "CREATE INDEX settlement_records_attached ON settlement_records (attached_order_id)",
+            "CREATE INDEX settlement_records_booked ON settlement_records (state, booked_on)",
             """
             CREATE TABLE exceptions (
                 exception_id TEXT PRIMARY KEY,

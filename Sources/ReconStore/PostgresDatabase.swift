@@ -86,6 +86,8 @@ public final class PostgresDatabase: SQLDatabase {
         try await body(Session(connection: connection, logger: logger, location: location))
     }
 
+    public var byteCollation: String { " COLLATE \"C\"" }
+
     public func tableExists(_ name: String) async throws -> Bool {
         let rows = try await Session(connection: connection, logger: logger, location: location)
             .query("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?", [.text(name)])

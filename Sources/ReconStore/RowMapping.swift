@@ -34,8 +34,9 @@ enum RowMapping {
     }
 
     static let extensionColumns = """
-        SELECT order_id, serial, transaction_id, record_id, previous_product, product, previous_expires_on,
-               new_expires_on, years, placed_on, applied_on, applied_at, run_id FROM license_extensions
+        SELECT x.order_id, x.serial, x.transaction_id, x.record_id, x.previous_product, x.product,
+               x.previous_expires_on, x.new_expires_on, x.years, x.placed_on, x.applied_on, x.applied_at, x.run_id
+        FROM license_extensions x
         """
 
     static func licenseExtension(_ row: SQLRow) throws -> LicenseExtension {

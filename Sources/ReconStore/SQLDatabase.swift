@@ -54,6 +54,8 @@ public protocol SQLDatabase: Sendable {
     func tableExists(_ name: String) async throws -> Bool
     /// Takes the job's exclusive lock if it is free; it is held until the process ends.
     func tryLock() async throws -> Bool
+    /// What an `ORDER BY` term needs to compare text as bytes (SPEC §4: never a collation).
+    var byteCollation: String { get }
 }
 
 extension SQLConnection {

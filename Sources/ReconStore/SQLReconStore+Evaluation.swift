@@ -12,7 +12,7 @@ extension SQLReconStore {
         }
     }
 
-    public func ledger(for candidates: [EvaluationCandidate]) async throws -> Ledger {
+    public func ledger(for candidates: [EvaluationCandidate], windowDays: Int) async throws -> Ledger {
         try await database.read { db in
             var orders: [String: RenewalOrder] = [:]
             let named = Set(candidates.compactMap { $0.attachedOrderID ?? $0.record.orderReference })
@@ -22,15 +22,25 @@ extension SQLReconStore {
                     orders[order.orderID] = order
                 }
             }
-            let amounts = Set(candidates.filter { $0.attachedOrderID == nil && $0.record.orderReference == nil }
-                .compactMap(\.record.amount))
-            for amount in amounts {
-                for row in try await db.query("""
-                    \(RowMapping.orderColumns) WHERE status = 'pending' AND amount_minor = ? AND currency = ?
-                    """, .integer(amount.minorUnits), .text(amount.currency.code)) {
+            // Each record without reference: the pending orders of its amount placed around its
+            // booking date, in candidate order (a generous text range; the rules check exactly).
+            var pools: [String: [String]] = [:]
+            let window = windowDays
+            for candidate in candidates where candidate.attachedOrderID == nil && candidate.record.orderReference == nil {
+                guard let amount = candidate.record.amount, let bookedOn = candidate.record.bookedOn else { continue }
+                let byte = database.byteCollation
+                let rows = try await db.query("""
+                    \(RowMapping.orderColumns) WHERE status = 'pending' AND currency = ? AND amount_minor = ?
+                    AND placed_at >= ? AND placed_at < ? ORDER BY placed_at\(byte), order_id\(byte) LIMIT 50
+                    """, .text(amount.currency.code), .integer(amount.minorUnits),
+                    .text(bookedOn.adding(days: -window - 1).description), .text(bookedOn.adding(days: 2).description))
+                var pool: [String] = []
+                for row in rows {
                     let order = try RowMapping.order(row)
                     orders[order.orderID] = order
+                    pool.append(order.orderID)
                 }
+                pools[candidate.record.recordID] = pool
             }
             var licenses: [License] = []
             var extensions: [LicenseExtension] = []
@@ -41,7 +51,7 @@ extension SQLReconStore {
                 extensions += try await db.query("\(RowMapping.extensionColumns) WHERE serial IN (\(marks))", values)
                     .map(RowMapping.licenseExtension)
             }
-            return Ledger(orders: Array(orders.values), licenses: licenses, extensions: extensions)
+            return Ledger(orders: Array(orders.values), licenses: licenses, extensions: extensions, candidatePools: pools)
         }
     }
 
@@ -64,9 +74,11 @@ extension SQLReconStore {
     public func unnamedPendingOrders() async throws -> [RenewalOrder] {
         try await database.read { db in
             try await db.query("""
-                \(RowMapping.orderColumns) WHERE status = 'pending' AND NOT EXISTS (
-                    SELECT 1 FROM settlement_records r WHERE r.state <> 'invalid'
-                    AND (r.order_reference = orders.order_id OR r.attached_order_id = orders.order_id))
+                \(RowMapping.orderColumns) WHERE status = 'pending'
+                AND order_id NOT IN (SELECT order_reference FROM settlement_records
+                                     WHERE order_reference IS NOT NULL AND state <> 'invalid')
+                AND order_id NOT IN (SELECT attached_order_id FROM settlement_records
+                                     WHERE attached_order_id IS NOT NULL AND state <> 'invalid')
                 """).map(RowMapping.order)
         }
     }

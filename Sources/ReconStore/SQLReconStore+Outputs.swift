@@ -13,26 +13,51 @@ extension SQLReconStore {
     }
 
     public func outbox(on date: BusinessDate) async throws -> [OutboxMail] {
-        try await database.read { db in
+        try await outbox(on: date, after: nil, limit: Int.max)
+    }
+
+    public func outbox(on date: BusinessDate, after orderID: String?, limit: Int) async throws -> [OutboxMail] {
+        try await database.read { [byte = database.byteCollation] db in
+            var arguments: [SQLValue] = [.text(date.description)]
+            var page = ""
+            if let orderID {
+                page = " AND m.order_id\(byte) > ?"
+                arguments.append(.text(orderID))
+            }
             let rows = try await db.query("""
                 SELECT x.order_id, x.serial, x.transaction_id, x.record_id, x.previous_product, x.product,
                        x.previous_expires_on, x.new_expires_on, x.years, x.placed_on, x.applied_on, x.applied_at,
-                       x.run_id, m.recipient, r.booked_on
+                       x.run_id, m.recipient, r.booked_on,
+                       o.order_id, o.serial, o.current_product, o.target_product, o.years, o.amount_minor, o.currency,
+                       o.email, o.placed_at, o.status
                 FROM mail_outbox m
                 JOIN license_extensions x ON x.order_id = m.order_id
+                JOIN orders o ON o.order_id = m.order_id
                 LEFT JOIN settlement_records r ON r.record_id = x.record_id
-                WHERE m.business_date = ?
-                """, .text(date.description))
-            let orders = try await db.query("""
-                \(RowMapping.orderColumns) WHERE order_id IN (SELECT order_id FROM mail_outbox WHERE business_date = ?)
-                """, .text(date.description)).map(RowMapping.order)
-            let byID = Dictionary(orders.map { ($0.orderID, $0) }, uniquingKeysWith: { first, _ in first })
-            return try rows.compactMap { row in
+                WHERE m.business_date = ?\(page)
+                ORDER BY m.order_id\(byte)\(limit == Int.max ? "" : " LIMIT \(limit)")
+                """, arguments)
+            return try rows.map { row in
                 let applied = try RowMapping.licenseExtension(SQLRow(values: Array(row.values.prefix(13))))
-                guard var order = byID[applied.orderID] else { return nil }
+                var order = try RowMapping.order(SQLRow(values: Array(row.values.suffix(10))))
                 order.email = row.string(13)
                 return OutboxMail(extensionRecord: applied, order: order, settledOn: row.text(14).flatMap { BusinessDate(iso: $0) })
-            }.sorted { $0.order.orderID.utf8.lexicographicallyPrecedes($1.order.orderID.utf8) }
+            }
+        }
+    }
+
+    public func feed(on date: BusinessDate, after position: (serial: String, orderID: String)?, limit: Int) async throws -> [LicenseExtension] {
+        try await database.read { [byte = database.byteCollation] db in
+            var arguments: [SQLValue] = [.text(date.description)]
+            var page = ""
+            if let position {
+                page = " AND (x.serial\(byte) > ? OR (x.serial = ? AND x.order_id\(byte) > ?))"
+                arguments += [.text(position.serial), .text(position.serial), .text(position.orderID)]
+            }
+            return try await db.query("""
+                \(RowMapping.extensionColumns.replacingOccurrences(of: "FROM license_extensions x", with: "FROM license_extensions x JOIN license_feed f ON f.order_id = x.order_id"))
+                WHERE f.business_date = ?\(page) ORDER BY x.serial\(byte), x.order_id\(byte) LIMIT \(limit)
+                """, arguments).map(RowMapping.licenseExtension)
         }
     }
 

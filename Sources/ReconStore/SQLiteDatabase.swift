@@ -77,6 +77,9 @@ public final class SQLiteDatabase: SQLDatabase {
         }
     }
 
+    /// SQLite's default collation, BINARY, compares bytes.
+    public var byteCollation: String { "" }
+
     public func tableExists(_ name: String) async throws -> Bool {
         try queue.inDatabase { db in try db.tableExists(name) }
     }

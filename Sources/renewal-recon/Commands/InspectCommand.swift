@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ReconCore
 import ReconIngest
+import ReconReports
 
 struct InspectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

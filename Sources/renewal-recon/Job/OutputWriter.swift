@@ -5,43 +5,91 @@ import Glibc
 
 /// Writes output files atomically (temporary file, then rename), files 0640 and folders 0750,
 /// so a reader never sees half a file and other users see none.
+///
+/// Plain POSIX calls: Foundation's own atomic write would leave a second, differently named
+/// temporary behind if the process died mid-write. No fsync: every output can be written
+/// again from the store, which is what the next run does after a crash.
 struct OutputWriter {
     let root: URL
 
     /// Writes `data` to `relativePath` under the output folder.
     @discardableResult
     func write(_ data: Data, to relativePath: String) throws -> URL {
-        let target = root.appendingPathComponent(relativePath)
-        let folder = target.deletingLastPathComponent()
-        try Self.makeFolder(folder)
-        let temporary = folder.appendingPathComponent(".\(target.lastPathComponent).\(getpid()).tmp")
-        try Self.removeStaleTemporaries(of: target)
-        // Written with plain POSIX calls: Foundation's own atomic write would leave a second,
-        // differently named temporary behind if the process died mid-write. No fsync: every
-        // output can be written again from the store, which is what the next run does.
-        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
-        guard descriptor >= 0 else { throw Self.failure(temporary) }
-        let complete = data.withUnsafeBytes { buffer -> Bool in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 { if errno == EINTR { continue } else { return false } }
-                offset += written
-            }
-            return true
-        }
-        close(descriptor)
-        guard complete else {
-            unlink(temporary.path)
-            throw Self.failure(temporary)
-        }
-        chmod(temporary.path, 0o640)
-        guard rename(temporary.path, target.path) == 0 else {
-            let error = Self.failure(target)
-            unlink(temporary.path)
+        var sink = try Sink(root.appendingPathComponent(relativePath))
+        try sink.append([UInt8](data))
+        return try sink.commit()
+    }
+
+    /// Writes a file as `produce` appends to it, a page at a time; renamed into place at the end.
+    func stream(to relativePath: String, _ produce: (inout Sink) async throws -> Void) async throws -> URL {
+        var sink = try Sink(root.appendingPathComponent(relativePath))
+        do {
+            try await produce(&sink)
+        } catch {
+            sink.abandon()
             throw error
         }
-        return target
+        return try sink.commit()
+    }
+
+    /// An open temporary file, buffered.
+    struct Sink {
+        let target: URL
+        let temporary: URL
+        private let descriptor: Int32
+        private var buffer: [UInt8] = []
+
+        init(_ target: URL) throws {
+            self.target = target
+            let folder = target.deletingLastPathComponent()
+            try OutputWriter.makeFolder(folder)
+            try OutputWriter.removeStaleTemporaries(of: target)
+            temporary = folder.appendingPathComponent(".\(target.lastPathComponent).\(getpid()).tmp")
+            descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+            guard descriptor >= 0 else { throw OutputWriter.failure(temporary) }
+            buffer.reserveCapacity(1 << 20)
+        }
+
+        mutating func append(_ bytes: [UInt8]) throws {
+            buffer += bytes
+            if buffer.count >= 1 << 20 { try flush() }
+        }
+
+        private mutating func flush() throws {
+            let complete = buffer.withUnsafeBytes { raw -> Bool in
+                var offset = 0
+                while offset < raw.count {
+                    let written = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                    if written < 0 { if errno == EINTR { continue } else { return false } }
+                    offset += written
+                }
+                return true
+            }
+            guard complete else { throw OutputWriter.failure(temporary) }
+            buffer.removeAll(keepingCapacity: true)
+        }
+
+        mutating func commit() throws -> URL {
+            defer { close(descriptor) }
+            do {
+                try flush()
+            } catch {
+                unlink(temporary.path)
+                throw error
+            }
+            fchmod(descriptor, 0o640)
+            guard rename(temporary.path, target.path) == 0 else {
+                let error = OutputWriter.failure(target)
+                unlink(temporary.path)
+                throw error
+            }
+            return target
+        }
+
+        func abandon() {
+            close(descriptor)
+            unlink(temporary.path)
+        }
     }
 
     static func failure(_ url: URL) -> CocoaError {

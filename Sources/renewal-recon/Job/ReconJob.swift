@@ -142,7 +142,7 @@ struct ReconJob {
 
     private func evaluate(_ candidates: [EvaluationCandidate], on date: BusinessDate, runID: String,
                           outcome: inout RunOutcome, commit: Bool) async throws {
-        var ledger = try await store.ledger(for: candidates)
+        var ledger = try await store.ledger(for: candidates, windowDays: config.rules.windowDays)
         let outcomes = Reconciler(settings: config.rules).evaluate(candidates, ledger: &ledger, appliedOn: date,
                                                                    appliedAt: now(), runID: runID)
         outcome.count(outcomes)
@@ -186,16 +186,30 @@ struct ReconJob {
             templateDirectory: config.mailTemplateDirectory)
         var written: [URL] = []
         for day in Set(try await store.datesWithUnwrittenOutputs()).union(dates).sorted() {
-            let outbox = try await store.outbox(on: day)
-            written.append(try writer.write(try mails.jsonLines(outbox), to: "mail/\(day)/completion-mails.jsonl"))
-            if config.mailEML {
-                for mail in outbox {
-                    written.append(try writer.write(mails.eml(mail, timeZone: config.timeZone),
-                                                    to: "mail/\(day)/eml/\(mail.order.orderID).eml"))
+            // Paged from the store and streamed to the files: a day may hold a million mails.
+            written.append(try await writer.stream(to: "mail/\(day)/completion-mails.jsonl") { sink in
+                var after: String?
+                while true {
+                    let page = try await store.outbox(on: day, after: after, limit: Self.outputPage)
+                    guard let last = page.last else { break }
+                    for mail in page {
+                        try sink.append(mails.jsonLine(mail))
+                        if config.mailEML {
+                            try writer.write(mails.eml(mail, timeZone: config.timeZone), to: "mail/\(day)/eml/\(mail.order.orderID).eml")
+                        }
+                    }
+                    after = last.order.orderID
                 }
-            }
-            written.append(try writer.write(try LicenseFeed.jsonLines(outbox.map(\.extensionRecord)),
-                                            to: "licenses/\(day)/license-extensions.jsonl"))
+            })
+            written.append(try await writer.stream(to: "licenses/\(day)/license-extensions.jsonl") { sink in
+                var after: (serial: String, orderID: String)?
+                while true {
+                    let page = try await store.feed(on: day, after: after, limit: Self.outputPage)
+                    guard let last = page.last else { break }
+                    for item in page { try sink.append(LicenseFeed.jsonLine(item)) }
+                    after = (last.serial, last.orderID)
+                }
+            })
             CrashPoint.reach("outputs.mail")
             try await store.markOutputsWritten(on: day)
         }
@@ -230,6 +244,8 @@ struct ReconJob {
     static let commitChunk = 500
     /// Records evaluated against one loaded slice of the ledger.
     static let evaluationSlice = 10_000
+    /// Mails or feed rows read from the store at a time while writing.
+    static let outputPage = 5_000
 
     static func runID(_ instant: Date) -> String {
         let stamp = instant.formatted(.iso8601).filter { $0.isNumber }

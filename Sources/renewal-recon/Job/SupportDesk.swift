@@ -45,11 +45,11 @@ struct SupportDesk {
             }
             guard state != "matched" else { throw Refusal("the settlement of \(exceptionID) is already matched") }
             var candidate = stored
-            var ledger = try await store.ledger()
             if let order {
-                guard ledger.orders[order] != nil else { throw Refusal("no order \(order); import it first") }
+                guard try await !store.orders(ids: [order]).isEmpty else { throw Refusal("no order \(order); import it first") }
                 candidate.attachedOrderID = order
             }
+            var ledger = try await store.ledger(for: [candidate], windowDays: job.config.rules.windowDays)
             let reconciler = Reconciler(settings: job.config.rules)
             switch reconciler.rules.evaluate(candidate.record, fileName: candidate.fileName,
                                              attachedOrderID: candidate.attachedOrderID, ledger: ledger, waiving: code) {

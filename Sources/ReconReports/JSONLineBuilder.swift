@@ -2,27 +2,29 @@
 ///
 /// Hand-written because `inspect` prints a line per record (a million on a busy day) and
 /// `JSONEncoder` costs more per record than parsing it; this only escapes and appends.
-struct JSONLineBuilder {
-    private(set) var bytes: [UInt8] = [UInt8(ascii: "{")]
+public struct JSONLineBuilder {
+    public private(set) var bytes: [UInt8] = [UInt8(ascii: "{")]
     private var first = true
 
-    mutating func string(_ key: String, _ value: String?) {
+    public init() {}
+
+    public mutating func string(_ key: String, _ value: String?) {
         self.key(key)
         guard let value else { return bytes.append(contentsOf: "null".utf8) }
         Self.appendQuoted(value, to: &bytes)
     }
 
-    mutating func int(_ key: String, _ value: Int?) {
+    public mutating func int(_ key: String, _ value: Int?) {
         self.key(key)
         bytes.append(contentsOf: (value.map(String.init) ?? "null").utf8)
     }
 
-    mutating func bool(_ key: String, _ value: Bool) {
+    public mutating func bool(_ key: String, _ value: Bool) {
         self.key(key)
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
-    mutating func strings(_ key: String, _ values: [String]) {
+    public mutating func strings(_ key: String, _ values: [String]) {
         self.key(key)
         bytes.append(UInt8(ascii: "["))
         for (index, value) in values.enumerated() {
@@ -32,8 +34,17 @@ struct JSONLineBuilder {
         bytes.append(UInt8(ascii: "]"))
     }
 
+    /// A nested object, built by `body`.
+    public mutating func object(_ key: String, _ body: (inout JSONLineBuilder) -> Void) {
+        self.key(key)
+        var inner = JSONLineBuilder()
+        body(&inner)
+        bytes.append(contentsOf: inner.bytes)
+        bytes.append(UInt8(ascii: "}"))
+    }
+
     /// The finished object and a line feed.
-    mutating func line() -> [UInt8] {
+    public mutating func line() -> [UInt8] {
         bytes.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
         return bytes
     }
@@ -54,6 +65,8 @@ struct JSONLineBuilder {
             case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
             case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
             case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
             case 0..<0x20:
                 let hex = Array("0123456789abcdef".utf8)
                 out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
