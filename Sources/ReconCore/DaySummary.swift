@@ -1,41 +1,71 @@
 import Foundation
 
 /// What the store holds about one date's files and applies: the input of `summary.json` and
-/// the HTML report (SPEC §5).
+/// the HTML report (SPEC §5). The records are tallied as they are read, never held.
 public struct DayFacts: Sendable {
-    /// A record of a file first seen on the date, with its outcome as of the end of the date.
-    public struct Record: Sendable {
-        public enum Outcome: String, Sendable { case matched, held, foreign }
-        public var record: SettlementRecord
-        public var outcome: Outcome
-        /// The placed date of the order the record names, when there is one.
-        public var placedOn: BusinessDate?
-        public init(record: SettlementRecord, outcome: Outcome, placedOn: BusinessDate?) {
-            self.record = record
-            self.outcome = outcome
-            self.placedOn = placedOn
-        }
-    }
-
     public var date: BusinessDate
     public var filesIngested: Int
     public var filesQuarantined: Int
     public var skippedDuplicates: Int
     public var skippedStatus: Int
-    public var records: [Record]
+    public var records: DayTally
+    /// Exceptions about the records of the date's files.
+    public var recordExceptionIDs: Set<String>
     public var licensesExtended: Int
     public var mailsWritten: Int
 
     public init(date: BusinessDate, filesIngested: Int, filesQuarantined: Int, skippedDuplicates: Int,
-                skippedStatus: Int, records: [Record], licensesExtended: Int, mailsWritten: Int) {
+                skippedStatus: Int, records: DayTally, recordExceptionIDs: Set<String>, licensesExtended: Int,
+                mailsWritten: Int) {
         self.date = date
         self.filesIngested = filesIngested
         self.filesQuarantined = filesQuarantined
         self.skippedDuplicates = skippedDuplicates
         self.skippedStatus = skippedStatus
         self.records = records
+        self.recordExceptionIDs = recordExceptionIDs
         self.licensesExtended = licensesExtended
         self.mailsWritten = mailsWritten
+    }
+}
+
+/// Counts and sums over the records of a date's files, with their outcome as of its end.
+public struct DayTally: Sendable {
+    public enum Outcome: String, Sendable { case matched, held, foreign }
+
+    public var total = 0
+    public var matched = 0
+    public var foreign = 0
+    /// Per currency, in minor units.
+    public var totals: [String: DaySummary.Totals] = [:]
+    /// Records of ours naming an order, by lag in days.
+    public var lags: [Int: Int] = [:]
+
+    public init() {}
+
+    public mutating func add(_ record: SettlementRecord, outcome: Outcome, placedOn: BusinessDate?) {
+        total += 1
+        if outcome == .matched { matched += 1 }
+        if outcome == .foreign { foreign += 1 }
+        if let minor = record.amount?.minorUnits {
+            var sums = totals[record.currencyCode, default: DaySummary.Totals()]
+            switch outcome {
+            case .foreign:
+                sums.foreign += minor
+            case _ where record.direction == .debit || record.reversal:
+                sums.refunded += minor
+            case .matched:
+                sums.received += minor
+                sums.matched += minor
+            case .held:
+                sums.received += minor
+                sums.held += minor
+            }
+            totals[record.currencyCode] = sums
+        }
+        if outcome != .foreign, let placedOn, let bookedOn = record.bookedOn {
+            lags[bookedOn.days(since: placedOn), default: 0] += 1
+        }
     }
 }
 
@@ -82,16 +112,14 @@ public struct DaySummary: Sendable {
         skippedStatus = facts.skippedStatus
         licensesExtended = facts.licensesExtended
         mailsWritten = facts.mailsWritten
-        recordsTotal = facts.records.count
-        recordsMatched = facts.records.filter { $0.outcome == .matched }.count
-        recordsForeign = facts.records.filter { $0.outcome == .foreign }.count
-
-        let dayRecords = Set(facts.records.map(\.record.recordID))
+        recordsTotal = facts.records.total
+        recordsMatched = facts.records.matched
+        recordsForeign = facts.records.foreign
         var byRecordCode: [ExceptionCode: Int] = [:]
         var openCodes: [ExceptionCode: Int] = [:]
         var ages = [Int](repeating: 0, count: Self.ageBuckets.count)
         for row in exceptions where row.status != "resolved" {
-            if let id = row.facts.recordID, dayRecords.contains(id) { byRecordCode[row.facts.code, default: 0] += 1 }
+            if facts.recordExceptionIDs.contains(row.exceptionID) { byRecordCode[row.facts.code, default: 0] += 1 }
             guard row.status == "open" else { continue }
             openCodes[row.facts.code, default: 0] += 1
             let age = facts.date.days(since: row.firstSeen)
@@ -100,32 +128,11 @@ public struct DaySummary: Sendable {
         recordExceptions = byRecordCode
         openByCode = openCodes
         openByAge = zip(Self.ageBuckets, ages).map { ($0.label, $1) }
-
-        var totals: [String: Totals] = [:]
+        totals = facts.records.totals
         var lags = [Int](repeating: 0, count: windowDays + 3)
-        for item in facts.records {
-            let record = item.record
-            if let minor = record.amount?.minorUnits {
-                var sums = totals[record.currencyCode, default: Totals()]
-                switch item.outcome {
-                case .foreign:
-                    sums.foreign += minor
-                case _ where record.direction == .debit || record.reversal:
-                    sums.refunded += minor
-                case .matched:
-                    sums.received += minor
-                    sums.matched += minor
-                case .held:
-                    sums.received += minor
-                    sums.held += minor
-                }
-                totals[record.currencyCode] = sums
-            }
-            guard item.outcome != .foreign, let placedOn = item.placedOn, let bookedOn = record.bookedOn else { continue }
-            let lag = bookedOn.days(since: placedOn)
-            lags[lag < 0 ? 0 : lag > windowDays ? windowDays + 2 : lag + 1] += 1
+        for (lag, count) in facts.records.lags {
+            lags[lag < 0 ? 0 : lag > windowDays ? windowDays + 2 : lag + 1] += count
         }
-        self.totals = totals
         let labels = ["early"] + (0...windowDays).map(String.init) + ["late"]
         lagHistogram = zip(labels, lags).map { ($0, $1) }
     }

@@ -11,8 +11,14 @@ public struct DescriptorMatcher: Hashable, Sendable {
 
     /// NFKC (full-width `ＲＣＨ＊` is `RCH*`), case-folded, white-space runs as one space, trimmed.
     public static func normalise(_ text: String) -> String {
-        let folded = text.precomposedStringWithCompatibilityMapping.lowercased()
+        // NFKC leaves ASCII as it is; only other text pays for the Unicode tables.
+        let folded = text.utf8.allSatisfy { $0 < 0x80 } ? asciiLowercased(text)
+            : text.precomposedStringWithCompatibilityMapping.lowercased()
         return tokens(of: folded).joined(separator: " ")
+    }
+
+    private static func asciiLowercased(_ text: String) -> String {
+        String(decoding: text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
     }
 
     /// True when some descriptor occurs in `descriptor` as a whole run of tokens.

@@ -63,14 +63,14 @@ public struct Ledger: Sendable {
 
     /// Rule 9 for one record that passed rules 1–8: extends the license and completes the order.
     /// - Returns: the audit of the extension and whether it repeats a recent renewal of the serial.
-    public mutating func apply(order: RenewalOrder, record: SettlementRecord, settings: RuleSettings,
+    public mutating func apply(order: RenewalOrder, record: SettlementRecord, recordID: String, settings: RuleSettings,
                                appliedOn: BusinessDate, appliedAt: Date, runID: String) -> (LicenseExtension, repeatsRenewal: Bool)? {
         guard var license = licenses[order.serial] else { return nil }
         let placedOn = order.placedDate(in: settings.settlementTimeZone)
         let newExpiry = LicenseExtension.newExpiry(current: license.expiresOn, placedOn: placedOn, years: order.years)
         let applied = LicenseExtension(
             orderID: order.orderID, serial: order.serial, transactionID: record.transactionID,
-            recordID: record.recordID, previousProduct: license.product, product: order.targetProduct,
+            recordID: recordID, previousProduct: license.product, product: order.targetProduct,
             previousExpiresOn: license.expiresOn, newExpiresOn: newExpiry, years: order.years,
             appliedOn: appliedOn, appliedAt: appliedAt, placedOn: placedOn, runID: runID)
         let repeats = (extensions[order.serial] ?? []).contains { other in

@@ -6,11 +6,14 @@ public struct EvaluationCandidate: Sendable {
     public var fileName: String?
     /// Set when a support decision attached the record to an order (`--order`).
     public var attachedOrderID: String?
+    /// The record's id, known to the store; computed (a SHA-256) only when not given.
+    public var recordID: String
 
-    public init(record: SettlementRecord, fileName: String?, attachedOrderID: String? = nil) {
+    public init(record: SettlementRecord, fileName: String?, attachedOrderID: String? = nil, recordID: String? = nil) {
         self.record = record
         self.fileName = fileName
         self.attachedOrderID = attachedOrderID
+        self.recordID = recordID ?? record.recordID
     }
 }
 
@@ -64,14 +67,15 @@ public struct Reconciler: Sendable {
             open = stillOpen
         }
         return ordered.indices.compactMap { index in
-            outcomes[index].map { (ordered[index].record.recordID, $0) }
+            outcomes[index].map { (ordered[index].recordID, $0) }
         }
     }
 
     /// Rule 9 plus its warnings (`late_settlement` under `apply`, `repeat_renewal`).
     public func apply(_ candidate: EvaluationCandidate, order: RenewalOrder, lagDays: Int, late: Bool,
                       ledger: inout Ledger, appliedOn: BusinessDate, appliedAt: Date, runID: String) -> RecordOutcome? {
-        guard let (applied, repeats) = ledger.apply(order: order, record: candidate.record, settings: rules.settings,
+        guard let (applied, repeats) = ledger.apply(order: order, record: candidate.record, recordID: candidate.recordID,
+                                                    settings: rules.settings,
                                                     appliedOn: appliedOn, appliedAt: appliedAt, runID: runID) else {
             return nil
         }

@@ -104,16 +104,18 @@ extension SettlementRecord {
 /// SHA-256 digests as lower-case hex.
 public enum Fingerprint {
     public static func hex(of text: String, digits: Int = 64) -> String {
-        hex(of: Data(text.utf8), digits: digits)
+        hex(of: Array(text.utf8), digits: digits)
     }
 
     public static func hex(of data: some DataProtocol, digits: Int = 64) -> String {
         let digest = SHA256.hash(data: data)
-        var out = ""
+        let hex = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
         out.reserveCapacity(64)
         for byte in digest {
-            out += String(byte >> 4, radix: 16) + String(byte & 0x0F, radix: 16)
+            out.append(hex[Int(byte >> 4)])
+            out.append(hex[Int(byte & 0x0F)])
         }
-        return String(out.prefix(digits))
+        return String(decoding: out.prefix(digits), as: UTF8.self)
     }
 }

@@ -33,18 +33,47 @@ enum CamtField {
         ([.txsSummry, .ttlDbtNtries, .sum], .summaryDebitSum),
     ]
 
-    static func matching(_ path: ArraySlice<CamtElement>) -> CamtField? {
-        paths.first { $0.path.count == path.count && $0.path.elementsEqual(path) }?.field
+    /// The paths as a trie over element codes: a start tag moves from its parent's node to a
+    /// child node in one array read, so no path is ever compared while parsing.
+    struct Trie {
+        /// `children[node * width + element]`: the child node, or -1.
+        private(set) var children: [Int32]
+        private(set) var fields: [CamtField?]
+        static let width = 64
+
+        init(_ paths: [(path: [CamtElement], field: CamtField)]) {
+            children = [Int32](repeating: -1, count: Self.width)
+            fields = [nil]
+            for (path, field) in paths {
+                var node = 0
+                for element in path {
+                    let slot = node * Self.width + Int(element.rawValue)
+                    if children[slot] < 0 {
+                        children[slot] = Int32(fields.count)
+                        fields.append(nil)
+                        children += [Int32](repeating: -1, count: Self.width)
+                    }
+                    node = Int(children[slot])
+                }
+                fields[node] = field
+            }
+        }
+
+        /// The node of `element` under `node` (0 = a path's start), or -1.
+        @inline(__always)
+        func child(of node: Int32, _ element: CamtElement) -> Int32 {
+            node < 0 ? -1 : children[Int(node) * Self.width + Int(element.rawValue)]
+        }
     }
+
+    static let trie = Trie(paths)
 }
 
 extension CamtReader {
     /// The field the innermost open element holds, if any.
     func fieldPath() -> CamtField? {
-        guard stack.last != .other else { return nil }
-        if let start = transactionDepth ?? entryDepth { return CamtField.matching(stack[start...]) }
-        guard let report = reportDepth, stack.count > report + 1, stack[report + 1] == .txsSummry else { return nil }
-        return CamtField.matching(stack[(report + 1)...])
+        guard let node = nodes.last, node >= 0 else { return nil }
+        return CamtField.trie.fields[Int(node)]
     }
 
     func store(_ value: String, in field: CamtField) {

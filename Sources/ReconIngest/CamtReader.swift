@@ -13,6 +13,10 @@ final class CamtReader {
     /// The parser context, for line numbers inside callbacks.
     var context: xmlParserCtxtPtr?
     var stack: [CamtElement] = []
+    /// The path-trie node of each open element (-1: on no field's path).
+    var nodes: [Int32] = []
+    /// libxml2 interns element names in its dictionary: one pointer per name and parse.
+    private var names: [UnsafeRawPointer: CamtElement] = [:]
     /// Stack indexes of the open `Stmt`/`Ntfctn`, `Ntry` and `TxDtls`, when inside one.
     var reportDepth: Int?
     var entryDepth: Int?
@@ -84,9 +88,18 @@ final class CamtReader {
 
     // MARK: Callback bodies
 
-    fileprivate func start(_ element: CamtElement, uri: UnsafePointer<UInt8>?, attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?, count: Int) {
+    fileprivate func start(_ name: UnsafePointer<UInt8>, uri: UnsafePointer<UInt8>?, attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?, count: Int) {
+        let element = intern(name)
         let depth = stack.count
         stack.append(element)
+        // A path starts at Ntry, TxDtls or a report's TxsSummry; below, each tag moves one step.
+        let anchored = switch element {
+        case .ntry: entryDepth == nil
+        case .txDtls: entryDepth != nil && transactionDepth == nil && depth > 0 && stack[depth - 1] == .ntryDtls
+        case .txsSummry: reportDepth == depth - 1 && entryDepth == nil
+        default: false
+        }
+        nodes.append(CamtField.trie.child(of: anchored ? 0 : (nodes.last ?? -1), element))
         // libxml2's own depth limit guards only its pull parser; camt nests about 15 deep.
         guard depth < Self.maximumDepth else {
             refusal = "elements nest deeper than \(Self.maximumDepth) levels (excessive depth)"
@@ -133,7 +146,10 @@ final class CamtReader {
     }
 
     fileprivate func end() {
-        defer { stack.removeLast() }
+        defer {
+            stack.removeLast()
+            nodes.removeLast()
+        }
         let depth = stack.count - 1
         if depth == transactionDepth {
             entry.transactions.append(transaction)
@@ -154,8 +170,7 @@ final class CamtReader {
         if stack[depth] == .ntryDtls, transactionDepth == nil { closeBatch() }
         guard capturing, let field = fieldPath() else { return }
         capturing = false
-        let value = String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        store(value, in: field)
+        store(Self.trimmed(text), in: field)
     }
 
     fileprivate func characters(_ bytes: UnsafeBufferPointer<UInt8>) {
@@ -163,6 +178,22 @@ final class CamtReader {
     }
 
     private var line: Int { context.map { Int(xmlSAX2GetLineNumber($0)) } ?? 0 }
+
+    private func intern(_ name: UnsafePointer<UInt8>) -> CamtElement {
+        if let known = names[UnsafeRawPointer(name)] { return known }
+        let element = CamtElement.lookup(name)
+        names[UnsafeRawPointer(name)] = element
+        return element
+    }
+
+    /// XML white space trimmed from both ends, then UTF-8 decoded.
+    static func trimmed(_ bytes: [UInt8]) -> String {
+        var start = 0, end = bytes.count
+        func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        while start < end, blank(bytes[start]) { start += 1 }
+        while end > start, blank(bytes[end - 1]) { end -= 1 }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
+    }
 
     private func detectNamespace(_ uri: String) {
         let prefix = "urn:iso:std:iso:20022:tech:xsd:camt."
@@ -247,7 +278,7 @@ private func reader(_ context: UnsafeMutableRawPointer?) -> CamtReader {
 
 private let camtStartElement: startElementNsSAX2Func = { context, localname, _, uri, _, _, attributeCount, _, attributes in
     guard let localname else { return }
-    reader(context).start(CamtElement.lookup(localname), uri: uri, attributes: attributes, count: Int(attributeCount))
+    reader(context).start(localname, uri: uri, attributes: attributes, count: Int(attributeCount))
 }
 
 private let camtEndElement: endElementNsSAX2Func = { context, _, _, _ in

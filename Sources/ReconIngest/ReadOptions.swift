@@ -40,12 +40,23 @@ struct OrderReferenceFinder {
 
 /// Numbers identical (transaction id, content) pairs within one file in document order.
 struct OrdinalCounter {
-    private var seen: [String: Int] = [:]
+    /// (transaction id, content) of a record, compared exactly.
+    private struct Identity: Hashable {
+        var transactionID: String?
+        var orderReference: String?
+        var amount: String
+        var currency: String
+        var direction: Direction
+        var reversal: Bool
+        var bookedOn: BusinessDate?
+    }
+
+    private var seen: [Identity: Int] = [:]
 
     mutating func assign(_ record: inout SettlementRecord) {
-        var identity = record
-        identity.ordinal = 0
-        let key = identity.canonicalKey
+        let key = Identity(transactionID: record.transactionID, orderReference: record.orderReference,
+                           amount: record.contentAmount, currency: record.currencyCode, direction: record.direction,
+                           reversal: record.reversal, bookedOn: record.bookedOn)
         let ordinal = seen[key, default: 0]
         seen[key] = ordinal + 1
         record.ordinal = ordinal

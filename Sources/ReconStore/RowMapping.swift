@@ -61,7 +61,11 @@ enum RowMapping {
         FROM settlement_records r JOIN settlement_files f ON f.sha256 = r.file_sha256
         """
 
-    static func candidate(_ row: SQLRow) -> EvaluationCandidate {
+    /// `recordColumns` and the record id, for the candidates of an evaluation.
+    static let candidateColumns = recordColumns.replacingOccurrences(
+        of: "f.name, r.attached_order_id", with: "f.name, r.attached_order_id, r.record_id")
+
+    static func candidate(_ row: SQLRow, recordIDAt index: Int? = nil) -> EvaluationCandidate {
         let currencyCode = row.string(3)
         var amount: Money?
         if let minor = row.int(4), let currency = Currency(code: currencyCode) {
@@ -74,7 +78,8 @@ enum RowMapping {
             valueOn: row.text(8).flatMap { BusinessDate(iso: $0) }, descriptor: row.string(9),
             line: Int(row.int(10) ?? 0), ordinal: Int(row.int(11) ?? 0), originalPayment: row.text(12),
             problem: row.text(13))
-        return EvaluationCandidate(record: record, fileName: row.text(14), attachedOrderID: row.text(15))
+        return EvaluationCandidate(record: record, fileName: row.text(14), attachedOrderID: row.text(15),
+                                   recordID: index.map { row.string($0) })
     }
 
     static let exceptionColumns = """

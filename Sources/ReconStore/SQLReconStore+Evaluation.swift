@@ -66,8 +66,8 @@ extension SQLReconStore {
 
     public func openCandidates(bookedOn date: BusinessDate) async throws -> [EvaluationCandidate] {
         try await database.read { db in
-            try await db.query("\(RowMapping.recordColumns) WHERE r.state IN ('open', 'held', 'foreign') AND r.booked_on = ?",
-                               .text(date.description)).map(RowMapping.candidate)
+            try await db.query("\(RowMapping.candidateColumns) WHERE r.state IN ('open', 'held', 'foreign') AND r.booked_on = ?",
+                               .text(date.description)).map { RowMapping.candidate($0, recordIDAt: 16) }
         }
     }
 
@@ -86,7 +86,7 @@ extension SQLReconStore {
     public func openCandidates() async throws -> [EvaluationCandidate] {
         try await database.read { db in
             try await db.query("\(RowMapping.recordColumns) WHERE r.state IN ('open', 'held', 'foreign')")
-                .map(RowMapping.candidate)
+                .map { RowMapping.candidate($0) }
         }
     }
 
@@ -133,7 +133,7 @@ extension SQLReconStore {
                        OR r.record_id IN (SELECT record_id FROM exceptions WHERE record_id IS NOT NULL
                                           AND first_seen >= ? AND first_seen <= ?))
                 """, .text(start.description), .text(end.description), .text(start.description), .text(end.description))
-                .map(RowMapping.candidate)
+                .map { RowMapping.candidate($0) }
         }
     }
 

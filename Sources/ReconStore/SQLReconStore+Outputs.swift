@@ -132,34 +132,48 @@ extension SQLReconStore {
     }
 
     public func dayFacts(on date: BusinessDate, settlementTimeZone: TimeZone) async throws -> DayFacts {
-        try await database.read { db in
+        try await database.read { [byte = database.byteCollation] db in
             let day = SQLValue.text(date.description)
             func count(_ sql: String) async throws -> Int { Int(try await db.query(sql, [day]).first?.int(0) ?? 0) }
-            let records = try await db.query("""
-                \(RowMapping.recordColumns)
-                LEFT JOIN license_extensions x ON x.record_id = r.record_id
-                LEFT JOIN orders o ON o.order_id = COALESCE(r.attached_order_id, r.order_reference)
-                WHERE f.received_on = ?
-                """.replacingOccurrences(of: "f.name, r.attached_order_id", with: "f.name, r.attached_order_id, r.state, x.applied_on, o.placed_at"),
-                [day]).map { row -> DayFacts.Record in
-                    let candidate = RowMapping.candidate(row)
-                    let state = row.string(16)
-                    let matchedBy = row.text(17).flatMap { BusinessDate(iso: $0) }
-                    let outcome: DayFacts.Record.Outcome = switch state {
-                    case "matched" where matchedBy.map({ $0 <= date }) ?? true: .matched
+            // The date's records a page at a time, tallied as they come.
+            var tally = DayTally()
+            var after = ""
+            let columns = RowMapping.recordColumns.replacingOccurrences(
+                of: "f.name, r.attached_order_id", with: "f.name, r.attached_order_id, r.state, x.applied_on, o.placed_at, r.record_id")
+            while true {
+                let rows = try await db.query("""
+                    \(columns)
+                    LEFT JOIN license_extensions x ON x.record_id = r.record_id
+                    LEFT JOIN orders o ON o.order_id = COALESCE(r.attached_order_id, r.order_reference)
+                    WHERE f.received_on = ? AND r.record_id\(byte) > ? ORDER BY r.record_id\(byte) LIMIT 10000
+                    """, [day, .text(after)])
+                guard let last = rows.last else { break }
+                for row in rows {
+                    let record = RowMapping.candidate(row).record
+                    let matchedOn = row.text(17).flatMap { BusinessDate(iso: $0) }
+                    let outcome: DayTally.Outcome = switch row.string(16) {
+                    case "matched" where matchedOn.map({ $0 <= date }) ?? true: .matched
                     case "foreign": .foreign
                     default: .held
                     }
-                    let placedOn = row.text(18).flatMap { Timestamp(iso: $0) }?.date(in: settlementTimeZone)
-                    return DayFacts.Record(record: candidate.record, outcome: outcome, placedOn: placedOn)
+                    tally.add(record, outcome: outcome,
+                              placedOn: row.text(18).flatMap { Timestamp(iso: $0) }?.date(in: settlementTimeZone))
                 }
+                after = last.string(19)
+            }
+            let exceptionIDs = Set(try await db.query("""
+                SELECT e.exception_id FROM exceptions e
+                JOIN settlement_records r ON r.record_id = e.record_id
+                JOIN settlement_files f ON f.sha256 = r.file_sha256
+                WHERE f.received_on = ?
+                """, [day]).map { $0.string(0) })
             return DayFacts(
                 date: date,
                 filesIngested: try await count("SELECT COUNT(*) FROM settlement_files WHERE received_on = ? AND status = 'ingested'"),
                 filesQuarantined: try await count("SELECT COUNT(*) FROM settlement_files WHERE received_on = ? AND status = 'rejected'"),
                 skippedDuplicates: try await count("SELECT COUNT(*) FROM settlement_file_arrivals WHERE received_on = ?"),
                 skippedStatus: try await count("SELECT COALESCE(SUM(skipped_status), 0) FROM settlement_files WHERE received_on = ?"),
-                records: records,
+                records: tally, recordExceptionIDs: exceptionIDs,
                 licensesExtended: try await count("SELECT COUNT(*) FROM license_extensions WHERE applied_on = ?"),
                 mailsWritten: try await count("SELECT COUNT(*) FROM mail_outbox WHERE business_date = ?"))
         }

@@ -22,6 +22,9 @@ struct RunOutcome {
     /// Lines a dry run prints: each file and each apply that would happen.
     var planLines: [String] = []
     var writtenFiles: [URL] = []
+    /// Time spent matching (reading what the rules need, and the rules) and applying (commits).
+    var matchTime = Duration.zero
+    var applyTime = Duration.zero
 
     mutating func count(_ outcomes: [(recordID: String, outcome: RecordOutcome)]) {
         for (_, result) in outcomes {
@@ -133,6 +136,8 @@ struct ReconJob {
             }
             applied += round.applied
             outcome.planLines += round.planLines
+            outcome.matchTime += round.matchTime
+            outcome.applyTime += round.applyTime
         } while round.applied > 0
         outcome.applied = applied
         outcome.held = round.held
@@ -142,9 +147,13 @@ struct ReconJob {
 
     private func evaluate(_ candidates: [EvaluationCandidate], on date: BusinessDate, runID: String,
                           outcome: inout RunOutcome, commit: Bool) async throws {
+        let started = ContinuousClock.now
         var ledger = try await store.ledger(for: candidates, windowDays: config.rules.windowDays)
         let outcomes = Reconciler(settings: config.rules).evaluate(candidates, ledger: &ledger, appliedOn: date,
                                                                    appliedAt: now(), runID: runID)
+        let matched = ContinuousClock.now
+        outcome.matchTime += matched - started
+        defer { outcome.applyTime += ContinuousClock.now - matched }
         outcome.count(outcomes)
         CrashPoint.reach("evaluate.computed")
         guard commit else { return }
@@ -232,9 +241,14 @@ struct ReconJob {
 
     /// The `run` object of summary.json: what this run did and how long each phase took.
     func runInfo(_ command: String, _ outcome: RunOutcome, _ startedAt: Date, _ phases: PhaseClock) -> SummaryJSON.RunInfo {
-        SummaryJSON.RunInfo(
+        var phasesMs = phases.milliseconds
+        if outcome.matchTime > .zero || outcome.applyTime > .zero {
+            phasesMs["match"] = PhaseClock.milliseconds(outcome.matchTime)
+            phasesMs["apply"] = PhaseClock.milliseconds(outcome.applyTime)
+        }
+        return SummaryJSON.RunInfo(
             id: outcome.runID, command: command, started: startedAt.formatted(.iso8601), finished: "",
-            phasesMs: phases.milliseconds,
+            phasesMs: phasesMs,
             did: ["files_ingested": outcome.filesIngested, "files_quarantined": outcome.filesRejected,
                   "files_skipped": outcome.filesSkipped, "records_added": outcome.recordsAdded,
                   "licenses_extended": outcome.applied, "settlements_held": outcome.held])
