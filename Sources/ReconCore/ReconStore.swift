@@ -201,8 +201,6 @@ public protocol ReconStore: Sendable {
     func unnamedPendingOrders() async throws -> [RenewalOrder]
     /// Every record of ours or possibly ours not yet matched, and not held by an ingestion verdict.
     func openCandidates() async throws -> [EvaluationCandidate]
-    /// Order ids named by any stored settlement record.
-    func namedOrderIDs() async throws -> Set<String>
     /// Records outcomes of an evaluation in one transaction: each apply with its audit, outbox
     /// and feed rows, each held record with its exception, superseded exceptions resolved.
     func commit(_ outcomes: [(recordID: String, outcome: RecordOutcome)], on date: BusinessDate, runID: String) async throws

@@ -34,7 +34,7 @@ public enum Sweep {
                             filesReceived: Int, settings: RuleSettings, calendar: FileCalendar) -> Plan {
         var plan = Plan()
         let pending = Set(unnamedPending.map(\.orderID))
-        plan.raising = overdueOrders(unnamedPending, namedOrderIDs: [], on: date, settings: settings)
+        plan.raising = overdueOrders(unnamedPending, on: date, settings: settings)
         for row in open {
             switch row.facts.code {
             case .unsettledOverdue:
@@ -54,12 +54,12 @@ public enum Sweep {
         return plan
     }
 
-    /// Every order still pending whose placed date + `window_days` is before `date` and that
-    /// no stored settlement names → `unsettled_overdue`.
-    public static func overdueOrders(_ orders: some Sequence<RenewalOrder>, namedOrderIDs: Set<String>,
-                                     on date: BusinessDate, settings: RuleSettings) -> [ExceptionFacts] {
-        orders.compactMap { order in
-            guard order.status == .pending, !namedOrderIDs.contains(order.orderID) else { return nil }
+    /// Every order of `unnamedPending` (pending, and named by no stored settlement) whose placed
+    /// date + `window_days` is before `date` → `unsettled_overdue`.
+    public static func overdueOrders(_ unnamedPending: [RenewalOrder], on date: BusinessDate,
+                                     settings: RuleSettings) -> [ExceptionFacts] {
+        unnamedPending.compactMap { order in
+            guard order.status == .pending else { return nil }
             let placedOn = order.placedDate(in: settings.settlementTimeZone)
             guard placedOn.adding(days: settings.windowDays) < date else { return nil }
             var facts = ExceptionFacts(code: .unsettledOverdue, subject: order.orderID, orderID: order.orderID,

@@ -147,7 +147,7 @@ enum Migrations {
                 run_id TEXT NOT NULL
             )
             """,
-            "CREATE INDEX license_extensions_serial ON license_extensions (serial)",
+            "CREATE INDEX license_extensions_serial ON license_extensions (serial, order_id)",
             """
             CREATE TABLE mail_outbox (
                 order_id TEXT PRIMARY KEY REFERENCES license_extensions (order_id),

@@ -90,15 +90,6 @@ extension SQLReconStore {
         }
     }
 
-    public func namedOrderIDs() async throws -> Set<String> {
-        try await database.read { db in
-            Set(try await db.query("""
-                SELECT DISTINCT COALESCE(attached_order_id, order_reference) FROM settlement_records
-                WHERE state <> 'invalid' AND COALESCE(attached_order_id, order_reference) IS NOT NULL
-                """).map { $0.string(0) })
-        }
-    }
-
     public func commit(_ outcomes: [(recordID: String, outcome: RecordOutcome)], on date: BusinessDate,
                        runID: String) async throws {
         try await database.transaction { db in

@@ -51,8 +51,9 @@ extension SQLReconStore {
             var arguments: [SQLValue] = [.text(date.description)]
             var page = ""
             if let position {
-                page = " AND (x.serial\(byte) > ? OR (x.serial = ? AND x.order_id\(byte) > ?))"
-                arguments += [.text(position.serial), .text(position.serial), .text(position.orderID)]
+                // A row-value comparison, so the (serial, order_id) index walks straight to the page.
+                page = " AND (x.serial\(byte), x.order_id\(byte)) > (?, ?)"
+                arguments += [.text(position.serial), .text(position.orderID)]
             }
             return try await db.query("""
                 \(RowMapping.extensionColumns.replacingOccurrences(of: "FROM license_extensions x", with: "FROM license_extensions x JOIN license_feed f ON f.order_id = x.order_id"))

@@ -261,9 +261,11 @@ struct ReconJob {
     /// Mails or feed rows read from the store at a time while writing.
     static let outputPage = 5_000
 
+    /// `run-20261120T213000Z-1a2b3c4d`: sortable, and never a long digit run the log
+    /// redaction would take for a card number.
     static func runID(_ instant: Date) -> String {
-        let stamp = instant.formatted(.iso8601).filter { $0.isNumber }
-        return "run-\(stamp.prefix(14))-\(UUID().uuidString.prefix(8).lowercased())"
+        let stamp = instant.formatted(.iso8601).filter { $0.isNumber || $0 == "T" || $0 == "Z" }
+        return "run-\(stamp)-\(UUID().uuidString.prefix(8).lowercased())"
     }
 }
 
