@@ -114,7 +114,6 @@ enum Migrations {
             )
             """,
             "CREATE INDEX exceptions_record ON exceptions (record_id)",
-            "CREATE INDEX exceptions_status ON exceptions (status)",
             """
             CREATE TABLE exception_history (
                 exception_id TEXT NOT NULL REFERENCES exceptions (exception_id),

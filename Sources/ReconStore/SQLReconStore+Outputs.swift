@@ -146,8 +146,10 @@ extension SQLReconStore {
                     \(columns)
                     LEFT JOIN license_extensions x ON x.record_id = r.record_id
                     LEFT JOIN orders o ON o.order_id = COALESCE(r.attached_order_id, r.order_reference)
-                    WHERE f.received_on = ? AND r.record_id\(byte) > ? ORDER BY r.record_id\(byte) LIMIT 10000
-                    """, [day, .text(after)])
+                    WHERE r.record_id\(byte) > ?
+                      AND r.file_sha256 IN (SELECT sha256 FROM settlement_files WHERE received_on = ?)
+                    ORDER BY r.record_id\(byte) LIMIT 10000
+                    """, [.text(after), day])
                 guard let last = rows.last else { break }
                 for row in rows {
                     let record = RowMapping.candidate(row).record
