@@ -69,34 +69,21 @@ public final class PostgresDatabase: SQLDatabase {
         }
     }
 
-    public func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
-        let session = Session(connection: connection, logger: logger, location: location)
-        try await session.execute("BEGIN", [])
-        do {
-            let result = try await body(session)
-            try await session.execute("COMMIT", [])
-            return result
-        } catch {
-            try? await session.execute("ROLLBACK", [])
-            throw error
-        }
-    }
-
-    public func read<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
-        try await body(Session(connection: connection, logger: logger, location: location))
-    }
+    public var beginTransaction: String { "BEGIN" }
 
     public var byteCollation: String { " COLLATE \"C\"" }
 
+    public func session() -> any SQLConnection { Session(connection: connection, logger: logger, location: location) }
+
     public func tableExists(_ name: String) async throws -> Bool {
-        let rows = try await Session(connection: connection, logger: logger, location: location)
+        let rows = try await session()
             .query("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?", [.text(name)])
         return (rows.first?.int(0) ?? 0) > 0
     }
 
     /// A session-level advisory lock: it dies with the connection, so with the process.
     public func tryLock() async throws -> Bool {
-        let rows = try await Session(connection: connection, logger: logger, location: location)
+        let rows = try await session()
             .query("SELECT CASE WHEN pg_try_advisory_lock(?) THEN 1 ELSE 0 END", [.integer(Self.lockKey)])
         return rows.first?.int(0) == 1
     }

@@ -46,16 +46,37 @@ public protocol SQLConnection: Sendable {
 
 /// The driver seam under the store: the SQL is written once, each driver runs it.
 public protocol SQLDatabase: Sendable {
-    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
-    func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T
-    /// Runs `body` for reading only.
-    func read<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T
+    /// The connection statements run on.
+    func session() -> any SQLConnection
+    /// The statement that opens a transaction.
+    var beginTransaction: String { get }
     /// Whether a table exists.
     func tableExists(_ name: String) async throws -> Bool
     /// Takes the job's exclusive lock if it is free; it is held until the process ends.
     func tryLock() async throws -> Bool
     /// What an `ORDER BY` term needs to compare text as bytes (SPEC §4: never a collation).
     var byteCollation: String { get }
+}
+
+extension SQLDatabase {
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        let connection = session()
+        try await connection.execute(beginTransaction, [])
+        do {
+            let result = try await body(connection)
+            try await connection.execute("COMMIT", [])
+            return result
+        } catch {
+            try? await connection.execute("ROLLBACK", [])
+            throw error
+        }
+    }
+
+    /// Runs `body` for reading only.
+    public func read<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        try await body(session())
+    }
 }
 
 extension SQLConnection {

@@ -46,22 +46,10 @@ public final class SQLiteDatabase: SQLDatabase {
         if !exists { chmod(path, 0o640) }
     }
 
-    public func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
-        let connection = Connection(queue: queue)
-        try await connection.execute("BEGIN IMMEDIATE", [])
-        do {
-            let result = try await body(connection)
-            try await connection.execute("COMMIT", [])
-            return result
-        } catch {
-            try? await connection.execute("ROLLBACK", [])
-            throw error
-        }
-    }
+    /// `IMMEDIATE`: the write lock is taken at the start, so two writers never deadlock midway.
+    public var beginTransaction: String { "BEGIN IMMEDIATE" }
 
-    public func read<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
-        try await body(Connection(queue: queue))
-    }
+    public func session() -> any SQLConnection { Connection(queue: queue) }
 
     /// An OS-level `flock` on a file beside the database: the kernel drops it when the process
     /// ends, however it ends, so a killed run never blocks the next.
