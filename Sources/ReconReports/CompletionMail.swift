@@ -31,17 +31,9 @@ public struct CompletionMailRenderer: Sendable {
         text = try Self.template(folder.appendingPathComponent("text.mustache"))
     }
 
-    /// One JSON object per mail, ordered by order id, each line ending in `\n`.
-    public func jsonLines(_ mails: [OutboxMail]) throws -> Data {
-        var out: [UInt8] = []
-        for mail in mails { out += jsonLine(mail) }
-        return Data(out)
-    }
-
     /// One mail as a JSON line, keys in byte order (hand-built: a day may hold a million).
     public func jsonLine(_ mail: OutboxMail) -> [UInt8] {
         let payload = payload(mail)
-        let variables = payload.variables
         var line = JSONLineBuilder()
         line.string("from", payload.from)
         line.string("idempotency_key", payload.idempotencyKey)
@@ -51,50 +43,39 @@ public struct CompletionMailRenderer: Sendable {
         line.string("text", payload.text)
         line.string("to", payload.to)
         line.object("variables") { object in
-            object.string("amount", variables.amount)
-            object.string("currency", variables.currency)
-            object.string("new_expires_on", variables.newExpiresOn)
-            object.string("order_id", variables.orderID)
-            object.string("placed_on", variables.placedOn)
-            object.string("previous_expires_on", variables.previousExpiresOn)
-            object.string("previous_product_code", variables.previousProductCode)
-            object.string("product_code", variables.productCode)
-            object.string("product_name", variables.productName)
-            object.string("serial", variables.serial)
-            if let settledOn = variables.settledOn { object.string("settled_on", settledOn) }
-            object.strings("statement_descriptors", variables.statementDescriptors)
-            object.int("years", variables.years)
+            for (key, value) in payload.variables {
+                switch value {
+                case .text(let text): object.string(key, text)
+                case .number(let number): object.int(key, number)
+                case .list(let items): object.strings(key, items)
+                }
+            }
         }
         return line.line()
     }
 
     func payload(_ mail: OutboxMail) -> MailPayload {
         let applied = mail.extensionRecord
-        let variables = MailPayload.Variables(
-            orderID: mail.order.orderID, serial: applied.serial, productCode: applied.product,
-            productName: settings.catalog.names[applied.product] ?? applied.product,
-            previousProductCode: applied.previousProduct, years: applied.years,
-            previousExpiresOn: applied.previousExpiresOn.description, newExpiresOn: applied.newExpiresOn.description,
-            amount: mail.order.amount.decimalString, currency: mail.order.amount.currency.code,
-            placedOn: applied.placedOn.description, settledOn: mail.settledOn?.description,
-            statementDescriptors: settings.statementDescriptors)
-        let context = templateContext(variables, amount: mail.order.amount)
+        // SPEC §5 `variables`, in key byte order; `settled_on` only when known.
+        var variables: [(key: String, value: MailPayload.Value)] = [
+            ("amount", .text(mail.order.amount.decimalString)), ("currency", .text(mail.order.amount.currency.code)),
+            ("new_expires_on", .text(applied.newExpiresOn.description)), ("order_id", .text(mail.order.orderID)),
+            ("placed_on", .text(applied.placedOn.description)),
+            ("previous_expires_on", .text(applied.previousExpiresOn.description)),
+            ("previous_product_code", .text(applied.previousProduct)), ("product_code", .text(applied.product)),
+            ("product_name", .text(settings.catalog.names[applied.product] ?? applied.product)),
+            ("serial", .text(applied.serial)),
+        ]
+        if let settledOn = mail.settledOn { variables.append(("settled_on", .text(settledOn.description))) }
+        variables += [("statement_descriptors", .list(settings.statementDescriptors)), ("years", .number(applied.years))]
+        // The templates see the variables and two phrases made for the Japanese text.
+        var context = Dictionary(uniqueKeysWithValues: variables.map { ($0.key, $0.value.templateValue) })
+        context["settled_on"] = context["settled_on"] ?? ""
+        context["statement_descriptors_ja"] = settings.statementDescriptors.map { "「\($0)」" }.joined(separator: "または")
+        context["amount_display"] = Self.display(mail.order.amount)
         return MailPayload(idempotencyKey: mail.order.orderID, from: settings.from, to: mail.order.email,
                            subject: subject.render(context).trimmingCharacters(in: .newlines),
                            text: text.render(context), variables: variables)
-    }
-
-    private func templateContext(_ variables: MailPayload.Variables, amount: Money) -> [String: Any] {
-        [
-            "order_id": variables.orderID, "serial": variables.serial, "product_code": variables.productCode,
-            "product_name": variables.productName, "previous_product_code": variables.previousProductCode,
-            "years": variables.years, "previous_expires_on": variables.previousExpiresOn,
-            "new_expires_on": variables.newExpiresOn, "amount": variables.amount, "currency": variables.currency,
-            "placed_on": variables.placedOn, "settled_on": variables.settledOn ?? "",
-            "statement_descriptors": variables.statementDescriptors,
-            "statement_descriptors_ja": variables.statementDescriptors.map { "「\($0)」" }.joined(separator: "または"),
-            "amount_display": Self.display(amount),
-        ]
     }
 
     /// `5,980円` for yen, `39.80 USD` otherwise.
@@ -110,11 +91,9 @@ public struct CompletionMailRenderer: Sendable {
     }
 
     /// The names a template may use: the mail's variables and two ready-made Japanese phrases.
-    public static let templateVariables: Set<String> = [
-        "order_id", "serial", "product_code", "product_name", "previous_product_code", "years", "previous_expires_on",
-        "new_expires_on", "amount", "currency", "placed_on", "settled_on", "statement_descriptors",
+    public static let templateVariables: Set<String> = MailPayload.variableKeys.union([
         "statement_descriptors_ja", "amount_display", ".",
-    ]
+    ])
 
     /// Checks that the templates of `folder` parse and use only known variables.
     /// - Throws: `ReportError` naming the template and the unknown variable.
@@ -149,50 +128,40 @@ public struct CompletionMailRenderer: Sendable {
     }
 }
 
-/// The JSON object of one completion mail.
-struct MailPayload: Encodable {
-    struct Variables: Encodable {
-        var orderID, serial, productCode, productName, previousProductCode: String
-        var years: Int
-        var previousExpiresOn, newExpiresOn, amount, currency, placedOn: String
-        var settledOn: String?
-        var statementDescriptors: [String]
+/// One completion mail (SPEC §5).
+struct MailPayload {
+    enum Value {
+        case text(String)
+        case number(Int)
+        case list([String])
 
-        enum CodingKeys: String, CodingKey {
-            case orderID = "order_id", serial, productCode = "product_code", productName = "product_name"
-            case previousProductCode = "previous_product_code", years, previousExpiresOn = "previous_expires_on"
-            case newExpiresOn = "new_expires_on", amount, currency, placedOn = "placed_on", settledOn = "settled_on"
-            case statementDescriptors = "statement_descriptors"
+        var templateValue: Any {
+            switch self {
+            case .text(let text): text
+            case .number(let number): number
+            case .list(let items): items
+            }
         }
     }
 
-    var schema = "renewal-completion-mail/v1"
+    /// Every key `variables` may hold.
+    static let variableKeys: Set<String> = [
+        "amount", "currency", "new_expires_on", "order_id", "placed_on", "previous_expires_on",
+        "previous_product_code", "product_code", "product_name", "serial", "settled_on", "statement_descriptors", "years",
+    ]
+
+    let schema = "renewal-completion-mail/v1"
+    let locale = "ja-JP"
     var idempotencyKey: String
     var from: String
     var to: String
-    var locale = "ja-JP"
     var subject: String
     var text: String
-    var variables: Variables
-
-    enum CodingKeys: String, CodingKey {
-        case schema, idempotencyKey = "idempotency_key", from, to, locale, subject, text, variables
-    }
+    var variables: [(key: String, value: Value)]
 }
 
 /// Why a report could not be rendered.
 public struct ReportError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
-}
-
-/// Deterministic JSON Lines: sorted keys, no escaped slashes, one object a line.
-public enum JSONLine {
-    public static func encode(_ value: some Encodable) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(value)
-        data.append(0x0A)
-        return data
-    }
 }
