@@ -6,20 +6,8 @@ import ReconCore
 /// The job as cron sees it: exit statuses, one clear stderr line, logs without personal data.
 @Suite struct OperationsTests {
     func recon(_ workspace: TestWorkspace, _ arguments: [String], environment: [String: String] = [:])
-        throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = CrashTests.binary
-        process.currentDirectoryURL = workspace.root
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let out = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, out, err)
+        throws -> TestProcess.Result {
+        try TestProcess.run(CrashTests.binary, arguments, in: workspace.root, environment: environment)
     }
 
     @Test func aSamplesRunLogsJSONWithoutPersonalData() async throws {

@@ -61,16 +61,9 @@ import ReconCore
             print(json.dumps(out))
             """
         let paths = mails.map { folder.appendingPathComponent("eml/\($0["idempotency_key"] as? String ?? "").eml").path }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + paths
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        let parsed = try #require(try JSONSerialization.jsonObject(with: output) as? [[String: String]])
+        let python = try TestProcess.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script] + paths)
+        #expect(python.status == 0, "\(python.stderr)")
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(python.stdout.utf8)) as? [[String: String]])
         for (mail, eml) in zip(mails, parsed) {
             #expect(eml["subject"] == mail["subject"] as? String)
             #expect(eml["text"] == mail["text"] as? String)
@@ -120,18 +113,12 @@ import ReconCore
         let store = try await StoreOpener.open(config, for: .createIfMissing)
         _ = try await ReconJob(config: config, store: store, logger: Logger(label: "test")).run(date: BusinessDate(iso: "2026-11-20")!)
         let page = workspace.url("out/reports/2026-11-20/report.html")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: browser)
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
-                             "--user-data-dir=\(workspace.url("chromium").path)", "--dump-dom", page.absoluteString]
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let dom = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let chromium = try TestProcess.run(URL(fileURLWithPath: browser), [
+            "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
+            "--user-data-dir=\(workspace.url("chromium").path)", "--dump-dom", page.absoluteString,
+        ])
+        let dom = chromium.stdout, log = chromium.stderr
+        #expect(chromium.status == 0)
         for id in ReportHTML.sectionIDs { #expect(dom.contains("id=\"\(id)\""), "section \(id) missing") }
         #expect(dom.contains("決済照合レポート"))
         #expect(dom.contains("<svg"))
