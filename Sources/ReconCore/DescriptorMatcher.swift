@@ -2,28 +2,16 @@ import Foundation
 
 /// Rule 1: whether a record's descriptor names this merchant.
 public struct DescriptorMatcher: Hashable, Sendable {
-    /// Each configured descriptor, normalised and split into tokens.
-    private let patterns: [[Substring]]
+    /// Each configured descriptor, normalised and split into tokens (UTF-8 bytes).
+    private let patterns: [[[UInt8]]]
 
     public init(descriptors: [String]) {
-        patterns = descriptors.map { DescriptorMatcher.tokens(of: DescriptorMatcher.normalise($0)) }.filter { !$0.isEmpty }
-    }
-
-    /// NFKC (full-width `ＲＣＨ＊` is `RCH*`), case-folded, white-space runs as one space, trimmed.
-    public static func normalise(_ text: String) -> String {
-        // NFKC leaves ASCII as it is; only other text pays for the Unicode tables.
-        let folded = text.utf8.allSatisfy { $0 < 0x80 } ? asciiLowercased(text)
-            : text.precomposedStringWithCompatibilityMapping.lowercased()
-        return tokens(of: folded).joined(separator: " ")
-    }
-
-    private static func asciiLowercased(_ text: String) -> String {
-        String(decoding: text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
+        patterns = descriptors.map(DescriptorMatcher.normalisedTokens).filter { !$0.isEmpty }
     }
 
     /// True when some descriptor occurs in `descriptor` as a whole run of tokens.
     public func matches(_ descriptor: String) -> Bool {
-        let words = DescriptorMatcher.tokens(of: DescriptorMatcher.normalise(descriptor))
+        let words = DescriptorMatcher.normalisedTokens(of: descriptor)
         return patterns.contains { pattern in
             guard pattern.count <= words.count else { return false }
             return (0...(words.count - pattern.count)).contains { start in
@@ -32,7 +20,30 @@ public struct DescriptorMatcher: Hashable, Sendable {
         }
     }
 
-    private static func tokens(of text: String) -> [Substring] {
-        text.split(whereSeparator: { $0.isWhitespace })
+    /// The tokens of the text NFKC-normalised (full-width `ＲＣＨ＊` is `RCH*`) and case-folded;
+    /// white-space runs separate them. ASCII text (nearly every descriptor) is folded and
+    /// split byte by byte: NFKC leaves it as it is, and its only white space is ASCII's, so
+    /// only other text pays for the Unicode tables and grapheme breaking.
+    private static func normalisedTokens(of text: String) -> [[UInt8]] {
+        let isASCII = text.utf8.allSatisfy { $0 < 0x80 }
+        guard isASCII else {
+            return text.precomposedStringWithCompatibilityMapping.lowercased()
+                .split(whereSeparator: \.isWhitespace).map { Array($0.utf8) }
+        }
+        var tokens: [[UInt8]] = []
+        var token: [UInt8] = []
+        for byte in text.utf8 {
+            switch byte {
+            case 0x20, 0x09...0x0D:
+                if !token.isEmpty { tokens.append(token) }
+                token.removeAll(keepingCapacity: true)
+            case 0x41...0x5A:
+                token.append(byte + 0x20)
+            default:
+                token.append(byte)
+            }
+        }
+        if !token.isEmpty { tokens.append(token) }
+        return tokens
     }
 }

@@ -6,28 +6,27 @@ public struct Ledger: Sendable {
     public private(set) var licenses: [String: License]
     /// Applied extensions by serial, oldest first.
     public private(set) var extensions: [String: [LicenseExtension]]
-    /// Pending orders by amount, in candidate order, for `missing_reference` candidates.
-    private var ordersByAmount: [Money: [String]]
+    /// Pending orders by amount, in candidate order, for `missing_reference` candidates when no
+    /// store found them (`candidatePools` nil).
+    private let ordersByAmount: [Money: [String]]
     /// Per record without reference, the pending orders a store found for it (candidate order).
-    private let candidatePools: [String: [String]]
+    private let candidatePools: [String: [String]]?
 
-    /// - Parameter candidatePools: for a record id, the pending orders of its amount around its
-    ///   booking date, as the store found them; records without a pool search all `orders`.
+    /// - Parameter candidatePools: for each record id without reference, the pending orders of
+    ///   its amount around its booking date, as the store found them; nil to search all `orders`.
     public init(orders: [RenewalOrder], licenses: [License], extensions: [LicenseExtension],
-                candidatePools: [String: [String]] = [:]) {
+                candidatePools: [String: [String]]? = nil) {
         self.candidatePools = candidatePools
         self.orders = Dictionary(orders.map { ($0.orderID, $0) }, uniquingKeysWith: { _, last in last })
         self.licenses = Dictionary(licenses.map { ($0.serial, $0) }, uniquingKeysWith: { _, last in last })
         self.extensions = Dictionary(grouping: extensions.sorted { $0.appliedAt < $1.appliedAt }, by: \.serial)
-        var byAmount: [Money: [String]] = [:]
-        for order in orders where order.status == .pending {
-            byAmount[order.amount, default: []].append(order.orderID)
+        var byAmount: [Money: [(id: String, placedAt: String)]] = [:]
+        if candidatePools == nil {
+            for order in orders where order.status == .pending {
+                byAmount[order.amount, default: []].append((order.orderID, order.placedAt.text))
+            }
         }
-        let placedAt = Dictionary(orders.map { ($0.orderID, $0.placedAt.text) }, uniquingKeysWith: { first, _ in first })
-        for key in byAmount.keys {
-            byAmount[key]?.sort { Ledger.candidateOrder(($0, placedAt[$0] ?? ""), ($1, placedAt[$1] ?? "")) }
-        }
-        self.ordersByAmount = byAmount
+        self.ordersByAmount = byAmount.mapValues { $0.sorted(by: Ledger.candidateOrder).map(\.id) }
     }
 
     /// Rule 7: the license's expiry as it stood when the order was placed, before any
@@ -45,7 +44,7 @@ public struct Ledger: Sendable {
     public func candidates(for record: SettlementRecord, amount: Money, bookedOn: BusinessDate,
                            settings: RuleSettings) -> [String] {
         var found: [String] = []
-        for orderID in candidatePools[record.recordID] ?? ordersByAmount[amount] ?? [] {
+        for orderID in (candidatePools.map { $0[record.recordID] } ?? ordersByAmount[amount]) ?? [] {
             guard let order = orders[orderID], order.status == .pending, order.amount == amount else { continue }
             let lag = bookedOn.days(since: order.placedDate(in: settings.settlementTimeZone))
             if (0...settings.windowDays).contains(lag) { found.append(orderID) }

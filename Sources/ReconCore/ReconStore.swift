@@ -35,6 +35,31 @@ public protocol RecordBatchSource: AnyObject, Sendable {
     func tail() -> IngestTail
 }
 
+/// The rows of an orders or licenses export, handed to the store batch by batch while read.
+public protocol ImportRowSource<Row>: AnyObject, Sendable {
+    associatedtype Row: Sendable
+    /// The next rows with their lines, nil at the end; throws when the file cannot be read on.
+    func nextBatch() async throws -> [(line: Int, row: Row)]?
+    /// The rows that could not be read, known once the batches are done.
+    var problems: [ImportProblem] { get }
+}
+
+/// A bad row of an export.
+public struct ImportProblem: Sendable, Equatable {
+    public var line: Int
+    public var reason: String
+    public init(line: Int, reason: String) {
+        self.line = line
+        self.reason = reason
+    }
+}
+
+/// An import refused whole (the store rolled it back): every bad row, in line order.
+public struct ImportRowsRefused: Error, Sendable {
+    public var problems: [ImportProblem]
+    public init(problems: [ImportProblem]) { self.problems = problems }
+}
+
 /// What is known of a file once it is read through.
 public struct IngestTail: Sendable {
     public var format: String
@@ -169,6 +194,13 @@ public protocol ReconStore: Sendable {
     func licenses(serials: Set<String>) async throws -> [String: License]
     /// Upserts orders and licenses, all in one transaction.
     func save(orders: [RenewalOrder], licenses: [License]) async throws
+    /// Imports an orders export in one transaction: all of it, or nothing when any row is bad
+    /// (the source's problems, or an order id twice in the file: `ImportRowsRefused`). A
+    /// completed order is left as it is. - Returns: orders saved, and completed ones left.
+    func importOrders(from source: any ImportRowSource<RenewalOrder>) async throws -> (saved: Int, skippedCompleted: Int)
+    /// Imports a licenses export the same way; unless `allowEarlier`, a row whose `expires_on`
+    /// is earlier than the stored one is a bad row. - Returns: licenses saved.
+    func importLicenses(from source: any ImportRowSource<License>, allowEarlier: Bool) async throws -> Int
 
     func settlementFile(sha256: String) async throws -> SettlementFileReceipt?
     /// Stores a parsed file, its new records (a key already stored is a no-op) and the
@@ -194,9 +226,14 @@ public protocol ReconStore: Sendable {
     /// and the licenses' extensions.
     func ledger(for candidates: [EvaluationCandidate], windowDays: Int) async throws -> Ledger
     /// The booking dates of the records not yet matched, in order: `run` evaluates one date
-    /// at a time, so memory holds one day's records, not the store's.
+    /// at a time.
     func candidateBookingDates() async throws -> [BusinessDate]
-    func openCandidates(bookedOn date: BusinessDate) async throws -> [EvaluationCandidate]
+    /// Queues the records of `date` not yet matched in evaluation order (positions 1…count),
+    /// replacing the previous queue, so `run` reads them a slice at a time and memory holds a
+    /// slice, not the day. - Returns: how many were queued.
+    func queueCandidates(bookedOn date: BusinessDate) async throws -> Int
+    /// The queued records at positions `after`+1 … `after`+`limit` still not matched, in order.
+    func queuedCandidates(after position: Int, limit: Int) async throws -> [EvaluationCandidate]
     /// Pending orders that no stored settlement names (the sweep's input).
     func unnamedPendingOrders() async throws -> [RenewalOrder]
     /// Every record of ours or possibly ours not yet matched, and not held by an ingestion verdict.

@@ -17,6 +17,16 @@ public struct EvaluationCandidate: Sendable {
     }
 }
 
+extension EvaluationCandidate {
+    /// SPEC §4's order, and the record id (bytes) between records of equal keys, so an
+    /// evaluation in slices of the store's queue sees them in the same order.
+    public static func evaluationOrder(_ a: EvaluationCandidate, _ b: EvaluationCandidate) -> Bool {
+        if SettlementRecord.evaluationOrder(a.record, b.record) { return true }
+        if SettlementRecord.evaluationOrder(b.record, a.record) { return false }
+        return a.recordID.utf8.lexicographicallyPrecedes(b.recordID.utf8)
+    }
+}
+
 /// The final outcome of one record after the evaluation passes.
 public enum RecordOutcome: Hashable, Sendable {
     case foreign
@@ -37,7 +47,7 @@ public struct Reconciler: Sendable {
     /// - Returns: one outcome per candidate, keyed by record id, in evaluation order.
     public func evaluate(_ candidates: [EvaluationCandidate], ledger: inout Ledger, appliedOn: BusinessDate,
                          appliedAt: Date, runID: String) -> [(recordID: String, outcome: RecordOutcome)] {
-        let ordered = candidates.sorted { SettlementRecord.evaluationOrder($0.record, $1.record) }
+        let ordered = candidates.sorted(by: EvaluationCandidate.evaluationOrder)
         var outcomes = [RecordOutcome?](repeating: nil, count: ordered.count)
         var open = Array(ordered.indices)
         var appliedSomething = true

@@ -17,44 +17,90 @@ public struct CSVTable: Sendable {
     /// Parses `text`; blank lines are dropped.
     public init(text: String, delimiter: Character = ",") throws(CSVError) {
         var rows: [Row] = []
-        try Self.forEachRow(Array(text.utf8), delimiter: delimiter.asciiValue ?? UInt8(ascii: ",")) { rows.append($0) }
+        var reader = CSVRowReader(delimiter: delimiter.asciiValue ?? UInt8(ascii: ","))
+        try reader.feed(Array(text.utf8)) { rows.append($0) }
+        try reader.finish { rows.append($0) }
         self.rows = rows
     }
+}
 
-    /// Calls `body` with each row of `bytes` as it is read, so a large file needs no table in memory.
-    public static func forEachRow(_ bytes: [UInt8], delimiter: UInt8 = UInt8(ascii: ","),
-                                  _ body: (Row) throws(CSVError) -> Void) throws(CSVError) {
+/// The rows of a CSV file read a few MiB at a time, so a large export needs neither the file
+/// nor a table in memory. A UTF-8 byte order mark is skipped.
+public final class CSVFileRows {
+    private let handle: FileHandle
+    private var reader: CSVRowReader
+    private var ready: [CSVTable.Row] = []
+    private var next = 0
+    private var atStart = true, atEnd = false
+
+    public init(url: URL, delimiter: UInt8 = UInt8(ascii: ",")) throws {
+        handle = try FileHandle(forReadingFrom: url)
+        reader = CSVRowReader(delimiter: delimiter)
+    }
+
+    deinit { try? handle.close() }
+
+    /// The next row, or nil at the end of the file.
+    public func nextRow() throws -> CSVTable.Row? {
+        while next == ready.count {
+            guard !atEnd else { return nil }
+            ready.removeAll(keepingCapacity: true)
+            next = 0
+            if let data = try handle.read(upToCount: 4 << 20), !data.isEmpty {
+                var bytes = [UInt8](data)
+                if atStart, bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+                atStart = false
+                try reader.feed(bytes) { ready.append($0) }
+            } else {
+                atEnd = true
+                try reader.finish { ready.append($0) }
+            }
+        }
+        defer { next += 1 }
+        return ready[next]
+    }
+}
+
+/// The RFC 4180 state machine behind `CSVTable`, fed a chunk at a time: a quote or a line
+/// break split across two chunks reads the same as in one.
+public struct CSVRowReader: Sendable {
+    private let delimiter: UInt8
+    private var cells: [String] = []
+    private var cell: [UInt8] = []
+    private var line = 1, rowLine = 1
+    private var inQuotes = false, quotedCell = false
+    /// A quote inside quotes whose meaning (escaped `""` or closing) the next byte decides.
+    private var pendingQuote = false
+    /// A CR that ended a row; an LF right after it belongs to the same line break.
+    private var pendingCR = false
+    /// The last byte inside quotes was a CR (a CRLF there counts as one line).
+    private var quotedCR = false
+
+    public init(delimiter: UInt8 = UInt8(ascii: ",")) { self.delimiter = delimiter }
+
+    public mutating func feed(_ bytes: [UInt8], _ body: (CSVTable.Row) -> Void) throws(CSVError) {
         let quote = UInt8(ascii: "\""), cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
-        var cells: [String] = []
-        var cell: [UInt8] = []
-        var line = 1, rowLine = 1
-        var inQuotes = false, quotedCell = false
-        var index = 0
-        func endCell() {
-            cells.append(String(decoding: cell, as: UTF8.self))
-            cell.removeAll(keepingCapacity: true)
-        }
-        func endRow() throws(CSVError) {
-            endCell()
-            if !(cells.count == 1 && cells[0].isEmpty && !quotedCell) { try body(Row(line: rowLine, cells: cells)) }
-            cells.removeAll(keepingCapacity: true)
-            quotedCell = false
-        }
-        while index < bytes.count {
-            let byte = bytes[index]
-            index += 1
+        for byte in bytes {
+            if pendingCR {
+                pendingCR = false
+                if byte == lf { continue }
+            }
+            if pendingQuote {
+                pendingQuote = false
+                if byte == quote {
+                    cell.append(quote)
+                    continue
+                }
+                inQuotes = false
+            }
             if inQuotes {
                 if byte == quote {
-                    if index < bytes.count, bytes[index] == quote {
-                        cell.append(quote)
-                        index += 1
-                    } else {
-                        inQuotes = false
-                    }
+                    pendingQuote = true
                 } else {
-                    if byte == lf || (byte == cr && (index >= bytes.count || bytes[index] != lf)) { line += 1 }
+                    if byte == cr || (byte == lf && !quotedCR) { line += 1 }
                     cell.append(byte)
                 }
+                quotedCR = byte == cr
                 continue
             }
             switch byte {
@@ -67,8 +113,8 @@ public struct CSVTable: Sendable {
                 endCell()
                 quotedCell = false
             case cr, lf:
-                if byte == cr, index < bytes.count, bytes[index] == lf { index += 1 }
-                try endRow()
+                pendingCR = byte == cr
+                endRow(body)
                 line += 1
                 rowLine = line
             default:
@@ -76,8 +122,28 @@ public struct CSVTable: Sendable {
                 cell.append(byte)
             }
         }
+    }
+
+    /// Ends the input: the last row, or the error of a quoted cell never closed.
+    public mutating func finish(_ body: (CSVTable.Row) -> Void) throws(CSVError) {
+        if pendingQuote {
+            pendingQuote = false
+            inQuotes = false
+        }
         if inQuotes { throw CSVError(reason: "a quoted cell is not closed", line: rowLine) }
-        if !cell.isEmpty || !cells.isEmpty || quotedCell { try endRow() }
+        if !cell.isEmpty || !cells.isEmpty || quotedCell { endRow(body) }
+    }
+
+    private mutating func endCell() {
+        cells.append(String(decoding: cell, as: UTF8.self))
+        cell.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func endRow(_ body: (CSVTable.Row) -> Void) {
+        endCell()
+        if !(cells.count == 1 && cells[0].isEmpty && !quotedCell) { body(CSVTable.Row(line: rowLine, cells: cells)) }
+        cells.removeAll(keepingCapacity: true)
+        quotedCell = false
     }
 }
 

@@ -64,10 +64,32 @@ extension SQLReconStore {
         }
     }
 
-    public func openCandidates(bookedOn date: BusinessDate) async throws -> [EvaluationCandidate] {
+    public func queueCandidates(bookedOn date: BusinessDate) async throws -> Int {
+        try await database.read { [byte = database.byteCollation] db in
+            // A temporary table lives on this store's one connection, and only while it is open.
+            try await db.execute("""
+                CREATE TEMP TABLE IF NOT EXISTS evaluation_queue (position BIGINT PRIMARY KEY, record_id TEXT NOT NULL)
+                """)
+            try await db.execute("DELETE FROM evaluation_queue")
+            // SettlementRecord.evaluationOrder, then the record id (EvaluationCandidate.evaluationOrder).
+            try await db.execute("""
+                INSERT INTO evaluation_queue (position, record_id)
+                SELECT ROW_NUMBER() OVER (ORDER BY
+                    transaction_id IS NOT NULL, transaction_id\(byte), order_reference IS NOT NULL, order_reference\(byte),
+                    amount_minor IS NOT NULL, amount_minor, currency\(byte), CASE direction WHEN 'credit' THEN 0 ELSE 1 END,
+                    reversal, ordinal, record_id\(byte)), record_id
+                FROM settlement_records WHERE state IN ('open', 'held', 'foreign') AND booked_on = ?
+                """, .text(date.description))
+            return Int(try await db.query("SELECT COUNT(*) FROM evaluation_queue").first?.int(0) ?? 0)
+        }
+    }
+
+    public func queuedCandidates(after position: Int, limit: Int) async throws -> [EvaluationCandidate] {
         try await database.read { db in
-            try await db.query("\(RowMapping.candidateColumns) WHERE r.state IN ('open', 'held', 'foreign') AND r.booked_on = ?",
-                               .text(date.description)).map { RowMapping.candidate($0, recordIDAt: 16) }
+            try await db.query("""
+                \(RowMapping.candidateColumns) JOIN evaluation_queue q ON q.record_id = r.record_id
+                WHERE q.position > ? AND q.position <= ? AND r.state IN ('open', 'held', 'foreign') ORDER BY q.position
+                """, .integer(Int64(position)), .integer(Int64(position + limit))).map { RowMapping.candidate($0, recordIDAt: 16) }
         }
     }
 
@@ -208,16 +230,14 @@ extension SQLReconStore {
         var last: [String: LicenseExtension] = [:]
         for item in applied { last[item.serial] = item }
         let finals = last.values.sorted { $0.serial < $1.serial }
+        // One statement per 200 licenses, joined to a VALUES list (each row finds its license by key).
         for start in stride(from: 0, to: finals.count, by: 200) {
             let chunk = finals[start..<min(start + 200, finals.count)]
-            let cases = Array(repeating: "WHEN ? THEN ?", count: chunk.count).joined(separator: " ")
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+            let rows = Array(repeating: "(?, ?, ?)", count: chunk.count).joined(separator: ", ")
             try await db.execute("""
-                UPDATE licenses SET expires_on = CASE serial \(cases) END, product = CASE serial \(cases) END,
-                    updated_at = ? WHERE serial IN (\(marks))
-                """, chunk.flatMap { [SQLValue.text($0.serial), .text($0.newExpiresOn.description)] }
-                    + chunk.flatMap { [SQLValue.text($0.serial), .text($0.product)] } + [.text(now)]
-                    + chunk.map { .text($0.serial) })
+                UPDATE licenses SET expires_on = v.column2, product = v.column3, updated_at = ?
+                FROM (VALUES \(rows)) AS v WHERE licenses.serial = v.column1
+                """, [.text(now)] + chunk.flatMap { [SQLValue.text($0.serial), .text($0.newExpiresOn.description), .text($0.product)] })
         }
         try await db.insertRows(into: "license_extensions", columns: [
             "order_id", "serial", "transaction_id", "record_id", "previous_product", "product", "previous_expires_on",

@@ -136,7 +136,8 @@ extension SQLReconStore {
         try await database.read { [byte = database.byteCollation] db in
             let day = SQLValue.text(date.description)
             func count(_ sql: String) async throws -> Int { Int(try await db.query(sql, [day]).first?.int(0) ?? 0) }
-            // The date's records a page at a time, tallied as they come.
+            // The date's records a page at a time, tallied as they come. A record applies to the
+            // order it names or was attached to, so its extension is found by that order's key.
             var tally = DayTally()
             var after = ""
             let columns = RowMapping.recordColumns.replacingOccurrences(
@@ -144,7 +145,8 @@ extension SQLReconStore {
             while true {
                 let rows = try await db.query("""
                     \(columns)
-                    LEFT JOIN license_extensions x ON x.record_id = r.record_id
+                    LEFT JOIN license_extensions x ON x.order_id = COALESCE(r.attached_order_id, r.order_reference)
+                                                  AND x.record_id = r.record_id
                     LEFT JOIN orders o ON o.order_id = COALESCE(r.attached_order_id, r.order_reference)
                     WHERE r.record_id\(byte) > ?
                       AND r.file_sha256 IN (SELECT sha256 FROM settlement_files WHERE received_on = ?)

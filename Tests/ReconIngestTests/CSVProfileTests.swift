@@ -78,6 +78,39 @@ import Testing
         #expect(throws: CSVError.self) { try CSVTable(text: "a,\"open\nb") }
     }
 
+    @Test func rowsReadTheSameWhateverTheChunksTheFileArrivesIn() throws {
+        let text = "a,b\r\n\"x\"\"y\",\"two\r\nlines\"\r\n\r\nlast,\"\"\n"
+        let whole = try CSVTable(text: text).rows
+        #expect(whole.map(\.cells) == [["a", "b"], ["x\"y", "two\r\nlines"], ["last", ""]])
+        #expect(whole.map(\.line) == [1, 2, 5])
+        let bytes = Array(text.utf8)
+        for size in 1...bytes.count {
+            var reader = CSVRowReader()
+            var rows: [CSVTable.Row] = []
+            for start in stride(from: 0, to: bytes.count, by: size) {
+                try reader.feed(Array(bytes[start..<min(start + size, bytes.count)])) { rows.append($0) }
+            }
+            try reader.finish { rows.append($0) }
+            #expect(rows.map(\.cells) == whole.map(\.cells), "chunks of \(size) bytes")
+            #expect(rows.map(\.line) == whole.map(\.line), "chunks of \(size) bytes")
+        }
+    }
+
+    @Test func aFileIsReadRowByRowAfterItsByteOrderMark() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rows-\(UUID().uuidString).csv")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Data([0xEF, 0xBB, 0xBF] + Array("serial,product\nTM-1,\"VB,C\"\nTM-2,VBC".utf8)).write(to: url)
+        let file = try CSVFileRows(url: url)
+        var rows: [[String]] = []
+        while let row = try file.nextRow() { rows.append(row.cells) }
+        #expect(rows == [["serial", "product"], ["TM-1", "VB,C"], ["TM-2", "VBC"]])
+        #expect(throws: CSVError.self) {
+            try Data("a,\"open\nb".utf8).write(to: url)
+            let broken = try CSVFileRows(url: url)
+            while try broken.nextRow() != nil {}
+        }
+    }
+
     @Test func aCSVNoProfileKnowsIsRefusedWithItsHeader() {
         let error = #expect(throws: FileRejection.self) { try Read.text("Date,Amount,Memo\n2026-11-12,5,x\n") }
         #expect(error?.reason.contains("first line: Date,Amount,Memo") == true)

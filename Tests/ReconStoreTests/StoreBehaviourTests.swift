@@ -33,6 +33,43 @@ import ReconTestSupport
     }
 
     @Test(arguments: TestStore.available)
+    func theEvaluationQueueHoldsADaysRecordsInTheRulesOrder(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate()
+        func variant(_ id: String?, ref: String?, amount: Int64?, currency: String = "JPY", direction: Direction = .credit,
+                     reversal: Bool = false, ordinal: Int = 0) -> SettlementRecord {
+            SettlementRecord(transactionID: id, orderReference: ref, amountText: amount.map(String.init) ?? "x",
+                             currencyCode: currency,
+                             amount: amount.map { Money(minorUnits: $0, currency: Currency(code: currency)!) },
+                             direction: direction, reversal: reversal, bookedOn: BusinessDate(iso: "2026-11-12"),
+                             valueOn: nil, descriptor: "RCH*TrendMicro", line: 10, ordinal: ordinal)
+        }
+        // Every key of SettlementRecord.evaluationOrder, nil before text, and bytes, not a
+        // collation ("B" < "a"). Content differing under one transaction id would be a
+        // duplicate_settlement, so those variants have none.
+        let records = [
+            variant("TX-b", ref: "RN-1", amount: 5980), variant("TX-B", ref: "RN-1", amount: 5980),
+            variant(nil, ref: "RN-1", amount: 5980), variant(nil, ref: nil, amount: 5980),
+            variant("TX-a", ref: nil, amount: 5980), variant("TX-a", ref: "RN-0", amount: 5980),
+            variant(nil, ref: "RN-2", amount: nil), variant(nil, ref: "RN-2", amount: 100),
+            variant(nil, ref: "RN-2", amount: 100, currency: "EUR"), variant(nil, ref: "RN-2", amount: 100, direction: .debit),
+            variant(nil, ref: "RN-2", amount: 100, reversal: true), variant(nil, ref: "RN-2", amount: 100, ordinal: 2),
+            variant(nil, ref: "RN-2", amount: 100, ordinal: 1), variant(nil, ref: "RN-2", amount: -5),
+            variant("TX-c", ref: "RN-3", amount: 1), variant("TX-c", ref: "RN-3", amount: 1, ordinal: 1),
+        ]
+        _ = try await store.ingest(batch(records), on: day, runID: "r1")
+        let date = BusinessDate(iso: "2026-11-12")!
+        let queued = try await store.queueCandidates(bookedOn: date)
+        #expect(queued == records.count)
+        var read: [EvaluationCandidate] = []
+        for start in stride(from: 0, to: queued, by: 4) { read += try await store.queuedCandidates(after: start, limit: 4) }
+        let expected = try await store.openCandidates().sorted(by: EvaluationCandidate.evaluationOrder)
+        #expect(read.map(\.recordID) == expected.map(\.recordID))
+        #expect(read.count == queued)
+        #expect(try await store.queueCandidates(bookedOn: day) == 0)
+    }
+
+    @Test(arguments: TestStore.available)
     func sameIDAndReferenceWithOtherContentIsADuplicateSettlement(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
         try await store.migrate()

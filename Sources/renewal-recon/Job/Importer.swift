@@ -30,70 +30,32 @@ struct Importer {
     static let licenseHeader = ["serial", "product", "expires_on", "auto_renew", "email"]
 
     func importOrders(from url: URL) async throws -> ImportSummary {
-        let table = try Self.table(url, header: Self.orderHeader, optionalLast: "status")
-        var problems: [(Int, String)] = []
-        var orders: [RenewalOrder] = []
-        var summary = ImportSummary()
-        var seen = Set<String>()
-        for row in table.rows.dropFirst() {
-            let expected = table.rows[0].cells.count
-            guard row.cells.count == expected else {
-                problems.append((row.line, "\(row.cells.count) cells, the header has \(expected)"))
-                continue
-            }
-            let cells = row.cells.map { $0.trimmingCharacters(in: .whitespaces) }
-            if cells[9] != "credit_card" {
-                summary.skippedPaymentMethod += 1
-                continue
-            }
-            do throws(RowProblem) {
-                let order = try parseOrder(cells)
-                guard seen.insert(order.orderID).inserted else { throw RowProblem("order_id \(order.orderID) appears twice in the file") }
-                orders.append(order)
-            } catch {
-                problems.append((row.line, error.reason))
-            }
+        let rows = try ExportRows(url, header: Self.orderHeader, optionalLast: "status") { cells throws(RowProblem) in
+            try parseOrder(cells)
+        } skipping: { cells in
+            cells[9] != "credit_card"
         }
-        guard problems.isEmpty else { throw ImportRefused(file: url.lastPathComponent, problems: problems) }
-        let stored = try await store.orders(ids: Set(orders.map(\.orderID)))
-        let saving = orders.filter { stored[$0.orderID]?.status != .completed }
-        summary.skippedCompleted = orders.count - saving.count
-        try await store.save(orders: saving, licenses: [])
-        summary.saved = saving.count
-        return summary
+        let (saved, completed) = try await refusingBadRows(url) { try await store.importOrders(from: rows) }
+        return ImportSummary(saved: saved, skippedPaymentMethod: rows.skipped, skippedCompleted: completed)
     }
 
     func importLicenses(from url: URL, allowEarlier: Bool) async throws -> ImportSummary {
-        let table = try Self.table(url, header: Self.licenseHeader, optionalLast: nil)
-        var problems: [(Int, String)] = []
-        var parsed: [(line: Int, license: License)] = []
-        var seen = Set<String>()
-        for row in table.rows.dropFirst() {
-            guard row.cells.count == Self.licenseHeader.count else {
-                problems.append((row.line, "\(row.cells.count) cells, the header has \(Self.licenseHeader.count)"))
-                continue
-            }
-            do throws(RowProblem) {
-                let license = try parseLicense(row.cells.map { $0.trimmingCharacters(in: .whitespaces) })
-                guard seen.insert(license.serial).inserted else { throw RowProblem("serial \(license.serial) appears twice in the file") }
-                parsed.append((row.line, license))
-            } catch {
-                problems.append((row.line, error.reason))
-            }
+        let rows = try ExportRows(url, header: Self.licenseHeader, optionalLast: nil) { cells throws(RowProblem) in
+            try parseLicense(cells)
         }
-        if !allowEarlier {
-            let stored = try await store.licenses(serials: Set(parsed.map(\.license.serial)))
-            for (line, license) in parsed {
-                if let current = stored[license.serial], license.expiresOn < current.expiresOn {
-                    problems.append((line, "expires_on \(license.expiresOn) is earlier than the stored \(current.expiresOn) (an older export? use --allow-earlier to accept)"))
-                }
-            }
+        let saved = try await refusingBadRows(url) { try await store.importLicenses(from: rows, allowEarlier: allowEarlier) }
+        return ImportSummary(saved: saved)
+    }
+
+    /// The store's refusal, or a CSV that stops parsing, as the refusal of the file.
+    private func refusingBadRows<T>(_ url: URL, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let refused as ImportRowsRefused {
+            throw ImportRefused(file: url.lastPathComponent, problems: refused.problems.map { ($0.line, $0.reason) })
+        } catch let broken as CSVError {
+            throw ImportRefused(file: url.lastPathComponent, problems: [(broken.line, broken.reason)])
         }
-        guard problems.isEmpty else {
-            throw ImportRefused(file: url.lastPathComponent, problems: problems.sorted { $0.0 < $1.0 })
-        }
-        try await store.save(orders: [], licenses: parsed.map(\.license))
-        return ImportSummary(saved: parsed.count)
     }
 
     private func parseOrder(_ cells: [String]) throws(RowProblem) -> RenewalOrder {
@@ -135,26 +97,62 @@ struct Importer {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !text.contains(where: \.isWhitespace)
     }
+}
 
-    private static func table(_ url: URL, header: [String], optionalLast: String?) throws -> CSVTable {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
+/// The data rows of an export after its header, parsed into `Row`s a batch at a time.
+final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
+    private let rows: CSVFileRows
+    private let width: Int
+    private let parse: ([String]) throws(RowProblem) -> Row
+    private let skip: ([String]) -> Bool
+    private(set) var problems: [ImportProblem] = []
+    /// Rows `skip` left out.
+    private(set) var skipped = 0
+
+    /// Opens the export and checks its header: `header`, or `header` and `optionalLast`.
+    init(_ url: URL, header: [String], optionalLast: String?, parse: @escaping ([String]) throws(RowProblem) -> Row,
+         skipping skip: @escaping ([String]) -> Bool = { _ in false }) throws {
+        do {
+            rows = try CSVFileRows(url: url)
+        } catch {
             throw ImportRefused(file: url.path, problems: [(0, "cannot read the file")])
         }
-        var text = String(decoding: data, as: UTF8.self)
-        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        let table: CSVTable
+        self.parse = parse
+        self.skip = skip
+        let first: CSVTable.Row?
         do {
-            table = try CSVTable(text: text)
-        } catch {
-            throw ImportRefused(file: url.lastPathComponent, problems: [(error.line, error.reason)])
+            first = try rows.nextRow()
+        } catch let broken as CSVError {
+            throw ImportRefused(file: url.lastPathComponent, problems: [(broken.line, broken.reason)])
         }
-        guard let first = table.rows.first else { throw ImportRefused(file: url.lastPathComponent, problems: [(1, "the file has no header")]) }
+        guard let first else { throw ImportRefused(file: url.lastPathComponent, problems: [(1, "the file has no header")]) }
         let names = first.cells.map { $0.trimmingCharacters(in: .whitespaces) }
         guard names == header || (optionalLast.map { names == header + [$0] } ?? false) else {
             let expected = (header + (optionalLast.map { ["[\($0)]"] } ?? [])).joined(separator: ",")
             throw ImportRefused(file: url.lastPathComponent, problems: [(first.line, "the header must be \(expected)")])
         }
-        return table
+        width = names.count
+    }
+
+    func nextBatch() async throws -> [(line: Int, row: Row)]? {
+        var batch: [(line: Int, row: Row)] = []
+        while batch.count < 5_000, let row = try rows.nextRow() {
+            guard row.cells.count == width else {
+                problems.append(ImportProblem(line: row.line, reason: "\(row.cells.count) cells, the header has \(width)"))
+                continue
+            }
+            let cells = row.cells.map { $0.trimmingCharacters(in: .whitespaces) }
+            if skip(cells) {
+                skipped += 1
+                continue
+            }
+            do throws(RowProblem) {
+                batch.append((row.line, try parse(cells)))
+            } catch {
+                problems.append(ImportProblem(line: row.line, reason: error.reason))
+            }
+        }
+        return batch.isEmpty ? nil : batch
     }
 }
 

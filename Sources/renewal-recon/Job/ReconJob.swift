@@ -19,18 +19,20 @@ struct RunOutcome {
     /// Held records by code, and the sweep's exceptions.
     var heldByCode: [ExceptionCode: Int] = [:]
     var sweepRaised: [ExceptionCode: Int] = [:]
-    /// Lines a dry run prints: each file and each apply that would happen.
+    /// Lines a dry run prints: each file and each apply that would happen (a committing run
+    /// keeps none: a day may apply a million).
     var planLines: [String] = []
     var writtenFiles: [URL] = []
     /// Time spent matching (reading what the rules need, and the rules) and applying (commits).
     var matchTime = Duration.zero
     var applyTime = Duration.zero
 
-    mutating func count(_ outcomes: [(recordID: String, outcome: RecordOutcome)]) {
+    mutating func count(_ outcomes: [(recordID: String, outcome: RecordOutcome)], plan: Bool) {
         for (_, result) in outcomes {
             switch result {
             case .applied(let applied, _):
                 self.applied += 1
+                guard plan else { continue }
                 planLines.append("apply \(applied.orderID) (\(applied.transactionID ?? "-")): \(applied.serial) \(applied.previousExpiresOn) -> \(applied.newExpiresOn)")
             case .held(let facts):
                 held += 1
@@ -119,7 +121,8 @@ struct ReconJob {
     // MARK: Stages
 
     /// `run`: every stored record not yet matched, one booking date at a time and each date in
-    /// slices (memory holds a slice's records, orders and licenses, not the store's), in rounds
+    /// slices read from the store's queue (memory holds a slice's records, orders and licenses,
+    /// not the day's), in rounds
     /// until a round applies nothing: an apply late in the order may change an earlier verdict.
     private func evaluateStored(on date: BusinessDate, runID: String, outcome: inout RunOutcome) async throws {
         var applied = 0
@@ -127,10 +130,9 @@ struct ReconJob {
         repeat {
             round = RunOutcome(runID: runID, date: date)
             for day in try await store.candidateBookingDates() {
-                let ordered = try await store.openCandidates(bookedOn: day)
-                    .sorted { SettlementRecord.evaluationOrder($0.record, $1.record) }
-                for start in stride(from: 0, to: ordered.count, by: Self.evaluationSlice) {
-                    let slice = Array(ordered[start..<min(start + Self.evaluationSlice, ordered.count)])
+                let queued = try await store.queueCandidates(bookedOn: day)
+                for start in stride(from: 0, to: queued, by: Self.evaluationSlice) {
+                    let slice = try await store.queuedCandidates(after: start, limit: Self.evaluationSlice)
                     try await evaluate(slice, on: date, runID: runID, outcome: &round, commit: true)
                 }
             }
@@ -154,7 +156,7 @@ struct ReconJob {
         let matched = ContinuousClock.now
         outcome.matchTime += matched - started
         defer { outcome.applyTime += ContinuousClock.now - matched }
-        outcome.count(outcomes)
+        outcome.count(outcomes, plan: !commit)
         CrashPoint.reach("evaluate.computed")
         guard commit else { return }
         // Short transactions: each holds whole applies, and a signal stops the job between them.
@@ -201,8 +203,8 @@ struct ReconJob {
                 while true {
                     let page = try await store.outbox(on: day, after: after, limit: Self.outputPage)
                     guard let last = page.last else { break }
+                    for line in await Self.rendered(page, by: mails) { try sink.append(line) }
                     for mail in page {
-                        try sink.append(mails.jsonLine(mail))
                         if config.mailEML {
                             try writer.write(mails.eml(mail, timeZone: config.timeZone), to: "mail/\(day)/eml/\(mail.order.orderID).eml")
                         }
@@ -237,6 +239,22 @@ struct ReconJob {
                                             to: "reports/\(day)/report.html"))
         }
         return written
+    }
+
+    /// The JSON lines of `page`, in order, rendered on every core (rendering, not the store,
+    /// is what a million mails cost).
+    static func rendered(_ page: [OutboxMail], by mails: CompletionMailRenderer) async -> [[UInt8]] {
+        let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, page.count / 500))
+        let size = (page.count + parts - 1) / parts
+        return await withTaskGroup(of: (Int, [[UInt8]]).self) { group in
+            for part in 0..<parts {
+                let slice = page[min(part * size, page.count)..<min((part + 1) * size, page.count)]
+                group.addTask { (part, slice.map(mails.jsonLine)) }
+            }
+            var lines = [[[UInt8]]](repeating: [], count: parts)
+            for await (part, rendered) in group { lines[part] = rendered }
+            return lines.flatMap { $0 }
+        }
     }
 
     /// The `run` object of summary.json: what this run did and how long each phase took.
