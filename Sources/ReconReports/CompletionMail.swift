@@ -21,14 +21,33 @@ public struct CompletionMailRenderer: Sendable {
     public let settings: Settings
     private let subject: MustacheTemplate
     private let text: MustacheTemplate
+    /// The same templates as interpolation plans, when they are plain (`PlainTemplate`).
+    private let plainSubject: PlainTemplate?
+    private let plainText: PlainTemplate?
 
     /// - Parameter templateDirectory: `mail.template_dir`, or nil for the shipped templates.
     public init(settings: Settings, templateDirectory: URL?) throws {
         self.settings = settings
         let folder = templateDirectory ?? Bundle.module.url(forResource: "Templates", withExtension: nil)
         guard let folder else { throw ReportError("the shipped mail templates are missing from the installation") }
-        subject = try Self.template(folder.appendingPathComponent("subject.mustache"))
-        text = try Self.template(folder.appendingPathComponent("text.mustache"))
+        (subject, plainSubject) = try Self.template(folder.appendingPathComponent("subject.mustache"))
+        (text, plainText) = try Self.template(folder.appendingPathComponent("text.mustache"))
+    }
+
+    /// Whether both templates render by interpolation.
+    var rendersByInterpolation: Bool { plainSubject != nil && plainText != nil }
+
+    /// The renderer with the templates forced through Mustache, to compare with the plans.
+    func renderingThroughMustache() -> CompletionMailRenderer {
+        CompletionMailRenderer(settings: settings, subject: subject, text: text)
+    }
+
+    private init(settings: Settings, subject: MustacheTemplate, text: MustacheTemplate) {
+        self.settings = settings
+        self.subject = subject
+        self.text = text
+        plainSubject = nil
+        plainText = nil
     }
 
     /// One mail as a JSON line, keys in byte order (hand-built: a day may hold a million).
@@ -73,9 +92,23 @@ public struct CompletionMailRenderer: Sendable {
         context["settled_on"] = context["settled_on"] ?? ""
         context["statement_descriptors_ja"] = settings.statementDescriptors.map { "「\($0)」" }.joined(separator: "または")
         context["amount_display"] = Self.display(mail.order.amount)
+        func render(_ template: MustacheTemplate, _ plain: PlainTemplate?) -> String {
+            guard let plain else { return template.render(context) }
+            return plain.render { name in context[name].map { "\($0)" } ?? "" }
+        }
         return MailPayload(idempotencyKey: mail.order.orderID, from: settings.from, to: mail.order.email,
-                           subject: subject.render(context).trimmingCharacters(in: .newlines),
-                           text: text.render(context), variables: variables)
+                           subject: Self.trimmingLineBreaks(render(subject, plainSubject)),
+                           text: render(text, plainText), variables: variables)
+    }
+
+    /// The subject without line breaks at either end (a template file usually ends with one).
+    static func trimmingLineBreaks(_ text: String) -> String {
+        let breaks: Set<Unicode.Scalar> = ["\n", "\r", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}"]
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !breaks.contains($0) }),
+              let last = scalars.lastIndex(where: { !breaks.contains($0) }) else { return "" }
+        if first == scalars.startIndex, scalars.index(after: last) == scalars.endIndex { return text }
+        return String(scalars[first...last])
     }
 
     /// `5,980円` for yen, `39.80 USD` otherwise.
@@ -114,18 +147,22 @@ public struct CompletionMailRenderer: Sendable {
         source.matches(of: /\{\{\{?\s*([#^\/&]?)\s*([^\s{}!%>=]+)\s*\}?\}\}/).map { String($0.output.2) }
     }
 
-    /// Reads a template as plain text: mails are never HTML-escaped.
-    private static func template(_ url: URL) throws -> MustacheTemplate {
+    /// Reads a template as plain text (mails are never HTML-escaped), and its interpolation plan
+    /// when it is plain.
+    private static func template(_ url: URL) throws -> (MustacheTemplate, PlainTemplate?) {
         guard let source = try? String(contentsOf: url, encoding: .utf8) else {
             throw ReportError("cannot read the mail template \(url.path)")
         }
         let plain = source.contains("CONTENT_TYPE") ? source : "{{% CONTENT_TYPE: TEXT}}" + source
         do {
-            return try MustacheTemplate(string: plain)
+            return (try MustacheTemplate(string: plain), PlainTemplate(plain, variables: scalarVariables))
         } catch {
             throw ReportError("the mail template \(url.lastPathComponent) does not parse: \(error)")
         }
     }
+
+    /// The template names whose value is one text or number.
+    static let scalarVariables = templateVariables.subtracting(["statement_descriptors", "."])
 }
 
 /// One completion mail (SPEC §5).
