@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Synchronization
 
 /// The embedded store: one SQLite file through GRDB.
@@ -82,6 +83,9 @@ public final class SQLiteDatabase: SQLDatabase {
         try queue.inDatabase { db in try db.tableExists(name) }
     }
 
+    /// Statements are prepared and cached by GRDB; their arguments are bound and their rows
+    /// read here with SQLite's own calls, so each value goes straight between `SQLValue` and
+    /// SQLite (a night binds and reads tens of millions of them).
     private struct Connection: SQLConnection {
         let queue: DatabaseQueue
 
@@ -90,42 +94,74 @@ public final class SQLiteDatabase: SQLDatabase {
                 if arguments.isEmpty, !sql.contains("?") {
                     try db.execute(sql: sql)
                 } else {
-                    let statement = try db.cachedStatement(sql: sql)
-                    try statement.execute(arguments: StatementArguments(arguments.map(\.databaseValue)))
+                    try Self.run(try db.cachedStatement(sql: sql), arguments, db) { _ in }
                 }
             }
         }
 
         func query(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
             try queue.inDatabase { db in
-                let statement = try db.cachedStatement(sql: sql)
-                let rows = try Row.fetchCursor(statement, arguments: StatementArguments(arguments.map(\.databaseValue)))
                 var result: [SQLRow] = []
-                while let row = try rows.next() {
-                    result.append(SQLRow(values: (0..<row.count).map { SQLValue(row[$0] as DatabaseValue) }))
+                try Self.run(try db.cachedStatement(sql: sql), arguments, db) { handle in
+                    let count = sqlite3_column_count(handle)
+                    result.append(SQLRow(values: (0..<count).map { Self.value(handle, column: $0) }))
                 }
                 return result
             }
         }
-    }
-}
 
-extension SQLValue {
-    var databaseValue: DatabaseValue {
-        switch self {
-        case .null: .null
-        case .integer(let number): number.databaseValue
-        case .text(let text): text.databaseValue
+        /// Binds `arguments`, steps through the rows calling `row` with each, and resets.
+        private static func run(_ statement: Statement, _ arguments: [SQLValue], _ db: Database,
+                                row: (SQLiteStatement) -> Void) throws {
+            let handle = statement.sqliteStatement
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+            defer { sqlite3_reset(handle) }
+            guard Int(sqlite3_bind_parameter_count(handle)) == arguments.count else {
+                throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "\(arguments.count) argument(s) for \(sqlite3_bind_parameter_count(handle)) parameter(s)", sql: statement.sql)
+            }
+            for (index, argument) in zip(Int32(1)..., arguments) {
+                let code: Int32 = switch argument {
+                case .null: sqlite3_bind_null(handle, index)
+                case .integer(let number): sqlite3_bind_int64(handle, index, number)
+                // An empty text has no address, which SQLite would take for NULL.
+                case .text(let text) where text.isEmpty: sqlite3_bind_text(handle, index, "", 0, transient)
+                case .text(var text): text.withUTF8 { bytes in
+                    UnsafeRawPointer(bytes.baseAddress!).withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                        sqlite3_bind_text(handle, index, $0, Int32(bytes.count), transient)
+                    }
+                }
+                }
+                guard code == SQLITE_OK else { throw error(code, db, statement) }
+            }
+            while true {
+                let code = sqlite3_step(handle)
+                if code == SQLITE_DONE { return }
+                guard code == SQLITE_ROW else { throw error(code, db, statement) }
+                row(handle)
+            }
         }
-    }
 
-    init(_ value: DatabaseValue) {
-        switch value.storage {
-        case .null: self = .null
-        case .int64(let number): self = .integer(number)
-        case .string(let text): self = .text(text)
-        case .double(let number): self = .text(String(number))
-        case .blob(let data): self = .text(String(decoding: data, as: UTF8.self))
+        private static func value(_ handle: SQLiteStatement, column: Int32) -> SQLValue {
+            switch sqlite3_column_type(handle, column) {
+            case SQLITE_NULL: return .null
+            case SQLITE_INTEGER: return .integer(sqlite3_column_int64(handle, column))
+            case SQLITE_FLOAT: return .text(String(sqlite3_column_double(handle, column)))
+            default:
+                // Text, or a blob read as UTF-8 text.
+                let bytes = sqlite3_column_blob(handle, column)
+                let count = Int(sqlite3_column_bytes(handle, column))
+                guard count > 0, let bytes else { return .text("") }
+                return .text(String(decoding: UnsafeRawBufferPointer(start: bytes, count: count), as: UTF8.self))
+            }
         }
+
+        private static func error(_ code: Int32, _ db: Database, _ statement: Statement) -> DatabaseError {
+            DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
+                          sql: statement.sql)
+        }
+
+        /// SQLite copies each bound text before the call returns.
+        private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
     }
 }

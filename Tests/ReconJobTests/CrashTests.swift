@@ -57,6 +57,8 @@ import ReconTestSupport
         process.arguments = ["--config", workspace.configPath] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["RECON_CRASH_AT"] = crashAt
+        // Small transactions, so the applies of a small day span several commits.
+        environment["RECON_COMMIT_CHUNK"] = "500"
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

@@ -272,8 +272,11 @@ struct ReconJob {
                   "licenses_extended": outcome.applied, "settlements_held": outcome.held])
     }
 
-    /// Outcomes per transaction.
-    static let commitChunk = 500
+    /// Outcomes per transaction: large enough that a commit's hot index pages are written
+    /// once for thousands of applies, small enough that a signal waits well under a second.
+    /// `RECON_COMMIT_CHUNK` sets it for the crash tests, whose days are small.
+    static let commitChunk = ProcessInfo.processInfo.environment["RECON_COMMIT_CHUNK"].flatMap { Int($0) }
+        .map { max(1, $0) } ?? 5_000
     /// Records evaluated against one loaded slice of the ledger.
     static let evaluationSlice = 10_000
     /// Mails or feed rows read from the store at a time while writing.
