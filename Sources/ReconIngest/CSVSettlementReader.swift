@@ -16,7 +16,7 @@ struct CSVSettlementReader {
             throw FileRejection(reason: "not well-formed CSV: \(error.reason)", line: error.line)
         }
         guard let header = table.rows.first else { throw FileRejection(reason: "the CSV has no header", line: 1) }
-        var names = header.cells.map { $0.trimmingCharacters(in: .whitespaces) }
+        var names = header.cells.map(CSVTable.trimmed)
         while names.last == "" { names.removeLast() }  // a trailing delimiter names no column
         let index = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         var counter = OrdinalCounter()
@@ -25,7 +25,7 @@ struct CSVSettlementReader {
             let cells = row.cells
             func cell(_ column: String?) -> String? {
                 guard let column, let position = index[column], position < cells.count else { return nil }
-                let value = cells[position].trimmingCharacters(in: .whitespaces)
+                let value = CSVTable.trimmed(cells[position])
                 return value.isEmpty ? nil : value
             }
             func field(_ field: CSVProfile.Field) -> String? { cell(profile.columns[field]) }

@@ -36,7 +36,7 @@ public final class SQLiteDatabase: SQLDatabase {
             // A night's work touches millions of B-tree pages: a 64 MiB page cache (SQLite's
             // default is 2 MiB) keeps the hot index pages; the rest comes from the OS page cache.
             // No memory-mapped I/O: mapped pages would count in the job's resident memory.
-            try db.execute(sql: "PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA cache_size = -32768")
             // Checkpoints (the only fsyncs under NORMAL) every 64 MiB of WAL rather than SQLite's
             // 4 MiB: a page written by many commits reaches the database file once per checkpoint.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")

@@ -96,6 +96,11 @@ import Testing
         }
     }
 
+    @Test(arguments: ["RN-1", " RN-1", "RN-1\t", "\u{3000}RN-1\u{3000}", "\u{00A0}RN-1", "", "  ", "ＲＮ－１"])
+    func cellsTrimLikeFoundation(_ cell: String) {
+        #expect(CSVTable.trimmed(cell) == cell.trimmingCharacters(in: .whitespaces))
+    }
+
     @Test func aFileIsReadRowByRowAfterItsByteOrderMark() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("rows-\(UUID().uuidString).csv")
         defer { try? FileManager.default.removeItem(at: url) }

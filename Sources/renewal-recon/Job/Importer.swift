@@ -126,7 +126,7 @@ final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
             throw ImportRefused(file: url.lastPathComponent, problems: [(broken.line, broken.reason)])
         }
         guard let first else { throw ImportRefused(file: url.lastPathComponent, problems: [(1, "the file has no header")]) }
-        let names = first.cells.map { $0.trimmingCharacters(in: .whitespaces) }
+        let names = first.cells.map(CSVTable.trimmed)
         guard names == header || (optionalLast.map { names == header + [$0] } ?? false) else {
             let expected = (header + (optionalLast.map { ["[\($0)]"] } ?? [])).joined(separator: ",")
             throw ImportRefused(file: url.lastPathComponent, problems: [(first.line, "the header must be \(expected)")])
@@ -141,7 +141,7 @@ final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
                 problems.append(ImportProblem(line: row.line, reason: "\(row.cells.count) cells, the header has \(width)"))
                 continue
             }
-            let cells = row.cells.map { $0.trimmingCharacters(in: .whitespaces) }
+            let cells = row.cells.map(CSVTable.trimmed)
             if skip(cells) {
                 skipped += 1
                 continue

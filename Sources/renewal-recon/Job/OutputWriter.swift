@@ -16,7 +16,7 @@ struct OutputWriter {
     @discardableResult
     func write(_ data: Data, to relativePath: String) throws -> URL {
         var sink = try Sink(root.appendingPathComponent(relativePath))
-        try sink.append([UInt8](data))
+        try data.withUnsafeBytes { try sink.append($0) }
         return try sink.commit()
     }
 
@@ -47,26 +47,40 @@ struct OutputWriter {
             temporary = folder.appendingPathComponent(".\(target.lastPathComponent).\(getpid()).tmp")
             descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
             guard descriptor >= 0 else { throw OutputWriter.failure(temporary) }
-            buffer.reserveCapacity(1 << 20)
+            buffer.reserveCapacity(Self.capacity)
         }
 
         mutating func append(_ bytes: [UInt8]) throws {
-            buffer += bytes
-            if buffer.count >= 1 << 20 { try flush() }
+            try bytes.withUnsafeBytes { try append($0) }
         }
 
-        private mutating func flush() throws {
-            let complete = buffer.withUnsafeBytes { raw -> Bool in
-                var offset = 0
-                while offset < raw.count {
-                    let written = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                    if written < 0 { if errno == EINTR { continue } else { return false } }
-                    offset += written
-                }
-                return true
+        /// Buffers small pieces; a piece of a buffer's size or more goes straight to the file.
+        mutating func append(_ bytes: UnsafeRawBufferPointer) throws {
+            if buffer.count + bytes.count > Self.capacity { try flush() }
+            if bytes.count >= Self.capacity {
+                try writeAll(bytes)
+            } else {
+                buffer.append(contentsOf: bytes)
             }
-            guard complete else { throw OutputWriter.failure(temporary) }
+        }
+
+        private static let capacity = 1 << 20
+
+        private mutating func flush() throws {
+            try buffer.withUnsafeBytes { try writeAll($0) }
             buffer.removeAll(keepingCapacity: true)
+        }
+
+        private func writeAll(_ raw: UnsafeRawBufferPointer) throws {
+            var offset = 0
+            while offset < raw.count {
+                let written = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw OutputWriter.failure(temporary)
+                }
+                offset += written
+            }
         }
 
         mutating func commit() throws -> URL {
