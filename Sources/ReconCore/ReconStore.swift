@@ -192,7 +192,7 @@ public protocol ReconStore: Sendable {
 
     func orders(ids: Set<String>) async throws -> [String: RenewalOrder]
     func licenses(serials: Set<String>) async throws -> [String: License]
-    /// Upserts orders and licenses, all in one transaction.
+    /// Upserts orders, then licenses, as the imports below do (an expiry may move earlier).
     func save(orders: [RenewalOrder], licenses: [License]) async throws
     /// Imports an orders export in one transaction: all of it, or nothing when any row is bad
     /// (the source's problems, or an order id twice in the file: `ImportRowsRefused`). A

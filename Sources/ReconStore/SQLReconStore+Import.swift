@@ -108,3 +108,16 @@ extension SQLReconStore {
         Int(try await db.query(sql).first?.int(0) ?? 0)
     }
 }
+
+/// Rows already in memory, as one batch (lines are their positions, from 1).
+final class RowsInMemory<Row: Sendable>: ImportRowSource, @unchecked Sendable {
+    private var rows: [(line: Int, row: Row)]?
+    let problems: [ImportProblem] = []
+
+    init(_ rows: [Row]) { self.rows = rows.enumerated().map { ($0.offset + 1, $0.element) } }
+
+    func nextBatch() async throws -> [(line: Int, row: Row)]? {
+        defer { rows = nil }
+        return rows
+    }
+}

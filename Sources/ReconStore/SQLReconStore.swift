@@ -73,35 +73,8 @@ public struct SQLReconStore: ReconStore {
     }
 
     public func save(orders: [RenewalOrder], licenses: [License]) async throws {
-        let now = StoreClock.now()
-        try await database.transaction { db in
-            for order in orders {
-                try await db.execute("""
-                    INSERT INTO orders (order_id, serial, current_product, target_product, years, amount_minor,
-                                        currency, email, placed_at, status, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (order_id) DO UPDATE SET serial = excluded.serial,
-                        current_product = excluded.current_product, target_product = excluded.target_product,
-                        years = excluded.years, amount_minor = excluded.amount_minor, currency = excluded.currency,
-                        email = excluded.email, placed_at = excluded.placed_at, status = excluded.status,
-                        updated_at = excluded.updated_at
-                    WHERE orders.status <> 'completed'
-                    """,
-                    .text(order.orderID), .text(order.serial), .text(order.currentProduct), .text(order.targetProduct),
-                    .integer(Int64(order.years)), .integer(order.amount.minorUnits), .text(order.amount.currency.code),
-                    .text(order.email), .text(order.placedAt.text), .text(order.status.rawValue), .text(now))
-            }
-            for license in licenses {
-                try await db.execute("""
-                    INSERT INTO licenses (serial, product, expires_on, auto_renew, email, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (serial) DO UPDATE SET product = excluded.product, expires_on = excluded.expires_on,
-                        auto_renew = excluded.auto_renew, email = excluded.email, updated_at = excluded.updated_at
-                    """,
-                    .text(license.serial), .text(license.product), .text(license.expiresOn.description),
-                    SQLValue(license.autoRenew), .text(license.email), .text(now))
-            }
-        }
+        if !orders.isEmpty { _ = try await importOrders(from: RowsInMemory(orders)) }
+        if !licenses.isEmpty { _ = try await importLicenses(from: RowsInMemory(licenses), allowEarlier: true) }
     }
 
     // MARK: Runs and overview
