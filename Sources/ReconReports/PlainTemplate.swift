@@ -5,7 +5,7 @@
 /// through `Any` casts, which for a million mails a night costs more than the rest of the
 /// mail. For a template with no section, partial, comment or delimiter change, the output of
 /// Mustache is exactly the text between the tags and each value as text, which is what this
-/// does (`CompletionMailTests` compares the two). Anything else is left to Mustache.
+/// does (`MailTemplateTests` compares the two). Anything else is left to Mustache.
 struct PlainTemplate: Sendable {
     enum Part: Sendable, Equatable {
         case text(String)

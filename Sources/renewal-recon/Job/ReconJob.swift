@@ -122,8 +122,8 @@ struct ReconJob {
 
     /// `run`: every stored record not yet matched, one booking date at a time and each date in
     /// slices read from the store's queue (memory holds a slice's records, orders and licenses,
-    /// not the day's), in rounds
-    /// until a round applies nothing: an apply late in the order may change an earlier verdict.
+    /// not the day's), in rounds until a round applies nothing: an apply late in the order may
+    /// change an earlier verdict.
     private func evaluateStored(on date: BusinessDate, runID: String, outcome: inout RunOutcome) async throws {
         var applied = 0
         var round: RunOutcome
@@ -242,8 +242,7 @@ struct ReconJob {
         return written
     }
 
-    /// The JSON lines of `page`, in order, rendered on every core (rendering, not the store,
-    /// is what a million mails cost).
+    /// The JSON lines of `page`, in order, rendered on every core.
     static func rendered(_ page: [OutboxMail], by mails: CompletionMailRenderer) async -> [[UInt8]] {
         let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, page.count / 500))
         let size = (page.count + parts - 1) / parts
