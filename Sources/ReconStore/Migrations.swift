@@ -3,8 +3,18 @@
 /// Only integers, text and NULL are stored, in portable SQL, so one list serves both stores.
 /// A migration, once released, is never edited: a change is a new number.
 enum Migrations {
-    static let all: [(version: Int, statements: [String])] = [
-        (1, [
+    /// A numbered step. `byteOrderIndexes` are made only on a store whose text columns do not
+    /// compare as bytes already (PostgreSQL; SQLite's BINARY does), with `{bytes}` replaced by
+    /// its byte collation: the keyset pages and candidate searches sort by bytes, and only an
+    /// index in that collation lets the database walk to a page instead of sorting the table.
+    struct Migration {
+        var version: Int
+        var statements: [String]
+        var byteOrderIndexes: [String] = []
+    }
+
+    static let all: [Migration] = [
+        Migration(version: 1, statements: [
             """
             CREATE TABLE orders (
                 order_id TEXT PRIMARY KEY,
@@ -171,6 +181,14 @@ enum Migrations {
                 finished_at TEXT,
                 outcome TEXT
             )
+            """,
+        ]),
+        Migration(version: 2, statements: [], byteOrderIndexes: [
+            "CREATE INDEX mail_outbox_pages ON mail_outbox (business_date, order_id{bytes})",
+            "CREATE INDEX license_extensions_pages ON license_extensions (serial{bytes}, order_id{bytes})",
+            "CREATE INDEX settlement_records_pages ON settlement_records (record_id{bytes})",
+            """
+            CREATE INDEX orders_candidate_pages ON orders (currency, amount_minor, status, placed_at{bytes}, order_id{bytes})
             """,
         ]),
     ]

@@ -31,7 +31,7 @@ extension SQLReconStore {
                 let byte = database.byteCollation
                 let rows = try await db.query("""
                     \(RowMapping.orderColumns) WHERE status = 'pending' AND currency = ? AND amount_minor = ?
-                    AND placed_at >= ? AND placed_at < ? ORDER BY placed_at\(byte), order_id\(byte) LIMIT 50
+                    AND placed_at\(byte) >= ? AND placed_at\(byte) < ? ORDER BY placed_at\(byte), order_id\(byte) LIMIT 50
                     """, .text(amount.currency.code), .integer(amount.minorUnits),
                     .text(bookedOn.adding(days: -window - 1).description), .text(bookedOn.adding(days: 2).description))
                 var pool: [String] = []

@@ -31,10 +31,16 @@ public struct SQLReconStore: ReconStore {
             throw StoreError(.corrupt, "the store is at schema \(applied), newer than this version of renewal-recon (\(Migrations.latest))")
         }
         let pending = Migrations.all.filter { $0.version > applied }
+        let bytes = database.byteCollation
         for migration in pending {
             try await database.transaction { db in
                 try await db.execute(Migrations.bookkeeping)
                 for statement in migration.statements { try await db.execute(statement) }
+                if !bytes.isEmpty {
+                    for statement in migration.byteOrderIndexes {
+                        try await db.execute(statement.replacingOccurrences(of: "{bytes}", with: bytes))
+                    }
+                }
                 try await db.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
                                      .integer(Int64(migration.version)), .text(StoreClock.now()))
             }

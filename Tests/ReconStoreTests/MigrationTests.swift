@@ -25,6 +25,34 @@ import ReconTestSupport
         #expect(try await reopened.licenses(serials: ["TM-1"])["TM-1"] == license)
     }
 
+    /// PostgreSQL sorts `COLLATE "C"` only through an index in that collation: without the
+    /// byte-order indexes every page of a million outputs would sort the whole day again.
+    @Test(arguments: TestStore.available.filter { $0 == .postgres })
+    func byteOrderedPagesWalkAnIndexOnPostgreSQL(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate()
+        let byte = store.database.byteCollation
+        let pages = [
+            "SELECT order_id FROM mail_outbox WHERE business_date = '2026-11-20' AND order_id\(byte) > 'RN' ORDER BY order_id\(byte) LIMIT 10",
+            "SELECT order_id FROM license_extensions WHERE (serial\(byte), order_id\(byte)) > ('TM', 'RN') ORDER BY serial\(byte), order_id\(byte) LIMIT 10",
+            "SELECT record_id FROM settlement_records WHERE record_id\(byte) > 'a' ORDER BY record_id\(byte) LIMIT 10",
+            """
+            SELECT order_id FROM orders WHERE status = 'pending' AND currency = 'JPY' AND amount_minor = 5980
+            AND placed_at\(byte) >= '2026-11-10' AND placed_at\(byte) < '2026-11-22' ORDER BY placed_at\(byte), order_id\(byte) LIMIT 50
+            """,
+        ]
+        try await store.database.transaction { db in
+            // Forbid sorting: a plan that still sorts has no index in the right order.
+            try await db.execute("SET LOCAL enable_sort = off", [])
+            try await db.execute("SET LOCAL enable_seqscan = off", [])
+            for sql in pages {
+                let plan = try await db.query("EXPLAIN " + sql, []).map { $0.string(0) }.joined(separator: "\n")
+                #expect(!plan.contains("Sort"), "\(sql)\n\(plan)")
+                #expect(plan.contains("_pages"), "\(sql)\n\(plan)")
+            }
+        }
+    }
+
     @Test func aMissingSQLiteFileIsNotCreatedUnlessAsked() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("absent-\(UUID().uuidString).sqlite").path
         #expect(throws: StoreError.self) { try SQLiteDatabase(path: path, create: false) }
