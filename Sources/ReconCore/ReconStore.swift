@@ -274,6 +274,9 @@ public protocol ReconStore: Sendable {
     /// The date's files, the records they brought with their outcome as of its end, and its applies.
     func dayFacts(on date: BusinessDate, settlementTimeZone: TimeZone) async throws -> DayFacts
 
+    /// Lets the database plan on what bulk writes (an import, a day's records and applies)
+    /// left in the tables.
+    func refreshStatistics() async throws
     func beginRun(id: String, command: String, date: BusinessDate, startedAt: String) async throws
     func finishRun(id: String, finishedAt: String, outcome: String) async throws
     func overview() async throws -> StoreOverview

@@ -56,6 +56,8 @@ public protocol SQLDatabase: Sendable {
     func tryLock() async throws -> Bool
     /// What an `ORDER BY` term needs to compare text as bytes (SPEC §4: never a collation).
     var byteCollation: String { get }
+    /// Brings the planner's statistics of `tables` up to date after bulk writes.
+    func refreshStatistics(of tables: [String]) async throws
 }
 
 extension SQLDatabase {

@@ -85,6 +85,13 @@ public struct SQLReconStore: ReconStore {
 
     // MARK: Runs and overview
 
+    public func refreshStatistics() async throws {
+        try await database.refreshStatistics(of: [
+            "orders", "licenses", "settlement_records", "exceptions", "exception_history", "license_extensions",
+            "mail_outbox", "license_feed",
+        ])
+    }
+
     public func beginRun(id: String, command: String, date: BusinessDate, startedAt: String) async throws {
         try await database.transaction { db in
             try await db.execute("INSERT INTO runs (run_id, command, business_date, started_at) VALUES (?, ?, ?, ?)",

@@ -80,6 +80,10 @@ public final class SQLiteDatabase: SQLDatabase {
     /// SQLite's default collation, BINARY, compares bytes.
     public var byteCollation: String { "" }
 
+    /// Nothing: SQLite plans these queries from their indexes alone, and its `ANALYZE` reads
+    /// every index whole.
+    public func refreshStatistics(of tables: [String]) async throws {}
+
     public func tableExists(_ name: String) async throws -> Bool {
         try queue.inDatabase { db in try db.tableExists(name) }
     }

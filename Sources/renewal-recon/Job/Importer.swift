@@ -36,6 +36,7 @@ struct Importer {
             cells[9] != "credit_card"
         }
         let (saved, completed) = try await refusingBadRows(url) { try await store.importOrders(from: rows) }
+        try await store.refreshStatistics()
         return ImportSummary(saved: saved, skippedPaymentMethod: rows.skipped, skippedCompleted: completed)
     }
 
@@ -44,6 +45,7 @@ struct Importer {
             try parseLicense(cells)
         }
         let saved = try await refusingBadRows(url) { try await store.importLicenses(from: rows, allowEarlier: allowEarlier) }
+        try await store.refreshStatistics()
         return ImportSummary(saved: saved)
     }
 
