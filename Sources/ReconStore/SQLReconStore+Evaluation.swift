@@ -95,12 +95,14 @@ extension SQLReconStore {
 
     public func unnamedPendingOrders() async throws -> [RenewalOrder] {
         try await database.read { db in
+            // NOT EXISTS, an anti-join each database runs from the indexes; PostgreSQL runs a
+            // NOT IN whose list outgrows its work memory as a scan of the list per order.
             try await db.query("""
                 \(RowMapping.orderColumns) WHERE status = 'pending'
-                AND order_id NOT IN (SELECT order_reference FROM settlement_records
-                                     WHERE order_reference IS NOT NULL AND state <> 'invalid')
-                AND order_id NOT IN (SELECT attached_order_id FROM settlement_records
-                                     WHERE attached_order_id IS NOT NULL AND state <> 'invalid')
+                AND NOT EXISTS (SELECT 1 FROM settlement_records r
+                                WHERE r.order_reference = orders.order_id AND r.state <> 'invalid')
+                AND NOT EXISTS (SELECT 1 FROM settlement_records r
+                                WHERE r.attached_order_id = orders.order_id AND r.state <> 'invalid')
                 """).map(RowMapping.order)
         }
     }
