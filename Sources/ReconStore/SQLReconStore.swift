@@ -87,8 +87,8 @@ public struct SQLReconStore: ReconStore {
 
     public func refreshStatistics() async throws {
         try await database.refreshStatistics(of: [
-            "orders", "licenses", "settlement_records", "exceptions", "exception_history", "license_extensions",
-            "mail_outbox", "license_feed",
+            "orders", "licenses", "settlement_files", "settlement_file_arrivals", "settlement_records", "exceptions",
+            "exception_history", "license_extensions", "mail_outbox", "license_feed",
         ])
     }
 
