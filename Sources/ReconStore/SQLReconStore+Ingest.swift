@@ -54,16 +54,17 @@ extension SQLReconStore {
     }
 
     public func storedRecordIDs(among ids: [String]) async throws -> Set<String> {
-        try await database.read { db in
-            var found = Set<String>()
-            for chunk in ids.chunked(500) {
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
-                let rows = try await db.query("SELECT record_id FROM settlement_records WHERE record_id IN (\(marks))",
-                                              chunk.map(SQLValue.text))
-                for row in rows { found.insert(row.string(0)) }
+        try await database.read { db in try await Self.storedRecordIDs(among: ids, in: db) }
+    }
+
+    static func storedRecordIDs(among ids: [String], in db: any SQLConnection) async throws -> Set<String> {
+        var found = Set<String>()
+        try await db.forEachChunk(ids) { marks, values in
+            for row in try await db.query("SELECT record_id FROM settlement_records WHERE record_id IN (\(marks))", values) {
+                found.insert(row.string(0))
             }
-            return found
         }
+        return found
     }
 
     public func reject(sha256: String, name: String, sizeBytes: Int, facts: ExceptionFacts, on date: BusinessDate,
@@ -103,14 +104,7 @@ extension SQLReconStore {
     static func insert(_ records: [SettlementRecord], fileSHA256: String, fileName: String, on date: BusinessDate,
                        runID: String, summary: inout IngestSummary, in db: any SQLConnection) async throws {
         let ids = records.map(\.recordID)
-        var known = Set<String>()
-        for chunk in ids.chunked(500) {
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
-            for row in try await db.query("SELECT record_id FROM settlement_records WHERE record_id IN (\(marks))",
-                                          chunk.map(SQLValue.text)) {
-                known.insert(row.string(0))
-            }
-        }
+        var known = try await storedRecordIDs(among: ids, in: db)
         // What is stored under each (transaction id, order reference) of the batch.
         var stored: [String: [[String]]] = [:]
         func slot(_ transactionID: String, _ reference: String?) -> String { transactionID + "\u{1F}" + (reference ?? "\u{0}") }
@@ -118,12 +112,11 @@ extension SQLReconStore {
             [record.contentAmount, record.currencyCode, record.direction.rawValue, record.bookedOn?.description ?? ""]
         }
         let transactionIDs = Array(Set(records.compactMap(\.transactionID))).sorted()
-        for chunk in transactionIDs.chunked(500) {
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+        try await db.forEachChunk(transactionIDs) { marks, values in
             for row in try await db.query("""
                 SELECT transaction_id, order_reference, amount_text, amount_minor, currency, direction, booked_on
                 FROM settlement_records WHERE state <> 'invalid' AND transaction_id IN (\(marks))
-                """, chunk.map(SQLValue.text)) {
+                """, values) {
                 let amount = row.int(3).map(String.init) ?? "?" + row.string(2)
                 stored[slot(row.string(0), row.text(1)), default: []].append([amount, row.string(4), row.string(5), row.text(6) ?? ""])
             }

@@ -53,9 +53,8 @@ public struct SQLReconStore: ReconStore {
     public func orders(ids: Set<String>) async throws -> [String: RenewalOrder] {
         try await database.read { db in
             var found: [String: RenewalOrder] = [:]
-            for chunk in Array(ids).sorted().chunked(500) {
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
-                for row in try await db.query("\(RowMapping.orderColumns) WHERE order_id IN (\(marks))", chunk.map(SQLValue.text)) {
+            try await db.forEachChunk(ids.sorted()) { marks, values in
+                for row in try await db.query("\(RowMapping.orderColumns) WHERE order_id IN (\(marks))", values) {
                     let order = try RowMapping.order(row)
                     found[order.orderID] = order
                 }
@@ -67,9 +66,8 @@ public struct SQLReconStore: ReconStore {
     public func licenses(serials: Set<String>) async throws -> [String: License] {
         try await database.read { db in
             var found: [String: License] = [:]
-            for chunk in Array(serials).sorted().chunked(500) {
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
-                for row in try await db.query("\(RowMapping.licenseColumns) WHERE serial IN (\(marks))", chunk.map(SQLValue.text)) {
+            try await db.forEachChunk(serials.sorted()) { marks, values in
+                for row in try await db.query("\(RowMapping.licenseColumns) WHERE serial IN (\(marks))", values) {
                     let license = try RowMapping.license(row)
                     found[license.serial] = license
                 }
@@ -134,8 +132,3 @@ enum StoreClock {
     static func now() -> String { Date().formatted(.iso8601) }
 }
 
-extension Array {
-    func chunked(_ size: Int) -> [ArraySlice<Element>] {
-        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
-    }
-}
