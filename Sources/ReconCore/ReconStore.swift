@@ -196,7 +196,8 @@ public protocol ReconStore: Sendable {
     func save(orders: [RenewalOrder], licenses: [License]) async throws
     /// Imports an orders export in one transaction: all of it, or nothing when any row is bad
     /// (the source's problems, or an order id twice in the file: `ImportRowsRefused`). A
-    /// completed order is left as it is. - Returns: orders saved, and completed ones left.
+    /// completed order is left as it is. Statistics are refreshed after it.
+    /// - Returns: orders saved, and completed ones left.
     func importOrders(from source: any ImportRowSource<RenewalOrder>) async throws -> (saved: Int, skippedCompleted: Int)
     /// Imports a licenses export the same way; unless `allowEarlier`, a row whose `expires_on`
     /// is earlier than the stored one is a bad row. - Returns: licenses saved.

@@ -7,7 +7,7 @@ import ReconCore
 extension SQLReconStore {
     public func importOrders(from source: any ImportRowSource<RenewalOrder>) async throws -> (saved: Int, skippedCompleted: Int) {
         let now = StoreClock.now()
-        return try await database.transaction { db in
+        let result = try await database.transaction { db in
             let columns = ["line", "order_id", "serial", "current_product", "target_product", "years", "amount_minor",
                            "currency", "email", "placed_at", "status"]
             try await Self.stage("import_orders", columns: columns, in: db)
@@ -38,13 +38,15 @@ extension SQLReconStore {
                 WHERE orders.status <> 'completed'
                 """, .text(now))
             try await db.execute("DELETE FROM import_orders")
-            return (staged - completed, completed)
+            return (saved: staged - completed, skippedCompleted: completed)
         }
+        try await refreshStatistics()
+        return result
     }
 
     public func importLicenses(from source: any ImportRowSource<License>, allowEarlier: Bool) async throws -> Int {
         let now = StoreClock.now()
-        return try await database.transaction { db in
+        let saved = try await database.transaction { db in
             let columns = ["line", "serial", "product", "expires_on", "auto_renew", "email"]
             try await Self.stage("import_licenses", columns: columns, in: db)
             while let batch = try await source.nextBatch() {
@@ -76,6 +78,8 @@ extension SQLReconStore {
             try await db.execute("DELETE FROM import_licenses")
             return staged
         }
+        try await refreshStatistics()
+        return saved
     }
 
     /// An empty staging table of `columns` (text, but for the integer ones), private to this

@@ -36,7 +36,6 @@ struct Importer {
             cells[9] != "credit_card"
         }
         let (saved, completed) = try await refusingBadRows(url) { try await store.importOrders(from: rows) }
-        try await store.refreshStatistics()
         return ImportSummary(saved: saved, skippedPaymentMethod: rows.skipped, skippedCompleted: completed)
     }
 
@@ -45,7 +44,6 @@ struct Importer {
             try parseLicense(cells)
         }
         let saved = try await refusingBadRows(url) { try await store.importLicenses(from: rows, allowEarlier: allowEarlier) }
-        try await store.refreshStatistics()
         return ImportSummary(saved: saved)
     }
 
