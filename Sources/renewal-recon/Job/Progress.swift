@@ -12,9 +12,7 @@ struct Progress {
 
     func show(files: Int, of total: Int, records: Int, phase: String) {
         guard enabled else { return }
-        let seconds = max(0.001, Double((ContinuousClock.now - started).components.attoseconds) / 1e18
-                          + Double((ContinuousClock.now - started).components.seconds))
-        let rate = Int(Double(records) / seconds)
+        let rate = records * 1000 / max(1, PhaseClock.milliseconds(ContinuousClock.now - started))
         FileHandle.standardError.write(Data("\r\u{1B}[2K\(phase): files \(files)/\(total), records \(records), \(rate) records/s".utf8))
     }
 

@@ -226,7 +226,7 @@ struct ReconJob {
             })
             CrashPoint.reach("outputs.mail")
             try await store.markOutputsWritten(on: day)
-            PhaseClock.releaseFreedMemory()
+            Allocator.returnFreedMemory()
         }
         for day in Set(dates).sorted() {
             let exceptions = try await store.exceptionReport(on: day)
@@ -304,19 +304,22 @@ struct PhaseClock {
         let now = ContinuousClock.now
         let elapsed = now - last
         milliseconds[phase, default: 0] += Self.milliseconds(elapsed)
-        Self.releaseFreedMemory()
+        Allocator.returnFreedMemory()
         last = ContinuousClock.now
     }
 
-    static func releaseFreedMemory() { _ = mallocTrim?(0) }
+    static func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+}
+
+/// The C allocator, for handing freed memory back between phases.
+enum Allocator {
+    static func returnFreedMemory() { _ = mallocTrim?(0) }
 
     /// glibc's `malloc_trim`, looked up at run time: Swift's Glibc module does not declare it.
     private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
         guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "malloc_trim") else { return nil }
         return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
     }()
-
-    static func milliseconds(_ duration: Duration) -> Int {
-        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
-    }
 }
