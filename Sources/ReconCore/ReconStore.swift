@@ -262,7 +262,6 @@ public protocol ReconStore: Sendable {
 
     /// Dates whose mail or feed files lack rows the store holds.
     func datesWithUnwrittenOutputs() async throws -> [BusinessDate]
-    func outbox(on date: BusinessDate) async throws -> [OutboxMail]
     /// One page of a date's mails in order-id byte order, after `orderID`.
     func outbox(on date: BusinessDate, after orderID: String?, limit: Int) async throws -> [OutboxMail]
     /// One page of a date's feed rows in (serial, order id) byte order, after `position`.
@@ -281,4 +280,11 @@ public protocol ReconStore: Sendable {
     func beginRun(id: String, command: String, date: BusinessDate, startedAt: String) async throws
     func finishRun(id: String, finishedAt: String, outcome: String) async throws
     func overview() async throws -> StoreOverview
+}
+
+extension ReconStore {
+    /// A date's mails, all of them.
+    public func outbox(on date: BusinessDate) async throws -> [OutboxMail] {
+        try await outbox(on: date, after: nil, limit: Int.max)
+    }
 }

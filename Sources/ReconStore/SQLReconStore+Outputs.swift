@@ -12,10 +12,6 @@ extension SQLReconStore {
         }
     }
 
-    public func outbox(on date: BusinessDate) async throws -> [OutboxMail] {
-        try await outbox(on: date, after: nil, limit: Int.max)
-    }
-
     public func outbox(on date: BusinessDate, after orderID: String?, limit: Int) async throws -> [OutboxMail] {
         try await database.read { [byte = database.byteCollation] db in
             var arguments: [SQLValue] = [.text(date.description)]
