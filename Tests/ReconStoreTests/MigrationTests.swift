@@ -53,6 +53,24 @@ import ReconTestSupport
         }
     }
 
+    /// An import leaves PostgreSQL's planner knowing the table is filled (`reltuples` is -1
+    /// until a table is first analysed, and ANALYZE sets it in the catalog at once).
+    @Test(arguments: TestStore.available.filter { $0 == .postgres })
+    func anImportRefreshesThePlannersStatisticsOnPostgreSQL(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate()
+        func estimate() async throws -> Int64? {
+            try await store.database.read { db in
+                try await db.query("SELECT reltuples::bigint FROM pg_class WHERE relname = 'licenses'", []).first?.int(0)
+            }
+        }
+        #expect(try await estimate() == -1)
+        let licenses = (1...3).map { License(serial: "TM-\($0)", product: "VBC", expiresOn: BusinessDate(iso: "2027-01-01")!,
+                                             autoRenew: false, email: "a@example.com") }
+        try await store.save(orders: [], licenses: licenses)
+        #expect(try await estimate() == 3)
+    }
+
     @Test func aMissingSQLiteFileIsNotCreatedUnlessAsked() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("absent-\(UUID().uuidString).sqlite").path
         #expect(throws: StoreError.self) { try SQLiteDatabase(path: path, create: false) }
