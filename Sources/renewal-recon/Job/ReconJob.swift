@@ -75,10 +75,11 @@ struct ReconJob {
         try await store.beginRun(id: outcome.runID, command: "run", date: date, startedAt: startedAt.formatted(.iso8601))
         var phases = PhaseClock()
         try await ingest(on: date, outcome: &outcome, logger: logger)
-        try await store.refreshStatistics()
+        // The planner's statistics, after bulk writes only: a quiet night changes nothing.
+        if outcome.recordsAdded > 0 { try await store.refreshStatistics() }
         phases.lap("ingest")
         try await evaluateStored(on: date, runID: outcome.runID, outcome: &outcome)
-        try await store.refreshStatistics()
+        if outcome.applied > 0 { try await store.refreshStatistics() }
         phases.lap("evaluate")
         try await sweep(dates: [date], recordOn: date, runID: outcome.runID, outcome: &outcome, commit: true)
         phases.lap("sweep")
@@ -111,7 +112,7 @@ struct ReconJob {
                                  startedAt: startedAt.formatted(.iso8601))
         var phases = PhaseClock()
         try await evaluate(candidates, on: today, runID: outcome.runID, outcome: &outcome, commit: true)
-        try await store.refreshStatistics()
+        if outcome.applied > 0 { try await store.refreshStatistics() }
         phases.lap("evaluate")
         try await sweep(dates: dates, recordOn: today, runID: outcome.runID, outcome: &outcome, commit: true)
         phases.lap("sweep")
