@@ -28,12 +28,13 @@ struct ReportSummary {
     var entries = 0
     var credits = 0
     var debits = 0
-    var creditSum = Decimal.zero
-    var debitSum = Decimal.zero
+    /// nil once a sum no longer fits: it is then not compared.
+    var creditSum: ExactDecimal? = .zero
+    var debitSum: ExactDecimal? = .zero
 
     mutating func count(_ entry: CamtEntry) {
         entries += 1
-        guard let amount = entry.amount.flatMap({ CamtIntegrity.decimal($0.text) }) else { return }
+        guard let amount = entry.amount.flatMap({ ExactDecimal($0.text) }) else { return }
         if entry.cdtDbtInd == "DBIT" {
             debits += 1
             debitSum += amount
@@ -49,19 +50,23 @@ struct ReportSummary {
         func compare(_ name: String, _ declared: Int?, _ actual: Int) {
             if let declared, declared != actual { found.append("\(name) \(declared), the file holds \(actual)") }
         }
-        func compare(_ name: String, _ declared: String?, _ actual: Decimal) {
+        func compare(_ name: String, _ declared: String?, _ actual: ExactDecimal?) {
             guard let declared else { return }
-            guard let value = CamtIntegrity.decimal(declared) else {
+            guard let value = ExactDecimal(declared) else {
                 found.append("\(name) '\(declared)' is not a number")
                 return
             }
-            if value != actual { found.append("\(name) \(declared), the file holds \(actual)") }
+            if let actual, value != actual { found.append("\(name) \(declared), the file holds \(actual)") }
         }
         compare("TtlNtries/NbOfNtries", declared.count, entries)
-        compare("TtlNtries/Sum", declared.sum, creditSum + debitSum)
+        func sum(_ a: ExactDecimal?, _ b: ExactDecimal?) -> ExactDecimal? {
+            guard let a, let b else { return nil }
+            return a + b
+        }
+        compare("TtlNtries/Sum", declared.sum, sum(creditSum, debitSum))
         if let net = declared.net {
             let signed = declared.netIndicator == "DBIT" ? "-" + net : net
-            compare("TtlNtries/TtlNetNtry", signed, creditSum - debitSum)
+            compare("TtlNtries/TtlNetNtry", signed, sum(creditSum, debitSum.map { -$0 }))
         }
         compare("TtlCdtNtries/NbOfNtries", declared.creditCount, credits)
         compare("TtlCdtNtries/Sum", declared.creditSum, creditSum)
@@ -73,23 +78,15 @@ struct ReportSummary {
 }
 
 enum CamtIntegrity {
-    /// An exact decimal (never binary floating point) from `[0-9]+(\.[0-9]+)?`, optionally signed.
-    static func decimal(_ text: String) -> Decimal? {
-        let body = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
-        guard !body.isEmpty, body.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
-              body.filter({ $0 == "." }).count <= 1 else { return nil }
-        return Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
-    }
-
     /// The entry's amount against the net of its `TxDtls`, and each `Btch` against its `TxDtls`.
     static func mismatches(in entry: CamtEntry, position: String) -> [BatchMismatch] {
         var found: [BatchMismatch] = []
-        func signed(_ money: (text: String, currency: String)?, _ indicator: String?) -> Decimal? {
-            guard let money, let value = decimal(money.text) else { return nil }
+        func signed(_ money: (text: String, currency: String)?, _ indicator: String?) -> ExactDecimal? {
+            guard let money, let value = ExactDecimal(money.text) else { return nil }
             return indicator == "DBIT" ? -value : value
         }
-        func net(_ transactions: ArraySlice<CamtEntry.Transaction>, currency: String) -> Decimal? {
-            var total = Decimal.zero
+        func net(_ transactions: ArraySlice<CamtEntry.Transaction>, currency: String) -> ExactDecimal? {
+            var total: ExactDecimal? = .zero
             for tx in transactions {
                 guard let money = tx.amount ?? tx.txAmount, money.currency == currency,
                       let value = signed(money, tx.cdtDbtInd ?? entry.cdtDbtInd) else { return nil }

@@ -39,7 +39,7 @@ import Testing
             var streamed = Totals(records: parsed.records.count)
             for record in parsed.records {
                 streamed.add(record.currencyCode, record.direction.rawValue,
-                             CamtIntegrity.decimal(record.amountText) ?? -1)
+                             Decimal(string: record.amountText) ?? -1)
             }
             let dom = try Self.domReading(url)
             #expect(streamed == dom, "\(url.lastPathComponent): streamed \(streamed); DOM \(dom)")
