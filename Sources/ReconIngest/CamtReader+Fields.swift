@@ -73,7 +73,7 @@ extension CamtReader {
     /// The field the innermost open element holds, if any.
     func fieldPath() -> CamtField? {
         guard let node = nodes.last, node >= 0 else { return nil }
-        return CamtField.trie.fields[Int(node)]
+        return trie.fields[Int(node)]
     }
 
     func store(_ value: String, in field: CamtField) {

@@ -15,8 +15,11 @@ final class CamtReader {
     var stack: [CamtElement] = []
     /// The path-trie node of each open element (-1: on no field's path).
     var nodes: [Int32] = []
-    /// libxml2 interns element names in its dictionary: one pointer per name and parse.
-    private var names: [UnsafeRawPointer: CamtElement] = [:]
+    /// libxml2 interns element names in its dictionary: one pointer per name and parse. A
+    /// direct-mapped table of those pointers turns a start tag into its element without hashing.
+    private var names = [(name: UnsafeRawPointer?, element: CamtElement)](repeating: (nil, .other), count: 256)
+    /// The field paths, held here so that a callback reads them without touching a global.
+    let trie = CamtField.trie
     /// Stack indexes of the open `Stmt`/`Ntfctn`, `Ntry` and `TxDtls`, when inside one.
     var reportDepth: Int?
     var entryDepth: Int?
@@ -99,7 +102,7 @@ final class CamtReader {
         case .txsSummry: reportDepth == depth - 1 && entryDepth == nil
         default: false
         }
-        nodes.append(CamtField.trie.child(of: anchored ? 0 : (nodes.last ?? -1), element))
+        nodes.append(trie.child(of: anchored ? 0 : (nodes.last ?? -1), element))
         // libxml2's own depth limit guards only its pull parser; camt nests about 15 deep.
         guard depth < Self.maximumDepth else {
             refusal = "elements nest deeper than \(Self.maximumDepth) levels (excessive depth)"
@@ -180,9 +183,11 @@ final class CamtReader {
     private var line: Int { context.map { Int(xmlSAX2GetLineNumber($0)) } ?? 0 }
 
     private func intern(_ name: UnsafePointer<UInt8>) -> CamtElement {
-        if let known = names[UnsafeRawPointer(name)] { return known }
+        let pointer = UnsafeRawPointer(name)
+        let slot = Int(truncatingIfNeeded: (UInt64(UInt(bitPattern: pointer)) &* 0x9E37_79B9_7F4A_7C15) >> 56)
+        if names[slot].name == pointer { return names[slot].element }
         let element = CamtElement.lookup(name)
-        names[UnsafeRawPointer(name)] = element
+        names[slot] = (pointer, element)
         return element
     }
 
@@ -276,18 +281,25 @@ private func reader(_ context: UnsafeMutableRawPointer?) -> CamtReader {
     Unmanaged<CamtReader>.fromOpaque(context!).takeUnretainedValue()
 }
 
+/// The reader, borrowed: `read` holds it for the whole parse, so the callbacks (tens of
+/// millions a day) need not retain and release it.
+@inline(__always)
+private func withReader(_ context: UnsafeMutableRawPointer?, _ body: (CamtReader) -> Void) {
+    Unmanaged<CamtReader>.fromOpaque(context!)._withUnsafeGuaranteedRef(body)
+}
+
 private let camtStartElement: startElementNsSAX2Func = { context, localname, _, uri, _, _, attributeCount, _, attributes in
     guard let localname else { return }
-    reader(context).start(localname, uri: uri, attributes: attributes, count: Int(attributeCount))
+    withReader(context) { $0.start(localname, uri: uri, attributes: attributes, count: Int(attributeCount)) }
 }
 
 private let camtEndElement: endElementNsSAX2Func = { context, _, _, _ in
-    reader(context).end()
+    withReader(context) { $0.end() }
 }
 
 private let camtCharacters: charactersSAXFunc = { context, bytes, length in
     guard let bytes else { return }
-    reader(context).characters(UnsafeBufferPointer(start: bytes, count: Int(length)))
+    withReader(context) { $0.characters(UnsafeBufferPointer(start: bytes, count: Int(length))) }
 }
 
 private let camtRefuseDTD: internalSubsetSAXFunc = { context, _, _, _ in

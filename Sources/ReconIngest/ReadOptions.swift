@@ -51,14 +51,35 @@ struct OrdinalCounter {
         var bookedOn: BusinessDate?
     }
 
-    private var seen: [Identity: Int] = [:]
+    /// Each identity under its hash value, so that the table grows by rehashing integers, not
+    /// the strings of every record read so far (a file holds hundreds of thousands).
+    private var byHash: [Int: (identity: Identity, count: Int)] = [:]
+    /// Identities whose hash value an earlier, different identity already holds.
+    private var collided: [Identity: Int] = [:]
+    /// Maps a hash value to its slot in `byHash`; tests fold every value into one to force collisions.
+    private let slot: (Int) -> Int
+
+    init(slot: @escaping (Int) -> Int = { $0 }) {
+        self.slot = slot
+    }
 
     mutating func assign(_ record: inout SettlementRecord) {
-        let key = Identity(transactionID: record.transactionID, orderReference: record.orderReference,
-                           amount: record.contentAmount, currency: record.currencyCode, direction: record.direction,
-                           reversal: record.reversal, bookedOn: record.bookedOn)
-        let ordinal = seen[key, default: 0]
-        seen[key] = ordinal + 1
-        record.ordinal = ordinal
+        let identity = Identity(transactionID: record.transactionID, orderReference: record.orderReference,
+                                amount: record.contentAmount, currency: record.currencyCode,
+                                direction: record.direction, reversal: record.reversal, bookedOn: record.bookedOn)
+        let hash = slot(identity.hashValue)
+        guard let seen = byHash[hash] else {
+            byHash[hash] = (identity, 1)
+            record.ordinal = 0
+            return
+        }
+        if seen.identity == identity {
+            byHash[hash]!.count += 1
+            record.ordinal = seen.count
+        } else {
+            let ordinal = collided[identity, default: 0]
+            collided[identity] = ordinal + 1
+            record.ordinal = ordinal
+        }
     }
 }

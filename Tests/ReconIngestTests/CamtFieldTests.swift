@@ -101,4 +101,23 @@ import Testing
         #expect(found.map(\.ordinal) == [0, 1, 2])
         #expect(Set(found.map(\.recordID)).count == 3)
     }
+
+    @Test func ordinalsDoNotDependOnHashValuesColliding() throws {
+        let found = try records { c in [
+            c.entry(amount: "17940", transactions: [c.tx(id: "A"), c.tx(id: "B"), c.tx(id: "A"), c.tx(id: "C"),
+                                                    c.tx(id: "B"), c.tx(id: "A")]),
+        ] }
+        var distinct = OrdinalCounter()
+        var colliding = OrdinalCounter(slot: { _ in 0 })
+        var ordinals: [[Int]] = [[], []]
+        for var record in found {
+            distinct.assign(&record)
+            ordinals[0].append(record.ordinal)
+            colliding.assign(&record)
+            ordinals[1].append(record.ordinal)
+        }
+        #expect(ordinals[0] == [0, 0, 1, 0, 1, 2])
+        #expect(ordinals[1] == ordinals[0])
+        #expect(found.map(\.ordinal) == ordinals[0])
+    }
 }
