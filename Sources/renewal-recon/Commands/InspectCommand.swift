@@ -26,6 +26,7 @@ struct InspectCommand: AsyncParsableCommand {
 }
 
 /// Streams `inspect`'s JSON Lines: each record as its entry closes, then one line per file.
+/// A file is parsed on its own thread while this one formats and writes what it has read.
 struct Inspector {
     let options: ReadOptions
     let csvProfiles: [CSVProfile]
@@ -41,25 +42,32 @@ struct Inspector {
             var line = JSONLineBuilder()
             line.string("kind", "file")
             line.string("file", name)
-            do throws(FileRejection) {
-                let summary = try reader.read(url) { record in buffer.append(Self.line(for: record, file: name)) }
-                line.string("format", summary.format)
-                line.string("version", summary.version)
-                line.int("records", summary.records)
-                line.int("skipped", summary.skipped)
-                line.string("status", "parsed")
-                line.string("error", nil)
-                line.strings("warnings", summary.mismatches.map(\.detail))
-            } catch {
-                rejected += 1
-                line.string("format", nil)
-                line.string("version", nil)
-                line.int("records", 0)
-                line.int("skipped", 0)
-                line.string("status", "rejected")
-                line.string("error", error.description)
-                line.int("line", error.line)
-                line.int("column", error.column)
+            let stream = RecordStream(reading: url, with: reader)
+            reading: while true {
+                switch stream.next() {
+                case .records(let records):
+                    for record in records { buffer.append(Self.line(for: record, file: name)) }
+                case .finished(let summary):
+                    line.string("format", summary.format)
+                    line.string("version", summary.version)
+                    line.int("records", summary.records)
+                    line.int("skipped", summary.skipped)
+                    line.string("status", "parsed")
+                    line.string("error", nil)
+                    line.strings("warnings", summary.mismatches.map(\.detail))
+                    break reading
+                case .failed(let error):
+                    rejected += 1
+                    line.string("format", nil)
+                    line.string("version", nil)
+                    line.int("records", 0)
+                    line.int("skipped", 0)
+                    line.string("status", "rejected")
+                    line.string("error", error.description)
+                    line.int("line", error.line)
+                    line.int("column", error.column)
+                    break reading
+                }
             }
             fileLines.append(line.line())
         }
