@@ -19,11 +19,24 @@ public struct BusinessDate: Hashable, Comparable, Sendable, CustomStringConverti
 
     /// Parses exactly `YYYY-MM-DD`.
     public init?(iso text: some StringProtocol) {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-              let y = BusinessDate.number(bytes[0..<4]), let m = BusinessDate.number(bytes[5..<7]),
-              let d = BusinessDate.number(bytes[8..<10]) else { return nil }
-        self.init(year: y, month: m, day: d)
+        var parts = (year: 0, month: 0, day: 0)
+        var count = 0
+        for byte in text.utf8 {
+            defer { count += 1 }
+            if count == 4 || count == 7 {
+                guard byte == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            guard count < 10, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let digit = Int(byte - UInt8(ascii: "0"))
+            switch count {
+            case 0..<4: parts.year = parts.year * 10 + digit
+            case 5..<7: parts.month = parts.month * 10 + digit
+            default: parts.day = parts.day * 10 + digit
+            }
+        }
+        guard count == 10 else { return nil }
+        self.init(year: parts.year, month: parts.month, day: parts.day)
     }
 
     /// The date of day number `dayNumber` (0 = 1970-01-01).
@@ -74,12 +87,23 @@ public struct BusinessDate: Hashable, Comparable, Sendable, CustomStringConverti
     /// ISO weekday: 1 = Monday … 7 = Sunday.
     public var isoWeekday: Int { ((dayNumber % 7 + 7) % 7 + 3) % 7 + 1 }
 
+    /// `YYYY-MM-DD`, written digit by digit: a day's outputs print millions of dates.
     public var description: String {
-        func pad(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        String(unsafeUninitializedCapacity: 10) { text in
+            func put(_ value: Int, at end: Int, width: Int) {
+                var value = value
+                for index in stride(from: end - 1, through: end - width, by: -1) {
+                    text[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+            }
+            put(year, at: 4, width: 4)
+            text[4] = UInt8(ascii: "-")
+            put(month, at: 7, width: 2)
+            text[7] = UInt8(ascii: "-")
+            put(day, at: 10, width: 2)
+            return 10
         }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
     }
 
     public static func < (lhs: BusinessDate, rhs: BusinessDate) -> Bool { lhs.dayNumber < rhs.dayNumber }
@@ -105,6 +129,7 @@ public struct BusinessDate: Hashable, Comparable, Sendable, CustomStringConverti
         }
     }
 
+    /// Decimal digits as a number; nil for anything else (`Timestamp` reads its parts with it).
     static func number(_ bytes: ArraySlice<UInt8>) -> Int? {
         var value = 0
         for byte in bytes {

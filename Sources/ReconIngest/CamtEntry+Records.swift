@@ -3,46 +3,56 @@ import ReconCore
 
 extension CamtEntry {
     /// One record per `TxDtls`, or one for an entry without any (SPEC §3.1 field sources).
-    func records(options: ReadOptions, references: OrderReferenceFinder) -> [SettlementRecord] {
+    func records(options: ReadOptions, references: OrderReferenceFinder, emit: (SettlementRecord) -> Void) {
         let bookedOn = date(bookingDate, bookingDateTime, options) ?? date(valueDate, valueDateTime, options)
         let valueOn = date(valueDate, valueDateTime, options)
         let details = transactions.isEmpty ? [Transaction(line: line)] : transactions
-        return details.enumerated().map { offset, tx in
+        for (offset, tx) in details.enumerated() {
             let index = offset + 1
-            let transactionID = tx.acctSvcrRef ?? tx.txID ?? acctSvcrRef.map { "\($0)#\(index)" }
-                ?? ntryRef.map { "\($0)#\(index)" }
-            let endToEnd = tx.endToEndID.flatMap { $0 == "NOTPROVIDED" ? nil : $0 }
-            let reference = endToEnd ?? tx.creditorRef ?? references.firstReference(in: tx.ustrd)
+            let transactionID = string(tx.acctSvcrRef) ?? string(tx.txID) ?? string(acctSvcrRef).map { "\($0)#\(index)" }
+                ?? string(ntryRef).map { "\($0)#\(index)" }
+            let endToEnd = tx.endToEndID.flatMap { self[$0, is: "NOTPROVIDED"] ? nil : string($0) }
+            let reference = endToEnd ?? string(tx.creditorRef)
+                ?? (tx.ustrd.isEmpty ? nil : references.firstReference(in: ustrd(of: tx)))
             let money = tx.amount ?? tx.txAmount ?? (details.count == 1 ? amount : nil)
             let indicator = tx.cdtDbtInd ?? cdtDbtInd
-            let descriptor = tx.ustrd.isEmpty ? (tx.addtlTxInf ?? addtlNtryInf ?? "") : tx.ustrd.joined(separator: " ")
+            let descriptor = switch tx.ustrd.count {
+            case 0: string(tx.addtlTxInf) ?? string(addtlNtryInf) ?? ""
+            case 1: string(ustrd[tx.ustrd.lowerBound])!
+            default: ustrd(of: tx).joined(separator: " ")
+            }
+            let amountText = money.map { string($0.text)! } ?? ""
+            let currencyCode = money.map { string($0.currency)! } ?? ""
             var record = SettlementRecord(
-                transactionID: transactionID, orderReference: reference, amountText: money?.text ?? "",
-                currencyCode: money?.currency ?? "", amount: nil, direction: indicator == "DBIT" ? .debit : .credit,
+                transactionID: transactionID, orderReference: reference, amountText: amountText,
+                currencyCode: currencyCode, amount: nil,
+                direction: indicator.map { self[$0, is: "DBIT"] } == true ? .debit : .credit,
                 reversal: reversal, bookedOn: bookedOn, valueOn: valueOn, descriptor: descriptor,
                 line: tx.line == 0 ? line : tx.line)
-            record.problem = problem(money: money, indicator: indicator, bookedOn: bookedOn)
-            if record.problem == nil, let money, let currency = Currency(code: money.currency) {
+            record.problem = problem(hasMoney: money != nil, currencyCode: currencyCode, indicator: indicator, bookedOn: bookedOn)
+            if record.problem == nil, let currency = Currency(code: currencyCode) {
                 do throws(AmountError) {
-                    record.amount = try Money.parse(money.text, currency: currency)
+                    record.amount = try Money.parse(amountText, currency: currency)
                 } catch {
                     record.problem = error.description
                 }
             }
-            return record
+            emit(record)
         }
     }
 
-    private func problem(money: (text: String, currency: String)?, indicator: String?, bookedOn: BusinessDate?) -> String? {
-        guard let money else { return "no amount for the transaction" }
-        guard Currency(code: money.currency) != nil else { return "currency '\(money.currency)' is not an ISO 4217 code" }
-        guard indicator == "CRDT" || indicator == "DBIT" else { return "credit/debit indicator missing or unknown" }
+    private func problem(hasMoney: Bool, currencyCode: String, indicator: Span?, bookedOn: BusinessDate?) -> String? {
+        guard hasMoney else { return "no amount for the transaction" }
+        guard Currency(code: currencyCode) != nil else { return "currency '\(currencyCode)' is not an ISO 4217 code" }
+        guard let indicator, self[indicator, is: "CRDT"] || self[indicator, is: "DBIT"] else {
+            return "credit/debit indicator missing or unknown"
+        }
         guard bookedOn != nil else { return "no booking date or value date" }
         return nil
     }
 
-    private func date(_ plain: String?, _ dateTime: String?, _ options: ReadOptions) -> BusinessDate? {
-        if let plain { return BusinessDate(iso: plain.prefix(10)) }
-        return dateTime.flatMap { Timestamp(iso: $0) }?.date(in: options.settlementTimeZone)
+    private func date(_ plain: Span?, _ dateTime: Span?, _ options: ReadOptions) -> BusinessDate? {
+        if let plain { return BusinessDate(iso: string(plain)!.prefix(10)) }
+        return string(dateTime).flatMap { Timestamp(iso: $0) }?.date(in: options.settlementTimeZone)
     }
 }

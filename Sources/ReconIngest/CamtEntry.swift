@@ -1,35 +1,36 @@
 import ReconCore
 
 /// The fields of one `Ntry` and its `TxDtls` as read, before they become records.
+///
+/// The parser copies each field's text once, into `text`, and keeps where it is: strings are
+/// made only for what a record holds, on the thread that builds records, so the parsing
+/// thread allocates a few buffers per entry rather than a string per field.
 struct CamtEntry {
-    struct Transaction {
-        var line = 0
-        var acctSvcrRef: String?
-        var txID: String?
-        var endToEndID: String?
-        var creditorRef: String?
-        var ustrd: [String] = []
-        var amount: (text: String, currency: String)?
-        var txAmount: (text: String, currency: String)?
-        var cdtDbtInd: String?
-        var addtlTxInf: String?
+    /// A field's text within `text`: trimmed of XML white space, UTF-8.
+    struct Span: Equatable {
+        var start: Int
+        var count: Int
     }
 
-    var line = 0
-    var ntryRef: String?
-    var amount: (text: String, currency: String)?
-    var cdtDbtInd: String?
-    var reversal = false
-    var status: String?
-    var bookingDate: String?
-    var bookingDateTime: String?
-    var valueDate: String?
-    var valueDateTime: String?
-    var acctSvcrRef: String?
-    var addtlNtryInf: String?
-    var transactions: [Transaction] = []
-    /// The `Btch` of each `NtryDtls` that has one.
-    var batches: [Batch] = []
+    /// An amount as written and the `Ccy` of its element.
+    struct Amount {
+        var text: Span
+        var currency: Span
+    }
+
+    struct Transaction {
+        var line = 0
+        var acctSvcrRef: Span?
+        var txID: Span?
+        var endToEndID: Span?
+        var creditorRef: Span?
+        /// Its `Ustrd` lines: indexes into the entry's `ustrd`.
+        var ustrd: Range<Int> = 0..<0
+        var amount: Amount?
+        var txAmount: Amount?
+        var cdtDbtInd: Span?
+        var addtlTxInf: Span?
+    }
 
     struct Batch {
         var line: Int
@@ -37,10 +38,82 @@ struct CamtEntry {
         var first: Int
         var end: Int?
         var count: Int?
-        var total: (text: String, currency: String)?
-        var indicator: String?
+        var total: Amount?
+        var indicator: Span?
     }
 
+    /// Every field's text, back to back.
+    var text: [UInt8] = []
+    var line = 0
+    var ntryRef: Span?
+    var amount: Amount?
+    var cdtDbtInd: Span?
+    var reversal = false
+    var status: Span?
+    var bookingDate: Span?
+    var bookingDateTime: Span?
+    var valueDate: Span?
+    var valueDateTime: Span?
+    var acctSvcrRef: Span?
+    var addtlNtryInf: Span?
+    var transactions: [Transaction] = []
+    /// The `Ustrd` lines of all its transactions, in document order.
+    var ustrd: [Span] = []
+    /// The `Btch` of each `NtryDtls` that has one.
+    var batches: [Batch] = []
+
     /// Entries without a status, or booked, are settlements (SPEC §3.1).
-    var isBooked: Bool { status == nil || status == "BOOK" }
+    var isBooked: Bool { status.map { self[$0, is: "BOOK"] } ?? true }
+
+    // MARK: Reading the text
+
+    func string(_ span: Span?) -> String? {
+        guard let span else { return nil }
+        return text.withUnsafeBufferPointer {
+            String(decoding: UnsafeBufferPointer(rebasing: $0[span.start..<span.start + span.count]), as: UTF8.self)
+        }
+    }
+
+    func bytes(_ span: Span) -> ArraySlice<UInt8> {
+        text[span.start..<span.start + span.count]
+    }
+
+    /// Whether the span holds exactly `literal`.
+    subscript(span: Span, is literal: StaticString) -> Bool {
+        span.count == literal.utf8CodeUnitCount
+            && bytes(span).elementsEqual(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    func same(_ a: Span, _ b: Span) -> Bool {
+        a.count == b.count && bytes(a).elementsEqual(bytes(b))
+    }
+
+    func decimal(_ span: Span) -> ExactDecimal? {
+        ExactDecimal(bytes: bytes(span))
+    }
+
+    func ustrd(of transaction: Transaction) -> [String] {
+        ustrd[transaction.ustrd].map { string($0)! }
+    }
+
+    // MARK: Writing the text (the parser)
+
+    /// Appends `bytes` as they are and returns where they are.
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) -> Span {
+        let start = text.count
+        text.append(contentsOf: bytes)
+        return Span(start: start, count: bytes.count)
+    }
+
+    /// The text appended since `start`, trimmed of XML white space (trailing white space is
+    /// dropped from `text`, leading white space only skipped).
+    mutating func trimmedSpan(from start: Int) -> Span {
+        func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        var end = text.count
+        while end > start, blank(text[end - 1]) { end -= 1 }
+        text.removeSubrange(end...)
+        var first = start
+        while first < end, blank(text[first]) { first += 1 }
+        return Span(start: first, count: end - first)
+    }
 }

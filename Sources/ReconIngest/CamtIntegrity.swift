@@ -10,9 +10,12 @@ public struct BatchMismatch: Hashable, Sendable {
     public var detail: String
 }
 
-/// What a `Stmt` / `Ntfctn` declares in `TxsSummry`, and what it holds.
+/// What a `Stmt` / `Ntfctn` holds, counted entry by entry, to compare with what its
+/// `TxsSummry` declares.
 struct ReportSummary {
     struct Declared {
+        /// The line of the report's start tag.
+        var line = 0
         var count: Int?
         var sum: String?
         var net: String?
@@ -23,8 +26,6 @@ struct ReportSummary {
         var debitSum: String?
     }
 
-    var line = 0
-    var declared = Declared()
     var entries = 0
     var credits = 0
     var debits = 0
@@ -34,18 +35,18 @@ struct ReportSummary {
 
     mutating func count(_ entry: CamtEntry) {
         entries += 1
-        guard let amount = entry.amount.flatMap({ ExactDecimal($0.text) }) else { return }
-        if entry.cdtDbtInd == "DBIT" {
+        guard let amount = entry.amount.flatMap({ entry.decimal($0.text) }), let indicator = entry.cdtDbtInd else { return }
+        if entry[indicator, is: "DBIT"] {
             debits += 1
             debitSum += amount
-        } else if entry.cdtDbtInd == "CRDT" {
+        } else if entry[indicator, is: "CRDT"] {
             credits += 1
             creditSum += amount
         }
     }
 
     /// Every declared figure that differs from the counted one.
-    func mismatches(position: String) -> [BatchMismatch] {
+    func mismatches(_ declared: Declared, position: String) -> [BatchMismatch] {
         var found: [String] = []
         func compare(_ name: String, _ declared: Int?, _ actual: Int) {
             if let declared, declared != actual { found.append("\(name) \(declared), the file holds \(actual)") }
@@ -73,7 +74,7 @@ struct ReportSummary {
         compare("TtlDbtNtries/NbOfNtries", declared.debitCount, debits)
         compare("TtlDbtNtries/Sum", declared.debitSum, debitSum)
         guard !found.isEmpty else { return [] }
-        return [BatchMismatch(position: position, line: line, detail: "\(position): " + found.joined(separator: "; "))]
+        return [BatchMismatch(position: position, line: declared.line, detail: "\(position): " + found.joined(separator: "; "))]
     }
 }
 
@@ -81,14 +82,14 @@ enum CamtIntegrity {
     /// The entry's amount against the net of its `TxDtls`, and each `Btch` against its `TxDtls`.
     static func mismatches(in entry: CamtEntry, position: String) -> [BatchMismatch] {
         var found: [BatchMismatch] = []
-        func signed(_ money: (text: String, currency: String)?, _ indicator: String?) -> ExactDecimal? {
-            guard let money, let value = ExactDecimal(money.text) else { return nil }
-            return indicator == "DBIT" ? -value : value
+        func signed(_ money: CamtEntry.Amount?, _ indicator: CamtEntry.Span?) -> ExactDecimal? {
+            guard let money, let value = entry.decimal(money.text) else { return nil }
+            return indicator.map { entry[$0, is: "DBIT"] } == true ? -value : value
         }
-        func net(_ transactions: ArraySlice<CamtEntry.Transaction>, currency: String) -> ExactDecimal? {
+        func net(_ transactions: ArraySlice<CamtEntry.Transaction>, currency: CamtEntry.Span) -> ExactDecimal? {
             var total: ExactDecimal? = .zero
             for tx in transactions {
-                guard let money = tx.amount ?? tx.txAmount, money.currency == currency,
+                guard let money = tx.amount ?? tx.txAmount, entry.same(money.currency, currency),
                       let value = signed(money, tx.cdtDbtInd ?? entry.cdtDbtInd) else { return nil }
                 total += value
             }
@@ -97,7 +98,7 @@ enum CamtIntegrity {
         if !entry.transactions.isEmpty, let amount = entry.amount, let declared = signed(amount, entry.cdtDbtInd),
            let held = net(entry.transactions[...], currency: amount.currency), held != declared {
             found.append(BatchMismatch(position: position, line: entry.line,
-                                       detail: "\(position): entry amount \(declared) \(amount.currency), its TxDtls net \(held)"))
+                                       detail: "\(position): entry amount \(declared) \(entry.string(amount.currency)!), its TxDtls net \(held)"))
         }
         for (index, batch) in entry.batches.enumerated() {
             let slice = entry.transactions[batch.first..<(batch.end ?? entry.transactions.count)]
@@ -109,7 +110,7 @@ enum CamtIntegrity {
             }
             if let total = batch.total, !slice.isEmpty, let declared = signed(total, batch.indicator ?? entry.cdtDbtInd),
                let held = net(slice, currency: total.currency), held != declared {
-                problems.append("TtlAmt \(declared) \(total.currency), its TxDtls net \(held)")
+                problems.append("TtlAmt \(declared) \(entry.string(total.currency)!), its TxDtls net \(held)")
             }
             if !problems.isEmpty {
                 found.append(BatchMismatch(position: where_, line: batch.line, detail: "\(where_): " + problems.joined(separator: "; ")))

@@ -76,12 +76,13 @@ extension CamtReader {
         return trie.fields[Int(node)]
     }
 
-    func store(_ value: String, in field: CamtField) {
+    /// Keeps a field of the open entry or transaction.
+    func store(_ value: CamtEntry.Span, in field: CamtField) {
         switch field {
         case .entryRef: entry.ntryRef = value
-        case .entryAmount: entry.amount = (value, currency)
+        case .entryAmount: entry.amount = CamtEntry.Amount(text: value, currency: currency)
         case .entryIndicator: entry.cdtDbtInd = value
-        case .entryReversal: entry.reversal = value == "true" || value == "1"
+        case .entryReversal: entry.reversal = entry[value, is: "true"] || entry[value, is: "1"]
         case .entryStatus: entry.status = value
         case .bookingDate: entry.bookingDate = value
         case .bookingDateTime: entry.bookingDateTime = value
@@ -89,26 +90,40 @@ extension CamtReader {
         case .valueDateTime: entry.valueDateTime = value
         case .entryServicerRef: entry.acctSvcrRef = value
         case .entryInfo: entry.addtlNtryInf = value
-        case .batchCount: updateBatch { $0.count = Int(value) }
-        case .batchTotal: updateBatch { [currency] in $0.total = (value, currency) }
+        case .batchCount:
+            let count = entry.string(value).flatMap { Int($0) }
+            updateBatch { $0.count = count }
+        case .batchTotal: updateBatch { [currency] in $0.total = CamtEntry.Amount(text: value, currency: currency) }
         case .batchIndicator: updateBatch { $0.indicator = value }
         case .servicerRef: transaction.acctSvcrRef = value
         case .transactionID: transaction.txID = value
         case .endToEndID: transaction.endToEndID = value
         case .creditorRef: transaction.creditorRef = value
-        case .unstructured: transaction.ustrd.append(value)
-        case .amount: transaction.amount = (value, currency)
-        case .transactionAmount: transaction.txAmount = (value, currency)
+        case .unstructured:
+            entry.ustrd.append(value)
+            transaction.ustrd = transaction.ustrd.lowerBound..<entry.ustrd.count
+        case .amount: transaction.amount = CamtEntry.Amount(text: value, currency: currency)
+        case .transactionAmount: transaction.txAmount = CamtEntry.Amount(text: value, currency: currency)
         case .indicator: transaction.cdtDbtInd = value
         case .transactionInfo: transaction.addtlTxInf = value
-        case .summaryCount: summary.declared.count = Int(value)
-        case .summarySum: summary.declared.sum = value
-        case .summaryNet: summary.declared.net = value
-        case .summaryNetIndicator: summary.declared.netIndicator = value
-        case .summaryCreditCount: summary.declared.creditCount = Int(value)
-        case .summaryCreditSum: summary.declared.creditSum = value
-        case .summaryDebitCount: summary.declared.debitCount = Int(value)
-        case .summaryDebitSum: summary.declared.debitSum = value
+        case .summaryCount, .summarySum, .summaryNet, .summaryNetIndicator, .summaryCreditCount, .summaryCreditSum,
+             .summaryDebitCount, .summaryDebitSum:
+            break  // report fields are read outside entries
+        }
+    }
+
+    /// Keeps a field of the open report's `TxsSummry`.
+    func store(_ value: String, in field: CamtField) {
+        switch field {
+        case .summaryCount: declared.count = Int(value)
+        case .summarySum: declared.sum = value
+        case .summaryNet: declared.net = value
+        case .summaryNetIndicator: declared.netIndicator = value
+        case .summaryCreditCount: declared.creditCount = Int(value)
+        case .summaryCreditSum: declared.creditSum = value
+        case .summaryDebitCount: declared.debitCount = Int(value)
+        case .summaryDebitSum: declared.debitSum = value
+        default: break  // entry fields are read inside entries
         }
     }
 

@@ -4,12 +4,11 @@ import ReconCore
 
 /// Reads camt.053 / camt.054 through libxml2's SAX2 push parser: the file is fed in chunks
 /// and only the current entry is held in memory.
+///
+/// libxml2 runs on a thread of its own and hands each closed entry over as a `CamtEvent`;
+/// the thread that called `read` turns them into records (`CamtRecordBuilder`), so parsing and
+/// building records use both cores.
 final class CamtReader {
-    private let options: ReadOptions
-    private let references: OrderReferenceFinder
-    private let emit: (SettlementRecord) -> Void
-    private var counter = OrdinalCounter()
-
     /// The parser context, for line numbers inside callbacks.
     var context: xmlParserCtxtPtr?
     var stack: [CamtElement] = []
@@ -24,35 +23,68 @@ final class CamtReader {
     var reportDepth: Int?
     var entryDepth: Int?
     var transactionDepth: Int?
-    var summary = ReportSummary()
+    /// What the open report's `TxsSummry` declares.
+    var declared = ReportSummary.Declared()
     var reportNumber = 0
     var entryNumber = 0
-    private(set) var mismatches: [BatchMismatch] = []
+    /// Events not yet handed over, and where they go.
+    private var pending: [CamtEvent] = []
+    private var handoff: BoundedQueue<Handoff>?
     var entry = CamtEntry()
     var transaction = CamtEntry.Transaction()
     var capturing = false
+    /// Where the field being captured starts in the entry's text.
+    var captureStart = 0
+    /// The text of a report-level field (`TxsSummry`), captured outside any entry.
     var text: [UInt8] = []
-    var currency = ""
+    /// The `Ccy` of the entry's latest `Amt`, in the entry's text.
+    var currency = CamtEntry.Span(start: 0, count: 0)
 
     var kind: String?
     var version: String?
     var refusal: String?
-    private(set) var recordCount = 0
-    private(set) var skippedStatus = 0
 
     static let maximumDepth = 64
     /// No camt field a record reads is anywhere near this long; memory stays bounded per entry.
     static let maximumFieldBytes = 64 * 1024
+    /// Entries per hand-over: few enough to keep memory small, enough to make locking rare.
+    static let entriesPerHandoff = 64
 
-    init(options: ReadOptions, emit: @escaping (SettlementRecord) -> Void) {
-        self.options = options
-        self.references = OrderReferenceFinder(pattern: options.orderIDPattern)
-        self.emit = emit
+    private enum Handoff {
+        case events([CamtEvent])
+        case finished(FileRejection?)
     }
 
-    /// Parses `chunks` (the file in order); throws a `FileRejection` for a file that is not
-    /// a well-formed camt.053/054.
-    func read(_ chunks: some Sequence<[UInt8]>) throws(FileRejection) {
+    /// Parses `chunks` (the file in order) on a thread of its own and passes the events, in
+    /// document order, to `deliver` on this thread; throws a `FileRejection` for a file that is
+    /// not a well-formed camt.053/054, after delivering what was read before the problem.
+    func read(_ chunks: some Sequence<[UInt8]>, deliver: ([CamtEvent]) -> Void) throws(FileRejection) {
+        let queue = BoundedQueue<Handoff>(capacity: 4)
+        handoff = queue
+        let work = HandedOver(value: (reader: self, chunks: AnyIterator(chunks.makeIterator())))
+        let thread = Thread {
+            let rejection: FileRejection?
+            do throws(FileRejection) {
+                try work.value.reader.parse(work.value.chunks)
+                rejection = nil
+            } catch {
+                rejection = error
+            }
+            work.value.reader.handOver()
+            queue.push(.finished(rejection))
+        }
+        thread.stackSize = 4 << 20
+        thread.start()
+        while true {
+            switch queue.pop() {
+            case .events(let events): deliver(events)
+            case .finished(let rejection?): throw rejection
+            case .finished(nil): return
+            }
+        }
+    }
+
+    private func parse(_ chunks: AnyIterator<[UInt8]>) throws(FileRejection) {
         recon_libxml2_silence_generic_errors()
         var handler = xmlSAXHandler()
         handler.initialized = UInt32(XML_SAX2_MAGIC)
@@ -119,19 +151,22 @@ final class CamtReader {
             reportDepth = depth
             reportNumber += 1
             entryNumber = 0
-            summary = ReportSummary()
-            summary.line = line
+            declared = ReportSummary.Declared()
+            declared.line = line
+            pending.append(.reportStart)
             return
         case .ntry where entryDepth == nil:
             entryDepth = depth
             entryNumber += 1
             entry = CamtEntry()
             entry.line = line
+            currency = CamtEntry.Span(start: 0, count: 0)
             return
         case .txDtls where entryDepth != nil && transactionDepth == nil && stack[depth - 1] == .ntryDtls:
             transactionDepth = depth
             transaction = CamtEntry.Transaction()
             transaction.line = line
+            transaction.ustrd = entry.ustrd.count..<entry.ustrd.count
             return
         case .btch where transactionDepth == nil && entryDepth.map({ $0 + 2 == depth }) == true && stack[depth - 1] == .ntryDtls:
             entry.batches.append(CamtEntry.Batch(line: line, first: entry.transactions.count))
@@ -141,11 +176,17 @@ final class CamtReader {
             break
         }
         guard entryDepth != nil || reportDepth != nil else { return }
-        if element == .amt, let attributes {
-            currency = attribute("Ccy", attributes, count) ?? ""
+        if entryDepth != nil {
+            // A tag inside a field restarts it (`Sts` holding `Cd`): the field is its innermost text.
+            if capturing { entry.text.removeSubrange(captureStart...) }
+            if element == .amt {
+                currency = entry.append(attributes.flatMap { attribute("Ccy", $0, count) } ?? UnsafeBufferPointer(start: nil, count: 0))
+            }
+            captureStart = entry.text.count
+        } else {
+            text.removeAll(keepingCapacity: true)
         }
         capturing = fieldPath() != nil
-        text.removeAll(keepingCapacity: true)
     }
 
     fileprivate func end() {
@@ -166,18 +207,34 @@ final class CamtReader {
             return
         }
         if depth == reportDepth {
-            mismatches += summary.mismatches(position: "\(kind == "camt.053" ? "Stmt" : "Ntfctn") \(reportNumber) TxsSummry")
+            pending.append(.reportEnd(declared, position: "\(reportName) \(reportNumber) TxsSummry"))
             reportDepth = nil
             return
         }
         if stack[depth] == .ntryDtls, transactionDepth == nil { closeBatch() }
         guard capturing, let field = fieldPath() else { return }
         capturing = false
-        store(Self.trimmed(text), in: field)
+        if entryDepth != nil {
+            store(entry.trimmedSpan(from: captureStart), in: field)
+        } else {
+            store(Self.trimmed(text), in: field)
+        }
     }
 
     fileprivate func characters(_ bytes: UnsafeBufferPointer<UInt8>) {
-        if capturing { text.append(contentsOf: bytes) }
+        guard capturing else { return }
+        let held = entryDepth != nil ? entry.text.count - captureStart : text.count
+        guard held + bytes.count <= Self.maximumFieldBytes else {
+            refusal = "a field is longer than \(Self.maximumFieldBytes) bytes"
+            capturing = false
+            if let context { xmlStopParser(context) }
+            return
+        }
+        if entryDepth != nil {
+            entry.text.append(contentsOf: bytes)
+        } else {
+            text.append(contentsOf: bytes)
+        }
     }
 
     private var line: Int { context.map { Int(xmlSAX2GetLineNumber($0)) } ?? 0 }
@@ -215,12 +272,14 @@ final class CamtReader {
         version = "\(parts[1]).\(parts[2])"
     }
 
-    private func attribute(_ name: String, _ attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>, _ count: Int) -> String? {
+    /// The value of attribute `name` (no namespace) among libxml2's five pointers per attribute.
+    private func attribute(_ name: StaticString, _ attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>, _ count: Int) -> UnsafeBufferPointer<UInt8>? {
         for index in 0..<count {
             let base = index * 5
-            guard let local = attributes[base], String(cString: local) == name,
-                  let start = attributes[base + 3], let end = attributes[base + 4] else { continue }
-            return String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
+            guard let local = attributes[base], let start = attributes[base + 3], let end = attributes[base + 4],
+                  strcmp(UnsafeRawPointer(local).assumingMemoryBound(to: CChar.self),
+                         UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)) == 0 else { continue }
+            return UnsafeBufferPointer(start: start, count: end - start)
         }
         return nil
     }
@@ -231,19 +290,18 @@ final class CamtReader {
         entry.batches[last].end = entry.transactions.count
     }
 
+    private var reportName: String { kind == "camt.053" ? "Stmt" : "Ntfctn" }
+
     private func finishEntry() {
-        summary.count(entry)
-        let position = "\(kind == "camt.053" ? "Stmt" : "Ntfctn") \(reportNumber) Ntry \(entryNumber)"
-        mismatches += CamtIntegrity.mismatches(in: entry, position: position)
-        guard entry.isBooked else {
-            skippedStatus += max(1, entry.transactions.count)
-            return
-        }
-        for var record in entry.records(options: options, references: references) {
-            counter.assign(&record)
-            recordCount += 1
-            emit(record)
-        }
+        pending.append(.entry(entry, position: "\(reportName) \(reportNumber) Ntry \(entryNumber)"))
+        if pending.count >= Self.entriesPerHandoff { handOver() }
+    }
+
+    /// Passes the pending events to the thread that builds records.
+    private func handOver() {
+        guard !pending.isEmpty, let handoff else { return }
+        handoff.push(.events(pending))
+        pending.removeAll(keepingCapacity: true)
     }
 }
 

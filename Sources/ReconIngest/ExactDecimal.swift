@@ -24,12 +24,16 @@ struct ExactDecimal: Equatable, Sendable, CustomStringConvertible {
     /// Reads an optional `-`, then digits with at most one `.` among them (`12`, `12.50`, `.5`);
     /// nil for anything else, or for more digits than 128 bits hold.
     init?(_ text: some StringProtocol) {
+        self.init(bytes: text.utf8)
+    }
+
+    init?(bytes: some Sequence<UInt8>) {
         var units: Int128 = 0
         var scale = 0
         var digits = 0
         var negative = false
         var point = false
-        for (offset, byte) in text.utf8.enumerated() {
+        for (offset, byte) in bytes.enumerated() {
             switch byte {
             case UInt8(ascii: "-") where offset == 0:
                 negative = true

@@ -11,28 +11,25 @@ public final class RecordStream: @unchecked Sendable {
         case failed(FileRejection)
     }
 
-    private let condition = NSCondition()
-    private var queue: [Item] = []
-    private var cancelled = false
-    private let capacity = 4
+    private let queue = BoundedQueue<Item>(capacity: 4)
 
     /// Starts reading `url` with `reader`; `batchSize` records per batch.
     public init(reading url: URL, with reader: SettlementFileReader, batchSize: Int = 2_000) {
-        let thread = Thread { [self] in
+        let thread = Thread { [queue] in
             var batch: [SettlementRecord] = []
             batch.reserveCapacity(batchSize)
             do throws(FileRejection) {
                 let summary = try reader.read(url) { record in
                     batch.append(record)
                     if batch.count >= batchSize {
-                        self.push(.records(batch))
+                        queue.push(.records(batch))
                         batch.removeAll(keepingCapacity: true)
                     }
                 }
-                if !batch.isEmpty { push(.records(batch)) }
-                push(.finished(summary))
+                if !batch.isEmpty { queue.push(.records(batch)) }
+                queue.push(.finished(summary))
             } catch {
-                push(.failed(error))
+                queue.push(.failed(error))
             }
         }
         thread.stackSize = 4 << 20
@@ -41,29 +38,11 @@ public final class RecordStream: @unchecked Sendable {
 
     /// The next item; blocks until the parser has one.
     public func next() -> Item {
-        condition.lock()
-        defer { condition.unlock() }
-        while queue.isEmpty { condition.wait() }
-        let item = queue.removeFirst()
-        condition.broadcast()
-        return item
+        queue.pop()
     }
 
     /// Lets the parser thread finish without waiting for a consumer.
     public func cancel() {
-        condition.lock()
-        cancelled = true
-        queue.removeAll()
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    private func push(_ item: Item) {
-        condition.lock()
-        defer { condition.unlock() }
-        while queue.count >= capacity && !cancelled { condition.wait() }
-        guard !cancelled else { return }
-        queue.append(item)
-        condition.broadcast()
+        queue.cancel()
     }
 }

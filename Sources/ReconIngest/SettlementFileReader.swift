@@ -70,12 +70,13 @@ public struct SettlementFileReader: Sendable {
         guard let first = chunks.next() else { throw FileRejection(reason: "the file is empty", line: 1, column: 1) }
         if Self.looksLikeXML(first) {
             let rest = chunks
-            return try withoutActuallyEscaping(emit) { emit throws(FileRejection) in
-                let camt = CamtReader(options: options, emit: emit)
-                try camt.read(PrependedChunks(first: first, rest: rest))
-                return FileSummary(format: camt.kind ?? "camt", version: camt.version ?? "", records: camt.recordCount,
-                                   skipped: camt.skippedStatus, mismatches: camt.mismatches)
+            let camt = CamtReader()
+            var builder = CamtRecordBuilder(options: options)
+            try camt.read(PrependedChunks(first: first, rest: rest)) { events in
+                for event in events { builder.take(event, emit: emit) }
             }
+            return FileSummary(format: camt.kind ?? "camt", version: camt.version ?? "", records: builder.recordCount,
+                               skipped: builder.skippedStatus, mismatches: builder.mismatches)
         }
         var bytes = first
         while let chunk = chunks.next() { bytes += chunk }

@@ -8,6 +8,17 @@ public struct JSONLineBuilder {
 
     public init() {}
 
+    /// Appends one object and a line feed to `out`, built by `body` in place: no line is
+    /// built apart and copied.
+    public static func appendLine(to out: inout [UInt8], _ body: (inout JSONLineBuilder) -> Void) {
+        var builder = JSONLineBuilder()
+        swap(&builder.bytes, &out)
+        builder.bytes.append(UInt8(ascii: "{"))
+        body(&builder)
+        builder.bytes.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
+        swap(&builder.bytes, &out)
+    }
+
     public mutating func string(_ key: String, _ value: String?) {
         self.key(key)
         guard let value else { return bytes.append(contentsOf: "null".utf8) }

@@ -18,6 +18,19 @@ import Testing
         #expect(BusinessDate(iso: "2026-13-01") == nil)
         #expect(BusinessDate(iso: "2026-1-01") == nil)
         #expect(BusinessDate(iso: "2028-02-29") != nil)
+        for text in ["", "2026-11-2", "2026-11-200", "2026/11/20", "2026-11-2x", "+026-11-20", "2026-11-20 ",
+                     "0000-01-01", "２０２６-11-20", "2026-00-10", "2026-04-31"] {
+            #expect(BusinessDate(iso: text) == nil, "\(text)")
+        }
+    }
+
+    @Test func everyDateReadsBackFromItsText() throws {
+        for number in stride(from: -719_162, through: 2_932_896, by: 997) {
+            let date = BusinessDate(dayNumber: number)
+            let text = String(format: "%04d-%02d-%02d", date.year, date.month, date.day)
+            #expect(date.description == text)
+            #expect(try #require(BusinessDate(iso: text)) == date)
+        }
     }
 
     @Test func addingYearsTurnsLeapDayIntoTwentyEighthOfFebruary() {

@@ -40,4 +40,22 @@ import Testing
         #expect(mismatches.map(\.position) == ["Stmt 1 TxsSummry"])
         #expect(mismatches.first?.detail == "Stmt 1 TxsSummry: TtlNtries/NbOfNtries 3, the file holds 2")
     }
+
+    /// Entries cross from the parsing thread in groups: records, ordinals and mismatches still
+    /// come out in document order, the report's check after all of its entries.
+    @Test func manyEntriesKeepDocumentOrderAcrossHandOvers() throws {
+        var camt = CamtXML(kind: "053")
+        let count = CamtReader.entriesPerHandoff * 3 + 5
+        camt.summary = camt.tag("TxsSummry", camt.tag("TtlNtries", camt.tag("NbOfNtries", String(count + 1))))
+        camt.entries = (0..<count).map { index in
+            camt.entry(amount: index % 50 == 0 ? "1" : "5980", transactions: [camt.tx(id: index % 7 == 0 ? "SAME" : "T\(index)")])
+        }
+        let parsed = try Read.xml(camt)
+        let expectedIDs = (0..<count).map { $0 % 7 == 0 ? "SAME" : "T\($0)" }
+        #expect(parsed.records.map(\.transactionID) == expectedIDs)
+        #expect(parsed.records.filter { $0.transactionID == "SAME" }.map(\.ordinal) == Array(0..<(count + 6) / 7))
+        let positions = parsed.summary.mismatches.map(\.position)
+        #expect(positions == stride(from: 0, to: count, by: 50).map { "Stmt 1 Ntry \($0 + 1)" } + ["Stmt 1 TxsSummry"])
+        #expect(parsed.summary.mismatches.last?.detail == "Stmt 1 TxsSummry: TtlNtries/NbOfNtries \(count + 1), the file holds \(count)")
+    }
 }

@@ -73,6 +73,19 @@ import Testing
         #expect(ContinuousClock.now - start < .seconds(1))
     }
 
+    @Test func aFieldBeyondItsLimitIsRefusedWhereItIs() throws {
+        var camt = CamtXML()
+        camt.entries = [camt.entry(transactions: [camt.tx(id: "A")]),
+                        camt.entry(transactions: [camt.tx(id: "B", ustrd: [String(repeating: "x", count: CamtReader.maximumFieldBytes + 1)])])]
+        let error = #expect(throws: FileRejection.self) { try Read.xml(camt) }
+        #expect(error?.reason == "a field is longer than \(CamtReader.maximumFieldBytes) bytes")
+        #expect((error?.line ?? 0) > 1)
+        #expect(error?.column != nil)
+        var fits = CamtXML()
+        fits.entries = [fits.entry(transactions: [fits.tx(id: "A", ustrd: [String(repeating: "x", count: CamtReader.maximumFieldBytes)])])]
+        #expect(try Read.xml(fits).records.first?.descriptor.count == CamtReader.maximumFieldBytes)
+    }
+
     @Test func aFileOverTheSizeLimitIsRefusedUnread() {
         var camt = CamtXML()
         camt.entries = [camt.entry(transactions: [camt.tx()])]

@@ -46,7 +46,7 @@ struct Inspector {
             reading: while true {
                 switch stream.next() {
                 case .records(let records):
-                    for record in records { buffer.append(Self.line(for: record, file: name)) }
+                    for record in records { buffer.append { Self.write(record, file: name, to: &$0) } }
                 case .finished(let summary):
                     line.string("format", summary.format)
                     line.string("version", summary.version)
@@ -76,8 +76,7 @@ struct Inspector {
         return rejected
     }
 
-    static func line(for record: SettlementRecord, file: String) -> [UInt8] {
-        var line = JSONLineBuilder()
+    static func write(_ record: SettlementRecord, file: String, to line: inout JSONLineBuilder) {
         line.string("kind", "record")
         line.string("transaction_id", record.transactionID)
         line.string("order_reference", record.orderReference)
@@ -91,7 +90,6 @@ struct Inspector {
         line.string("file", file)
         line.int("line", record.line)
         if let problem = record.problem { line.string("problem", problem) }
-        return line.line()
     }
 }
 
@@ -107,6 +105,12 @@ struct OutputBuffer {
 
     mutating func append(_ line: [UInt8]) {
         bytes.append(contentsOf: line)
+        if bytes.count >= 1 << 20 { flush() }
+    }
+
+    /// Appends the JSON line `body` builds.
+    mutating func append(_ body: (inout JSONLineBuilder) -> Void) {
+        JSONLineBuilder.appendLine(to: &bytes, body)
         if bytes.count >= 1 << 20 { flush() }
     }
 
