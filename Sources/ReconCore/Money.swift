@@ -88,8 +88,7 @@ extension Money {
         var fractionDigits = 0
         var seenSeparator = false
         var digitsBefore = 0
-        let bytes = Array(text.utf8)
-        for byte in bytes {
+        for byte in text.utf8 {
             if byte == decimalSeparator {
                 if seenSeparator || digitsBefore == 0 { throw .malformed(text) }
                 seenSeparator = true

@@ -3,7 +3,7 @@ import ReconCore
 
 extension CamtEntry {
     /// One record per `TxDtls`, or one for an entry without any (SPEC §3.1 field sources).
-    func records(options: ReadOptions, references: OrderReferenceFinder, emit: (SettlementRecord) -> Void) {
+    func records(options: ReadOptions, references: OrderReferenceFinder, emit: (inout SettlementRecord) -> Void) {
         let bookedOn = date(bookingDate, bookingDateTime, options) ?? date(valueDate, valueDateTime, options)
         let valueOn = date(valueDate, valueDateTime, options)
         let details = transactions.isEmpty ? [Transaction(line: line)] : transactions
@@ -29,21 +29,24 @@ extension CamtEntry {
                 direction: indicator.map { self[$0, is: "DBIT"] } == true ? .debit : .credit,
                 reversal: reversal, bookedOn: bookedOn, valueOn: valueOn, descriptor: descriptor,
                 line: tx.line == 0 ? line : tx.line)
-            record.problem = problem(hasMoney: money != nil, currencyCode: currencyCode, indicator: indicator, bookedOn: bookedOn)
-            if record.problem == nil, let currency = Currency(code: currencyCode) {
+            let currency = Currency(code: currencyCode)
+            record.problem = problem(hasMoney: money != nil, currencyCode: currencyCode, currency: currency,
+                                     indicator: indicator, bookedOn: bookedOn)
+            if record.problem == nil, let currency {
                 do throws(AmountError) {
                     record.amount = try Money.parse(amountText, currency: currency)
                 } catch {
                     record.problem = error.description
                 }
             }
-            emit(record)
+            emit(&record)
         }
     }
 
-    private func problem(hasMoney: Bool, currencyCode: String, indicator: Span?, bookedOn: BusinessDate?) -> String? {
+    private func problem(hasMoney: Bool, currencyCode: String, currency: Currency?, indicator: Span?,
+                         bookedOn: BusinessDate?) -> String? {
         guard hasMoney else { return "no amount for the transaction" }
-        guard Currency(code: currencyCode) != nil else { return "currency '\(currencyCode)' is not an ISO 4217 code" }
+        guard currency != nil else { return "currency '\(currencyCode)' is not an ISO 4217 code" }
         guard let indicator, self[indicator, is: "CRDT"] || self[indicator, is: "DBIT"] else {
             return "credit/debit indicator missing or unknown"
         }

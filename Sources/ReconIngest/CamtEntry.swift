@@ -1,4 +1,9 @@
 import ReconCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The fields of one `Ntry` and its `TxDtls` as read, before they become records.
 ///
@@ -69,27 +74,27 @@ struct CamtEntry {
 
     func string(_ span: Span?) -> String? {
         guard let span else { return nil }
-        return text.withUnsafeBufferPointer {
-            String(decoding: UnsafeBufferPointer(rebasing: $0[span.start..<span.start + span.count]), as: UTF8.self)
-        }
+        return withBytes(span) { String(decoding: $0, as: UTF8.self) }
     }
 
-    func bytes(_ span: Span) -> ArraySlice<UInt8> {
-        text[span.start..<span.start + span.count]
+    /// The span's bytes, borrowed for `body` (no copy, no reference counting).
+    func withBytes<Result>(_ span: Span, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        text.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[span.start..<span.start + span.count])) }
     }
 
     /// Whether the span holds exactly `literal`.
     subscript(span: Span, is literal: StaticString) -> Bool {
         span.count == literal.utf8CodeUnitCount
-            && bytes(span).elementsEqual(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+            && (span.count == 0 || withBytes(span) { memcmp($0.baseAddress!, literal.utf8Start, span.count) == 0 })
     }
 
     func same(_ a: Span, _ b: Span) -> Bool {
-        a.count == b.count && bytes(a).elementsEqual(bytes(b))
+        a.count == b.count
+            && (a.count == 0 || text.withUnsafeBufferPointer { memcmp($0.baseAddress! + a.start, $0.baseAddress! + b.start, a.count) == 0 })
     }
 
     func decimal(_ span: Span) -> ExactDecimal? {
-        ExactDecimal(bytes: bytes(span))
+        withBytes(span) { ExactDecimal(bytes: $0) }
     }
 
     func ustrd(of transaction: Transaction) -> [String] {

@@ -38,7 +38,6 @@ struct CamtRecordBuilder {
                 return
             }
             entry.records(options: options, references: references) { record in
-                var record = record
                 counter.assign(&record)
                 recordCount += 1
                 emit(record)

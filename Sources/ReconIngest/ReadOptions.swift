@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import ReconCore
 
@@ -39,47 +40,49 @@ struct OrderReferenceFinder {
 }
 
 /// Numbers identical (transaction id, content) pairs within one file in document order.
+///
+/// A file holds hundreds of thousands of records, so the table keeps no strings: each pair is
+/// known by the first 128 bits of the SHA-256 of its parts, each length-prefixed. That is the
+/// width the store already keys records by (`SettlementRecord.recordID`), and like that key
+/// it is the same on every run, so a rerun numbers a file exactly as the first run did.
 struct OrdinalCounter {
-    /// (transaction id, content) of a record, compared exactly.
-    private struct Identity: Hashable {
-        var transactionID: String?
-        var orderReference: String?
-        var amount: String
-        var currency: String
-        var direction: Direction
-        var reversal: Bool
-        var bookedOn: BusinessDate?
+    private struct Digest: Hashable {
+        var high: UInt64
+        var low: UInt64
     }
 
-    /// Each identity under its hash value, so that the table grows by rehashing integers, not
-    /// the strings of every record read so far (a file holds hundreds of thousands).
-    private var byHash: [Int: (identity: Identity, count: Int)] = [:]
-    /// Identities whose hash value an earlier, different identity already holds.
-    private var collided: [Identity: Int] = [:]
-    /// Maps a hash value to its slot in `byHash`; tests fold every value into one to force collisions.
-    private let slot: (Int) -> Int
-
-    init(slot: @escaping (Int) -> Int = { $0 }) {
-        self.slot = slot
-    }
+    private var next: [Digest: Int] = [:]
+    /// The parts of the record being numbered, reused from record to record.
+    private var parts: [UInt8] = []
 
     mutating func assign(_ record: inout SettlementRecord) {
-        let identity = Identity(transactionID: record.transactionID, orderReference: record.orderReference,
-                                amount: record.contentAmount, currency: record.currencyCode,
-                                direction: record.direction, reversal: record.reversal, bookedOn: record.bookedOn)
-        let hash = slot(identity.hashValue)
-        guard let seen = byHash[hash] else {
-            byHash[hash] = (identity, 1)
-            record.ordinal = 0
-            return
-        }
-        if seen.identity == identity {
-            byHash[hash]!.count += 1
-            record.ordinal = seen.count
+        parts.removeAll(keepingCapacity: true)
+        append(record.transactionID)
+        append(record.orderReference)
+        if let amount = record.amount {
+            append(String(amount.minorUnits))
         } else {
-            let ordinal = collided[identity, default: 0]
-            collided[identity] = ordinal + 1
-            record.ordinal = ordinal
+            append("?" + record.amountText)
+        }
+        append(record.currencyCode)
+        parts.append(record.direction == .debit ? 1 : 0)
+        parts.append(record.reversal ? 1 : 0)
+        withUnsafeBytes(of: (record.bookedOn?.dayNumber ?? Int.min).littleEndian) { parts.append(contentsOf: $0) }
+        let digest = SHA256.hash(data: parts).withUnsafeBytes { bytes in
+            Digest(high: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+                   low: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        }
+        record.ordinal = next[digest, default: 0]
+        next[digest] = record.ordinal + 1
+    }
+
+    /// A part as a presence byte, its length and its UTF-8 bytes: no value can imitate another.
+    private mutating func append(_ part: String?) {
+        guard var part else { return parts.append(0) }
+        parts.append(1)
+        part.withUTF8 { bytes in
+            withUnsafeBytes(of: UInt32(bytes.count).littleEndian) { parts.append(contentsOf: $0) }
+            parts.append(contentsOf: bytes)
         }
     }
 }

@@ -155,14 +155,26 @@ public struct SettlementFileReader: Sendable {
     }
 }
 
-/// A file as a sequence of fixed-size chunks, read lazily.
+/// A file as a sequence of fixed-size chunks, read lazily with `read(2)` straight into each
+/// chunk (`FileHandle` would read into `Data` first, a second copy of every byte).
 struct FileChunks: Sequence, IteratorProtocol {
     let handle: FileHandle
     let size: Int
 
     mutating func next() -> [UInt8]? {
-        guard let data = try? handle.read(upToCount: size), !data.isEmpty else { return nil }
-        return [UInt8](data)
+        let descriptor = handle.fileDescriptor
+        let chunk = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            count = 0
+            while count < size {
+                let got = read(descriptor, buffer.baseAddress! + count, size - count)
+                if got > 0 {
+                    count += got
+                } else if got == 0 || errno != EINTR {
+                    break
+                }
+            }
+        }
+        return chunk.isEmpty ? nil : chunk
     }
 }
 

@@ -102,22 +102,43 @@ import Testing
         #expect(Set(found.map(\.recordID)).count == 3)
     }
 
-    @Test func ordinalsDoNotDependOnHashValuesColliding() throws {
-        let found = try records { c in [
-            c.entry(amount: "17940", transactions: [c.tx(id: "A"), c.tx(id: "B"), c.tx(id: "A"), c.tx(id: "C"),
-                                                    c.tx(id: "B"), c.tx(id: "A")]),
-        ] }
-        var distinct = OrdinalCounter()
-        var colliding = OrdinalCounter(slot: { _ in 0 })
-        var ordinals: [[Int]] = [[], []]
-        for var record in found {
-            distinct.assign(&record)
-            ordinals[0].append(record.ordinal)
-            colliding.assign(&record)
-            ordinals[1].append(record.ordinal)
+    /// Two records share ordinals only when every part of (transaction id, content) is the same.
+    @Test func everyPartOfARecordsIdentitySeparatesItsOrdinals() throws {
+        let base = SettlementRecord(transactionID: "T-1", orderReference: "RN20261110-0001", amountText: "5980",
+                                    currencyCode: "JPY", amount: Money(minorUnits: 5980, currency: Currency(code: "JPY")!),
+                                    direction: .credit, reversal: false, bookedOn: BusinessDate(iso: "2026-11-12"),
+                                    valueOn: nil, descriptor: "", line: 1)
+        let variants: [(String, (inout SettlementRecord) -> Void)] = [
+            ("no transaction id", { $0.transactionID = nil }),
+            ("empty transaction id", { $0.transactionID = "" }),
+            ("transaction id", { $0.transactionID = "T-2" }),
+            ("no reference", { $0.orderReference = nil }),
+            ("reference", { $0.orderReference = "RN20261110-0002" }),
+            ("amount", { $0.amount = Money(minorUnits: 5981, currency: Currency(code: "JPY")!) }),
+            ("unreadable amount", { $0.amount = nil }),
+            ("currency", { $0.currencyCode = "USD" }),
+            ("direction", { $0.direction = .debit }),
+            ("reversal", { $0.reversal = true }),
+            ("booking date", { $0.bookedOn = BusinessDate(iso: "2026-11-13") }),
+            ("no booking date", { $0.bookedOn = nil }),
+            ("id and reference shifted", { $0.transactionID = "T-1RN"; $0.orderReference = "20261110-0001" }),
+        ]
+        var counter = OrdinalCounter()
+        var first = base
+        counter.assign(&first)
+        #expect(first.ordinal == 0)
+        for (name, change) in variants {
+            var record = base
+            change(&record)
+            counter.assign(&record)
+            #expect(record.ordinal == 0, "\(name)")
+            counter.assign(&record)
+            #expect(record.ordinal == 1, "\(name)")
         }
-        #expect(ordinals[0] == [0, 0, 1, 0, 1, 2])
-        #expect(ordinals[1] == ordinals[0])
-        #expect(found.map(\.ordinal) == ordinals[0])
+        var again = base
+        again.descriptor = "a descriptor and line are not part of the identity"
+        again.line = 99
+        counter.assign(&again)
+        #expect(again.ordinal == 1)
     }
 }
