@@ -9,21 +9,17 @@ public struct DayFacts: Sendable {
     public var skippedDuplicates: Int
     public var skippedStatus: Int
     public var records: DayTally
-    /// Exceptions about the records of the date's files.
-    public var recordExceptionIDs: Set<String>
     public var licensesExtended: Int
     public var mailsWritten: Int
 
     public init(date: BusinessDate, filesIngested: Int, filesQuarantined: Int, skippedDuplicates: Int,
-                skippedStatus: Int, records: DayTally, recordExceptionIDs: Set<String>, licensesExtended: Int,
-                mailsWritten: Int) {
+                skippedStatus: Int, records: DayTally, licensesExtended: Int, mailsWritten: Int) {
         self.date = date
         self.filesIngested = filesIngested
         self.filesQuarantined = filesQuarantined
         self.skippedDuplicates = skippedDuplicates
         self.skippedStatus = skippedStatus
         self.records = records
-        self.recordExceptionIDs = recordExceptionIDs
         self.licensesExtended = licensesExtended
         self.mailsWritten = mailsWritten
     }
@@ -69,6 +65,32 @@ public struct DayTally: Sendable {
     }
 }
 
+/// A date's exception report tallied as it is read: exceptions on the date's records by code,
+/// open ones by code and by age.
+public struct ExceptionTally: Sendable {
+    public let date: BusinessDate
+    /// Lines in the report.
+    public private(set) var lines = 0
+    var onRecords: [ExceptionCode: Int] = [:]
+    var open: [ExceptionCode: Int] = [:]
+    var ages = [Int](repeating: 0, count: DaySummary.ageBuckets.count)
+
+    public init(date: BusinessDate) {
+        self.date = date
+    }
+
+    public mutating func add(_ entry: ExceptionReportEntry) {
+        lines += 1
+        let row = entry.row
+        guard row.status != "resolved" else { return }
+        if entry.aboutTheDaysRecords { onRecords[row.facts.code, default: 0] += 1 }
+        guard row.status == "open" else { return }
+        open[row.facts.code, default: 0] += 1
+        let age = date.days(since: row.firstSeen)
+        if let bucket = DaySummary.ageBuckets.firstIndex(where: { $0.range.contains(max(0, age)) }) { ages[bucket] += 1 }
+    }
+}
+
 /// The state of one date, as `summary.json` and `report.html` show it.
 public struct DaySummary: Sendable {
     public struct Totals: Sendable, Equatable {
@@ -103,8 +125,8 @@ public struct DaySummary: Sendable {
         ("0-1", 0...1), ("2-7", 2...7), ("8-30", 8...30), ("31+", 31...Int.max),
     ]
 
-    /// - Parameter exceptions: the date's exception report (status as of its end).
-    public init(facts: DayFacts, exceptions: [ExceptionRow], windowDays: Int) {
+    /// - Parameter exceptions: the date's exception report, tallied.
+    public init(facts: DayFacts, exceptions: ExceptionTally, windowDays: Int) {
         date = facts.date
         filesIngested = facts.filesIngested
         filesQuarantined = facts.filesQuarantined
@@ -115,19 +137,9 @@ public struct DaySummary: Sendable {
         recordsTotal = facts.records.total
         recordsMatched = facts.records.matched
         recordsForeign = facts.records.foreign
-        var byRecordCode: [ExceptionCode: Int] = [:]
-        var openCodes: [ExceptionCode: Int] = [:]
-        var ages = [Int](repeating: 0, count: Self.ageBuckets.count)
-        for row in exceptions where row.status != "resolved" {
-            if facts.recordExceptionIDs.contains(row.exceptionID) { byRecordCode[row.facts.code, default: 0] += 1 }
-            guard row.status == "open" else { continue }
-            openCodes[row.facts.code, default: 0] += 1
-            let age = facts.date.days(since: row.firstSeen)
-            if let bucket = Self.ageBuckets.firstIndex(where: { $0.range.contains(max(0, age)) }) { ages[bucket] += 1 }
-        }
-        recordExceptions = byRecordCode
-        openByCode = openCodes
-        openByAge = zip(Self.ageBuckets, ages).map { ($0.label, $1) }
+        recordExceptions = exceptions.onRecords
+        openByCode = exceptions.open
+        openByAge = zip(Self.ageBuckets, exceptions.ages).map { ($0.label, $1) }
         totals = facts.records.totals
         var lags = [Int](repeating: 0, count: windowDays + 3)
         for (lag, count) in facts.records.lags {

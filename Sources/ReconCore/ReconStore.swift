@@ -129,6 +129,30 @@ public struct ExceptionRow: Hashable, Sendable {
     }
 }
 
+/// One line of a date's exception report (SPEC §5).
+public struct ExceptionReportEntry: Hashable, Sendable {
+    /// The exception with its status as of the end of the date.
+    public var row: ExceptionRow
+    /// Whether it is about a record of a file received on the date.
+    public var aboutTheDaysRecords: Bool
+
+    public init(row: ExceptionRow, aboutTheDaysRecords: Bool) {
+        self.row = row
+        self.aboutTheDaysRecords = aboutTheDaysRecords
+    }
+
+    /// The report's order: code, order id, transaction id, exception id; UTF-8 bytes, absent
+    /// values as empty text.
+    public static func reportOrder(_ a: ExceptionRow, _ b: ExceptionRow) -> Bool {
+        let left = [a.facts.code.rawValue, a.facts.orderID ?? "", a.facts.transactionID ?? "", a.exceptionID]
+        let right = [b.facts.code.rawValue, b.facts.orderID ?? "", b.facts.transactionID ?? "", b.exceptionID]
+        for (x, y) in zip(left, right) where x != y {
+            return x.utf8.lexicographicallyPrecedes(y.utf8)
+        }
+        return false
+    }
+}
+
 /// A completion mail waiting in the outbox: the applied extension and the order it completes.
 public struct OutboxMail: Hashable, Sendable {
     public var extensionRecord: LicenseExtension
@@ -267,9 +291,13 @@ public protocol ReconStore: Sendable {
     /// One page of a date's feed rows in (serial, order id) byte order, after `position`.
     func feed(on date: BusinessDate, after position: (serial: String, orderID: String)?, limit: Int) async throws -> [LicenseExtension]
     func markOutputsWritten(on date: BusinessDate) async throws
-    /// SPEC §5: exceptions first seen on or before `date` that were open at its end or changed
-    /// status on it, with their status as of the end of `date`.
-    func exceptionReport(on date: BusinessDate) async throws -> [ExceptionRow]
+    /// Numbers the exceptions first seen on or before `date` in report order
+    /// (`ExceptionReportEntry.reportOrder`) for `queuedExceptionReport`; returns how many.
+    func queueExceptionReport(on date: BusinessDate) async throws -> Int
+    /// SPEC §5: of the queued exceptions at positions after `position`, up to `position + limit`,
+    /// those open at the end of `date` or that changed status on it, in report order, with their
+    /// status as of its end.
+    func queuedExceptionReport(on date: BusinessDate, after position: Int, limit: Int) async throws -> [ExceptionReportEntry]
 
     /// The date's files, the records they brought with their outcome as of its end, and its applies.
     func dayFacts(on date: BusinessDate, settlementTimeZone: TimeZone) async throws -> DayFacts
@@ -286,5 +314,21 @@ extension ReconStore {
     /// A date's mails, all of them.
     public func outbox(on date: BusinessDate) async throws -> [OutboxMail] {
         try await outbox(on: date, after: nil, limit: Int.max)
+    }
+
+    /// A date's exception report, read a page at a time into `body` in report order.
+    public func forEachExceptionReportPage(on date: BusinessDate, pageSize: Int = 10_000,
+                                           _ body: ([ExceptionReportEntry]) async throws -> Void) async throws {
+        let count = try await queueExceptionReport(on: date)
+        for position in stride(from: 0, to: count, by: pageSize) {
+            try await body(try await queuedExceptionReport(on: date, after: position, limit: pageSize))
+        }
+    }
+
+    /// A date's exception report, all of it.
+    public func exceptionReport(on date: BusinessDate) async throws -> [ExceptionRow] {
+        var rows: [ExceptionRow] = []
+        try await forEachExceptionReportPage(on: date) { page in rows += page.map(\.row) }
+        return rows
     }
 }

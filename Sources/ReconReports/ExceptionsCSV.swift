@@ -17,13 +17,21 @@ public struct ExceptionsCSV: Sendable {
         self.texts = texts
     }
 
+    /// The byte-order mark and the header: what the file starts with.
+    public static let head: [UInt8] = [0xEF, 0xBB, 0xBF] + line(header)
+
+    /// One exception's line; the file lists them in `ExceptionReportEntry.reportOrder`.
+    public func line(_ row: ExceptionRow) -> [UInt8] {
+        Self.line(cells(row))
+    }
+
+    /// The whole file for `rows`, in any order.
     public func render(_ rows: [ExceptionRow]) -> Data {
-        var out = Data([0xEF, 0xBB, 0xBF])
-        out.append(Self.line(Self.header))
-        for row in rows.sorted(by: Self.reportOrder) {
-            out.append(Self.line(cells(row)))
+        var out = Self.head
+        for row in rows.sorted(by: ExceptionReportEntry.reportOrder) {
+            out += line(row)
         }
-        return out
+        return Data(out)
     }
 
     func cells(_ row: ExceptionRow) -> [String] {
@@ -44,18 +52,8 @@ public struct ExceptionsCSV: Sendable {
         ]
     }
 
-    /// By code, order id, transaction id, exception id; UTF-8 bytes, empty first.
-    static func reportOrder(_ a: ExceptionRow, _ b: ExceptionRow) -> Bool {
-        let left = [a.facts.code.rawValue, a.facts.orderID ?? "", a.facts.transactionID ?? "", a.exceptionID]
-        let right = [b.facts.code.rawValue, b.facts.orderID ?? "", b.facts.transactionID ?? "", b.exceptionID]
-        for (x, y) in zip(left, right) where x != y {
-            return x.utf8.lexicographicallyPrecedes(y.utf8)
-        }
-        return false
-    }
-
-    static func line(_ cells: [String]) -> Data {
-        Data((cells.map { quote(neutralise($0)) }.joined(separator: ",") + "\r\n").utf8)
+    static func line(_ cells: [String]) -> [UInt8] {
+        Array((cells.map { quote(neutralise($0)) }.joined(separator: ",") + "\r\n").utf8)
     }
 
     /// Prefixes `'` to a cell that would start a formula, except a plain number.

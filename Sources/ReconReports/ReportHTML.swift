@@ -13,7 +13,17 @@ public struct ReportHTML: Sendable {
     /// The sections every report has, by element id (a test checks them in a browser).
     public static let sectionIDs = ["totals", "lag-histogram", "exceptions-by-code", "open-by-age", "exception-table"]
 
+    /// The whole page for `exceptions`, in any order.
     public func render(_ summary: DaySummary, exceptions: [ExceptionRow]) -> Data {
+        var page = head(summary, tableLines: exceptions.count)
+        var table = ExceptionTable(texts: texts)
+        for row in exceptions.sorted(by: ExceptionReportEntry.reportOrder) { page += table.add(row) }
+        return Data(page + table.end())
+    }
+
+    /// The page up to the exception table's rows, which `ExceptionTable` writes after it.
+    /// - Parameter tableLines: how many exceptions the table will list.
+    public func head(_ summary: DaySummary, tableLines: Int) -> [UInt8] {
         var html = """
             <!DOCTYPE html>
             <html lang="ja">
@@ -38,9 +48,49 @@ public struct ReportHTML: Sendable {
             : BarChart(items: byCode.map { ("\($0.0.rawValue)", $0.1) }, tone: "alert").svg)
         html += section("open-by-age", "未解決の例外（経過日数別）",
                         BarChart(items: summary.openByAge.map { ("\($0.bucket)日", $0.count) }, tone: "age").svg)
-        html += exceptionTable(exceptions)
-        html += "</main>\n</body>\n</html>\n"
-        return Data(html.utf8)
+        html += tableLines == 0 ? section("exception-table", "例外一覧", "<p class=\"none\">例外はありません。</p>")
+            : "<section id=\"exception-table\"><h2>例外一覧（コード別）</h2>\n"
+        return Array(html.utf8)
+    }
+
+    /// The exception table's rows, a section per code, written as the rows come in report order;
+    /// `end` closes the page.
+    public struct ExceptionTable {
+        let texts: [ExceptionCode: ExceptionText]
+        private var code: ExceptionCode?
+
+        public init(texts: [ExceptionCode: ExceptionText]) {
+            self.texts = texts
+        }
+
+        public mutating func add(_ row: ExceptionRow) -> [UInt8] {
+            var body = ""
+            if row.facts.code != code {
+                if code != nil { body += "</tbody></table></section>" }
+                code = row.facts.code
+                let text = texts[row.facts.code] ?? ExceptionText.defaults[row.facts.code]
+                body += "<section class=\"code\" id=\"code-\(row.facts.code.rawValue)\"><h3><code>\(row.facts.code.rawValue)</code> \(ReportHTML.escape(text?.summaryJa ?? ""))</h3>"
+                body += "<p class=\"action\">対応：\(ReportHTML.escape(text?.actionJa ?? ""))</p>"
+                body += "<table><thead><tr><th>例外ID</th><th>状態</th><th>注文番号</th><th>シリアル番号</th><th>取引ID</th><th>金額</th><th>注文金額</th><th>注文日</th><th>計上日</th><th>日数</th><th>候補</th><th>ファイル</th><th>初回</th><th>最終</th><th>メール</th></tr></thead><tbody>"
+            }
+            let cells = ExceptionsCSV(texts: texts).cells(row)
+            let file = row.facts.fileName.map { name in name + (row.facts.line.map { ":\($0)" } ?? "") } ?? ""
+            let values = [cells[0], ReportHTML.statusLabel(row.status), cells[6], cells[7], cells[8],
+                          ReportHTML.grouped(cells[11]) + (cells[13].isEmpty ? "" : " " + cells[13]),
+                          cells[12].isEmpty ? "" : ReportHTML.grouped(cells[12]) + " " + (row.facts.expectedCurrency ?? cells[13]),
+                          cells[14], cells[15],
+                          cells[16], cells[17], file, cells[18], cells[19], cells[20]]
+            body += "<tr class=\"\(row.status)\">" + values.map { "<td>\(ReportHTML.escape($0))</td>" }.joined() + "</tr>"
+            if let detail = row.facts.detail {
+                body += "<tr class=\"detail\"><td colspan=\"15\">\(ReportHTML.escape(detail))</td></tr>"
+            }
+            return Array(body.utf8)
+        }
+
+        /// The end of the table, when it had rows, and of the page.
+        public func end() -> [UInt8] {
+            Array(((code == nil ? "" : "</tbody></table></section>\n</section>\n") + "</main>\n</body>\n</html>\n").utf8)
+        }
     }
 
     private func totalsSection(_ summary: DaySummary) -> String {
@@ -57,33 +107,6 @@ public struct ReportHTML: Sendable {
         }
         body += "</tbody></table>" + charts
         return section("totals", "本日の入金", body)
-    }
-
-    private func exceptionTable(_ rows: [ExceptionRow]) -> String {
-        guard !rows.isEmpty else { return section("exception-table", "例外一覧", "<p class=\"none\">例外はありません。</p>") }
-        var body = ""
-        let grouped = Dictionary(grouping: rows.sorted(by: ExceptionsCSV.reportOrder), by: \.facts.code)
-        for code in grouped.keys.sorted() {
-            let text = texts[code] ?? ExceptionText.defaults[code]
-            body += "<section class=\"code\" id=\"code-\(code.rawValue)\"><h3><code>\(code.rawValue)</code> \(Self.escape(text?.summaryJa ?? ""))</h3>"
-            body += "<p class=\"action\">対応：\(Self.escape(text?.actionJa ?? ""))</p>"
-            body += "<table><thead><tr><th>例外ID</th><th>状態</th><th>注文番号</th><th>シリアル番号</th><th>取引ID</th><th>金額</th><th>注文金額</th><th>注文日</th><th>計上日</th><th>日数</th><th>候補</th><th>ファイル</th><th>初回</th><th>最終</th><th>メール</th></tr></thead><tbody>"
-            for row in grouped[code] ?? [] {
-                let cells = ExceptionsCSV(texts: texts).cells(row)
-                let file = row.facts.fileName.map { name in name + (row.facts.line.map { ":\($0)" } ?? "") } ?? ""
-                let values = [cells[0], Self.statusLabel(row.status), cells[6], cells[7], cells[8],
-                              Self.grouped(cells[11]) + (cells[13].isEmpty ? "" : " " + cells[13]),
-                              cells[12].isEmpty ? "" : Self.grouped(cells[12]) + " " + (row.facts.expectedCurrency ?? cells[13]),
-                              cells[14], cells[15],
-                              cells[16], cells[17], file, cells[18], cells[19], cells[20]]
-                body += "<tr class=\"\(row.status)\">" + values.map { "<td>\(Self.escape($0))</td>" }.joined() + "</tr>"
-                if let detail = row.facts.detail {
-                    body += "<tr class=\"detail\"><td colspan=\"15\">\(Self.escape(detail))</td></tr>"
-                }
-            }
-            body += "</tbody></table></section>"
-        }
-        return section("exception-table", "例外一覧（コード別）", body)
     }
 
     private func section(_ id: String, _ title: String, _ body: String) -> String {

@@ -82,13 +82,14 @@ enum RowMapping {
                                    recordID: index.map { row.string($0) })
     }
 
-    static let exceptionColumns = """
-        SELECT e.exception_id, e.code, e.severity, e.subject, e.status, e.record_id, e.order_id, e.serial,
+    /// What `exception(_:)` reads, from `exceptions e` and `orders o`.
+    static let exceptionFields = """
+        e.exception_id, e.code, e.severity, e.subject, e.status, e.record_id, e.order_id, e.serial,
                e.transaction_id, e.file_name, e.line, e.col, e.amount_minor, e.expected_amount_minor, e.currency,
                e.placed_on, e.settled_on, e.lag_days, e.candidates, e.descriptor, e.detail, e.first_seen, e.last_seen,
                o.email, e.expected_currency
-        FROM exceptions e LEFT JOIN orders o ON o.order_id = e.order_id
         """
+    static let exceptionColumns = "SELECT \(exceptionFields) FROM exceptions e LEFT JOIN orders o ON o.order_id = e.order_id"
 
     static func exception(_ row: SQLRow) throws -> ExceptionRow {
         guard let code = ExceptionCode(rawValue: row.string(1)),

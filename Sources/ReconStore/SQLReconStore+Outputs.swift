@@ -65,20 +65,49 @@ extension SQLReconStore {
         }
     }
 
-    public func exceptionReport(on date: BusinessDate) async throws -> [ExceptionRow] {
+    public func queueExceptionReport(on date: BusinessDate) async throws -> Int {
+        try await database.read { [byte = database.byteCollation] db in
+            // A temporary table lives on this store's one connection, and only while it is open.
+            try await db.execute("""
+                CREATE TEMP TABLE IF NOT EXISTS exception_report_queue (
+                    position BIGINT PRIMARY KEY, exception_id TEXT NOT NULL, about_the_day INTEGER NOT NULL)
+                """)
+            try await db.execute("DELETE FROM exception_report_queue")
+            // ExceptionReportEntry.reportOrder; about_the_day: about a record of a file the date received.
+            try await db.execute("""
+                INSERT INTO exception_report_queue (position, exception_id, about_the_day)
+                SELECT ROW_NUMBER() OVER (ORDER BY e.code\(byte), COALESCE(e.order_id, '')\(byte),
+                                                   COALESCE(e.transaction_id, '')\(byte), e.exception_id\(byte)),
+                       e.exception_id,
+                       CASE WHEN EXISTS (SELECT 1 FROM settlement_records r JOIN settlement_files f ON f.sha256 = r.file_sha256
+                                         WHERE r.record_id = e.record_id AND f.received_on = ?) THEN 1 ELSE 0 END
+                FROM exceptions e WHERE e.first_seen <= ?
+                """, .text(date.description), .text(date.description))
+            return Int(try await db.query("SELECT COUNT(*) FROM exception_report_queue").first?.int(0) ?? 0)
+        }
+    }
+
+    public func queuedExceptionReport(on date: BusinessDate, after position: Int, limit: Int) async throws -> [ExceptionReportEntry] {
         try await database.read { db in
             let day = date.description
-            let rows = try await db.query("\(RowMapping.exceptionColumns) WHERE e.first_seen <= ?", .text(day))
-                .map(RowMapping.exception)
+            let window: [SQLValue] = [.integer(Int64(position)), .integer(Int64(position + limit))]
+            let rows = try await db.query("""
+                SELECT \(RowMapping.exceptionFields), q.about_the_day
+                FROM exception_report_queue q JOIN exceptions e ON e.exception_id = q.exception_id
+                LEFT JOIN orders o ON o.order_id = e.order_id
+                WHERE q.position > ? AND q.position <= ? ORDER BY q.position
+                """, window)
             var history: [String: [(date: String, action: String, status: String)]] = [:]
             for row in try await db.query("""
-                SELECT exception_id, business_date, action, status FROM exception_history
-                WHERE business_date <= ? ORDER BY exception_id, seq
-                """, .text(day)) {
+                SELECT h.exception_id, h.business_date, h.action, h.status
+                FROM exception_report_queue q JOIN exception_history h ON h.exception_id = q.exception_id
+                WHERE q.position > ? AND q.position <= ? AND h.business_date <= ? ORDER BY q.position, h.seq
+                """, window + [.text(day)]) {
                 history[row.string(0), default: []].append((row.string(1), row.string(2), row.string(3)))
             }
-            return rows.compactMap { row in
-                guard let entries = history[row.exceptionID], let last = entries.last else { return nil }
+            return try rows.compactMap { row in
+                let stored = try RowMapping.exception(row)
+                guard let entries = history[stored.exceptionID], let last = entries.last else { return nil }
                 var previous: String?
                 var changedOnDate = false
                 for entry in entries {
@@ -86,11 +115,11 @@ extension SQLReconStore {
                     previous = entry.status
                 }
                 guard last.status == "open" || changedOnDate else { return nil }
-                var asOfDate = row
+                var asOfDate = stored
                 asOfDate.status = last.status
                 let seen = entries.filter { $0.action != "resolved" && $0.action != "dismissed" }.map(\.date)
-                asOfDate.lastSeen = seen.max().flatMap { BusinessDate(iso: $0) } ?? row.firstSeen
-                return asOfDate
+                asOfDate.lastSeen = seen.max().flatMap { BusinessDate(iso: $0) } ?? stored.firstSeen
+                return ExceptionReportEntry(row: asOfDate, aboutTheDaysRecords: row.int(25) == 1)
             }
         }
     }
@@ -162,19 +191,13 @@ extension SQLReconStore {
                 }
                 after = last.string(19)
             }
-            let exceptionIDs = Set(try await db.query("""
-                SELECT e.exception_id FROM exceptions e
-                JOIN settlement_records r ON r.record_id = e.record_id
-                JOIN settlement_files f ON f.sha256 = r.file_sha256
-                WHERE f.received_on = ?
-                """, [day]).map { $0.string(0) })
             return DayFacts(
                 date: date,
                 filesIngested: try await count("SELECT COUNT(*) FROM settlement_files WHERE received_on = ? AND status = 'ingested'"),
                 filesQuarantined: try await count("SELECT COUNT(*) FROM settlement_files WHERE received_on = ? AND status = 'rejected'"),
                 skippedDuplicates: try await count("SELECT COUNT(*) FROM settlement_file_arrivals WHERE received_on = ?"),
                 skippedStatus: try await count("SELECT COALESCE(SUM(skipped_status), 0) FROM settlement_files WHERE received_on = ?"),
-                records: tally, recordExceptionIDs: exceptionIDs,
+                records: tally,
                 licensesExtended: try await count("SELECT COUNT(*) FROM license_extensions WHERE applied_on = ?"),
                 mailsWritten: try await count("SELECT COUNT(*) FROM mail_outbox WHERE business_date = ?"))
         }

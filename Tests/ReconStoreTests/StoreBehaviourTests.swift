@@ -96,4 +96,77 @@ import ReconTestSupport
         try await store.save(orders: [order], licenses: [])
         #expect(try await store.orders(ids: ["RN-1"])["RN-1"]?.status == .completed)
     }
+
+    /// The report read a page at a time from SQL is the Swift rule applied to everything stored:
+    /// first seen by the date, open at its end or changed on it, in report order (bytes, not
+    /// collation; absent ids as empty), each marked when it is about a record the date received.
+    @Test(arguments: TestStore.available)
+    func theExceptionReportPagesInReportOrder(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate()
+        let previous = day.adding(days: -1)
+        _ = try await store.ingest(batch([record("TX-today")]), on: day, runID: "r1")
+        _ = try await store.ingest(batch([record("TX-before")], sha: "bb"), on: previous, runID: "r0")
+        let today = record("TX-today").recordID, before = record("TX-before").recordID
+        try await store.database.transaction { db in
+            try await db.execute("DELETE FROM exception_history", [])
+            try await db.execute("DELETE FROM exceptions", [])
+        }
+        let codes = ["unknown_order", "amount_mismatch", "late_settlement"]
+        let orderIDs: [String?] = [nil, "", "RN-b", "RN-B", "RN-\u{e9}", "RN-Z"]
+        let transactionIDs: [String?] = [nil, "a", "B"]
+        // (first seen, history as (date, action, status)) by kind; the last two are left out.
+        let histories: [(firstSeen: BusinessDate, entries: [(BusinessDate, String, String)])] = [
+            (day, [(day, "raised", "open")]),
+            (previous, [(previous, "raised", "open"), (day, "seen", "open")]),
+            (previous, [(previous, "raised", "open"), (day, "resolved", "resolved")]),
+            (previous, [(previous, "raised", "open"), (previous, "dismissed", "dismissed")]),
+            (day.adding(days: 1), [(day.adding(days: 1), "raised", "open")]),
+        ]
+        var expected: [ExceptionReportEntry] = []
+        var number = 0
+        for code in codes {
+            for orderID in orderIDs {
+                for transactionID in transactionIDs {
+                    number += 1
+                    let shape = number % histories.count
+                    let history = histories[shape]
+                    let recordID = number % 3 == 0 ? today : number % 3 == 1 ? before : nil
+                    let id = String(format: "EX-%03d", (number * 37) % 200)
+                    try await store.database.transaction { db in
+                        try await db.execute("""
+                            INSERT INTO exceptions (exception_id, code, severity, subject, status, record_id, order_id,
+                                                    transaction_id, first_seen, last_seen)
+                            VALUES (?, ?, 'error', 'test', 'open', ?, ?, ?, ?, ?)
+                            """, [.text(id), .text(code), recordID.map(SQLValue.text) ?? .null,
+                                  orderID.map(SQLValue.text) ?? .null, transactionID.map(SQLValue.text) ?? .null,
+                                  .text(history.firstSeen.description), .text(history.firstSeen.description)])
+                        for (seq, entry) in history.entries.enumerated() {
+                            try await db.execute("""
+                                INSERT INTO exception_history (exception_id, seq, business_date, recorded_at, actor, action, status)
+                                VALUES (?, ?, ?, '2026-11-20T00:00:00Z', 'test', ?, ?)
+                                """, [.text(id), .integer(Int64(seq + 1)), .text(entry.0.description), .text(entry.1), .text(entry.2)])
+                        }
+                    }
+                    guard shape < 3 else { continue }
+                    let facts = ExceptionFacts(code: ExceptionCode(rawValue: code)!, severity: .error, subject: "test",
+                                               recordID: recordID, orderID: orderID, transactionID: transactionID)
+                    let seen = history.entries.filter { $0.1 != "resolved" && $0.1 != "dismissed" }.map(\.0).max()!
+                    expected.append(ExceptionReportEntry(
+                        row: ExceptionRow(facts: facts, exceptionID: id, status: history.entries.last!.2,
+                                          firstSeen: history.firstSeen, lastSeen: seen, email: nil),
+                        aboutTheDaysRecords: recordID == today))
+                }
+            }
+        }
+        var read: [ExceptionReportEntry] = []
+        try await store.forEachExceptionReportPage(on: day, pageSize: 4) { read += $0 }
+        let sorted = expected.sorted { ExceptionReportEntry.reportOrder($0.row, $1.row) }
+        #expect(read.map(\.row.exceptionID) == sorted.map(\.row.exceptionID))
+        #expect(read.map(\.row.status) == sorted.map(\.row.status))
+        #expect(read.map(\.row.lastSeen) == sorted.map(\.row.lastSeen))
+        #expect(read.map(\.aboutTheDaysRecords) == sorted.map(\.aboutTheDaysRecords))
+        #expect(read.contains { $0.aboutTheDaysRecords } && read.contains { !$0.aboutTheDaysRecords })
+        #expect(try await store.exceptionReport(on: day).map(\.exceptionID) == sorted.map(\.row.exceptionID))
+    }
 }

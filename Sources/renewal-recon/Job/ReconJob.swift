@@ -230,18 +230,36 @@ struct ReconJob {
             Allocator.returnFreedMemory()
         }
         for day in Set(dates).sorted() {
-            let exceptions = try await store.exceptionReport(on: day)
+            // The exception report is read twice, a page at a time: for the CSV and the tallies the
+            // summary needs, then for the HTML page, whose table follows the summary.
+            let csv = ExceptionsCSV(texts: config.exceptionTexts)
+            var tally = ExceptionTally(date: day)
+            let csvFile = try await writer.stream(to: "reports/\(day)/exceptions.csv") { sink in
+                try sink.append(ExceptionsCSV.head)
+                try await store.forEachExceptionReportPage(on: day) { page in
+                    for entry in page {
+                        tally.add(entry)
+                        try sink.append(csv.line(entry.row))
+                    }
+                }
+            }
             let facts = try await store.dayFacts(on: day, settlementTimeZone: config.settlementTimeZone)
-            let summary = DaySummary(facts: facts, exceptions: exceptions, windowDays: config.rules.windowDays)
+            let summary = DaySummary(facts: facts, exceptions: tally, windowDays: config.rules.windowDays)
             var finished = run
             finished.finished = now().formatted(.iso8601)
             finished.phasesMs["outputs"] = PhaseClock.milliseconds(ContinuousClock.now - outputsStarted)
-            written.append(try writer.write(ExceptionsCSV(texts: config.exceptionTexts).render(exceptions),
-                                            to: "reports/\(day)/exceptions.csv"))
+            written.append(csvFile)
             CrashPoint.reach("outputs.report")
             written.append(try writer.write(try SummaryJSON.render(summary, run: finished), to: "reports/\(day)/summary.json"))
-            written.append(try writer.write(ReportHTML(texts: config.exceptionTexts).render(summary, exceptions: exceptions),
-                                            to: "reports/\(day)/report.html"))
+            let html = ReportHTML(texts: config.exceptionTexts)
+            written.append(try await writer.stream(to: "reports/\(day)/report.html") { sink in
+                try sink.append(html.head(summary, tableLines: tally.lines))
+                var table = ReportHTML.ExceptionTable(texts: config.exceptionTexts)
+                try await store.forEachExceptionReportPage(on: day) { page in
+                    for entry in page { try sink.append(table.add(entry.row)) }
+                }
+                try sink.append(table.end())
+            })
         }
         return written
     }
