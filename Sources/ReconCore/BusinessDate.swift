@@ -19,24 +19,25 @@ public struct BusinessDate: Hashable, Comparable, Sendable, CustomStringConverti
 
     /// Parses exactly `YYYY-MM-DD`.
     public init?(iso text: some StringProtocol) {
+        let parsed = text.utf8.withContiguousStorageIfAvailable(Self.parts) ?? Array(text.utf8).withUnsafeBufferPointer(Self.parts)
+        guard let parsed else { return nil }
+        self.init(year: parsed.year, month: parsed.month, day: parsed.day)
+    }
+
+    private static func parts(_ bytes: UnsafeBufferPointer<UInt8>) -> (year: Int, month: Int, day: Int)? {
+        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
         var parts = (year: 0, month: 0, day: 0)
-        var count = 0
-        for byte in text.utf8 {
-            defer { count += 1 }
-            if count == 4 || count == 7 {
-                guard byte == UInt8(ascii: "-") else { return nil }
-                continue
-            }
-            guard count < 10, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+        for index in 0..<10 where index != 4 && index != 7 {
+            let byte = bytes[index]
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
             let digit = Int(byte - UInt8(ascii: "0"))
-            switch count {
+            switch index {
             case 0..<4: parts.year = parts.year * 10 + digit
             case 5..<7: parts.month = parts.month * 10 + digit
             default: parts.day = parts.day * 10 + digit
             }
         }
-        guard count == 10 else { return nil }
-        self.init(year: parts.year, month: parts.month, day: parts.day)
+        return parts
     }
 
     /// The date of day number `dayNumber` (0 = 1970-01-01).
