@@ -79,7 +79,9 @@ let package = Package(
         .testTarget(name: "ReconStoreTests", dependencies: ["ReconStore", "ReconCore", "ReconTestSupport"]),
         .testTarget(
             name: "ReconJobTests",
-            dependencies: ["renewal-recon", "ReconCore", "ReconStore", "ReconReports", "ReconTestSupport"]
+            dependencies: ["renewal-recon", "ReconCore", "ReconStore", "ReconReports", "ReconTestSupport"],
+            // Expected outputs, read from the source tree by path.
+            exclude: ["Golden"]
         ),
     ]
 )
