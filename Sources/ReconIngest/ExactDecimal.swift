@@ -27,6 +27,7 @@ struct ExactDecimal: Equatable, Sendable, CustomStringConvertible {
         self.init(bytes: text.utf8)
     }
 
+    /// The same, from UTF-8 bytes (a span of a camt entry's text).
     init?(bytes: some Sequence<UInt8>) {
         var units: Int128 = 0
         var scale = 0

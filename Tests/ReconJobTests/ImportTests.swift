@@ -100,4 +100,17 @@ import ReconCore
         let summary = try await importer(workspace).importLicenses(from: workspace.url("licenses.csv"), allowEarlier: false)
         #expect(summary.saved == 1)
     }
+
+    /// The byte-level answer agrees with `Character.isWhitespace`, ASCII and not.
+    @Test func whiteSpaceInAnAddressIsFoundAsCharacterFindsIt() {
+        var samples = (0..<128).map { "a\(Character(Unicode.Scalar(UInt8($0))))b@example.com" }
+        samples += ["a@example.com", "a\u{00A0}b@example.com", "a\u{3000}b@example.com", "a\u{2028}@example.com",
+                    "\u{85}a@example.com", "日本@example.com", "a\r\nb@example.com", "a@exa mple.com", ""]
+        for text in samples {
+            #expect(Importer.containsWhiteSpace(text) == text.contains(where: \.isWhitespace), "\(text.unicodeScalars.map(\.value))")
+        }
+        #expect(Importer.isEmailAddress("a@example.com"))
+        #expect(!Importer.isEmailAddress("a b@example.com"))
+        #expect(!Importer.isEmailAddress("a\u{3000}b@example.com"))
+    }
 }
