@@ -95,7 +95,8 @@ struct Importer {
     /// Loose on purpose: one `@` with text on both sides and no white space.
     static func isEmailAddress(_ text: String) -> Bool {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !containsWhiteSpace(text)
+        // A byte search: `contains` with a string argument would go through Foundation's NSString.
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].utf8.contains(UInt8(ascii: ".")) && !containsWhiteSpace(text)
     }
 
     /// `Character.isWhitespace` anywhere in `text`; ASCII text (nearly every address of an
