@@ -16,10 +16,11 @@ struct StderrLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
-        let merged = metadata.merging(extra ?? [:]) { _, new in new }.mapValues { Logger.MetadataValue.string(Redaction.apply("\($0)")) }
-        let message = Logger.Message(stringLiteral: Redaction.apply(message.description))
+    func log(event: LogEvent) {
+        let level = event.level
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+            .mapValues { Logger.MetadataValue.string(Redaction.apply("\($0)")) }
+        let message = Logger.Message(stringLiteral: Redaction.apply(event.message.description))
         let time = Date().formatted(.iso8601)
         var text: String
         switch format {
