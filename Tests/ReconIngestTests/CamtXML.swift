@@ -111,7 +111,7 @@ enum Read {
     static func file(_ bytes: [UInt8], name: String = "file.xml", profiles: [CSVProfile] = [],
                      maxBytes: Int = 2048 * 1024 * 1024) throws(FileRejection) -> ParsedSettlementFile {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("recon-ingest-\(UUID().uuidString)-\(name)")
-        FileManager.default.createFile(atPath: url.path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: url.path, contents: Data(bytes))
         defer { try? FileManager.default.removeItem(at: url) }
         let reader = SettlementFileReader(options: ReadOptions(settlementTimeZone: tokyo, maxFileBytes: maxBytes),
                                           csvProfiles: profiles)

@@ -6,7 +6,7 @@ import ReconCore
 @Suite struct InspectTests {
     func inspect(_ workspace: TestWorkspace, _ names: [String]) throws -> (rejected: Int, lines: [[String: Any]]) {
         let output = workspace.url("inspect.jsonl")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let handle = try FileHandle(forWritingTo: output)
         let config = try workspace.config()
         let rejected = Inspector(options: config.readOptions, csvProfiles: config.csvProfiles)
