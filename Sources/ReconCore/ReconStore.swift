@@ -127,6 +127,17 @@ public struct ExceptionRow: Hashable, Sendable {
         self.lastSeen = lastSeen
         self.email = email
     }
+
+    /// The exception report's order: code, order id, transaction id, exception id; UTF-8
+    /// bytes, absent values as empty text.
+    public static func reportOrder(_ a: ExceptionRow, _ b: ExceptionRow) -> Bool {
+        let left = [a.facts.code.rawValue, a.facts.orderID ?? "", a.facts.transactionID ?? "", a.exceptionID]
+        let right = [b.facts.code.rawValue, b.facts.orderID ?? "", b.facts.transactionID ?? "", b.exceptionID]
+        for (x, y) in zip(left, right) where x != y {
+            return x.utf8.lexicographicallyPrecedes(y.utf8)
+        }
+        return false
+    }
 }
 
 /// One line of a date's exception report (SPEC §5).
@@ -139,17 +150,6 @@ public struct ExceptionReportEntry: Hashable, Sendable {
     public init(row: ExceptionRow, aboutTheDaysRecords: Bool) {
         self.row = row
         self.aboutTheDaysRecords = aboutTheDaysRecords
-    }
-
-    /// The report's order: code, order id, transaction id, exception id; UTF-8 bytes, absent
-    /// values as empty text.
-    public static func reportOrder(_ a: ExceptionRow, _ b: ExceptionRow) -> Bool {
-        let left = [a.facts.code.rawValue, a.facts.orderID ?? "", a.facts.transactionID ?? "", a.exceptionID]
-        let right = [b.facts.code.rawValue, b.facts.orderID ?? "", b.facts.transactionID ?? "", b.exceptionID]
-        for (x, y) in zip(left, right) where x != y {
-            return x.utf8.lexicographicallyPrecedes(y.utf8)
-        }
-        return false
     }
 }
 
@@ -292,7 +292,7 @@ public protocol ReconStore: Sendable {
     func feed(on date: BusinessDate, after position: (serial: String, orderID: String)?, limit: Int) async throws -> [LicenseExtension]
     func markOutputsWritten(on date: BusinessDate) async throws
     /// Numbers the exceptions first seen on or before `date` in report order
-    /// (`ExceptionReportEntry.reportOrder`) for `queuedExceptionReport`; returns how many.
+    /// (`ExceptionRow.reportOrder`) for `queuedExceptionReport`; returns how many.
     func queueExceptionReport(on date: BusinessDate) async throws -> Int
     /// SPEC §5: of the queued exceptions at positions after `position`, up to `position + limit`,
     /// those open at the end of `date` or that changed status on it, in report order, with their

@@ -20,7 +20,7 @@ public struct ExceptionsCSV: Sendable {
     /// The byte-order mark and the header: what the file starts with.
     public static let head: [UInt8] = [0xEF, 0xBB, 0xBF] + line(header)
 
-    /// One exception's line; the file lists them in `ExceptionReportEntry.reportOrder`.
+    /// One exception's line; the file lists them in `ExceptionRow.reportOrder`.
     public func line(_ row: ExceptionRow) -> [UInt8] {
         Self.line(cells(row))
     }
@@ -28,7 +28,7 @@ public struct ExceptionsCSV: Sendable {
     /// The whole file for `rows`, in any order.
     public func render(_ rows: [ExceptionRow]) -> Data {
         var out = Self.head
-        for row in rows.sorted(by: ExceptionReportEntry.reportOrder) {
+        for row in rows.sorted(by: ExceptionRow.reportOrder) {
             out += line(row)
         }
         return Data(out)

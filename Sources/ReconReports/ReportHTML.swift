@@ -17,7 +17,7 @@ public struct ReportHTML: Sendable {
     public func render(_ summary: DaySummary, exceptions: [ExceptionRow]) -> Data {
         var page = head(summary, tableLines: exceptions.count)
         var table = ExceptionTable(texts: texts)
-        for row in exceptions.sorted(by: ExceptionReportEntry.reportOrder) { page += table.add(row) }
+        for row in exceptions.sorted(by: ExceptionRow.reportOrder) { page += table.add(row) }
         return Data(page + table.end())
     }
 

@@ -73,7 +73,7 @@ extension SQLReconStore {
                     position BIGINT PRIMARY KEY, exception_id TEXT NOT NULL, about_the_day INTEGER NOT NULL)
                 """)
             try await db.execute("DELETE FROM exception_report_queue")
-            // ExceptionReportEntry.reportOrder; about_the_day: about a record of a file the date received.
+            // ExceptionRow.reportOrder; about_the_day: about a record of a file the date received.
             try await db.execute("""
                 INSERT INTO exception_report_queue (position, exception_id, about_the_day)
                 SELECT ROW_NUMBER() OVER (ORDER BY e.code\(byte), COALESCE(e.order_id, '')\(byte),

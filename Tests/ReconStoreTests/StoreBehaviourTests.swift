@@ -161,7 +161,7 @@ import ReconTestSupport
         }
         var read: [ExceptionReportEntry] = []
         try await store.forEachExceptionReportPage(on: day, pageSize: 4) { read += $0 }
-        let sorted = expected.sorted { ExceptionReportEntry.reportOrder($0.row, $1.row) }
+        let sorted = expected.sorted { ExceptionRow.reportOrder($0.row, $1.row) }
         #expect(read.map(\.row.exceptionID) == sorted.map(\.row.exceptionID))
         #expect(read.map(\.row.status) == sorted.map(\.row.status))
         #expect(read.map(\.row.lastSeen) == sorted.map(\.row.lastSeen))
