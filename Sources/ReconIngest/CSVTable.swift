@@ -36,27 +36,31 @@ public struct CSVTable: Sendable {
 /// The rows of a CSV file read a few MiB at a time, so a large export needs neither the file
 /// nor a table in memory. A UTF-8 byte order mark is skipped.
 public final class CSVFileRows {
-    private let handle: FileHandle
+    private let chunks: FileChunks
     private var reader: CSVRowReader
     private var ready: [CSVTable.Row] = []
     private var next = 0
     private var atStart = true, atEnd = false
 
     public init(url: URL, delimiter: UInt8 = UInt8(ascii: ",")) throws {
-        handle = try FileHandle(forReadingFrom: url)
+        chunks = try FileChunks(url, size: 4 << 20)
         reader = CSVRowReader(delimiter: delimiter)
     }
 
-    deinit { try? handle.close() }
-
     /// The next row, or nil at the end of the file.
-    public func nextRow() throws -> CSVTable.Row? {
+    /// - Throws: `CSVError` for a malformed file, or one that cannot be read on (line 0).
+    public func nextRow() throws(CSVError) -> CSVTable.Row? {
         while next == ready.count {
             guard !atEnd else { return nil }
             ready.removeAll(keepingCapacity: true)
             next = 0
-            if let data = try handle.read(upToCount: 4 << 20), !data.isEmpty {
-                var bytes = [UInt8](data)
+            let chunk: [UInt8]?
+            do {
+                chunk = try chunks.read()
+            } catch {
+                throw CSVError(reason: "the file cannot be read (\(error.reason))", line: 0)
+            }
+            if var bytes = chunk {
                 if atStart, bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
                 atStart = false
                 try reader.feed(bytes) { ready.append($0) }

@@ -41,10 +41,21 @@ public struct SettlementFileReader: Sendable {
             throw FileRejection(reason: "cannot read the file")
         }
         try checkSize(size)
-        guard let handle = try? FileHandle(forReadingFrom: url) else { throw FileRejection(reason: "cannot open the file") }
-        defer { try? handle.close() }
-        var chunks = FileChunks(handle: handle, size: Self.chunkSize)
-        return try read(&chunks, emit: emit)
+        guard let chunks = try? FileChunks(url, size: Self.chunkSize) else { throw FileRejection(reason: "cannot open the file") }
+        var iterator = chunks
+        let summary: FileSummary
+        do {
+            summary = try read(&iterator, emit: emit)
+        } catch {
+            // A read that failed ends the chunks early: that, not the truncated content, is why.
+            throw chunks.failure.map(Self.unreadable) ?? error
+        }
+        if let failure = chunks.failure { throw Self.unreadable(failure) }
+        return summary
+    }
+
+    private static func unreadable(_ failure: FileChunks.Failure) -> FileRejection {
+        FileRejection(reason: "cannot read the file (\(failure.reason))")
     }
 
     /// Reads a settlement file held in memory (the fuzz harness feeds it this way).
@@ -145,36 +156,12 @@ public struct SettlementFileReader: Sendable {
 
     /// SHA-256 of the file's bytes as lower-case hex, read in chunks.
     public static func sha256(of url: URL) throws -> String {
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
+        let chunks = try FileChunks(url, size: chunkSize)
         var hasher = SHA256()
-        while let data = try handle.read(upToCount: chunkSize), !data.isEmpty {
-            hasher.update(data: data)
+        while let chunk = try chunks.read() {
+            hasher.update(data: chunk)
         }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
-    }
-}
-
-/// A file as a sequence of fixed-size chunks, read lazily with `read(2)` straight into each
-/// chunk (`FileHandle` would read into `Data` first, a second copy of every byte).
-struct FileChunks: Sequence, IteratorProtocol {
-    let handle: FileHandle
-    let size: Int
-
-    mutating func next() -> [UInt8]? {
-        let descriptor = handle.fileDescriptor
-        let chunk = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            count = 0
-            while count < size {
-                let got = read(descriptor, buffer.baseAddress! + count, size - count)
-                if got > 0 {
-                    count += got
-                } else if got == 0 || errno != EINTR {
-                    break
-                }
-            }
-        }
-        return chunk.isEmpty ? nil : chunk
     }
 }
 

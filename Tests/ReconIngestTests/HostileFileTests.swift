@@ -86,6 +86,21 @@ import Testing
         #expect(try Read.xml(fits).records.first?.descriptor.count == CamtReader.maximumFieldBytes)
     }
 
+    /// A directory opens like a file but fails at the first read: the failed read is the
+    /// reason, never an empty or truncated file, for settlement files, hashes and exports.
+    @Test func aReadThatFailsIsReportedAsSuch() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("recon-unreadable-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let reader = SettlementFileReader(options: ReadOptions(settlementTimeZone: Read.tokyo))
+        let refused = #expect(throws: FileRejection.self) { try reader.read(folder) { _ in } }
+        #expect(refused?.reason.hasPrefix("cannot read the file (") == true)
+        #expect(throws: (any Error).self) { try SettlementFileReader.sha256(of: folder) }
+        let rows = try CSVFileRows(url: folder)
+        let broken = #expect(throws: CSVError.self) { try rows.nextRow() }
+        #expect(broken?.reason.hasPrefix("the file cannot be read (") == true)
+    }
+
     @Test func aFileOverTheSizeLimitIsRefusedUnread() {
         var camt = CamtXML()
         camt.entries = [camt.entry(transactions: [camt.tx()])]

@@ -130,8 +130,8 @@ final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
         let first: CSVTable.Row?
         do {
             first = try rows.nextRow()
-        } catch let broken as CSVError {
-            throw ImportRefused(file: url.lastPathComponent, problems: [(broken.line, broken.reason)])
+        } catch {
+            throw ImportRefused(file: url.lastPathComponent, problems: [(error.line, error.reason)])
         }
         guard let first else { throw ImportRefused(file: url.lastPathComponent, problems: [(1, "the file has no header")]) }
         let names = first.cells.map(CSVTable.trimmed)

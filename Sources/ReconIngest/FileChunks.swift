@@ -1,0 +1,58 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A file read in fixed-size chunks with `read(2)` straight into each chunk (`FileHandle`
+/// would read into `Data` first, a second copy of every byte): settlement files, their
+/// SHA-256, and the order and license exports all read this way.
+final class FileChunks: Sequence, IteratorProtocol {
+    /// Why the file could not be read on.
+    struct Failure: Error {
+        var reason: String
+    }
+
+    private let handle: FileHandle
+    private let size: Int
+    /// Set when `next()` stopped at a failed read rather than at the end of the file.
+    private(set) var failure: Failure?
+
+    init(_ url: URL, size: Int) throws {
+        handle = try FileHandle(forReadingFrom: url)
+        self.size = size
+    }
+
+    deinit { try? handle.close() }
+
+    /// The next chunk (`size` bytes, fewer at the end), nil at the end of the file.
+    func read() throws(Failure) -> [UInt8]? {
+        let descriptor = handle.fileDescriptor
+        var error: Int32 = 0
+        let chunk = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            count = 0
+            while count < size {
+                let got = Glibc.read(descriptor, buffer.baseAddress! + count, size - count)
+                if got > 0 {
+                    count += got
+                } else if got == 0 {
+                    break
+                } else if errno != EINTR {
+                    error = errno
+                    break
+                }
+            }
+        }
+        guard error == 0 else { throw Failure(reason: String(cString: strerror(error))) }
+        return chunk.isEmpty ? nil : chunk
+    }
+
+    /// The next chunk; nil at the end, or at a failed read, which `failure` then holds.
+    func next() -> [UInt8]? {
+        do {
+            return try read()
+        } catch {
+            failure = error
+            return nil
+        }
+    }
+}
