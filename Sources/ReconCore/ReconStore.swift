@@ -316,11 +316,11 @@ extension ReconStore {
         try await outbox(on: date, after: nil, limit: Int.max)
     }
 
-    /// A date's exception report, read a page at a time into `body` in report order.
-    public func forEachExceptionReportPage(on date: BusinessDate, pageSize: Int = 10_000,
+    /// The exception report `queueExceptionReport(on: date)` queued (`queued` exceptions), read
+    /// a page at a time into `body` in report order; the queue may be read again.
+    public func forEachExceptionReportPage(on date: BusinessDate, queued: Int, pageSize: Int = 10_000,
                                            _ body: ([ExceptionReportEntry]) async throws -> Void) async throws {
-        let count = try await queueExceptionReport(on: date)
-        for position in stride(from: 0, to: count, by: pageSize) {
+        for position in stride(from: 0, to: queued, by: pageSize) {
             try await body(try await queuedExceptionReport(on: date, after: position, limit: pageSize))
         }
     }
@@ -328,7 +328,8 @@ extension ReconStore {
     /// A date's exception report, all of it.
     public func exceptionReport(on date: BusinessDate) async throws -> [ExceptionRow] {
         var rows: [ExceptionRow] = []
-        try await forEachExceptionReportPage(on: date) { page in rows += page.map(\.row) }
+        let queued = try await queueExceptionReport(on: date)
+        try await forEachExceptionReportPage(on: date, queued: queued) { page in rows += page.map(\.row) }
         return rows
     }
 }

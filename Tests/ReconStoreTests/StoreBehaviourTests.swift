@@ -160,7 +160,11 @@ import ReconTestSupport
             }
         }
         var read: [ExceptionReportEntry] = []
-        try await store.forEachExceptionReportPage(on: day, pageSize: 4) { read += $0 }
+        let queued = try await store.queueExceptionReport(on: day)
+        try await store.forEachExceptionReportPage(on: day, queued: queued, pageSize: 4) { read += $0 }
+        var again: [ExceptionReportEntry] = []
+        try await store.forEachExceptionReportPage(on: day, queued: queued, pageSize: 7) { again += $0 }
+        #expect(again == read)
         let sorted = expected.sorted { ExceptionRow.reportOrder($0.row, $1.row) }
         #expect(read.map(\.row.exceptionID) == sorted.map(\.row.exceptionID))
         #expect(read.map(\.row.status) == sorted.map(\.row.status))

@@ -230,13 +230,14 @@ struct ReconJob {
             Allocator.returnFreedMemory()
         }
         for day in Set(dates).sorted() {
-            // The exception report is read twice, a page at a time: for the CSV and the tallies the
-            // summary needs, then for the HTML page, whose table follows the summary.
+            // The exception report, queued once, is read twice a page at a time: for the CSV and
+            // the tallies the summary needs, then for the HTML page, whose table follows the summary.
+            let queued = try await store.queueExceptionReport(on: day)
             let csv = ExceptionsCSV(texts: config.exceptionTexts)
             var tally = ExceptionTally(date: day)
             let csvFile = try await writer.stream(to: "reports/\(day)/exceptions.csv") { sink in
                 try sink.append(ExceptionsCSV.head)
-                try await store.forEachExceptionReportPage(on: day) { page in
+                try await store.forEachExceptionReportPage(on: day, queued: queued) { page in
                     for entry in page {
                         tally.add(entry)
                         try sink.append(csv.line(entry.row))
@@ -255,7 +256,7 @@ struct ReconJob {
             written.append(try await writer.stream(to: "reports/\(day)/report.html") { sink in
                 try sink.append(html.head(summary, tableLines: tally.lines))
                 var table = ReportHTML.ExceptionTable(texts: config.exceptionTexts)
-                try await store.forEachExceptionReportPage(on: day) { page in
+                try await store.forEachExceptionReportPage(on: day, queued: queued) { page in
                     for entry in page { try sink.append(table.add(entry.row)) }
                 }
                 try sink.append(table.end())
