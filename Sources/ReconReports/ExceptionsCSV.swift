@@ -25,15 +25,6 @@ public struct ExceptionsCSV: Sendable {
         Self.line(cells(row))
     }
 
-    /// The whole file for `rows`, in any order.
-    public func render(_ rows: [ExceptionRow]) -> Data {
-        var out = Self.head
-        for row in rows.sorted(by: ExceptionRow.reportOrder) {
-            out += line(row)
-        }
-        return Data(out)
-    }
-
     func cells(_ row: ExceptionRow) -> [String] {
         let facts = row.facts
         let text = texts[facts.code] ?? ExceptionText.defaults[facts.code]

@@ -13,14 +13,6 @@ public struct ReportHTML: Sendable {
     /// The sections every report has, by element id (a test checks them in a browser).
     public static let sectionIDs = ["totals", "lag-histogram", "exceptions-by-code", "open-by-age", "exception-table"]
 
-    /// The whole page for `exceptions`, in any order.
-    public func render(_ summary: DaySummary, exceptions: [ExceptionRow]) -> Data {
-        var page = head(summary, tableLines: exceptions.count)
-        var table = ExceptionTable(texts: texts)
-        for row in exceptions.sorted(by: ExceptionRow.reportOrder) { page += table.add(row) }
-        return Data(page + table.end())
-    }
-
     /// The page up to the exception table's rows, which `ExceptionTable` writes after it.
     /// - Parameter tableLines: how many exceptions the table will list.
     public func head(_ summary: DaySummary, tableLines: Int) -> [UInt8] {

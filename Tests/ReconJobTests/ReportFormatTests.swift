@@ -14,9 +14,9 @@ import ReconCore
     }
 
     @Test func aCellExcelWouldRunAsAFormulaIsNeutralised() throws {
-        let csv = ExceptionsCSV(texts: ExceptionText.defaults).render([
-            row(descriptor: "=HYPERLINK(\"http://evil.example\",\"click\")", email: "@SUM(1+1)@example.com"),
-        ])
+        let csv = ExceptionsCSV.head + ExceptionsCSV(texts: ExceptionText.defaults).line(
+            row(descriptor: "=HYPERLINK(\"http://evil.example\",\"click\")", email: "@SUM(1+1)@example.com"))
+        #expect(csv.starts(with: [0xEF, 0xBB, 0xBF]))
         let text = String(decoding: csv.dropFirst(3), as: UTF8.self)
         let line = try #require(text.components(separatedBy: "\r\n").dropFirst().first)
         #expect(line.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\""))
