@@ -113,12 +113,14 @@ struct CamtEntry {
     /// The text appended since `start`, trimmed of XML white space (trailing white space is
     /// dropped from `text`, leading white space only skipped).
     mutating func trimmedSpan(from start: Int) -> Span {
-        func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
         var end = text.count
-        while end > start, blank(text[end - 1]) { end -= 1 }
+        while end > start, Self.isBlank(text[end - 1]) { end -= 1 }
         text.removeSubrange(end...)
         var first = start
-        while first < end, blank(text[first]) { first += 1 }
+        while first < end, Self.isBlank(text[first]) { first += 1 }
         return Span(start: first, count: end - first)
     }
+
+    /// XML white space: space, tab, line feed, carriage return.
+    static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
 }

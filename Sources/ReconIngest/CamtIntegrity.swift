@@ -46,7 +46,7 @@ struct ReportSummary {
     }
 
     /// Every declared figure that differs from the counted one.
-    func mismatches(_ declared: Declared, position: String) -> [BatchMismatch] {
+    func mismatches(_ declared: Declared, position: CamtPosition) -> [BatchMismatch] {
         var found: [String] = []
         func compare(_ name: String, _ declared: Int?, _ actual: Int) {
             if let declared, declared != actual { found.append("\(name) \(declared), the file holds \(actual)") }
@@ -74,13 +74,13 @@ struct ReportSummary {
         compare("TtlDbtNtries/NbOfNtries", declared.debitCount, debits)
         compare("TtlDbtNtries/Sum", declared.debitSum, debitSum)
         guard !found.isEmpty else { return [] }
-        return [BatchMismatch(position: position, line: declared.line, detail: "\(position): " + found.joined(separator: "; "))]
+        return [BatchMismatch(position: "\(position)", line: declared.line, detail: "\(position): " + found.joined(separator: "; "))]
     }
 }
 
 enum CamtIntegrity {
     /// The entry's amount against the net of its `TxDtls`, and each `Btch` against its `TxDtls`.
-    static func mismatches(in entry: CamtEntry, position: String) -> [BatchMismatch] {
+    static func mismatches(in entry: CamtEntry, position: CamtPosition) -> [BatchMismatch] {
         var found: [BatchMismatch] = []
         func signed(_ money: CamtEntry.Amount?, _ indicator: CamtEntry.Span?) -> ExactDecimal? {
             guard let money, let value = entry.decimal(money.text) else { return nil }
@@ -97,12 +97,11 @@ enum CamtIntegrity {
         }
         if !entry.transactions.isEmpty, let amount = entry.amount, let declared = signed(amount, entry.cdtDbtInd),
            let held = net(entry.transactions[...], currency: amount.currency), held != declared {
-            found.append(BatchMismatch(position: position, line: entry.line,
+            found.append(BatchMismatch(position: "\(position)", line: entry.line,
                                        detail: "\(position): entry amount \(declared) \(entry.string(amount.currency)!), its TxDtls net \(held)"))
         }
         for (index, batch) in entry.batches.enumerated() {
             let slice = entry.transactions[batch.first..<(batch.end ?? entry.transactions.count)]
-            let where_ = "\(position) Btch \(index + 1)"
             var problems: [String] = []
             // A batch that lists no TxDtls reports what the bank booked in one sum: nothing to count.
             if let count = batch.count, !slice.isEmpty, count != slice.count {
@@ -113,7 +112,9 @@ enum CamtIntegrity {
                 problems.append("TtlAmt \(declared) \(entry.string(total.currency)!), its TxDtls net \(held)")
             }
             if !problems.isEmpty {
-                found.append(BatchMismatch(position: where_, line: batch.line, detail: "\(where_): " + problems.joined(separator: "; ")))
+                let batchPosition = "\(position) Btch \(index + 1)"
+                found.append(BatchMismatch(position: batchPosition, line: batch.line,
+                                           detail: "\(batchPosition): " + problems.joined(separator: "; ")))
             }
         }
         return found

@@ -207,7 +207,7 @@ final class CamtReader {
             return
         }
         if depth == reportDepth {
-            pending.append(.reportEnd(declared, position: "\(reportName) \(reportNumber) TxsSummry"))
+            pending.append(.reportEnd(declared, CamtPosition(report: reportName, reportNumber: reportNumber)))
             reportDepth = nil
             return
         }
@@ -251,9 +251,8 @@ final class CamtReader {
     /// XML white space trimmed from both ends, then UTF-8 decoded.
     static func trimmed(_ bytes: [UInt8]) -> String {
         var start = 0, end = bytes.count
-        func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
-        while start < end, blank(bytes[start]) { start += 1 }
-        while end > start, blank(bytes[end - 1]) { end -= 1 }
+        while start < end, CamtEntry.isBlank(bytes[start]) { start += 1 }
+        while end > start, CamtEntry.isBlank(bytes[end - 1]) { end -= 1 }
         return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
@@ -293,7 +292,7 @@ final class CamtReader {
     private var reportName: String { kind == "camt.053" ? "Stmt" : "Ntfctn" }
 
     private func finishEntry() {
-        pending.append(.entry(entry, position: "\(reportName) \(reportNumber) Ntry \(entryNumber)"))
+        pending.append(.entry(entry, CamtPosition(report: reportName, reportNumber: reportNumber, entryNumber: entryNumber)))
         if pending.count >= Self.entriesPerHandoff { handOver() }
     }
 
@@ -335,10 +334,6 @@ public struct FileRejection: Error, Equatable, Sendable, CustomStringConvertible
 
 // C callbacks: each recovers the reader from the user-data pointer and hands off at once.
 
-private func reader(_ context: UnsafeMutableRawPointer?) -> CamtReader {
-    Unmanaged<CamtReader>.fromOpaque(context!).takeUnretainedValue()
-}
-
 /// The reader, borrowed: `read` holds it for the whole parse, so the callbacks (tens of
 /// millions a day) need not retain and release it.
 @inline(__always)
@@ -361,7 +356,8 @@ private let camtCharacters: charactersSAXFunc = { context, bytes, length in
 }
 
 private let camtRefuseDTD: internalSubsetSAXFunc = { context, _, _, _ in
-    let camt = reader(context)
-    camt.refusal = "a document type declaration (DTD) is not allowed in a settlement file"
-    if let ctxt = camt.context { xmlStopParser(ctxt) }
+    withReader(context) { camt in
+        camt.refusal = "a document type declaration (DTD) is not allowed in a settlement file"
+        if let ctxt = camt.context { xmlStopParser(ctxt) }
+    }
 }

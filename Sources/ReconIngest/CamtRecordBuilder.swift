@@ -4,10 +4,24 @@ import ReconCore
 enum CamtEvent {
     /// A `Stmt` / `Ntfctn` opened.
     case reportStart
-    /// An `Ntry` closed; `position` names it in batch mismatches (`Ntfctn 1 Ntry 3`).
-    case entry(CamtEntry, position: String)
+    /// An `Ntry` closed, and where it is.
+    case entry(CamtEntry, CamtPosition)
     /// A `Stmt` / `Ntfctn` closed, with what its `TxsSummry` declared.
-    case reportEnd(ReportSummary.Declared, position: String)
+    case reportEnd(ReportSummary.Declared, CamtPosition)
+}
+
+/// Where an entry or a report's summary is, as batch mismatches name it (`Ntfctn 1 Ntry 3`,
+/// `Stmt 1 TxsSummry`): spelled only for a mismatch, not for every entry.
+struct CamtPosition: CustomStringConvertible {
+    /// `Stmt` (camt.053) or `Ntfctn` (camt.054).
+    var report: String
+    var reportNumber: Int
+    /// The entry's number in its report; nil for the report's `TxsSummry`.
+    var entryNumber: Int?
+
+    var description: String {
+        "\(report) \(reportNumber) " + (entryNumber.map { "Ntry \($0)" } ?? "TxsSummry")
+    }
 }
 
 /// Turns a camt file's entries into records in document order (SPEC §3.1): field sources,
