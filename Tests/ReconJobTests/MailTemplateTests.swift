@@ -70,4 +70,11 @@ import ReconCore
         let line = String(decoding: renderer.jsonLine(Self.mails()[0]), as: UTF8.self)
         #expect(line.contains("\"text\":\"[RCH*TrendMicro][With Reach]\""))
     }
+
+    /// The subject's trim, written by hand, does what `trimmingCharacters(in: .newlines)` did.
+    @Test(arguments: ["件名\n", "\r\n件名\r\n", "件名", "", "\n", "\u{85}件名\u{2028}", "\u{0B}a\u{0C}", " 件名 \n",
+                      "a\nb", "\u{2029}\u{2029}", "e\u{301}\n"])
+    func theSubjectLosesLineBreaksAtItsEndsAsFoundationTrimsThem(_ text: String) {
+        #expect(CompletionMailRenderer.trimmingLineBreaks(text) == text.trimmingCharacters(in: .newlines))
+    }
 }
