@@ -25,19 +25,11 @@ public struct BusinessDate: Hashable, Comparable, Sendable, CustomStringConverti
     }
 
     private static func parts(_ bytes: UnsafeBufferPointer<UInt8>) -> (year: Int, month: Int, day: Int)? {
-        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
-        var parts = (year: 0, month: 0, day: 0)
-        for index in 0..<10 where index != 4 && index != 7 {
-            let byte = bytes[index]
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            let digit = Int(byte - UInt8(ascii: "0"))
-            switch index {
-            case 0..<4: parts.year = parts.year * 10 + digit
-            case 5..<7: parts.month = parts.month * 10 + digit
-            default: parts.day = parts.day * 10 + digit
-            }
+        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+              let year = number(bytes[0..<4]), let month = number(bytes[5..<7]), let day = number(bytes[8..<10]) else {
+            return nil
         }
-        return parts
+        return (year, month, day)
     }
 
     /// The date of day number `dayNumber` (0 = 1970-01-01).
@@ -131,7 +123,7 @@ public struct BusinessDate: Hashable, Comparable, Sendable, CustomStringConverti
     }
 
     /// Decimal digits as a number; nil for anything else (`Timestamp` reads its parts with it).
-    static func number(_ bytes: ArraySlice<UInt8>) -> Int? {
+    static func number(_ bytes: some Collection<UInt8>) -> Int? {
         var value = 0
         for byte in bytes {
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
