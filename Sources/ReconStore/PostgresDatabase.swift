@@ -103,10 +103,11 @@ public final class PostgresDatabase: SQLDatabase {
         let location: String
 
         func execute(_ sql: String, _ arguments: [SQLValue]) async throws {
-            _ = try await query(sql, arguments)
+            try await forEachRow(sql, arguments) { _ in }
         }
 
-        func query(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
+        /// postgres-nio streams the rows, asking the server for more as they are consumed.
+        func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) async throws {
             var bindings = PostgresBindings(capacity: arguments.count)
             for argument in arguments {
                 switch argument {
@@ -118,11 +119,9 @@ public final class PostgresDatabase: SQLDatabase {
             do {
                 let rows = try await connection.query(PostgresQuery(unsafeSQL: PostgresDatabase.numbered(sql), binds: bindings),
                                                       logger: logger)
-                var result: [SQLRow] = []
                 for try await row in rows {
-                    result.append(SQLRow(values: try row.map(PostgresDatabase.value)))
+                    try body(SQLRow(values: try row.map(PostgresDatabase.value)))
                 }
-                return result
             } catch let error as PSQLError {
                 if error.code == .serverClosedConnection || error.code == .connectionError {
                     throw StoreError(.unavailable, "lost the PostgreSQL store at \(location)", underlying: error)

@@ -41,7 +41,9 @@ public struct SQLRow: Sendable {
 public protocol SQLConnection: Sendable {
     /// Runs one statement; `?` marks each argument.
     func execute(_ sql: String, _ arguments: [SQLValue]) async throws
-    func query(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow]
+    /// Runs one query and calls `body` with each row as it comes, holding none of them: for
+    /// results too large to keep (a day's million records).
+    func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) async throws
 }
 
 /// The driver seam under the store: the SQL is written once, each driver runs it.
@@ -103,6 +105,13 @@ extension SQLConnection {
             let chunk = values[start..<min(start + size, values.count)]
             try await body(Array(repeating: "?", count: chunk.count).joined(separator: ", "), chunk.map(SQLValue.text))
         }
+    }
+
+    /// Runs one query and returns its rows.
+    func query(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
+        var rows: [SQLRow] = []
+        try await forEachRow(sql, arguments) { rows.append($0) }
+        return rows
     }
 
     func execute(_ sql: String, _ arguments: SQLValue...) async throws { try await execute(sql, arguments) }

@@ -157,39 +157,35 @@ extension SQLReconStore {
         }
     }
 
+    /// The records of the files first received on a date, with their outcome: state, the day
+    /// their extension was applied and their order's placement.
+    static let recordsOfTheDay = RowMapping.recordColumns.replacingOccurrences(
+        of: "f.name, r.attached_order_id", with: "f.name, r.attached_order_id, r.state, x.applied_on, o.placed_at") + """
+
+        LEFT JOIN license_extensions x ON x.order_id = COALESCE(r.attached_order_id, r.order_reference)
+                                      AND x.record_id = r.record_id
+        LEFT JOIN orders o ON o.order_id = COALESCE(r.attached_order_id, r.order_reference)
+        WHERE f.received_on = ?
+        """
+
     public func dayFacts(on date: BusinessDate, settlementTimeZone: TimeZone) async throws -> DayFacts {
-        try await database.read { [byte = database.byteCollation] db in
+        try await database.read { db in
             let day = SQLValue.text(date.description)
             func count(_ sql: String) async throws -> Int { Int(try await db.query(sql, [day]).first?.int(0) ?? 0) }
-            // The date's records a page at a time, tallied as they come. A record applies to the
-            // order it names or was attached to, so its extension is found by that order's key.
+            // The date's records, file by file in the order they were stored, tallied as they
+            // stream in. A record applies to the order it names or was attached to, so its
+            // extension is found by that order's key.
             var tally = DayTally()
-            var after = ""
-            let columns = RowMapping.recordColumns.replacingOccurrences(
-                of: "f.name, r.attached_order_id", with: "f.name, r.attached_order_id, r.state, x.applied_on, o.placed_at, r.record_id")
-            while true {
-                let rows = try await db.query("""
-                    \(columns)
-                    LEFT JOIN license_extensions x ON x.order_id = COALESCE(r.attached_order_id, r.order_reference)
-                                                  AND x.record_id = r.record_id
-                    LEFT JOIN orders o ON o.order_id = COALESCE(r.attached_order_id, r.order_reference)
-                    WHERE r.record_id\(byte) > ?
-                      AND r.file_sha256 IN (SELECT sha256 FROM settlement_files WHERE received_on = ?)
-                    ORDER BY r.record_id\(byte) LIMIT 10000
-                    """, [.text(after), day])
-                guard let last = rows.last else { break }
-                for row in rows {
-                    let record = RowMapping.candidate(row).record
-                    let matchedOn = row.text(17).flatMap { BusinessDate(iso: $0) }
-                    let outcome: DayTally.Outcome = switch row.string(16) {
-                    case "matched" where matchedOn.map({ $0 <= date }) ?? true: .matched
-                    case "foreign": .foreign
-                    default: .held
-                    }
-                    tally.add(record, outcome: outcome,
-                              placedOn: row.text(18).flatMap { Timestamp(iso: $0) }?.date(in: settlementTimeZone))
+            try await db.forEachRow(Self.recordsOfTheDay, [day]) { row in
+                let record = RowMapping.candidate(row).record
+                let matchedOn = row.text(17).flatMap { BusinessDate(iso: $0) }
+                let outcome: DayTally.Outcome = switch row.string(16) {
+                case "matched" where matchedOn.map({ $0 <= date }) ?? true: .matched
+                case "foreign": .foreign
+                default: .held
                 }
-                after = last.string(19)
+                tally.add(record, outcome: outcome,
+                          placedOn: row.text(18).flatMap { Timestamp(iso: $0) }?.date(in: settlementTimeZone))
             }
             return DayFacts(
                 date: date,

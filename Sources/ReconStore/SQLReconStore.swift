@@ -26,16 +26,25 @@ public struct SQLReconStore: ReconStore {
 
     @discardableResult
     public func migrate() async throws -> Int {
+        try await migrate(through: Migrations.latest)
+    }
+
+    /// Applies the migrations after the store's schema up to `version` (the tests build a store
+    /// of an earlier release this way).
+    @discardableResult
+    func migrate(through version: Int) async throws -> Int {
         let applied = try await schemaStatus().applied
         guard applied <= Migrations.latest else {
             throw StoreError(.corrupt, "the store is at schema \(applied), newer than this version of renewal-recon (\(Migrations.latest))")
         }
-        let pending = Migrations.all.filter { $0.version > applied }
+        let pending = Migrations.all.filter { $0.version > applied && $0.version <= version }
         let bytes = database.byteCollation
         for migration in pending {
             try await database.transaction { db in
                 try await db.execute(Migrations.bookkeeping)
-                for statement in migration.statements { try await db.execute(statement) }
+                for statement in migration.statements {
+                    try await db.execute(statement.replacingOccurrences(of: "{bytes}", with: bytes))
+                }
                 if !bytes.isEmpty {
                     for statement in migration.byteOrderIndexes {
                         try await db.execute(statement.replacingOccurrences(of: "{bytes}", with: bytes))

@@ -104,20 +104,18 @@ public final class SQLiteDatabase: SQLDatabase {
             }
         }
 
-        func query(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
+        func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) async throws {
             try queue.inDatabase { db in
-                var result: [SQLRow] = []
                 try Self.run(try db.cachedStatement(sql: sql), arguments, db) { handle in
                     let count = sqlite3_column_count(handle)
-                    result.append(SQLRow(values: (0..<count).map { Self.value(handle, column: $0) }))
+                    try body(SQLRow(values: (0..<count).map { Self.value(handle, column: $0) }))
                 }
-                return result
             }
         }
 
         /// Binds `arguments`, steps through the rows calling `row` with each, and resets.
         private static func run(_ statement: Statement, _ arguments: [SQLValue], _ db: Database,
-                                row: (SQLiteStatement) -> Void) throws {
+                                row: (SQLiteStatement) throws -> Void) throws {
             let handle = statement.sqliteStatement
             sqlite3_reset(handle)
             sqlite3_clear_bindings(handle)
@@ -143,7 +141,7 @@ public final class SQLiteDatabase: SQLDatabase {
                 let code = sqlite3_step(handle)
                 if code == SQLITE_DONE { return }
                 guard code == SQLITE_ROW else { throw error(code, db, statement) }
-                row(handle)
+                try row(handle)
             }
         }
 

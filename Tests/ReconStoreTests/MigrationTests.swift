@@ -25,6 +25,65 @@ import ReconTestSupport
         #expect(try await reopened.licenses(serials: ["TM-1"])["TM-1"] == license)
     }
 
+    /// Migration 3 on a store of schema 2 holding a day: nothing is lost, the candidate search
+    /// reads only pending orders, and the records are reached by their file.
+    @Test(arguments: TestStore.available)
+    func aFilledStoreOfSchemaTwoMigratesToThree(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        #expect(try await store.migrate(through: 2) == 2)
+        let jpy = Currency(code: "JPY")!
+        let orders = ["RN-1", "RN-2"].map {
+            RenewalOrder(orderID: $0, serial: "TM-1", currentProduct: "VBC", targetProduct: "VBC", years: 1,
+                         amount: Money(minorUnits: 5980, currency: jpy), email: "a@example.com",
+                         placedAt: Timestamp(iso: "2026-11-15T10:00:00+09:00")!, status: .pending)
+        }
+        try await store.save(orders: orders, licenses: [])
+        try await store.database.transaction { db in
+            try await db.execute("UPDATE orders SET status = 'completed' WHERE order_id = 'RN-2'", [])
+        }
+        #expect(try await store.migrate() == 1)
+        #expect(try await store.schemaStatus().isCurrent)
+        #expect(try await store.orders(ids: ["RN-1", "RN-2"]).mapValues(\.status) == ["RN-1": .pending, "RN-2": .completed])
+        let indexes = try await store.database.read { db in
+            try await db.query(kind == .postgres
+                ? "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+                : "SELECT name FROM sqlite_master WHERE type = 'index'", []).map { $0.string(0) }
+        }
+        #expect(indexes.contains("orders_pending_candidates"))
+        #expect(indexes.contains("settlement_records_file"))
+        #expect(!indexes.contains("orders_candidates"))
+        #expect(!indexes.contains("settlement_records_state"))
+    }
+
+    /// The searches a night repeats a million times, and the day summary's read, each go
+    /// through the index made for them.
+    @Test(arguments: TestStore.available)
+    func theNightsSearchesUseTheirIndexes(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate()
+        let byte = store.database.byteCollation
+        let searches = [
+            ("""
+             SELECT order_id FROM orders WHERE status = 'pending' AND currency = 'JPY' AND amount_minor = 5980
+             AND placed_at\(byte) >= '2026-11-10' AND placed_at\(byte) < '2026-11-22' ORDER BY placed_at\(byte), order_id\(byte) LIMIT 50
+             """, "orders_pending_candidates"),
+            (SQLReconStore.recordsOfTheDay.replacingOccurrences(of: "?", with: "'2026-11-20'"), "settlement_records_file"),
+        ]
+        try await store.database.transaction { db in
+            if kind == .postgres {
+                try await db.execute("SET LOCAL enable_sort = off", [])
+                try await db.execute("SET LOCAL enable_seqscan = off", [])
+            }
+            for (sql, index) in searches {
+                let plan = try await db.query((kind == .postgres ? "EXPLAIN " : "EXPLAIN QUERY PLAN ") + sql, [])
+                    .map { $0.values.map { value in if case .text(let text) = value { text } else { "" } }.joined(separator: " ") }
+                    .joined(separator: "\n")
+                #expect(plan.contains(index), "\(sql)\n\(plan)")
+                #expect(!plan.contains("Sort") && !plan.contains("TEMP B-TREE"), "\(sql)\n\(plan)")
+            }
+        }
+    }
+
     /// PostgreSQL sorts `COLLATE "C"` only through an index in that collation: without the
     /// byte-order indexes every page of a million outputs would sort the whole day again.
     @Test(arguments: TestStore.available.filter { $0 == .postgres })
@@ -33,22 +92,19 @@ import ReconTestSupport
         try await store.migrate()
         let byte = store.database.byteCollation
         let pages = [
-            "SELECT order_id FROM mail_outbox WHERE business_date = '2026-11-20' AND order_id\(byte) > 'RN' ORDER BY order_id\(byte) LIMIT 10",
-            "SELECT order_id FROM license_extensions WHERE (serial\(byte), order_id\(byte)) > ('TM', 'RN') ORDER BY serial\(byte), order_id\(byte) LIMIT 10",
-            "SELECT record_id FROM settlement_records WHERE record_id\(byte) > 'a' ORDER BY record_id\(byte) LIMIT 10",
-            """
-            SELECT order_id FROM orders WHERE status = 'pending' AND currency = 'JPY' AND amount_minor = 5980
-            AND placed_at\(byte) >= '2026-11-10' AND placed_at\(byte) < '2026-11-22' ORDER BY placed_at\(byte), order_id\(byte) LIMIT 50
-            """,
+            ("SELECT order_id FROM mail_outbox WHERE business_date = '2026-11-20' AND order_id\(byte) > 'RN' ORDER BY order_id\(byte) LIMIT 10",
+             "mail_outbox_pages"),
+            ("SELECT order_id FROM license_extensions WHERE (serial\(byte), order_id\(byte)) > ('TM', 'RN') ORDER BY serial\(byte), order_id\(byte) LIMIT 10",
+             "license_extensions_pages"),
         ]
         try await store.database.transaction { db in
             // Forbid sorting: a plan that still sorts has no index in the right order.
             try await db.execute("SET LOCAL enable_sort = off", [])
             try await db.execute("SET LOCAL enable_seqscan = off", [])
-            for sql in pages {
+            for (sql, index) in pages {
                 let plan = try await db.query("EXPLAIN " + sql, []).map { $0.string(0) }.joined(separator: "\n")
                 #expect(!plan.contains("Sort"), "\(sql)\n\(plan)")
-                #expect(plan.contains("_pages"), "\(sql)\n\(plan)")
+                #expect(plan.contains(index), "\(sql)\n\(plan)")
             }
         }
     }
@@ -103,6 +159,38 @@ import ReconTestSupport
         if kind == .postgres {
             let second = try await kind.reopen(location)
             #expect(try await !second.tryLock())
+        }
+    }
+}
+
+@Suite struct SQLSeamTests {
+    /// Rows streamed one at a time are the rows a query returns; a row handler that throws
+    /// stops the query there, and the connection serves the next statement.
+    @Test(arguments: TestStore.available)
+    func rowsStreamAsAQueryReturnsThem(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate()
+        let licenses = (1...2500).map {
+            License(serial: "TM-\(100_000 + $0)", product: "VBC", expiresOn: BusinessDate(iso: "2027-01-01")!,
+                    autoRenew: false, email: "a@example.com")
+        }
+        try await store.save(orders: [], licenses: licenses)
+        struct Enough: Error {}
+        let sql = "SELECT serial, expires_on, auto_renew FROM licenses ORDER BY serial"
+        try await store.database.read { db in
+            var streamed: [SQLRow] = []
+            try await db.forEachRow(sql, []) { streamed.append($0) }
+            #expect(streamed.count == 2500)
+            #expect(streamed.map(\.values) == (try await db.query(sql, [])).map(\.values))
+            var seen = 0
+            await #expect(throws: Enough.self) {
+                try await db.forEachRow(sql, []) { _ in
+                    seen += 1
+                    if seen == 10 { throw Enough() }
+                }
+            }
+            #expect(seen == 10)
+            #expect(try await db.query("SELECT COUNT(*) FROM licenses", []).first?.int(0) == 2500)
         }
     }
 }
