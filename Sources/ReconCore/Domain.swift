@@ -67,11 +67,13 @@ public struct LicenseExtension: Hashable, Sendable {
     public var appliedOn: BusinessDate
     public var appliedAt: Date
     public var placedOn: BusinessDate
+    /// The booking date of the settlement that paid the order (the mail's `settled_on`).
+    public var settledOn: BusinessDate?
     public var runID: String
 
     public init(orderID: String, serial: String, transactionID: String?, recordID: String, previousProduct: String,
                 product: String, previousExpiresOn: BusinessDate, newExpiresOn: BusinessDate, years: Int,
-                appliedOn: BusinessDate, appliedAt: Date, placedOn: BusinessDate, runID: String) {
+                appliedOn: BusinessDate, appliedAt: Date, placedOn: BusinessDate, settledOn: BusinessDate?, runID: String) {
         self.orderID = orderID
         self.serial = serial
         self.transactionID = transactionID
@@ -84,6 +86,7 @@ public struct LicenseExtension: Hashable, Sendable {
         self.appliedOn = appliedOn
         self.appliedAt = appliedAt
         self.placedOn = placedOn
+        self.settledOn = settledOn
         self.runID = runID
     }
 

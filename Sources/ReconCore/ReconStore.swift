@@ -157,11 +157,9 @@ public struct ExceptionReportEntry: Hashable, Sendable {
 public struct OutboxMail: Hashable, Sendable {
     public var extensionRecord: LicenseExtension
     public var order: RenewalOrder
-    public var settledOn: BusinessDate?
-    public init(extensionRecord: LicenseExtension, order: RenewalOrder, settledOn: BusinessDate?) {
+    public init(extensionRecord: LicenseExtension, order: RenewalOrder) {
         self.extensionRecord = extensionRecord
         self.order = order
-        self.settledOn = settledOn
     }
 }
 

@@ -85,7 +85,7 @@ public struct CompletionMailRenderer: Sendable {
             ("product_name", .text(settings.catalog.names[applied.product] ?? applied.product)),
             ("serial", .text(applied.serial)),
         ]
-        if let settledOn = mail.settledOn { variables.append(("settled_on", .text(settledOn.description))) }
+        if let settledOn = mail.extensionRecord.settledOn { variables.append(("settled_on", .text(settledOn.description))) }
         variables += [("statement_descriptors", .list(settings.statementDescriptors)), ("years", .number(applied.years))]
         // The templates see the variables and two phrases made for the Japanese text.
         var context = Dictionary(uniqueKeysWithValues: variables.map { ($0.key, $0.value.templateValue) })

@@ -208,6 +208,15 @@ enum Migrations {
             "DROP INDEX settlement_records_state",
             "CREATE INDEX settlement_records_file ON settlement_records (file_sha256)",
         ]),
+        // Each extension keeps the booking date of the settlement that paid it: the outbox
+        // read a million mails' dates by looking up each hashed record id again.
+        Migration(version: 4, statements: [
+            "ALTER TABLE license_extensions ADD COLUMN settled_on TEXT",
+            """
+            UPDATE license_extensions SET settled_on = (
+                SELECT booked_on FROM settlement_records r WHERE r.record_id = license_extensions.record_id)
+            """,
+        ]),
     ]
 
     static var latest: Int { all.last?.version ?? 0 }

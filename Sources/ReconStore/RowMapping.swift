@@ -4,10 +4,10 @@ import ReconCore
 /// Turns rows into domain values; a row the job cannot read is a `StoreError(.corrupt)`
 /// naming the table and key (the shop may write orders directly).
 enum RowMapping {
-    static let orderColumns = """
-        SELECT order_id, serial, current_product, target_product, years, amount_minor, currency, email,
-               placed_at, status FROM orders
-        """
+    /// The columns `order(_:)` reads, in its order.
+    static let orderFields = ["order_id", "serial", "current_product", "target_product", "years", "amount_minor",
+                              "currency", "email", "placed_at", "status"]
+    static let orderColumns = "SELECT \(orderFields.joined(separator: ", ")) FROM orders"
 
     static func order(_ row: SQLRow) throws -> RenewalOrder {
         let id = row.string(0)
@@ -35,7 +35,8 @@ enum RowMapping {
 
     static let extensionColumns = """
         SELECT x.order_id, x.serial, x.transaction_id, x.record_id, x.previous_product, x.product,
-               x.previous_expires_on, x.new_expires_on, x.years, x.placed_on, x.applied_on, x.applied_at, x.run_id
+               x.previous_expires_on, x.new_expires_on, x.years, x.placed_on, x.applied_on, x.applied_at, x.run_id,
+               x.settled_on
         FROM license_extensions x
         """
 
@@ -51,7 +52,7 @@ enum RowMapping {
                                 recordID: row.string(3), previousProduct: row.string(4), product: row.string(5),
                                 previousExpiresOn: try date(6), newExpiresOn: try date(7), years: Int(row.int(8) ?? 0),
                                 appliedOn: try date(10), appliedAt: appliedAt, placedOn: try date(9),
-                                runID: row.string(12))
+                                settledOn: row.text(13).flatMap { BusinessDate(iso: $0) }, runID: row.string(12))
     }
 
     static let recordColumns = """

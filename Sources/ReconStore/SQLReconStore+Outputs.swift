@@ -12,6 +12,10 @@ extension SQLReconStore {
         }
     }
 
+    /// An extension's columns, then the outbox's recipient and the order's columns.
+    private static let outboxColumns = RowMapping.extensionColumns.replacingOccurrences(
+        of: "x.settled_on", with: "x.settled_on, m.recipient, " + RowMapping.orderFields.map { "o." + $0 }.joined(separator: ", "))
+
     public func outbox(on date: BusinessDate, after orderID: String?, limit: Int) async throws -> [OutboxMail] {
         try await database.read { [byte = database.byteCollation] db in
             var arguments: [SQLValue] = [.text(date.description)]
@@ -21,23 +25,17 @@ extension SQLReconStore {
                 arguments.append(.text(orderID))
             }
             let rows = try await db.query("""
-                SELECT x.order_id, x.serial, x.transaction_id, x.record_id, x.previous_product, x.product,
-                       x.previous_expires_on, x.new_expires_on, x.years, x.placed_on, x.applied_on, x.applied_at,
-                       x.run_id, m.recipient, r.booked_on,
-                       o.order_id, o.serial, o.current_product, o.target_product, o.years, o.amount_minor, o.currency,
-                       o.email, o.placed_at, o.status
-                FROM mail_outbox m
-                JOIN license_extensions x ON x.order_id = m.order_id
+                \(Self.outboxColumns)
+                JOIN mail_outbox m ON m.order_id = x.order_id
                 JOIN orders o ON o.order_id = m.order_id
-                LEFT JOIN settlement_records r ON r.record_id = x.record_id
                 WHERE m.business_date = ?\(page)
                 ORDER BY m.order_id\(byte)\(limit == Int.max ? "" : " LIMIT \(limit)")
                 """, arguments)
             return try rows.map { row in
-                let applied = try RowMapping.licenseExtension(SQLRow(values: Array(row.values.prefix(13))))
+                let applied = try RowMapping.licenseExtension(SQLRow(values: Array(row.values.prefix(14))))
                 var order = try RowMapping.order(SQLRow(values: Array(row.values.suffix(10))))
-                order.email = row.string(13)
-                return OutboxMail(extensionRecord: applied, order: order, settledOn: row.text(14).flatMap { BusinessDate(iso: $0) })
+                order.email = row.string(14)
+                return OutboxMail(extensionRecord: applied, order: order)
             }
         }
     }

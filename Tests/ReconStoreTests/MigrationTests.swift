@@ -41,8 +41,7 @@ import ReconTestSupport
         try await store.database.transaction { db in
             try await db.execute("UPDATE orders SET status = 'completed' WHERE order_id = 'RN-2'", [])
         }
-        #expect(try await store.migrate() == 1)
-        #expect(try await store.schemaStatus().isCurrent)
+        #expect(try await store.migrate(through: 3) == 1)
         #expect(try await store.orders(ids: ["RN-1", "RN-2"]).mapValues(\.status) == ["RN-1": .pending, "RN-2": .completed])
         let indexes = try await store.database.read { db in
             try await db.query(kind == .postgres
@@ -53,6 +52,39 @@ import ReconTestSupport
         #expect(indexes.contains("settlement_records_file"))
         #expect(!indexes.contains("orders_candidates"))
         #expect(!indexes.contains("settlement_records_state"))
+    }
+
+    /// Migration 4 gives each extension already applied the booking date of its settlement.
+    @Test(arguments: TestStore.available)
+    func migrationFourDatesTheExtensionsAlreadyApplied(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate(through: 3)
+        try await store.database.transaction { db in
+            try await db.execute("""
+                INSERT INTO settlement_files (sha256, name, size_bytes, status, received_on, run_id)
+                VALUES ('f1', 'a.xml', 1, 'ingested', '2026-11-17', 'run-1')
+                """, [])
+            try await db.execute("""
+                INSERT INTO settlement_records (record_id, file_sha256, line, ordinal, amount_text, currency, direction,
+                    reversal, booked_on, descriptor, state, received_on)
+                VALUES ('r1', 'f1', 1, 0, '5980', 'JPY', 'credit', 0, '2026-11-16', 'RCH*TrendMicro', 'matched', '2026-11-17')
+                """, [])
+            for (order, record) in [("RN-1", "r1"), ("RN-2", "r-gone")] {
+                try await db.execute("""
+                    INSERT INTO license_extensions (order_id, serial, record_id, previous_product, product,
+                        previous_expires_on, new_expires_on, years, placed_on, applied_on, applied_at, run_id)
+                    VALUES (?, 'TM-1', ?, 'VBC', 'VBC', '2026-12-01', '2027-12-01', 1, '2026-11-15', '2026-11-17',
+                        '2026-11-17T03:00:00Z', 'run-1')
+                    """, [.text(order), .text(record)])
+            }
+        }
+        #expect(try await store.migrate() == Migrations.latest - 3)
+        #expect(try await store.schemaStatus().isCurrent)
+        let settled = try await store.database.read { db in
+            try await db.query("SELECT order_id, settled_on FROM license_extensions ORDER BY order_id", [])
+                .map { [$0.string(0), $0.text(1) ?? "NULL"] }
+        }
+        #expect(settled == [["RN-1", "2026-11-16"], ["RN-2", "NULL"]])
     }
 
     /// The searches a night repeats a million times, and the day summary's read, each go
