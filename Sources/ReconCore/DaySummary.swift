@@ -39,16 +39,20 @@ public struct DayTally: Sendable {
 
     public init() {}
 
-    public mutating func add(_ record: SettlementRecord, outcome: Outcome, placedOn: BusinessDate?) {
+    /// One of the date's records: its currency, its amount in minor units (none when it has no
+    /// amount in a known currency), whether it gives money back (a debit or a reversal), its
+    /// booking date, its outcome and the placement date of its order.
+    public mutating func add(currencyCode: String, minorUnits: Int64?, givesBack: Bool, bookedOn: BusinessDate?,
+                             outcome: Outcome, placedOn: BusinessDate?) {
         total += 1
         if outcome == .matched { matched += 1 }
         if outcome == .foreign { foreign += 1 }
-        if let minor = record.amount?.minorUnits {
-            var sums = totals[record.currencyCode, default: DaySummary.Totals()]
+        if let minor = minorUnits {
+            var sums = totals[currencyCode, default: DaySummary.Totals()]
             switch outcome {
             case .foreign:
                 sums.foreign += minor
-            case _ where record.direction == .debit || record.reversal:
+            case _ where givesBack:
                 sums.refunded += minor
             case .matched:
                 sums.received += minor
@@ -57,9 +61,9 @@ public struct DayTally: Sendable {
                 sums.received += minor
                 sums.held += minor
             }
-            totals[record.currencyCode] = sums
+            totals[currencyCode] = sums
         }
-        if outcome != .foreign, let placedOn, let bookedOn = record.bookedOn {
+        if outcome != .foreign, let placedOn, let bookedOn {
             lags[bookedOn.days(since: placedOn), default: 0] += 1
         }
     }

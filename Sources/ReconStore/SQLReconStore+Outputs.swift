@@ -155,11 +155,12 @@ extension SQLReconStore {
         }
     }
 
-    /// The records of the files first received on a date, with their outcome: state, the day
-    /// their extension was applied and their order's placement.
-    static let recordsOfTheDay = RowMapping.recordColumns.replacingOccurrences(
-        of: "f.name, r.attached_order_id", with: "f.name, r.attached_order_id, r.state, x.applied_on, o.placed_at") + """
-
+    /// What the day summary reads of the records of the files first received on a date: their
+    /// amounts and booking dates, with their outcome (state, the day their extension was applied
+    /// and their order's placement).
+    static let recordsOfTheDay = """
+        SELECT r.currency, r.amount_minor, r.direction, r.reversal, r.booked_on, r.state, x.applied_on, o.placed_at
+        FROM settlement_files f JOIN settlement_records r ON r.file_sha256 = f.sha256
         LEFT JOIN license_extensions x ON x.order_id = COALESCE(r.attached_order_id, r.order_reference)
                                       AND x.record_id = r.record_id
         LEFT JOIN orders o ON o.order_id = COALESCE(r.attached_order_id, r.order_reference)
@@ -175,15 +176,17 @@ extension SQLReconStore {
             // extension is found by that order's key.
             var tally = DayTally()
             try await db.forEachRow(Self.recordsOfTheDay, [day]) { row in
-                let record = RowMapping.candidate(row).record
-                let matchedOn = row.text(17).flatMap { BusinessDate(iso: $0) }
-                let outcome: DayTally.Outcome = switch row.string(16) {
+                let currencyCode = row.string(0)
+                let matchedOn = row.text(6).flatMap { BusinessDate(iso: $0) }
+                let outcome: DayTally.Outcome = switch row.string(5) {
                 case "matched" where matchedOn.map({ $0 <= date }) ?? true: .matched
                 case "foreign": .foreign
                 default: .held
                 }
-                tally.add(record, outcome: outcome,
-                          placedOn: row.text(18).flatMap { Timestamp(iso: $0) }?.date(in: settlementTimeZone))
+                tally.add(currencyCode: currencyCode, minorUnits: Currency(code: currencyCode) == nil ? nil : row.int(1),
+                          givesBack: row.string(2) == Direction.debit.rawValue || row.int(3) == 1,
+                          bookedOn: row.text(4).flatMap { BusinessDate(iso: $0) }, outcome: outcome,
+                          placedOn: row.text(7).flatMap { Timestamp(iso: $0) }?.date(in: settlementTimeZone))
             }
             return DayFacts(
                 date: date,
