@@ -174,3 +174,22 @@ import ReconTestSupport
         #expect(try await store.exceptionReport(on: day).map(\.exceptionID) == sorted.map(\.row.exceptionID))
     }
 }
+
+@Suite struct RowMappingTests {
+    /// An extension's instant is stored as `Date.formatted(.iso8601)` writes it and read back
+    /// to the same second; its settlement date may be missing (a store migrated from before it).
+    @Test(arguments: [1_795_000_000.0, 1_795_000_000.75, 0.0])
+    func anExtensionReadsBackAsItWasWritten(_ seconds: Double) throws {
+        let appliedAt = Date(timeIntervalSince1970: seconds)
+        let row = SQLRow(values: [
+            .text("RN-1"), .text("TM-1"), .null, .text("r1"), .text("VBC"), .text("VBC"), .text("2026-12-01"),
+            .text("2027-12-01"), .integer(1), .text("2026-11-15"), .text("2026-11-20"), .text(appliedAt.formatted(.iso8601)),
+            .text("run-1"), .null,
+        ])
+        let read = try RowMapping.licenseExtension(row)
+        #expect(read.appliedAt == Date(timeIntervalSince1970: seconds.rounded(.down)))
+        #expect(read.appliedAt == (try Date(appliedAt.formatted(.iso8601), strategy: .iso8601)))
+        #expect(read.settledOn == nil)
+        #expect(read.newExpiresOn == BusinessDate(iso: "2027-12-01"))
+    }
+}
