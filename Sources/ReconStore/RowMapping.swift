@@ -33,12 +33,13 @@ enum RowMapping {
                        autoRenew: row.int(3) == 1, email: row.string(4))
     }
 
-    static let extensionColumns = """
-        SELECT x.order_id, x.serial, x.transaction_id, x.record_id, x.previous_product, x.product,
+    /// The columns of `license_extensions x` that `licenseExtension(_:)` reads, in its order.
+    static let extensionFields = """
+        x.order_id, x.serial, x.transaction_id, x.record_id, x.previous_product, x.product,
                x.previous_expires_on, x.new_expires_on, x.years, x.placed_on, x.applied_on, x.applied_at, x.run_id,
                x.settled_on
-        FROM license_extensions x
         """
+    static let extensionColumns = "SELECT \(extensionFields) FROM license_extensions x"
 
     static func licenseExtension(_ row: SQLRow) throws -> LicenseExtension {
         func date(_ index: Int) throws -> BusinessDate {

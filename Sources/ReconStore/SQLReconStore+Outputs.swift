@@ -12,10 +12,6 @@ extension SQLReconStore {
         }
     }
 
-    /// An extension's columns, then the outbox's recipient and the order's columns.
-    private static let outboxColumns = RowMapping.extensionColumns.replacingOccurrences(
-        of: "x.settled_on", with: "x.settled_on, m.recipient, " + RowMapping.orderFields.map { "o." + $0 }.joined(separator: ", "))
-
     public func outbox(on date: BusinessDate, after orderID: String?, limit: Int) async throws -> [OutboxMail] {
         try await database.read { [byte = database.byteCollation] db in
             var arguments: [SQLValue] = [.text(date.description)]
@@ -25,15 +21,18 @@ extension SQLReconStore {
                 arguments.append(.text(orderID))
             }
             let rows = try await db.query("""
-                \(Self.outboxColumns)
+                SELECT \(RowMapping.extensionFields), m.recipient,
+                       \(RowMapping.orderFields.map { "o." + $0 }.joined(separator: ", "))
+                FROM license_extensions x
                 JOIN mail_outbox m ON m.order_id = x.order_id
                 JOIN orders o ON o.order_id = m.order_id
                 WHERE m.business_date = ?\(page)
                 ORDER BY m.order_id\(byte)\(limit == Int.max ? "" : " LIMIT \(limit)")
                 """, arguments)
             return try rows.map { row in
-                let applied = try RowMapping.licenseExtension(SQLRow(values: Array(row.values.prefix(14))))
-                var order = try RowMapping.order(SQLRow(values: Array(row.values.suffix(10))))
+                // The extension's columns lead, so it reads the row as it is; the order's close it.
+                let applied = try RowMapping.licenseExtension(row)
+                var order = try RowMapping.order(SQLRow(values: Array(row.values.suffix(RowMapping.orderFields.count))))
                 order.email = row.string(14)
                 return OutboxMail(extensionRecord: applied, order: order)
             }
@@ -50,7 +49,7 @@ extension SQLReconStore {
                 arguments += [.text(position.serial), .text(position.orderID)]
             }
             return try await db.query("""
-                \(RowMapping.extensionColumns.replacingOccurrences(of: "FROM license_extensions x", with: "FROM license_extensions x JOIN license_feed f ON f.order_id = x.order_id"))
+                \(RowMapping.extensionColumns) JOIN license_feed f ON f.order_id = x.order_id
                 WHERE f.business_date = ?\(page) ORDER BY x.serial\(byte), x.order_id\(byte) LIMIT \(limit)
                 """, arguments).map(RowMapping.licenseExtension)
         }
