@@ -69,12 +69,15 @@ enum RowMapping {
     static let candidateColumns = recordColumns.replacingOccurrences(
         of: "f.name, r.attached_order_id", with: "f.name, r.attached_order_id, r.record_id")
 
+    /// A record's amount: none without minor units or in a currency that is not ISO 4217's.
+    static func amount(minorUnits: Int64?, currencyCode: String) -> Money? {
+        guard let minorUnits, let currency = Currency(code: currencyCode) else { return nil }
+        return Money(minorUnits: minorUnits, currency: currency)
+    }
+
     static func candidate(_ row: SQLRow, recordIDAt index: Int? = nil) -> EvaluationCandidate {
         let currencyCode = row.string(3)
-        var amount: Money?
-        if let minor = row.int(4), let currency = Currency(code: currencyCode) {
-            amount = Money(minorUnits: minor, currency: currency)
-        }
+        let amount = amount(minorUnits: row.int(4), currencyCode: currencyCode)
         let record = SettlementRecord(
             transactionID: row.text(0), orderReference: row.text(1), amountText: row.string(2),
             currencyCode: currencyCode, amount: amount, direction: Direction(rawValue: row.string(5)) ?? .credit,

@@ -182,7 +182,8 @@ extension SQLReconStore {
                 case "foreign": .foreign
                 default: .held
                 }
-                tally.add(currencyCode: currencyCode, minorUnits: Currency(code: currencyCode) == nil ? nil : row.int(1),
+                tally.add(currencyCode: currencyCode,
+                          minorUnits: RowMapping.amount(minorUnits: row.int(1), currencyCode: currencyCode)?.minorUnits,
                           givesBack: row.string(2) == Direction.debit.rawValue || row.int(3) == 1,
                           bookedOn: row.text(4).flatMap { BusinessDate(iso: $0) }, outcome: outcome,
                           placedOn: row.text(7).flatMap { Timestamp(iso: $0) }?.date(in: settlementTimeZone))
