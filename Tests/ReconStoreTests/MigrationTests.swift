@@ -43,15 +43,19 @@ import ReconTestSupport
         }
         #expect(try await store.migrate(through: 3) == 1)
         #expect(try await store.orders(ids: ["RN-1", "RN-2"]).mapValues(\.status) == ["RN-1": .pending, "RN-2": .completed])
-        let indexes = try await store.database.read { db in
-            try await db.query(kind == .postgres
-                ? "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
-                : "SELECT name FROM sqlite_master WHERE type = 'index'", []).map { $0.string(0) }
-        }
+        let indexes = try await Self.indexes(of: store, kind)
         #expect(indexes.contains("orders_pending_candidates"))
         #expect(indexes.contains("settlement_records_file"))
         #expect(!indexes.contains("orders_candidates"))
         #expect(!indexes.contains("settlement_records_state"))
+    }
+
+    static func indexes(of store: SQLReconStore, _ kind: TestStore) async throws -> [String] {
+        try await store.database.read { db in
+            try await db.query(kind == .postgres
+                ? "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+                : "SELECT name FROM sqlite_master WHERE type = 'index'", []).map { $0.string(0) }
+        }
     }
 
     /// Migration 4 gives each extension already applied the booking date of its settlement.
@@ -224,5 +228,33 @@ import ReconTestSupport
             #expect(seen == 10)
             #expect(try await db.query("SELECT COUNT(*) FROM licenses", []).first?.int(0) == 2500)
         }
+    }
+
+    /// Inserted rows read back as given (an empty text stays empty, not NULL), and a row the
+    /// table refuses undoes the whole transaction, rows inserted before it included: the SQLite
+    /// driver inserts one row a statement, PostgreSQL's many.
+    @Test(arguments: TestStore.available)
+    func insertedRowsReadBackAndARefusedRowUndoesThemAll(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate()
+        let columns = ["serial", "product", "expires_on", "auto_renew", "email", "updated_at"]
+        func rows(_ range: ClosedRange<Int>, autoRenew: (Int) -> Int64 = { Int64($0 % 2) }) -> [[SQLValue]] {
+            range.map { [.text("TM-\(100_000 + $0)"), .text("VBC"), .text("2027-01-01"), .integer(autoRenew($0)),
+                         .text($0 % 3 == 0 ? "" : "a\($0)@example.com"), .text("2026-11-20T00:00:00Z")] }
+        }
+        let given = rows(1...1000)
+        try await store.database.transaction { db in try await db.insertRows(into: "licenses", columns: columns, rows: given) }
+        let stored = try await store.database.read { db in
+            try await db.query("SELECT \(columns.joined(separator: ", ")) FROM licenses ORDER BY serial", []).map(\.values)
+        }
+        #expect(stored == given)
+        let refused = rows(1001...2000, autoRenew: { $0 == 1700 ? 2 : 0 })
+        await #expect(throws: (any Error).self) {
+            try await store.database.transaction { db in
+                try await db.insertRows(into: "licenses", columns: columns, rows: refused)
+            }
+        }
+        #expect(try await store.database.read { db in try await db.query("SELECT COUNT(*) FROM licenses", []) }
+            .first?.int(0) == 1000)
     }
 }
