@@ -26,7 +26,8 @@ import ReconTestSupport
     }
 
     /// Migration 3 on a store of schema 2 holding a day: nothing is lost, the candidate search
-    /// reads only pending orders, and the records are reached by their file.
+    /// reads only pending orders, and the records are reached by their file; migration 5 then
+    /// drops the index of orders by status.
     @Test(arguments: TestStore.available)
     func aFilledStoreOfSchemaTwoMigratesToThree(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
@@ -48,6 +49,9 @@ import ReconTestSupport
         #expect(indexes.contains("settlement_records_file"))
         #expect(!indexes.contains("orders_candidates"))
         #expect(!indexes.contains("settlement_records_state"))
+        #expect(indexes.contains("orders_status"), "dropped by migration 5, not 3")
+        #expect(try await store.migrate() == Migrations.latest - 3)
+        #expect(!(try await Self.indexes(of: store, kind)).contains("orders_status"))
     }
 
     static func indexes(of store: SQLReconStore, _ kind: TestStore) async throws -> [String] {
@@ -104,6 +108,7 @@ import ReconTestSupport
              AND placed_at\(byte) >= '2026-11-10' AND placed_at\(byte) < '2026-11-22' ORDER BY placed_at\(byte), order_id\(byte) LIMIT 50
              """, "orders_pending_candidates"),
             (SQLReconStore.recordsOfTheDay.replacingOccurrences(of: "?", with: "'2026-11-20'"), "settlement_records_file"),
+            ("SELECT order_id FROM orders WHERE status = 'pending'", "orders_pending_candidates"),
         ]
         try await store.database.transaction { db in
             if kind == .postgres {
