@@ -131,7 +131,9 @@ struct OutputWriter {
             current = current.deletingLastPathComponent()
         }
         for url in missing.reversed() {
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
+            // `mkdir` itself: another file of the run, written at the same time, may make the
+            // same folder first, and that is no failure.
+            guard mkdir(url.path, 0o750) == 0 || errno == EEXIST else { throw failure(url) }
             chmod(url.path, 0o750)
         }
     }

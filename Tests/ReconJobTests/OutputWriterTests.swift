@@ -1,0 +1,37 @@
+import Foundation
+import Testing
+@testable import renewal_recon
+
+@Suite struct OutputWriterTests {
+    /// A run writes the mail and feed files of a day at the same time: files streamed at once
+    /// into folders that do not exist yet all land, with their modes, and nothing else is left.
+    @Test func filesStreamedAtOnceIntoNewFoldersAllLand() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("writer-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let writer = OutputWriter(root: root)
+        let names = (0..<16).map { "day/\($0 % 2 == 0 ? "mail" : "licenses")/file-\($0).jsonl" }
+        let written = try await withThrowingTaskGroup(of: URL.self) { group in
+            for name in names {
+                group.addTask {
+                    try await writer.stream(to: name) { sink in
+                        for line in 0..<100 { try sink.append(Array("\(name) \(line)\n".utf8)) }
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(Set(written.map(\.lastPathComponent)) == Set(names.map { ($0 as NSString).lastPathComponent }))
+        for name in names {
+            let text = try String(contentsOf: root.appendingPathComponent(name), encoding: .utf8)
+            #expect(text == (0..<100).map { "\(name) \($0)\n" }.joined())
+        }
+        for folder in ["day", "day/mail", "day/licenses"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: root.appendingPathComponent(folder).path)[.posixPermissions]
+            #expect(mode as? Int == 0o750, "\(folder)")
+            let left = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)
+            #expect(left.allSatisfy { !$0.hasSuffix(".tmp") }, "\(folder): \(left)")
+        }
+        let fileMode = try FileManager.default.attributesOfItem(atPath: root.appendingPathComponent(names[0]).path)[.posixPermissions]
+        #expect(fileMode as? Int == 0o640)
+    }
+}
