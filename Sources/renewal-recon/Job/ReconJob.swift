@@ -201,22 +201,10 @@ struct ReconJob {
             templateDirectory: config.mailTemplateDirectory)
         var written: [URL] = []
         for day in Set(try await store.datesWithUnwrittenOutputs()).union(dates).sorted() {
-            // Paged from the store and streamed to the files: a day may hold a million mails.
-            written.append(try await writer.stream(to: "mail/\(day)/completion-mails.jsonl") { sink in
-                var after: String?
-                while true {
-                    let page = try await store.outbox(on: day, after: after, limit: Self.outputPage)
-                    guard let last = page.last else { break }
-                    for line in await Self.rendered(page, by: mails) { try sink.append(line) }
-                    for mail in page {
-                        if config.mailEML {
-                            try writer.write(mails.eml(mail, timeZone: config.timeZone), to: "mail/\(day)/eml/\(mail.order.orderID).eml")
-                        }
-                    }
-                    after = last.order.orderID
-                }
-            })
-            written.append(try await writer.stream(to: "licenses/\(day)/license-extensions.jsonl") { sink in
+            // Paged from the store and streamed to the files: a day may hold a million mails. The
+            // feed is written while the mails are, and the next page of mails is read while one
+            // renders, so the store's reads and the rendering share the cores.
+            async let feedFile = writer.stream(to: "licenses/\(day)/license-extensions.jsonl") { [store] sink in
                 var after: (serial: String, orderID: String)?
                 while true {
                     let page = try await store.feed(on: day, after: after, limit: Self.outputPage)
@@ -224,7 +212,23 @@ struct ReconJob {
                     for item in page { try sink.append(LicenseFeed.jsonLine(item)) }
                     after = (last.serial, last.orderID)
                 }
+            }
+            written.append(try await writer.stream(to: "mail/\(day)/completion-mails.jsonl") { [store] sink in
+                var next = Task { try await store.outbox(on: day, after: nil, limit: Self.outputPage) }
+                defer { next.cancel() }
+                while true {
+                    let page = try await next.value
+                    guard let last = page.last else { break }
+                    next = Task { try await store.outbox(on: day, after: last.order.orderID, limit: Self.outputPage) }
+                    for line in await Self.rendered(page, by: mails) { try sink.append(line) }
+                    for mail in page {
+                        if config.mailEML {
+                            try writer.write(mails.eml(mail, timeZone: config.timeZone), to: "mail/\(day)/eml/\(mail.order.orderID).eml")
+                        }
+                    }
+                }
             })
+            written.append(try await feedFile)
             CrashPoint.reach("outputs.mail")
             try await store.markOutputsWritten(on: day)
             Allocator.returnFreedMemory()
