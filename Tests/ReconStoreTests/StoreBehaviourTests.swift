@@ -65,6 +65,8 @@ import ReconTestSupport
         for start in stride(from: 0, to: queued, by: 4) { read += try await store.queuedCandidates(after: start, limit: 4) }
         let expected = try await store.openCandidates().sorted(by: EvaluationCandidate.evaluationOrder)
         #expect(read.map(\.recordID) == expected.map(\.recordID))
+        #expect(read.map(\.record) == expected.map(\.record))
+        #expect(read.map(\.fileName) == expected.map(\.fileName))
         #expect(read.count == queued)
         #expect(try await store.queueCandidates(bookedOn: day) == 0)
     }
