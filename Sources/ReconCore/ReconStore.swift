@@ -206,8 +206,13 @@ public struct StoreOverview: Sendable {
 /// all of it or none.
 public protocol ReconStore: Sendable {
     /// Takes the job's exclusive lock if it is free (SQLite: `flock`; PostgreSQL: an advisory
-    /// lock); held until the process ends.
+    /// lock); held until `close()` or the end of the process.
     func tryLock() async throws -> Bool
+    /// Ends the store's session; the job's lock is free when this returns. A command closes
+    /// its store before it exits, so the next command of a script never finds the lock held
+    /// by a process that has finished (PostgreSQL frees a session's lock only once it notices
+    /// the connection gone).
+    func close() async
     func schemaStatus() async throws -> SchemaStatus
     /// Applies pending migrations; returns how many ran.
     @discardableResult func migrate() async throws -> Int

@@ -55,7 +55,10 @@ public final class PostgresDatabase: SQLDatabase {
         }
     }
 
+    /// The lock is released by the server before the connection closes: a session's
+    /// advisory locks otherwise outlive it until its backend has noticed the disconnection.
     public func close() async {
+        _ = try? await session().query("SELECT pg_advisory_unlock_all()", [])
         try? await connection.close()
     }
 

@@ -56,8 +56,11 @@ public protocol SQLDatabase: Sendable {
     var beginTransaction: String { get }
     /// Whether a table exists.
     func tableExists(_ name: String) async throws -> Bool
-    /// Takes the job's exclusive lock if it is free; it is held until the process ends.
+    /// Takes the job's exclusive lock if it is free; it is held until `close()` or the end
+    /// of the process.
     func tryLock() async throws -> Bool
+    /// Releases the lock, if held, and ends the session.
+    func close() async
     /// What an `ORDER BY` term needs to compare text as bytes (SPEC §4: never a collation).
     var byteCollation: String { get }
     /// Brings the planner's statistics of `tables` up to date after bulk writes.

@@ -14,6 +14,10 @@ public struct SQLReconStore: ReconStore {
         try await database.tryLock()
     }
 
+    public func close() async {
+        await database.close()
+    }
+
     public func schemaStatus() async throws -> SchemaStatus {
         guard try await database.tableExists("schema_migrations") else {
             return SchemaStatus(applied: 0, latest: Migrations.latest)

@@ -54,6 +54,15 @@ public final class SQLiteDatabase: SQLDatabase {
         if !exists { chmod(path, 0o640) }
     }
 
+    /// Releases the `flock` (closing its descriptor); GRDB closes the database when the last
+    /// reference goes.
+    public func close() async {
+        lockDescriptor.withLock { descriptor in
+            if let open = descriptor { closeDescriptor(open) }
+            descriptor = nil
+        }
+    }
+
     /// `IMMEDIATE`: the write lock is taken at the start, so two writers never deadlock midway.
     public var beginTransaction: String { "BEGIN IMMEDIATE" }
 
@@ -70,7 +79,7 @@ public final class SQLiteDatabase: SQLDatabase {
                 throw StoreError(.unavailable, "cannot open the lock file \(lockPath): \(String(cString: strerror(errno)))")
             }
             guard flock(opened, LOCK_EX | LOCK_NB) == 0 else {
-                close(opened)
+                closeDescriptor(opened)
                 return false
             }
             descriptor = opened
@@ -182,4 +191,9 @@ public final class SQLiteDatabase: SQLDatabase {
         /// SQLite copies each bound text before the call returns.
         private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
     }
+}
+
+/// The C `close`, out of reach of `SQLiteDatabase.close()`'s name.
+private func closeDescriptor(_ descriptor: Int32) {
+    close(descriptor)
 }

@@ -202,6 +202,20 @@ import ReconTestSupport
             #expect(try await !second.tryLock())
         }
     }
+
+    /// A closed store's lock is free at once: the next command of a script, started as the
+    /// last one exits, finds it free (without `close`, PostgreSQL frees it only once it has
+    /// noticed the connection gone).
+    @Test(arguments: TestStore.available)
+    func aClosedStoresLockIsFreeAtOnce(_ kind: TestStore) async throws {
+        let (first, location) = try await kind.makeEmpty()
+        let second = try await kind.reopen(location)
+        #expect(try await first.tryLock())
+        #expect(try await !second.tryLock())
+        await first.close()
+        #expect(try await second.tryLock())
+        await second.close()
+    }
 }
 
 @Suite struct SQLSeamTests {

@@ -26,13 +26,13 @@ struct ExceptionsCommand: AsyncParsableCommand {
             try await CommandFailure.run {
                 let config = try options.loadConfig()
                 _ = options.logger()
-                let store = try await StoreOpener.open(config, for: .existing)
                 let filterCode = code.flatMap(ExceptionCode.init(rawValue:))
-                var rows: [ExceptionRow]
-                if let day = date.flatMap(BusinessDate.init(iso:)) {
-                    rows = try await store.exceptionReport(on: day)
-                } else {
-                    rows = try await store.exceptions(code: filterCode, status: status)
+                var rows: [ExceptionRow] = try await StoreOpener.with(config, for: .existing) { store in
+                    if let day = date.flatMap(BusinessDate.init(iso:)) {
+                        try await store.exceptionReport(on: day)
+                    } else {
+                        try await store.exceptions(code: filterCode, status: status)
+                    }
                 }
                 rows = rows.filter { row in
                     (filterCode.map { row.facts.code == $0 } ?? true) && (status.map { row.status == $0 } ?? true)
@@ -71,10 +71,11 @@ struct ExceptionsCommand: AsyncParsableCommand {
             try await CommandFailure.run {
                 let config = try options.loadConfig()
                 let logger = options.logger()
-                let store = try await StoreOpener.open(config, for: .existing, lock: .some(nil))
-                let desk = SupportDesk(job: ReconJob(config: config, store: store, logger: logger))
                 let actor = by ?? ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.userName
-                print(try await desk.resolve(id, apply ? .apply(order: order) : .dismiss, note: note, by: actor))
+                print(try await StoreOpener.with(config, for: .existing, lock: .some(nil)) { store in
+                    try await SupportDesk(job: ReconJob(config: config, store: store, logger: logger))
+                        .resolve(id, apply ? .apply(order: order) : .dismiss, note: note, by: actor)
+                })
                 return .success
             }
         }

@@ -86,7 +86,7 @@ struct LockOptions: ParsableArguments {
         valueName: "seconds"))
     var waitSeconds: Int?
 
-    /// For `StoreOpener.open(lock:)`: nil (fail at once), -1 (forever) or seconds.
+    /// For `StoreOpener.with(lock:)`: nil (fail at once), -1 (forever) or seconds.
     var wait: Int?? { .some(waitSeconds) }
 
     /// `--wait` may stand without a number: it is rewritten to `--wait=-1` (forever) before parsing.

@@ -15,9 +15,9 @@ struct ImportCommand: AsyncParsableCommand {
             try await CommandFailure.run {
                 let config = try options.loadConfig()
                 _ = options.logger()
-                let store = try await StoreOpener.open(config, for: .existing, lock: .some(nil))
-                let summary = try await Importer(store: store, config: config)
-                    .importOrders(from: URL(fileURLWithPath: file))
+                let summary = try await StoreOpener.with(config, for: .existing, lock: .some(nil)) { store in
+                    try await Importer(store: store, config: config).importOrders(from: URL(fileURLWithPath: file))
+                }
                 print("orders: \(summary.saved) saved, \(summary.skippedPaymentMethod) skipped (not credit_card), \(summary.skippedCompleted) skipped (already completed)")
                 return .success
             }
@@ -34,9 +34,10 @@ struct ImportCommand: AsyncParsableCommand {
             try await CommandFailure.run {
                 let config = try options.loadConfig()
                 _ = options.logger()
-                let store = try await StoreOpener.open(config, for: .existing, lock: .some(nil))
-                let summary = try await Importer(store: store, config: config)
-                    .importLicenses(from: URL(fileURLWithPath: file), allowEarlier: allowEarlier)
+                let summary = try await StoreOpener.with(config, for: .existing, lock: .some(nil)) { store in
+                    try await Importer(store: store, config: config)
+                        .importLicenses(from: URL(fileURLWithPath: file), allowEarlier: allowEarlier)
+                }
                 print("licenses: \(summary.saved) saved")
                 return .success
             }

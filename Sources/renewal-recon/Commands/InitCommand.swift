@@ -10,8 +10,9 @@ struct InitCommand: AsyncParsableCommand {
         try await CommandFailure.run {
             let config = try options.loadConfig()
             _ = options.logger()
-            let store = try await StoreOpener.open(config, for: .migrate, lock: .some(nil))
-            let status = try await store.schemaStatus()
+            let status = try await StoreOpener.with(config, for: .migrate, lock: .some(nil)) { store in
+                try await store.schemaStatus()
+            }
             print("store ready at schema \(status.applied)")
             return .success
         }

@@ -18,13 +18,14 @@ struct ReportCommand: AsyncParsableCommand {
             let config = try options.loadConfig()
             let logger = options.logger()
             guard let day = BusinessDate(iso: date) else { return ExitCode(64) }
-            let store = try await StoreOpener.open(config, for: .existing, lock: .some(nil))
-            let job = ReconJob(config: config, store: store, logger: logger)
+            let written = try await StoreOpener.with(config, for: .existing, lock: .some(nil)) { store in
+                let job = ReconJob(config: config, store: store, logger: logger)
                 let started = job.now()
-            let run = job.runInfo("report --date \(day)", RunOutcome(runID: ReconJob.runID(started), date: day), started, PhaseClock())
-            for url in try await job.writeOutputs(for: [day], run: run) {
-                print(url.path)
+                let run = job.runInfo("report --date \(day)", RunOutcome(runID: ReconJob.runID(started), date: day),
+                                      started, PhaseClock())
+                return try await job.writeOutputs(for: [day], run: run)
             }
+            for url in written { print(url.path) }
             return .success
         }
     }

@@ -25,8 +25,9 @@ struct RunCommand: AsyncParsableCommand {
             let config = try options.loadConfig()
             let logger = options.logger()
             let day = date.flatMap(BusinessDate.init(iso:)) ?? config.today()
-            let store = try await StoreOpener.open(config, for: dryRun ? .existing : .createIfMissing, lock: lock.wait)
-            let outcome = try await ReconJob(config: config, store: store, logger: logger).run(date: day, dryRun: dryRun)
+            let outcome = try await StoreOpener.with(config, for: dryRun ? .existing : .createIfMissing, lock: lock.wait) { store in
+                try await ReconJob(config: config, store: store, logger: logger).run(date: day, dryRun: dryRun)
+            }
             RunReport(outcome: outcome, dryRun: dryRun, command: "run for \(day)").print()
             guard outcome.filesRejected == 0 else {
                 let where_ = dryRun ? "would be quarantined" : "quarantined, the rest is done"
@@ -61,9 +62,9 @@ struct RerunCommand: AsyncParsableCommand {
             let config = try options.loadConfig()
             let logger = options.logger()
             guard let start = BusinessDate(iso: from), let end = BusinessDate(iso: to) else { return ExitCode(64) }
-            let store = try await StoreOpener.open(config, for: .existing, lock: lock.wait)
-            let outcome = try await ReconJob(config: config, store: store, logger: logger)
-                .rerun(from: start, to: end, dryRun: dryRun)
+            let outcome = try await StoreOpener.with(config, for: .existing, lock: lock.wait) { store in
+                try await ReconJob(config: config, store: store, logger: logger).rerun(from: start, to: end, dryRun: dryRun)
+            }
             RunReport(outcome: outcome, dryRun: dryRun, command: "rerun \(from)..\(to)").print()
             return .success
         }

@@ -13,8 +13,8 @@ struct StatusCommand: AsyncParsableCommand {
         try await CommandFailure.run {
             let config = try options.loadConfig()
             _ = options.logger()
-            let store = try await StoreOpener.open(config, for: .existing)
-            print(StatusReport(overview: try await store.overview(), today: config.today(), config: config).text)
+            let overview = try await StoreOpener.with(config, for: .existing) { store in try await store.overview() }
+            print(StatusReport(overview: overview, today: config.today(), config: config).text)
             return .success
         }
     }

@@ -14,8 +14,24 @@ enum StoreOpener {
         case existing
     }
 
+    /// Opens the store as `open` does, runs `body` with it, and closes it however `body` ends,
+    /// so the job's lock is free before the command's process exits.
+    static func with<T>(_ config: ReconConfig, for purpose: Purpose, lock: Int?? = nil,
+                        _ body: (any ReconStore) async throws -> T) async throws -> T {
+        let store = try await open(config, for: purpose, lock: lock)
+        do {
+            let result = try await body(store)
+            await store.close()
+            return result
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+
     /// Opens the store, takes the job's lock first when `lock` says so (commands that change
-    /// the store), then migrates or checks the schema as `purpose` says.
+    /// the store), then migrates or checks the schema as `purpose` says; a store it cannot
+    /// hand over is closed.
     /// - Parameter lock: nil for a reading command; else how long to wait for the lock (see
     ///   `JobLock.acquire`), `.some(nil)` meaning not at all.
     static func open(_ config: ReconConfig, for purpose: Purpose, lock: Int?? = nil,
@@ -35,20 +51,21 @@ enum StoreOpener {
             let applied = try await store.schemaStatus().applied
             missing = purpose == .createIfMissing && applied == 0
         }
-        if let wait = lock { try await JobLock.acquire(store, wait: wait, where: config.storeDescription) }
-        if purpose == .createIfMissing, missing {
-            try await store.migrate()
+        do {
+            if let wait = lock { try await JobLock.acquire(store, wait: wait, where: config.storeDescription) }
+            if purpose == .migrate || (purpose == .createIfMissing && missing) {
+                try await store.migrate()
+                return store
+            }
+            let status = try await store.schemaStatus()
+            guard status.isCurrent else {
+                throw StoreError(.notInitialised, "the store is at schema \(status.applied) and \(status.latest - status.applied) migration(s) are pending; run `renewal-recon init`")
+            }
             return store
+        } catch {
+            await store.close()
+            throw error
         }
-        if purpose == .migrate {
-            try await store.migrate()
-            return store
-        }
-        let status = try await store.schemaStatus()
-        guard status.isCurrent else {
-            throw StoreError(.notInitialised, "the store is at schema \(status.applied) and \(status.latest - status.applied) migration(s) are pending; run `renewal-recon init`")
-        }
-        return store
     }
 }
 
