@@ -33,13 +33,23 @@ enum RowMapping {
                        autoRenew: row.int(3) == 1, email: row.string(4))
     }
 
-    /// The columns of `license_extensions x` that `licenseExtension(_:)` reads, in its order.
-    static let extensionFields = """
-        x.order_id, x.serial, x.transaction_id, x.record_id, x.previous_product, x.product,
-               x.previous_expires_on, x.new_expires_on, x.years, x.placed_on, x.applied_on, x.applied_at, x.run_id,
-               x.settled_on
-        """
+    /// The columns of `license_extensions` that `licenseExtension(_:)` reads and
+    /// `extensionValues(_:)` writes, in their order.
+    static let extensionFieldNames = ["order_id", "serial", "transaction_id", "record_id", "previous_product", "product",
+                                      "previous_expires_on", "new_expires_on", "years", "placed_on", "applied_on",
+                                      "applied_at", "run_id", "settled_on"]
+    /// `extensionFieldNames` of `license_extensions x`.
+    static let extensionFields = extensionFieldNames.map { "x." + $0 }.joined(separator: ", ")
     static let extensionColumns = "SELECT \(extensionFields) FROM license_extensions x"
+
+    /// The row `licenseExtension(_:)` reads back as `item` (to the second).
+    static func extensionValues(_ item: LicenseExtension) -> [SQLValue] {
+        [.text(item.orderID), .text(item.serial), SQLValue(item.transactionID), .text(item.recordID),
+         .text(item.previousProduct), .text(item.product), .text(item.previousExpiresOn.description),
+         .text(item.newExpiresOn.description), SQLValue(item.years), .text(item.placedOn.description),
+         .text(item.appliedOn.description), .text(item.appliedAt.formatted(.iso8601)), .text(item.runID),
+         SQLValue(item.settledOn?.description)]
+    }
 
     static func licenseExtension(_ row: SQLRow) throws -> LicenseExtension {
         func date(_ index: Int) throws -> BusinessDate {

@@ -241,16 +241,8 @@ extension SQLReconStore {
                 FROM (VALUES \(rows)) AS v WHERE licenses.serial = v.column1
                 """, [.text(now)] + chunk.flatMap { [SQLValue.text($0.serial), .text($0.newExpiresOn.description), .text($0.product)] })
         }
-        try await db.insertRows(into: "license_extensions", columns: [
-            "order_id", "serial", "transaction_id", "record_id", "previous_product", "product", "previous_expires_on",
-            "new_expires_on", "years", "placed_on", "applied_on", "applied_at", "run_id", "settled_on",
-        ], rows: applied.map { item in
-            [.text(item.orderID), .text(item.serial), SQLValue(item.transactionID), .text(item.recordID),
-             .text(item.previousProduct), .text(item.product), .text(item.previousExpiresOn.description),
-             .text(item.newExpiresOn.description), SQLValue(item.years), .text(item.placedOn.description),
-             .text(item.appliedOn.description), .text(item.appliedAt.formatted(.iso8601)), .text(item.runID),
-             SQLValue(item.settledOn?.description)]
-        })
+        try await db.insertRows(into: "license_extensions", columns: RowMapping.extensionFieldNames,
+                                rows: applied.map(RowMapping.extensionValues))
         try await db.forEachChunk(applied.map(\.orderID)) { marks, values in
             try await db.execute("""
                 INSERT INTO mail_outbox (order_id, business_date, recipient)

@@ -33,7 +33,7 @@ extension SQLReconStore {
                 // The extension's columns lead, so it reads the row as it is; the order's close it.
                 let applied = try RowMapping.licenseExtension(row)
                 var order = try RowMapping.order(SQLRow(values: Array(row.values.suffix(RowMapping.orderFields.count))))
-                order.email = row.string(14)
+                order.email = row.string(RowMapping.extensionFieldNames.count)
                 return OutboxMail(extensionRecord: applied, order: order)
             }
         }

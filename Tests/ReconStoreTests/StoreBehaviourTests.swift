@@ -178,20 +178,24 @@ import ReconTestSupport
 }
 
 @Suite struct RowMappingTests {
-    /// An extension's instant is stored as `Date.formatted(.iso8601)` writes it and read back
-    /// to the same second; its settlement date may be missing (a store migrated from before it).
-    @Test(arguments: [1_795_000_000.0, 1_795_000_000.75, 0.0])
-    func anExtensionReadsBackAsItWasWritten(_ seconds: Double) throws {
+    /// An extension is written as the store writes it and read back whole, its instant to the
+    /// second (`Date.formatted(.iso8601)`); its settlement date may be missing (a store migrated
+    /// from before it).
+    @Test(arguments: [(1_795_000_000.0, "2026-11-16"), (1_795_000_000.75, nil), (0.0, "2026-11-20")])
+    func anExtensionReadsBackAsItWasWritten(_ seconds: Double, _ settledOn: String?) throws {
         let appliedAt = Date(timeIntervalSince1970: seconds)
-        let row = SQLRow(values: [
-            .text("RN-1"), .text("TM-1"), .null, .text("r1"), .text("VBC"), .text("VBC"), .text("2026-12-01"),
-            .text("2027-12-01"), .integer(1), .text("2026-11-15"), .text("2026-11-20"), .text(appliedAt.formatted(.iso8601)),
-            .text("run-1"), .null,
-        ])
-        let read = try RowMapping.licenseExtension(row)
-        #expect(read.appliedAt == Date(timeIntervalSince1970: seconds.rounded(.down)))
+        let item = LicenseExtension(
+            orderID: "RN-1", serial: "TM-1", transactionID: settledOn == nil ? nil : "TX-1", recordID: "r1",
+            previousProduct: "VB", product: "VBC", previousExpiresOn: BusinessDate(iso: "2026-12-01")!,
+            newExpiresOn: BusinessDate(iso: "2027-12-01")!, years: 1, appliedOn: BusinessDate(iso: "2026-11-20")!,
+            appliedAt: appliedAt, placedOn: BusinessDate(iso: "2026-11-15")!,
+            settledOn: settledOn.flatMap { BusinessDate(iso: $0) }, runID: "run-1")
+        let values = RowMapping.extensionValues(item)
+        #expect(values.count == RowMapping.extensionFieldNames.count)
+        let read = try RowMapping.licenseExtension(SQLRow(values: values))
+        var expected = item
+        expected.appliedAt = Date(timeIntervalSince1970: seconds.rounded(.down))
+        #expect(read == expected)
         #expect(read.appliedAt == (try Date(appliedAt.formatted(.iso8601), strategy: .iso8601)))
-        #expect(read.settledOn == nil)
-        #expect(read.newExpiresOn == BusinessDate(iso: "2027-12-01"))
     }
 }
