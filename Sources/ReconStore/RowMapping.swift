@@ -68,16 +68,21 @@ enum RowMapping {
                                 settledOn: row.text(13).flatMap { BusinessDate(iso: $0) }, runID: row.string(12))
     }
 
-    static let recordColumns = """
-        SELECT r.transaction_id, r.order_reference, r.amount_text, r.currency, r.amount_minor, r.direction,
+    /// The columns of `settlement_records r` and `settlement_files f` that `candidate(_:)`
+    /// reads, in its order.
+    static let recordFields = """
+        r.transaction_id, r.order_reference, r.amount_text, r.currency, r.amount_minor, r.direction,
                r.reversal, r.booked_on, r.value_on, r.descriptor, r.line, r.ordinal, r.original_payment, r.problem,
                f.name, r.attached_order_id
-        FROM settlement_records r JOIN settlement_files f ON f.sha256 = r.file_sha256
         """
+    static let recordColumns = "SELECT \(recordFields) \(recordSource)"
 
-    /// `recordColumns` and the record id, for the candidates of an evaluation.
-    static let candidateColumns = recordColumns.replacingOccurrences(
-        of: "f.name, r.attached_order_id", with: "f.name, r.attached_order_id, r.record_id")
+    /// `recordColumns` and the record id (at `candidateRecordIDAt`), for the candidates of an
+    /// evaluation.
+    static let candidateColumns = "SELECT \(recordFields), r.record_id \(recordSource)"
+    static let candidateRecordIDAt = 16
+
+    private static let recordSource = "FROM settlement_records r JOIN settlement_files f ON f.sha256 = r.file_sha256"
 
     /// A record's amount: none without minor units or in a currency that is not ISO 4217's.
     static func amount(minorUnits: Int64?, currencyCode: String) -> Money? {

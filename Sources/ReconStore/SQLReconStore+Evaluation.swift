@@ -89,7 +89,7 @@ extension SQLReconStore {
             try await db.query("""
                 \(RowMapping.candidateColumns) JOIN evaluation_queue q ON q.record_id = r.record_id
                 WHERE q.position > ? AND q.position <= ? AND r.state IN ('open', 'held', 'foreign') ORDER BY q.position
-                """, .integer(Int64(position)), .integer(Int64(position + limit))).map { RowMapping.candidate($0, recordIDAt: 16) }
+                """, .integer(Int64(position)), .integer(Int64(position + limit))).map { RowMapping.candidate($0, recordIDAt: RowMapping.candidateRecordIDAt) }
         }
     }
 
