@@ -1,51 +1,62 @@
 import Foundation
 import ReconCore
 
-/// Reads a processor CSV report through a profile: one record per row of a credit or debit type.
+/// Reads a processor CSV report through a profile, a row at a time: the first row with text
+/// names the columns; then one record per row of a credit or debit type.
 struct CSVSettlementReader {
     let profile: CSVProfile
     let options: ReadOptions
     let references: OrderReferenceFinder
+    /// The header's column names, and the position of each.
+    private var names: [String]?
+    private var index: [String: Int] = [:]
+    private var counter = OrdinalCounter()
+    /// Records handed on, and rows of a type that is skipped.
+    private(set) var records = 0, skipped = 0
 
-    /// - Returns: how many rows were of a type that is skipped.
-    func read(_ text: String, emit: (SettlementRecord) -> Void) throws(FileRejection) -> Int {
-        let table: CSVTable
-        do {
-            table = try CSVTable(text: text, delimiter: profile.delimiter)
-        } catch {
-            throw FileRejection(reason: "not well-formed CSV: \(error.reason)", line: error.line)
+    init(profile: CSVProfile, options: ReadOptions, references: OrderReferenceFinder) {
+        self.profile = profile
+        self.options = options
+        self.references = references
+    }
+
+    mutating func take(_ row: CSVTable.Row, emit: (SettlementRecord) -> Void) {
+        guard let names else {
+            var header = row.cells.map(CSVTable.trimmed)
+            guard header.contains(where: { !$0.isEmpty }) else { return }  // blank lines before it
+            while header.last == "" { header.removeLast() }  // a trailing delimiter names no column
+            index = Dictionary(header.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+            self.names = header
+            return
         }
-        guard let header = table.rows.first else { throw FileRejection(reason: "the CSV has no header", line: 1) }
-        var names = header.cells.map(CSVTable.trimmed)
-        while names.last == "" { names.removeLast() }  // a trailing delimiter names no column
-        let index = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-        var counter = OrdinalCounter()
-        var skipped = 0
-        for row in table.rows.dropFirst() {
-            let cells = row.cells
-            func cell(_ column: String?) -> String? {
-                guard let column, let position = index[column], position < cells.count else { return nil }
-                let value = CSVTable.trimmed(cells[position])
-                return value.isEmpty ? nil : value
-            }
-            func field(_ field: CSVProfile.Field) -> String? { cell(profile.columns[field]) }
-            let ragged = cells.count < names.count || cells[names.count...].contains { !$0.isEmpty }
-            var meaning: CSVProfile.TypeMeaning = .credit
-            if profile.columns[.type] != nil, !ragged {
-                guard let type = field(.type), let known = profile.types[type], known != .skip else {
-                    skipped += 1
-                    continue
-                }
-                meaning = known
-            }
-            var record = buildRecord(field: field, cell: cell, meaning: meaning, line: row.line)
-            if ragged {
-                record.problem = "the row has \(cells.count) cells, the header \(names.count)"
-            }
-            counter.assign(&record)
-            emit(record)
+        let cells = row.cells
+        func cell(_ column: String?) -> String? {
+            guard let column, let position = index[column], position < cells.count else { return nil }
+            let value = CSVTable.trimmed(cells[position])
+            return value.isEmpty ? nil : value
         }
-        return skipped
+        func field(_ field: CSVProfile.Field) -> String? { cell(profile.columns[field]) }
+        let ragged = cells.count < names.count || cells[names.count...].contains { !$0.isEmpty }
+        var meaning: CSVProfile.TypeMeaning = .credit
+        if profile.columns[.type] != nil, !ragged {
+            guard let type = field(.type), let known = profile.types[type], known != .skip else {
+                skipped += 1
+                return
+            }
+            meaning = known
+        }
+        var record = buildRecord(field: field, cell: cell, meaning: meaning, line: row.line)
+        if ragged {
+            record.problem = "the row has \(cells.count) cells, the header \(names.count)"
+        }
+        counter.assign(&record)
+        records += 1
+        emit(record)
+    }
+
+    /// - Throws: `FileRejection` when no row named the columns.
+    func finish() throws(FileRejection) {
+        if names == nil { throw FileRejection(reason: "the CSV has no header", line: 1) }
     }
 
     private func buildRecord(field: (CSVProfile.Field) -> String?, cell: (String?) -> String?,

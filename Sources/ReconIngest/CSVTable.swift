@@ -80,7 +80,9 @@ public struct CSVRowReader: Sendable {
     private let delimiter: UInt8
     private var cells: [String] = []
     private var cell: [UInt8] = []
-    private var line = 1, rowLine = 1
+    /// The line being read (1-based) and the characters of it read so far.
+    public private(set) var line = 1
+    private var column = 0, rowLine = 1
     private var inQuotes = false, quotedCell = false
     /// A quote inside quotes whose meaning (escaped `""` or closing) the next byte decides.
     private var pendingQuote = false
@@ -98,6 +100,9 @@ public struct CSVRowReader: Sendable {
                 pendingCR = false
                 if byte == lf { continue }
             }
+            // A character starts at every byte but a UTF-8 continuation byte; a line break is none.
+            if byte & 0xC0 != 0x80, byte != cr, byte != lf { column += 1 }
+            if byte == 0 { throw CSVError(reason: "a NUL byte: binary content, not text", line: line, column: column) }
             if pendingQuote {
                 pendingQuote = false
                 if byte == quote {
@@ -110,7 +115,7 @@ public struct CSVRowReader: Sendable {
                 if byte == quote {
                     pendingQuote = true
                 } else {
-                    if byte == cr || (byte == lf && !quotedCR) { line += 1 }
+                    if byte == cr || (byte == lf && !quotedCR) { nextLine() }
                     cell.append(byte)
                 }
                 quotedCR = byte == cr
@@ -121,17 +126,17 @@ public struct CSVRowReader: Sendable {
                 inQuotes = true
                 quotedCell = true
             case quote:
-                throw CSVError(reason: "a quote inside an unquoted cell", line: line)
+                throw CSVError(reason: "a quote inside an unquoted cell", line: line, column: column)
             case delimiter:
                 endCell()
                 quotedCell = false
             case cr, lf:
                 pendingCR = byte == cr
                 endRow(body)
-                line += 1
+                nextLine()
                 rowLine = line
             default:
-                if quotedCell { throw CSVError(reason: "text after a closing quote", line: line) }
+                if quotedCell { throw CSVError(reason: "text after a closing quote", line: line, column: column) }
                 cell.append(byte)
             }
         }
@@ -147,6 +152,11 @@ public struct CSVRowReader: Sendable {
         if !cell.isEmpty || !cells.isEmpty || quotedCell { endRow(body) }
     }
 
+    private mutating func nextLine() {
+        line += 1
+        column = 0
+    }
+
     private mutating func endCell() {
         cells.append(String(decoding: cell, as: UTF8.self))
         cell.removeAll(keepingCapacity: true)
@@ -160,9 +170,17 @@ public struct CSVRowReader: Sendable {
     }
 }
 
-/// A CSV that does not parse, with the line where it breaks.
+/// A CSV that does not parse, with the line (and where known the character) where it breaks.
 public struct CSVError: Error, Sendable, CustomStringConvertible {
     public var reason: String
     public var line: Int
-    public var description: String { "line \(line): \(reason)" }
+    public var column: Int?
+
+    public init(reason: String, line: Int, column: Int? = nil) {
+        self.reason = reason
+        self.line = line
+        self.column = column
+    }
+
+    public var description: String { "line \(line)" + (column.map { ", column \($0)" } ?? "") + ": \(reason)" }
 }

@@ -89,9 +89,7 @@ public struct SettlementFileReader: Sendable {
             return FileSummary(format: camt.kind ?? "camt", version: camt.version ?? "", records: builder.recordCount,
                                skipped: builder.skippedStatus, mismatches: builder.mismatches)
         }
-        var bytes = first
-        while let chunk = chunks.next() { bytes += chunk }
-        return try readCSV(bytes, emit: emit)
+        return try readCSV(first: first, rest: &chunks, emit: emit)
     }
 
     /// Reads the whole file into memory (`run` stores one file's records in one transaction).
@@ -101,32 +99,77 @@ public struct SettlementFileReader: Sendable {
         return ParsedSettlementFile(summary: summary, records: records)
     }
 
-    private func readCSV(_ bytes: [UInt8], emit: (SettlementRecord) -> Void) throws(FileRejection) -> FileSummary {
-        if bytes.contains(0) { throw FileRejection(reason: "unknown format: binary content (a NUL byte)", line: 1, column: 1) }
+    /// A CSV, a chunk at a time: the first line with text picks the profile (and with it the
+    /// encoding), then each row becomes a record as soon as it is read.
+    private func readCSV(first: [UInt8], rest chunks: inout some IteratorProtocol<[UInt8]>,
+                         emit: (SettlementRecord) -> Void) throws(FileRejection) -> FileSummary {
+        var head = first
+        var headerLine = Self.firstTextLine(of: head)
+        // No profile's header is a mebibyte long: a first line that is, is no header.
+        while !headerLine.complete, head.count < 1 << 20, let chunk = chunks.next() {
+            head += chunk
+            headerLine = Self.firstTextLine(of: head)
+        }
+        let header = head[headerLine.range]
+        // Binary content where a header should be; a NUL further on is refused at its line.
+        if head[..<headerLine.range.upperBound].contains(0) {
+            throw FileRejection(reason: "unknown format: binary content (a NUL byte)", line: 1, column: 1)
+        }
         var sawText = false
         for profile in csvProfiles {
-            guard let text = Self.decode(bytes, profile.encoding) else { continue }
+            guard let text = Self.decode(Array(header), profile.encoding) else { continue }
             sawText = true
             guard Self.header(of: text, delimiter: profile.delimiter).map({ Set($0).isSuperset(of: profile.matchColumns) }) == true else {
                 continue
             }
-            let reader = CSVSettlementReader(profile: profile, options: options,
-                                             references: OrderReferenceFinder(pattern: options.orderIDPattern))
-            var count = 0
-            let skipped = try reader.read(text) { record in
-                count += 1
-                emit(record)
-            }
-            return FileSummary(format: "csv", version: profile.name, records: count, skipped: skipped, mismatches: [])
+            return try readCSV(through: profile, head: head, rest: &chunks, emit: emit)
         }
         guard sawText else {
             throw FileRejection(reason: "unknown format: not UTF-8 text, and no CSV profile reads its encoding", line: 1, column: 1)
         }
-        let firstLine = (Self.decode(bytes, .utf8) ?? Self.decode(bytes, .cp932))
-            .flatMap { $0.split(whereSeparator: \.isNewline).first { !$0.allSatisfy(\.isWhitespace) } }
+        let firstLine = (Self.decode(Array(header), .utf8) ?? Self.decode(Array(header), .cp932))
             .map { String($0.prefix(120)) } ?? "?"
         throw FileRejection(reason: "unknown format: neither camt.053/054 XML nor a CSV whose header matches a profile (first line: \(firstLine))",
                             line: 1, column: 1)
+    }
+
+    private func readCSV(through profile: CSVProfile, head: [UInt8], rest chunks: inout some IteratorProtocol<[UInt8]>,
+                         emit: (SettlementRecord) -> Void) throws(FileRejection) -> FileSummary {
+        var text = CSVTextDecoder(encoding: profile.encoding)
+        var rows = CSVRowReader(delimiter: profile.delimiter.asciiValue ?? UInt8(ascii: ","))
+        var reader = CSVSettlementReader(profile: profile, options: options,
+                                         references: OrderReferenceFinder(pattern: options.orderIDPattern))
+        let notText = "not \(profile.encoding == .utf8 ? "UTF-8" : "cp932") text, as the CSV profile \(profile.name) reads it"
+        do throws(CSVError) {
+            var next: [UInt8]? = head
+            while let chunk = next {
+                let decoded = text.decode(chunk)
+                try rows.feed(decoded.text) { reader.take($0, emit: emit) }
+                guard decoded.valid else { throw CSVError(reason: notText, line: rows.line) }
+                next = chunks.next()
+            }
+            guard text.finish() else { throw CSVError(reason: notText, line: rows.line) }
+            try rows.finish { reader.take($0, emit: emit) }
+        } catch {
+            throw FileRejection(reason: "not well-formed CSV: \(error.reason)", line: error.line, column: error.column)
+        }
+        try reader.finish()
+        return FileSummary(format: "csv", version: profile.name, records: reader.records, skipped: reader.skipped,
+                           mismatches: [])
+    }
+
+    /// The first line with text in `bytes`, and whether its line break is there too (or the
+    /// bytes end there); a UTF-8 byte order mark before it is left out.
+    static func firstTextLine(of bytes: [UInt8]) -> (range: Range<Int>, complete: Bool) {
+        var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex { $0 == 0x0A || $0 == 0x0D } ?? bytes.count
+            if bytes[start..<end].contains(where: { ![0x20, 0x09].contains($0) }) {
+                return (start..<end, end < bytes.count)
+            }
+            start = end + 1
+        }
+        return (bytes.count..<bytes.count, false)
     }
 
     static func decode(_ bytes: [UInt8], _ encoding: CSVProfile.Encoding) -> String? {
@@ -139,10 +182,9 @@ public struct SettlementFileReader: Sendable {
         }
     }
 
-    /// The cells of the first non-blank line.
-    static func header(of text: String, delimiter: Character) -> [String]? {
-        guard let line = text.split(whereSeparator: { $0.isNewline }).first(where: { !$0.allSatisfy(\.isWhitespace) }),
-              let table = try? CSVTable(text: String(line), delimiter: delimiter) else { return nil }
+    /// The cells of a header line.
+    static func header(of line: String, delimiter: Character) -> [String]? {
+        guard let table = try? CSVTable(text: line, delimiter: delimiter) else { return nil }
         return table.rows.first?.cells.map { $0.trimmingCharacters(in: .whitespaces) }
     }
 

@@ -1,0 +1,88 @@
+import Foundation
+
+/// A CSV's bytes in its profile's encoding, turned into checked UTF-8 a chunk at a time, so a
+/// large report is never held or decoded whole. A character split across two chunks waits
+/// for the next one; an invalid byte stops the decoding at the start of its line.
+///
+/// Decoding bytes, not cells, is safe for cp932 as for UTF-8: no byte of a multi-byte
+/// character is a line break or a quote, and the decoded text is split into cells as UTF-8,
+/// where no such byte is a delimiter either (a cp932 second byte can be `|` or `\`).
+struct CSVTextDecoder {
+    /// The UTF-8 text of a chunk, up to the line that does not decode when `valid` is false.
+    struct Decoded {
+        var text: [UInt8]
+        var valid: Bool
+    }
+
+    let encoding: CSVProfile.Encoding
+    /// The start of a character the chunk ended in the middle of.
+    private var held: [UInt8] = []
+    /// Before the first byte of text: a UTF-8 byte order mark there is skipped.
+    private var atStart = true
+
+    init(encoding: CSVProfile.Encoding) { self.encoding = encoding }
+
+    mutating func decode(_ chunk: [UInt8]) -> Decoded {
+        var bytes = held + chunk
+        if atStart, encoding == .utf8 {
+            let mark: [UInt8] = [0xEF, 0xBB, 0xBF]
+            if bytes.count < mark.count, mark.starts(with: bytes) {
+                held = bytes
+                return Decoded(text: [], valid: true)
+            }
+            if bytes.starts(with: mark) { bytes.removeFirst(mark.count) }
+        }
+        atStart = false
+        let whole = bytes.count - incompleteTail(of: bytes)
+        held = Array(bytes[whole...])
+        return decodeLines(bytes[..<whole])
+    }
+
+    /// The end of the file: a character left unfinished is invalid.
+    func finish() -> Bool { held.isEmpty }
+
+    /// The chunk whole when it decodes (the usual case); else its lines up to the first that
+    /// does not, so that the caller can name that line.
+    private func decodeLines(_ bytes: ArraySlice<UInt8>) -> Decoded {
+        if let text = Self.decode(bytes, encoding) { return Decoded(text: text, valid: true) }
+        var text: [UInt8] = []
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? bytes.endIndex
+            guard let line = Self.decode(bytes[start..<end], encoding) else { break }
+            text += line
+            start = end
+        }
+        return Decoded(text: text, valid: false)
+    }
+
+    private static func decode(_ bytes: ArraySlice<UInt8>, _ encoding: CSVProfile.Encoding) -> [UInt8]? {
+        switch encoding {
+        case .utf8:
+            return String(validating: bytes, as: UTF8.self) != nil ? Array(bytes) : nil
+        case .cp932:
+            if bytes.allSatisfy({ $0 < 0x80 }) { return Array(bytes) }
+            return String(data: Data(bytes), encoding: .shiftJIS).map { Array($0.utf8) }
+        }
+    }
+
+    /// How many bytes at the end start a character that the next chunk finishes.
+    private func incompleteTail(of bytes: [UInt8]) -> Int {
+        switch encoding {
+        case .utf8:
+            // The last byte that starts a character, and how many bytes that character needs.
+            guard let start = bytes.indices.reversed().prefix(4).first(where: { bytes[$0] & 0xC0 != 0x80 }) else { return 0 }
+            let lead = bytes[start]
+            let needs = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
+            return bytes.count - start < needs ? bytes.count - start : 0
+        case .cp932:
+            // Walked from the chunk's start, which is always a character's: a lead byte takes two.
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                index += (0x81...0x9F).contains(byte) || (0xE0...0xFC).contains(byte) ? 2 : 1
+            }
+            return index > bytes.count ? 1 : 0
+        }
+    }
+}

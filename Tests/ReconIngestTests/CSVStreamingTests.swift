@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+@testable import ReconCore
+@testable import ReconIngest
+
+/// A processor CSV is read a chunk at a time: what is read, and where a bad byte is reported,
+/// do not depend on where the chunks end.
+@Suite struct CSVStreamingTests {
+    @Test(arguments: [CSVProfile.Encoding.utf8, .cp932])
+    func textDecodesTheSameWhereverTheChunksEnd(_ encoding: CSVProfile.Encoding) throws {
+        let text = "取引ID;金額\r\n\"ＲＮ－１\";12,50\r\nｶﾀｶﾅ;売上\r\n"
+        let raw: [UInt8] = switch encoding {
+        case .utf8: [0xEF, 0xBB, 0xBF] + Array(text.utf8)
+        case .cp932: Array(try #require(text.data(using: .shiftJIS)))
+        }
+        for size in 1...raw.count {
+            var decoder = CSVTextDecoder(encoding: encoding)
+            var decoded: [UInt8] = []
+            for start in stride(from: 0, to: raw.count, by: size) {
+                let part = decoder.decode(Array(raw[start..<min(start + size, raw.count)]))
+                #expect(part.valid, "chunks of \(size) bytes")
+                decoded += part.text
+            }
+            #expect(decoder.finish(), "chunks of \(size) bytes")
+            #expect(String(decoding: decoded, as: UTF8.self) == text, "chunks of \(size) bytes")
+        }
+    }
+
+    @Test func aCharacterLeftUnfinishedAtTheEndIsInvalid() {
+        var decoder = CSVTextDecoder(encoding: .utf8)
+        #expect(decoder.decode(Array("a,b\n".utf8) + [0xE5, 0x8F]).text == Array("a,b\n".utf8))
+        #expect(!decoder.finish())
+    }
+
+    /// Rows of the shop's cp932 profile, each with a multi-byte type and cell, over several of
+    /// the reader's 256 KiB chunks, so that characters and rows are split between chunks.
+    @Test func aLargeShiftJISReportReadsEveryRow() throws {
+        var text = "取引ID;注文番号;金額;通貨;種別;計上日\r\n"
+        let rows = 12_000
+        for number in 1...rows {
+            text += "T-\(number);RN20261110-\(number);12,50;USD;\(number.isMultiple(of: 3) ? "返金" : "売上");2026/11/12\r\n"
+        }
+        let bytes = Array(try #require(text.data(using: .shiftJIS)))
+        #expect(bytes.count > 2 * SettlementFileReader.chunkSize)
+        let parsed = try Read.file(bytes, name: "shop.csv", profiles: [CSVProfileTests.shopProfile])
+        #expect(parsed.records.count == rows)
+        #expect(parsed.records.map(\.line) == Array(2...rows + 1))
+        #expect(parsed.records.filter { $0.direction == .debit }.count == rows / 3)
+        #expect(parsed.records.last?.transactionID == "T-\(rows)")
+        #expect(parsed.records.allSatisfy { $0.problem == nil })
+    }
+
+    /// A report whose header is UTF-8 but whose row 9,001 is not: refused at that line, past
+    /// the first chunk, and nothing of it is kept (the caller's transaction rolls back).
+    @Test func aByteThatIsNotTextIsRefusedAtItsLine() throws {
+        var bytes = Array((CSVProfileTests.adyenHeader + "\n").utf8)
+        let row = "Shop,RCH*TrendMicro,PSP1,RN20261110-0001,visa,2026-11-10 20:00:00,CET,,,Settled,MOD-1,JPY,,5980,7\n"
+        for _ in 1...9_000 { bytes += Array(row.utf8) }
+        bytes += Array("Shop,Caf".utf8) + [0xE9] + Array(row.utf8.dropFirst(8))
+        #expect(bytes.count > SettlementFileReader.chunkSize)
+        let error = #expect(throws: FileRejection.self) { try Read.file(bytes) }
+        #expect(error?.reason == "not well-formed CSV: not UTF-8 text, as the CSV profile adyen-settlement-details reads it")
+        #expect(error?.line == 9_002)
+    }
+
+    @Test func aNULByteInARowIsRefusedWithItsLineAndColumn() {
+        let csv = CSVProfileTests.adyenHeader + "\n"
+            + "Shop,RCH*TrendMicro,PSP1,RN20261110-0001,visa,2026-11-10 20:00:00,CET,,,Settled,MOD-1,JPY,,5980,7\n"
+            + "Shöp,R\u{0}CH\n"
+        let error = #expect(throws: FileRejection.self) { try Read.text(csv) }
+        #expect(error?.reason == "not well-formed CSV: a NUL byte: binary content, not text")
+        #expect(error?.line == 3)
+        #expect(error?.column == 7)
+    }
+
+    @Test func aMalformedRowIsReportedWithItsColumn() {
+        let csv = CSVProfileTests.adyenHeader + "\n" + "Shop,RCH\"TrendMicro\n"
+        let error = #expect(throws: FileRejection.self) { try Read.text(csv) }
+        #expect(error?.reason == "not well-formed CSV: a quote inside an unquoted cell")
+        #expect(error?.line == 2)
+        #expect(error?.column == 9)
+    }
+
+    @Test func blankLinesAndAByteOrderMarkBeforeTheHeaderAreSkipped() throws {
+        let bytes: [UInt8] = [0xEF, 0xBB, 0xBF] + Array(("\r\n  \n" + CSVProfileTests.adyenHeader + "\n"
+            + "Shop,RCH*TrendMicro,PSP1,RN20261110-0001,visa,2026-11-10 20:00:00,CET,,,Settled,MOD-1,JPY,,5980,7\n").utf8)
+        let parsed = try Read.file(bytes, name: "file.csv")
+        #expect(parsed.summary.version == "adyen-settlement-details")
+        #expect(parsed.records.map(\.line) == [4])
+    }
+}
