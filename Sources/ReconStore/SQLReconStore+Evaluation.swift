@@ -124,7 +124,7 @@ extension SQLReconStore {
     public func commitSweep(raising facts: [ExceptionFacts], resolving: [(exceptionID: String, reason: String)],
                             on date: BusinessDate, runID: String) async throws {
         try await database.transaction { db in
-            for item in facts { try await Self.raise(item, on: date, runID: runID, in: db) }
+            try await Self.raise(facts, on: date, runID: runID, in: db)
             for (id, reason) in resolving {
                 try await Self.resolve(id, reason: reason, on: date, runID: runID, in: db)
             }
@@ -179,7 +179,7 @@ extension SQLReconStore {
 
     /// Records a chunk of outcomes with a handful of set-based statements: states, resolved
     /// exceptions, completed orders, updated licenses, audit, outbox and feed rows; then the
-    /// exceptions raised, one by one (they are few).
+    /// exceptions raised.
     static func record(_ outcomes: [(recordID: String, outcome: RecordOutcome)], on date: BusinessDate, runID: String,
                        in db: any SQLConnection) async throws {
         var byState: [String: [String]] = [:]
@@ -218,7 +218,7 @@ extension SQLReconStore {
             }
         }
         if !applied.isEmpty { try await store(applied, on: date, in: db) }
-        for facts in raising { try await raise(facts, on: date, runID: runID, in: db) }
+        try await raise(raising, on: date, runID: runID, in: db)
     }
 
     /// Rule 9's writes for a chunk of applies: orders completed, licenses updated (to the last

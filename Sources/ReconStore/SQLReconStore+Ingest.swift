@@ -46,9 +46,7 @@ extension SQLReconStore {
             try await db.execute("""
                 UPDATE settlement_files SET format = ?, version = ?, records = ?, skipped_status = ? WHERE sha256 = ?
                 """, [.text(tail.format), .text(tail.version), SQLValue(total), SQLValue(tail.skippedStatus), .text(sha256)])
-            for facts in tail.fileExceptions {
-                try await Self.raise(facts, on: date, runID: runID, in: db)
-            }
+            try await Self.raise(tail.fileExceptions, on: date, runID: runID, in: db)
             return summary
         }
     }
@@ -159,9 +157,8 @@ extension SQLReconStore {
             "amount_minor", "currency", "direction", "reversal", "booked_on", "value_on", "descriptor",
             "original_payment", "problem", "state", "received_on",
         ], rows: rows)
-        for (record, code) in verdicts {
-            try await raise(.about(record, fileName: fileName, code: code), on: date, runID: runID, in: db)
-        }
+        try await raise(verdicts.map { record, code in .about(record, fileName: fileName, code: code) },
+                        on: date, runID: runID, in: db)
     }
 }
 

@@ -99,6 +99,52 @@ import ReconTestSupport
         #expect(try await store.orders(ids: ["RN-1"])["RN-1"]?.status == .completed)
     }
 
+    /// A list raised at once reads as each raised in turn: a new exception opens once however
+    /// often the list names it, a resolved one reopens, a dismissed or open one seen on a later
+    /// date moves its last sighting, and each change continues its own history.
+    @Test(arguments: TestStore.available)
+    func raisingAListIsRaisingEachInTurn(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate()
+        func facts(_ subject: String) -> ExceptionFacts {
+            ExceptionFacts(code: .unknownOrder, severity: .error, subject: subject, orderID: "RN-\(subject)")
+        }
+        let (resolved, dismissed, open, new) = (facts("A"), facts("B"), facts("C"), facts("N"))
+        try await store.database.transaction { db in
+            try await SQLReconStore.raise([resolved, dismissed], on: day.adding(days: -2), runID: "r0", in: db)
+            try await SQLReconStore.resolve(resolved.exceptionID, reason: "applied", on: day.adding(days: -2), runID: "r0", in: db)
+            try await db.execute("UPDATE exceptions SET status = 'dismissed' WHERE exception_id = ?", [.text(dismissed.exceptionID)])
+            try await SQLReconStore.appendHistory(dismissed.exceptionID, action: "dismissed", status: "dismissed", note: nil,
+                                                  actor: "support", on: day.adding(days: -2), runID: nil, in: db)
+            try await SQLReconStore.raise([open], on: day.adding(days: -1), runID: "r1", in: db)
+        }
+        try await store.database.transaction { db in
+            try await SQLReconStore.raise([resolved, dismissed, open, new, new, resolved, open], on: day, runID: "r2", in: db)
+        }
+        let rows = try await store.database.read { db in
+            try await db.query("SELECT exception_id, status, first_seen, last_seen FROM exceptions ORDER BY exception_id", [])
+                .map { [$0.string(0), $0.string(1), $0.string(2), $0.string(3)] }
+        }
+        let d = day.description, before = day.adding(days: -2).description
+        #expect(Set(rows) == [
+            [resolved.exceptionID, "open", before, d], [dismissed.exceptionID, "dismissed", before, d],
+            [open.exceptionID, "open", day.adding(days: -1).description, d], [new.exceptionID, "open", d, d],
+        ])
+        let history = try await store.database.read { db in
+            try await db.query("SELECT exception_id, seq, action, status, business_date FROM exception_history ORDER BY exception_id, seq", [])
+                .map { "\($0.string(0)) \($0.int(1) ?? 0) \($0.string(2)) \($0.string(3)) \($0.string(4))" }
+        }
+        let y = day.adding(days: -1).description
+        #expect(history == [
+            "\(resolved.exceptionID) 1 opened open \(before)", "\(resolved.exceptionID) 2 resolved resolved \(before)",
+            "\(resolved.exceptionID) 3 reopened open \(d)",
+            "\(dismissed.exceptionID) 1 opened open \(before)", "\(dismissed.exceptionID) 2 dismissed dismissed \(before)",
+            "\(dismissed.exceptionID) 3 seen dismissed \(d)",
+            "\(open.exceptionID) 1 opened open \(y)", "\(open.exceptionID) 2 seen open \(d)",
+            "\(new.exceptionID) 1 opened open \(d)",
+        ].sorted())
+    }
+
     /// The report read a page at a time from SQL is the Swift rule applied to everything stored:
     /// first seen by the date, open at its end or changed on it, in report order (bytes, not
     /// collation; absent ids as empty), each marked when it is about a record the date received.
