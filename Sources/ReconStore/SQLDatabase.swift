@@ -44,7 +44,8 @@ public protocol SQLConnection: Sendable {
     /// Runs one query and calls `body` with each row as it comes, holding none of them: for
     /// results too large to keep (a day's million records).
     func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) async throws
-    /// Inserts `rows` (each with a value for each of `columns`) into `table`.
+    /// Inserts `rows` (each with a value for each of `columns`) into `table`, in the driver's
+    /// fastest way that a refused row still fails whole.
     func insertRows(into table: String, columns: [String], rows: [[SQLValue]]) async throws
 }
 
@@ -89,19 +90,6 @@ extension SQLDatabase {
 }
 
 extension SQLConnection {
-    /// Multi-row `INSERT`s of `rows`, as many rows a statement as 900 bound values allow (well
-    /// under SQLite's and PostgreSQL's limits): one round trip for many rows.
-    func insertRows(into table: String, columns: [String], rows: [[SQLValue]]) async throws {
-        guard !rows.isEmpty else { return }
-        let perStatement = max(1, 900 / columns.count)
-        let head = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
-        for start in stride(from: 0, to: rows.count, by: perStatement) {
-            let slice = rows[start..<min(start + perStatement, rows.count)]
-            let sql = head + Array(repeating: Self.placeholders(columns.count), count: slice.count).joined(separator: ", ")
-            try await execute(sql, slice.flatMap { $0 })
-        }
-    }
-
     /// `(?, ?, …)` with `count` marks: one row of an `INSERT`.
     static func placeholders(_ count: Int) -> String {
         "(" + Array(repeating: "?", count: count).joined(separator: ", ") + ")"

@@ -249,9 +249,28 @@ import ReconTestSupport
         }
     }
 
+    /// Every text survives the drivers' fastest insert as given: the characters PostgreSQL's
+    /// `COPY` escapes, its own escapes written as text, an empty text beside a NULL.
+    @Test(arguments: TestStore.available)
+    func insertedTextsAndNullsReadBackExactly(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate()
+        let texts = ["tab\there", "back\\slash", "line\nbreak\r\n", "\\N", "\\t", "", "日本語 ＲＮ", "end\\"]
+        let given: [[SQLValue]] = texts.enumerated().map { [.integer(Int64($0)), .integer(Int64($0) - 3), .text($1), .null] }
+            + [[.integer(99), .null, .null, .text("last")]]
+        let read = try await store.database.transaction { db in
+            try await db.execute("CREATE TEMP TABLE copy_check (k BIGINT, n BIGINT, t TEXT, u TEXT)", [])
+            try await db.insertRows(into: "copy_check", columns: ["k", "n", "t", "u"], rows: given)
+            let rows = try await db.query("SELECT k, n, t, u FROM copy_check ORDER BY k", []).map(\.values)
+            try await db.execute("DROP TABLE copy_check", [])
+            return rows
+        }
+        #expect(read == given)
+    }
+
     /// Inserted rows read back as given (an empty text stays empty, not NULL), and a row the
     /// table refuses undoes the whole transaction, rows inserted before it included: the SQLite
-    /// driver inserts one row a statement, PostgreSQL's many.
+    /// driver inserts one row a statement, PostgreSQL's copies them all at once.
     @Test(arguments: TestStore.available)
     func insertedRowsReadBackAndARefusedRowUndoesThemAll(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
