@@ -80,8 +80,9 @@ public struct CSVRowReader: Sendable {
     private let delimiter: UInt8
     private var cells: [String] = []
     private var cell: [UInt8] = []
-    /// The line being read (1-based) and the characters of it read so far.
+    /// The line being read (1-based).
     public private(set) var line = 1
+    /// The characters of that line read so far, and the line the current row started on.
     private var column = 0, rowLine = 1
     private var inQuotes = false, quotedCell = false
     /// A quote inside quotes whose meaning (escaped `""` or closing) the next byte decides.

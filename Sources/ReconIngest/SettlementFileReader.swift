@@ -92,7 +92,7 @@ public struct SettlementFileReader: Sendable {
         return try readCSV(first: first, rest: &chunks, emit: emit)
     }
 
-    /// Reads the whole file into memory (`run` stores one file's records in one transaction).
+    /// Reads the whole file into memory (`run --dry-run`, which stores nothing, and tests).
     public func readAll(_ url: URL) throws(FileRejection) -> ParsedSettlementFile {
         var records: [SettlementRecord] = []
         let summary = try read(url) { records.append($0) }

@@ -54,8 +54,7 @@ extension SQLReconStore {
         // The stored exceptions that changed, grouped by what they now read.
         var changed: [[String]: [String]] = [:]
         for (id, before) in stored {
-            let after = current[id]!
-            if after.status != before.status || after.lastSeen != before.lastSeen {
+            if let after = current[id], after != before {
                 changed[[after.status, after.lastSeen.description], default: []].append(id)
             }
         }

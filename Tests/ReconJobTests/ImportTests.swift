@@ -20,6 +20,8 @@ import ReconCore
         ("RN-2,TM-2,VBC,NOPE,1,5980,JPY,b@example.com,2026-11-10T10:00:00+09:00,credit_card,pending", "target_product"),
         ("RN-2,TM-2,VBC,VBC,1,5980,JPY,b@example.com,2026-11-10T10:00:00+09:00,credit_card,completed", "status"),
         ("RN-2,TM-2,VBC,VBC,1,5980,JPY", "cells"),
+        ("RN\"2,TM-2,VBC,VBC,1,5980,JPY,b@example.com,2026-11-10T10:00:00+09:00,credit_card,pending",
+         "a quote inside an unquoted cell (column 3)"),
         (",TM-2,VBC,VBC,1,5980,JPY,b@example.com,2026-11-10T10:00:00+09:00,credit_card,pending", "order_id"),
         ("RN20261110-0001,TM-2,VBC,VBC,1,5980,JPY,b@example.com,2026-11-10T10:00:00+09:00,credit_card,pending", "twice"),
     ])

@@ -54,7 +54,7 @@ struct Importer {
         } catch let refused as ImportRowsRefused {
             throw ImportRefused(file: url.lastPathComponent, problems: refused.problems.map { ($0.line, $0.reason) })
         } catch let broken as CSVError {
-            throw ImportRefused(file: url.lastPathComponent, problems: [(broken.line, broken.reason)])
+            throw ImportRefused(file: url.lastPathComponent, problems: [broken.importProblem])
         }
     }
 
@@ -131,7 +131,7 @@ final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
         do {
             first = try rows.nextRow()
         } catch {
-            throw ImportRefused(file: url.lastPathComponent, problems: [(error.line, error.reason)])
+            throw ImportRefused(file: url.lastPathComponent, problems: [error.importProblem])
         }
         guard let first else { throw ImportRefused(file: url.lastPathComponent, problems: [(1, "the file has no header")]) }
         let names = first.cells.map(CSVTable.trimmed)
@@ -162,6 +162,11 @@ final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
         }
         return batch.isEmpty ? nil : batch
     }
+}
+
+extension CSVError {
+    /// The line, and the reason with the column where it is known.
+    var importProblem: (Int, String) { (line, column.map { "\(reason) (column \($0))" } ?? reason) }
 }
 
 struct RowProblem: Error {
