@@ -125,9 +125,7 @@ extension SQLReconStore {
                             on date: BusinessDate, runID: String) async throws {
         try await database.transaction { db in
             try await Self.raise(facts, on: date, runID: runID, in: db)
-            for (id, reason) in resolving {
-                try await Self.resolve(id, reason: reason, on: date, runID: runID, in: db)
-            }
+            try await Self.resolve(resolving, on: date, runID: runID, in: db)
         }
     }
 
@@ -158,8 +156,9 @@ extension SQLReconStore {
             case .dismiss:
                 try await db.execute("UPDATE exceptions SET status = 'dismissed' WHERE exception_id = ?",
                                      .text(decision.exceptionID))
-                try await Self.appendHistory(decision.exceptionID, action: "dismissed", status: "dismissed",
-                                             note: decision.note, actor: decision.actor, on: date, runID: runID, in: db)
+                try await Self.appendHistory([HistoryEntry(exceptionID: decision.exceptionID, action: "dismissed",
+                                                           status: "dismissed", note: decision.note, actor: decision.actor)],
+                                             on: date, runID: runID, in: db)
             case .apply(let recordID, let outcome, let attachOrderID):
                 if let attachOrderID {
                     try await db.execute("UPDATE settlement_records SET attached_order_id = ? WHERE record_id = ?",
@@ -209,14 +208,15 @@ extension SQLReconStore {
         // Exceptions the new verdicts supersede.
         let reasons = ["foreign": "foreign under the current descriptors", "held": "superseded", "matched": "applied"]
         let stateOf = Dictionary(byState.flatMap { state, ids in ids.map { ($0, state) } }, uniquingKeysWith: { first, _ in first })
+        var superseded: [(exceptionID: String, reason: String)] = []
         try await db.forEachChunk(outcomes.map(\.recordID)) { marks, values in
             for row in try await db.query("""
                 SELECT exception_id, record_id, code FROM exceptions WHERE status = 'open' AND record_id IN (\(marks))
                 """, values) where !(keep[row.string(1)] ?? []).contains(row.string(2)) {
-                try await resolve(row.string(0), reason: reasons[stateOf[row.string(1)] ?? ""] ?? "superseded",
-                                  on: date, runID: runID, in: db)
+                superseded.append((row.string(0), reasons[stateOf[row.string(1)] ?? ""] ?? "superseded"))
             }
         }
+        try await resolve(superseded, on: date, runID: runID, in: db)
         if !applied.isEmpty { try await store(applied, on: date, in: db) }
         try await raise(raising, on: date, runID: runID, in: db)
     }

@@ -16,38 +16,23 @@ extension SQLReconStore {
                 stored[row.string(0)] = (row.string(1), BusinessDate(iso: row.string(2)) ?? date)
             }
         }
-        // Exceptions are never deleted, so only a stored one has history to continue.
-        var nextSeq: [String: Int64] = [:]
-        try await db.forEachChunk(stored.keys.sorted()) { marks, values in
-            for row in try await db.query("""
-                SELECT exception_id, MAX(seq) FROM exception_history WHERE exception_id IN (\(marks)) GROUP BY exception_id
-                """, values) {
-                nextSeq[row.string(0)] = (row.int(1) ?? 0) + 1
-            }
-        }
         var current = stored
         var opened: [[SQLValue]] = []
-        var history: [[SQLValue]] = []
-        func note(_ id: String, _ action: String, _ status: String) {
-            let seq = nextSeq[id, default: 1]
-            nextSeq[id] = seq + 1
-            history.append(historyValues(id, seq: seq, action: action, status: status, note: nil, actor: "renewal-recon",
-                                         on: date, runID: runID))
-        }
+        var history: [HistoryEntry] = []
         for facts in all {
             let id = facts.exceptionID
             guard let (status, lastSeen) = current[id] else {
                 opened.append(openingValues(facts, id: id, on: date))
                 current[id] = ("open", date)
-                note(id, "opened", "open")
+                history.append(HistoryEntry(exceptionID: id, action: "opened", status: "open"))
                 continue
             }
             if status == "resolved" {
                 current[id] = ("open", max(lastSeen, date))
-                note(id, "reopened", "open")
+                history.append(HistoryEntry(exceptionID: id, action: "reopened", status: "open"))
             } else if date > lastSeen {
                 current[id] = (status, date)
-                note(id, "seen", status)
+                history.append(HistoryEntry(exceptionID: id, action: "seen", status: status))
             }
         }
         try await db.insertRows(into: "exceptions", columns: exceptionColumns, rows: opened)
@@ -64,7 +49,7 @@ extension SQLReconStore {
                                      [.text(state[0]), .text(state[1])] + values)
             }
         }
-        try await db.insertRows(into: "exception_history", columns: historyColumns, rows: history)
+        try await appendHistory(history, on: date, runID: runID, in: db)
     }
 
     static func raise(_ facts: ExceptionFacts, on date: BusinessDate, runID: String, in db: any SQLConnection) async throws {
@@ -90,40 +75,52 @@ extension SQLReconStore {
         ]
     }
 
-    /// Resolves the open exceptions of a record, except those with a code in `keeping`.
-    static func resolveRecordExceptions(recordID: String, keeping: Set<String>, reason: String, on date: BusinessDate,
-                                        runID: String, in db: any SQLConnection) async throws {
-        let open = try await db.query("SELECT exception_id, code FROM exceptions WHERE record_id = ? AND status = 'open'",
-                                      .text(recordID))
-        for row in open where !keeping.contains(row.string(1)) {
-            try await resolve(row.string(0), reason: reason, on: date, runID: runID, in: db)
+    /// Resolves each of `items` (an exception and why), in order.
+    static func resolve(_ items: [(exceptionID: String, reason: String)], on date: BusinessDate, runID: String?,
+                        actor: String = "renewal-recon", in db: any SQLConnection) async throws {
+        try await db.forEachChunk(items.map(\.exceptionID)) { marks, values in
+            try await db.execute("UPDATE exceptions SET status = 'resolved' WHERE exception_id IN (\(marks))", values)
         }
+        try await appendHistory(items.map { id, reason in
+            HistoryEntry(exceptionID: id, action: "resolved", status: "resolved", note: reason, actor: actor)
+        }, on: date, runID: runID, in: db)
     }
 
     static func resolve(_ exceptionID: String, reason: String, on date: BusinessDate, runID: String?,
                         actor: String = "renewal-recon", in db: any SQLConnection) async throws {
-        try await db.execute("UPDATE exceptions SET status = 'resolved' WHERE exception_id = ?", .text(exceptionID))
-        try await appendHistory(exceptionID, action: "resolved", status: "resolved", note: reason, actor: actor,
-                                on: date, runID: runID, in: db)
+        try await resolve([(exceptionID, reason)], on: date, runID: runID, actor: actor, in: db)
     }
 
-    static func appendHistory(_ exceptionID: String, action: String, status: String, note: String?, actor: String,
-                              on date: BusinessDate, runID: String?, in db: any SQLConnection) async throws {
-        let next = try await db.query("SELECT COALESCE(MAX(seq), 0) + 1 FROM exception_history WHERE exception_id = ?",
-                                      .text(exceptionID)).first?.int(0) ?? 1
-        try await db.insertRows(into: "exception_history", columns: historyColumns, rows: [
-            historyValues(exceptionID, seq: next, action: action, status: status, note: note, actor: actor,
-                          on: date, runID: runID),
-        ])
+    /// A change of an exception, as its history keeps it.
+    struct HistoryEntry {
+        var exceptionID: String
+        var action: String
+        var status: String
+        var note: String?
+        var actor = "renewal-recon"
     }
 
-    private static let historyColumns = [
-        "exception_id", "seq", "business_date", "recorded_at", "actor", "action", "status", "note", "run_id",
-    ]
-
-    private static func historyValues(_ exceptionID: String, seq: Int64, action: String, status: String, note: String?,
-                                      actor: String, on date: BusinessDate, runID: String?) -> [SQLValue] {
-        [.text(exceptionID), .integer(seq), .text(date.description), .text(StoreClock.now()), .text(actor),
-         .text(action), .text(status), SQLValue(note), SQLValue(runID)]
+    /// Appends `entries` in order, each numbered after the last of its exception's history.
+    static func appendHistory(_ entries: [HistoryEntry], on date: BusinessDate, runID: String?,
+                              in db: any SQLConnection) async throws {
+        guard !entries.isEmpty else { return }
+        var next: [String: Int64] = [:]
+        try await db.forEachChunk(Array(Set(entries.map(\.exceptionID))).sorted()) { marks, values in
+            for row in try await db.query("""
+                SELECT exception_id, MAX(seq) FROM exception_history WHERE exception_id IN (\(marks)) GROUP BY exception_id
+                """, values) {
+                next[row.string(0)] = (row.int(1) ?? 0) + 1
+            }
+        }
+        var rows: [[SQLValue]] = []
+        for entry in entries {
+            let seq = next[entry.exceptionID, default: 1]
+            next[entry.exceptionID] = seq + 1
+            rows.append([.text(entry.exceptionID), .integer(seq), .text(date.description), .text(StoreClock.now()),
+                         .text(entry.actor), .text(entry.action), .text(entry.status), SQLValue(entry.note), SQLValue(runID)])
+        }
+        try await db.insertRows(into: "exception_history", columns: [
+            "exception_id", "seq", "business_date", "recorded_at", "actor", "action", "status", "note", "run_id",
+        ], rows: rows)
     }
 }

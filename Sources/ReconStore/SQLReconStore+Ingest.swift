@@ -30,11 +30,10 @@ extension SQLReconStore {
                     line = NULL, col = NULL, run_id = excluded.run_id
                 """, [.text(sha256), .text(name), SQLValue(sizeBytes), .text(date.description), .text(runID)])
             // A file that was rejected before and reads now: its rejection is over.
-            for row in try await db.query("""
+            let rejections = try await db.query("""
                 SELECT exception_id FROM exceptions WHERE code = 'file_rejected' AND status = 'open' AND subject LIKE ?
-                """, .text(sha256 + "%")) {
-                try await Self.resolve(row.string(0), reason: "the file now reads", on: date, runID: runID, in: db)
-            }
+                """, .text(sha256 + "%"))
+            try await Self.resolve(rejections.map { ($0.string(0), "the file now reads") }, on: date, runID: runID, in: db)
             var summary = IngestSummary()
             var total = 0
             while let records = try await source.nextBatch() {

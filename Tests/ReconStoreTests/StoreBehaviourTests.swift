@@ -114,8 +114,9 @@ import ReconTestSupport
             try await SQLReconStore.raise([resolved, dismissed], on: day.adding(days: -2), runID: "r0", in: db)
             try await SQLReconStore.resolve(resolved.exceptionID, reason: "applied", on: day.adding(days: -2), runID: "r0", in: db)
             try await db.execute("UPDATE exceptions SET status = 'dismissed' WHERE exception_id = ?", [.text(dismissed.exceptionID)])
-            try await SQLReconStore.appendHistory(dismissed.exceptionID, action: "dismissed", status: "dismissed", note: nil,
-                                                  actor: "support", on: day.adding(days: -2), runID: nil, in: db)
+            try await SQLReconStore.appendHistory([.init(exceptionID: dismissed.exceptionID, action: "dismissed",
+                                                         status: "dismissed", actor: "support")],
+                                                  on: day.adding(days: -2), runID: nil, in: db)
             try await SQLReconStore.raise([open], on: day.adding(days: -1), runID: "r1", in: db)
         }
         try await store.database.transaction { db in
@@ -143,6 +144,17 @@ import ReconTestSupport
             "\(open.exceptionID) 1 opened open \(y)", "\(open.exceptionID) 2 seen open \(d)",
             "\(new.exceptionID) 1 opened open \(d)",
         ].sorted())
+        // Resolving a list continues each history the same way.
+        try await store.database.transaction { db in
+            try await SQLReconStore.resolve([(open.exceptionID, "applied"), (new.exceptionID, "applied")], on: day, runID: "r3", in: db)
+        }
+        let resolutions = try await store.database.read { db in
+            try await db.query("SELECT exception_id, seq, note FROM exception_history WHERE action = 'resolved' AND run_id = 'r3' ORDER BY seq", [])
+                .map { "\($0.string(0)) \($0.int(1) ?? 0) \($0.string(2))" }
+        }
+        #expect(resolutions == ["\(new.exceptionID) 2 applied", "\(open.exceptionID) 3 applied"])
+        #expect(try await store.exceptions(code: .unknownOrder, status: "resolved").map(\.exceptionID).sorted()
+            == [open.exceptionID, new.exceptionID].sorted())
     }
 
     /// The report read a page at a time from SQL is the Swift rule applied to everything stored:
