@@ -56,6 +56,11 @@ struct CSVTextDecoder {
         return Decoded(text: text, valid: false)
     }
 
+    /// `bytes` as the text of `encoding`, nil when they are not.
+    static func text(_ bytes: ArraySlice<UInt8>, _ encoding: CSVProfile.Encoding) -> String? {
+        decode(bytes, encoding).map { String(decoding: $0, as: UTF8.self) }
+    }
+
     private static func decode(_ bytes: ArraySlice<UInt8>, _ encoding: CSVProfile.Encoding) -> [UInt8]? {
         switch encoding {
         case .utf8:

@@ -77,7 +77,8 @@ public struct SettlementFileReader: Sendable {
         guard size > 0 else { throw FileRejection(reason: "the file is empty", line: 1, column: 1) }
     }
 
-    private func read(_ chunks: inout some IteratorProtocol<[UInt8]>, emit: (SettlementRecord) -> Void) throws(FileRejection) -> FileSummary {
+    /// Reads the chunks one at a time, as they are needed (internal for the streaming tests).
+    func read(_ chunks: inout some IteratorProtocol<[UInt8]>, emit: (SettlementRecord) -> Void) throws(FileRejection) -> FileSummary {
         guard let first = chunks.next() else { throw FileRejection(reason: "the file is empty", line: 1, column: 1) }
         if Self.looksLikeXML(first) {
             let rest = chunks
@@ -117,7 +118,7 @@ public struct SettlementFileReader: Sendable {
         }
         var sawText = false
         for profile in csvProfiles {
-            guard let text = Self.decode(Array(header), profile.encoding) else { continue }
+            guard let text = CSVTextDecoder.text(header, profile.encoding) else { continue }
             sawText = true
             guard Self.header(of: text, delimiter: profile.delimiter).map({ Set($0).isSuperset(of: profile.matchColumns) }) == true else {
                 continue
@@ -127,7 +128,7 @@ public struct SettlementFileReader: Sendable {
         guard sawText else {
             throw FileRejection(reason: "unknown format: not UTF-8 text, and no CSV profile reads its encoding", line: 1, column: 1)
         }
-        let firstLine = (Self.decode(Array(header), .utf8) ?? Self.decode(Array(header), .cp932))
+        let firstLine = (CSVTextDecoder.text(header, .utf8) ?? CSVTextDecoder.text(header, .cp932))
             .map { String($0.prefix(120)) } ?? "?"
         throw FileRejection(reason: "unknown format: neither camt.053/054 XML nor a CSV whose header matches a profile (first line: \(firstLine))",
                             line: 1, column: 1)
@@ -135,7 +136,7 @@ public struct SettlementFileReader: Sendable {
 
     private func readCSV(through profile: CSVProfile, head: [UInt8], rest chunks: inout some IteratorProtocol<[UInt8]>,
                          emit: (SettlementRecord) -> Void) throws(FileRejection) -> FileSummary {
-        var text = CSVTextDecoder(encoding: profile.encoding)
+        var decoder = CSVTextDecoder(encoding: profile.encoding)
         var rows = CSVRowReader(delimiter: profile.delimiter.asciiValue ?? UInt8(ascii: ","))
         var reader = CSVSettlementReader(profile: profile, options: options,
                                          references: OrderReferenceFinder(pattern: options.orderIDPattern))
@@ -143,12 +144,12 @@ public struct SettlementFileReader: Sendable {
         do throws(CSVError) {
             var next: [UInt8]? = head
             while let chunk = next {
-                let decoded = text.decode(chunk)
+                let decoded = decoder.decode(chunk)
                 try rows.feed(decoded.text) { reader.take($0, emit: emit) }
                 guard decoded.valid else { throw CSVError(reason: notText, line: rows.line) }
                 next = chunks.next()
             }
-            guard text.finish() else { throw CSVError(reason: notText, line: rows.line) }
+            guard decoder.finish() else { throw CSVError(reason: notText, line: rows.line) }
             try rows.finish { reader.take($0, emit: emit) }
         } catch {
             throw FileRejection(reason: "not well-formed CSV: \(error.reason)", line: error.line, column: error.column)
@@ -170,16 +171,6 @@ public struct SettlementFileReader: Sendable {
             start = end + 1
         }
         return (bytes.count..<bytes.count, false)
-    }
-
-    static func decode(_ bytes: [UInt8], _ encoding: CSVProfile.Encoding) -> String? {
-        switch encoding {
-        case .utf8:
-            let body = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
-            return String(validating: body, as: UTF8.self)
-        case .cp932:
-            return String(data: Data(bytes), encoding: .shiftJIS)
-        }
     }
 
     /// The cells of a header line.

@@ -50,6 +50,31 @@ import Testing
         #expect(parsed.records.allSatisfy { $0.problem == nil })
     }
 
+    /// Records leave the reader as their rows are read, not once the file is: every record of
+    /// the first chunk has gone before the reader asks for the second.
+    @Test func recordsLeaveAsTheirChunkIsRead() throws {
+        final class Pulls { var count = 0 }
+        struct Chunks: IteratorProtocol {
+            var chunks: [[UInt8]]
+            let pulls: Pulls
+            mutating func next() -> [UInt8]? {
+                guard pulls.count < chunks.count else { return nil }
+                defer { pulls.count += 1 }
+                return chunks[pulls.count]
+            }
+        }
+        let row = "Shop,RCH*TrendMicro,PSP1,RN20261110-0001,visa,2026-11-10 20:00:00,CET,,,Settled,MOD-1,JPY,,5980,7\n"
+        let rows = Array(String(repeating: row, count: 100).utf8)
+        let pulls = Pulls()
+        var chunks = Chunks(chunks: [Array((CSVProfileTests.adyenHeader + "\n").utf8) + rows, rows, rows], pulls: pulls)
+        var pullsAtRecord: [Int] = []
+        let reader = SettlementFileReader(options: ReadOptions(settlementTimeZone: Read.tokyo))
+        let summary = try reader.read(&chunks) { _ in pullsAtRecord.append(pulls.count) }
+        #expect(summary.records == 300)
+        #expect(pullsAtRecord.prefix(100).allSatisfy { $0 == 1 })
+        #expect(pullsAtRecord.dropFirst(200).allSatisfy { $0 == 3 })
+    }
+
     /// A report whose header is UTF-8 but whose row 9,001 is not: refused at that line, past
     /// the first chunk, and nothing of it is kept (the caller's transaction rolls back).
     @Test func aByteThatIsNotTextIsRefusedAtItsLine() throws {
