@@ -70,17 +70,17 @@ enum RowMapping {
 
     /// The columns of `settlement_records r` and `settlement_files f` that `candidate(_:)`
     /// reads, in its order.
-    static let recordFields = """
-        r.transaction_id, r.order_reference, r.amount_text, r.currency, r.amount_minor, r.direction,
-               r.reversal, r.booked_on, r.value_on, r.descriptor, r.line, r.ordinal, r.original_payment, r.problem,
-               f.name, r.attached_order_id
-        """
-    static let recordColumns = "SELECT \(recordFields) \(recordSource)"
+    private static let recordFieldNames = [
+        "r.transaction_id", "r.order_reference", "r.amount_text", "r.currency", "r.amount_minor", "r.direction",
+        "r.reversal", "r.booked_on", "r.value_on", "r.descriptor", "r.line", "r.ordinal", "r.original_payment",
+        "r.problem", "f.name", "r.attached_order_id",
+    ]
+    static let recordColumns = "SELECT \(recordFieldNames.joined(separator: ", ")) \(recordSource)"
 
     /// `recordColumns` and the record id (at `candidateRecordIDAt`), for the candidates of an
     /// evaluation.
-    static let candidateColumns = "SELECT \(recordFields), r.record_id \(recordSource)"
-    static let candidateRecordIDAt = 16
+    static let candidateColumns = "SELECT \((recordFieldNames + ["r.record_id"]).joined(separator: ", ")) \(recordSource)"
+    static let candidateRecordIDAt = recordFieldNames.count
 
     private static let recordSource = "FROM settlement_records r JOIN settlement_files f ON f.sha256 = r.file_sha256"
 

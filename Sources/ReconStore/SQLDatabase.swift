@@ -90,11 +90,6 @@ extension SQLDatabase {
 }
 
 extension SQLConnection {
-    /// `(?, ?, …)` with `count` marks: one row of an `INSERT`.
-    static func placeholders(_ count: Int) -> String {
-        "(" + Array(repeating: "?", count: count).joined(separator: ", ") + ")"
-    }
-
     /// Calls `body` with `?, ?, …` and the values for each chunk of `values` (an `IN` list).
     func forEachChunk(_ values: [String], size: Int = 500,
                       _ body: (String, [SQLValue]) async throws -> Void) async throws {

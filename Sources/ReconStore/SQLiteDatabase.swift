@@ -130,7 +130,8 @@ public final class SQLiteDatabase: SQLDatabase {
         /// settlements wrote 12 GB of such journals; a single-row `INSERT` needs none.
         func insertRows(into table: String, columns: [String], rows: [[SQLValue]]) async throws {
             guard !rows.isEmpty else { return }
-            let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES " + Self.placeholders(columns.count)
+            let marks = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+            let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(marks))"
             try queue.inDatabase { db in
                 let statement = try db.cachedStatement(sql: sql)
                 for row in rows { try Self.run(statement, row, db) { _ in } }
