@@ -245,8 +245,6 @@ public protocol ReconStore: Sendable {
     /// left in the inbox) once ever. Returns whether it was counted now.
     func noteDuplicateArrival(sha256: String, name: String, on date: BusinessDate, oncePerName: Bool) async throws -> Bool
 
-    /// Which of these record ids are stored already.
-    func storedRecordIDs(among ids: [String]) async throws -> Set<String>
     /// Everything the rules read.
     func ledger() async throws -> Ledger
     /// What the rules read for these candidates: the orders they name, the pending orders a
@@ -308,6 +306,9 @@ public protocol ReconStore: Sendable {
     /// Lets the database plan on what bulk writes (an import, a day's records and applies)
     /// left in the tables.
     func refreshStatistics() async throws
+    /// Runs `body` with every change it makes to the store undone at the end (`--dry-run`):
+    /// its own reads see its changes, no other session does, and a crash undoes them too.
+    func rehearse<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T
     func beginRun(id: String, command: String, date: BusinessDate, startedAt: String) async throws
     func finishRun(id: String, finishedAt: String, outcome: String) async throws
     func overview() async throws -> StoreOverview

@@ -12,12 +12,6 @@ public struct FileSummary: Sendable {
     public var mismatches: [BatchMismatch]
 }
 
-/// A settlement file read whole: its summary and records.
-public struct ParsedSettlementFile: Sendable {
-    public var summary: FileSummary
-    public var records: [SettlementRecord]
-}
-
 /// Detects a settlement file's format from its content and reads it (SPEC §3.1).
 public struct SettlementFileReader: Sendable {
     public let options: ReadOptions
@@ -91,13 +85,6 @@ public struct SettlementFileReader: Sendable {
                                skipped: builder.skippedStatus, mismatches: builder.mismatches)
         }
         return try readCSV(first: first, rest: &chunks, emit: emit)
-    }
-
-    /// Reads the whole file into memory (`run --dry-run`, which stores nothing, and tests).
-    public func readAll(_ url: URL) throws(FileRejection) -> ParsedSettlementFile {
-        var records: [SettlementRecord] = []
-        let summary = try read(url) { records.append($0) }
-        return ParsedSettlementFile(summary: summary, records: records)
     }
 
     /// A CSV, a chunk at a time: the first line with text picks the profile (and with it the

@@ -74,6 +74,8 @@ public final class PostgresDatabase: SQLDatabase {
 
     public var beginTransaction: String { "BEGIN" }
 
+    public let rehearsal = RehearsalState()
+
     public var byteCollation: String { " COLLATE \"C\"" }
 
     /// `ANALYZE`: a table filled since autovacuum last looked is planned as if empty, and a

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A value bound to or read from SQL: the store keeps only integers, text and NULL, so one
 /// schema reads the same on SQLite and PostgreSQL.
@@ -55,6 +56,8 @@ public protocol SQLDatabase: Sendable {
     func session() -> any SQLConnection
     /// The statement that opens a transaction.
     var beginTransaction: String { get }
+    /// Whether a rehearsal's transaction is open, inside which a transaction is a savepoint.
+    var rehearsal: RehearsalState { get }
     /// Whether a table exists.
     func tableExists(_ name: String) async throws -> Bool
     /// Takes the job's exclusive lock if it is free; it is held until `close()` or the end
@@ -68,14 +71,45 @@ public protocol SQLDatabase: Sendable {
     func refreshStatistics(of tables: [String]) async throws
 }
 
+/// A database's rehearsal flag: one per database, as its connection is.
+public final class RehearsalState: Sendable {
+    fileprivate let isOpen = Mutex(false)
+    public init() {}
+}
+
 extension SQLDatabase {
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    /// Within a rehearsal it is a savepoint: released, or rolled back to, the same way.
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         let connection = session()
-        try await connection.execute(beginTransaction, [])
+        let nested = rehearsal.isOpen.withLock { $0 }
+        try await connection.execute(nested ? "SAVEPOINT step" : beginTransaction, [])
         do {
             let result = try await body(connection)
-            try await connection.execute("COMMIT", [])
+            try await connection.execute(nested ? "RELEASE SAVEPOINT step" : "COMMIT", [])
+            return result
+        } catch {
+            if nested {
+                try? await connection.execute("ROLLBACK TO SAVEPOINT step", [])
+                try? await connection.execute("RELEASE SAVEPOINT step", [])
+            } else {
+                try? await connection.execute("ROLLBACK", [])
+            }
+            throw error
+        }
+    }
+
+    /// Runs `body` inside one transaction that is always rolled back: every change it makes,
+    /// through any number of `transaction`s, is seen by its own later reads and by nobody
+    /// else, and is gone when this returns or throws, or when the process dies first.
+    public func rehearse<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        let connection = session()
+        try await connection.execute(beginTransaction, [])
+        rehearsal.isOpen.withLock { $0 = true }
+        defer { rehearsal.isOpen.withLock { $0 = false } }
+        do {
+            let result = try await body()
+            try await connection.execute("ROLLBACK", [])
             return result
         } catch {
             try? await connection.execute("ROLLBACK", [])

@@ -50,10 +50,6 @@ extension SQLReconStore {
         }
     }
 
-    public func storedRecordIDs(among ids: [String]) async throws -> Set<String> {
-        try await database.read { db in try await Self.storedRecordIDs(among: ids, in: db) }
-    }
-
     static func storedRecordIDs(among ids: [String], in db: any SQLConnection) async throws -> Set<String> {
         var found = Set<String>()
         try await db.forEachChunk(ids) { marks, values in

@@ -103,6 +103,10 @@ public struct SQLReconStore: ReconStore {
         ])
     }
 
+    public func rehearse<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        try await database.rehearse(body)
+    }
+
     public func beginRun(id: String, command: String, date: BusinessDate, startedAt: String) async throws {
         try await database.transaction { db in
             try await db.execute("INSERT INTO runs (run_id, command, business_date, started_at) VALUES (?, ?, ?, ?)",

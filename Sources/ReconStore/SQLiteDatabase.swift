@@ -66,6 +66,8 @@ public final class SQLiteDatabase: SQLDatabase {
     /// `IMMEDIATE`: the write lock is taken at the start, so two writers never deadlock midway.
     public var beginTransaction: String { "BEGIN IMMEDIATE" }
 
+    public let rehearsal = RehearsalState()
+
     public func session() -> any SQLConnection { Connection(queue: queue) }
 
     /// An OS-level `flock` on a file beside the database: the kernel drops it when the process

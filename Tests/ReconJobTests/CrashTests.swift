@@ -123,6 +123,24 @@ import ReconTestSupport
         }
     }
 
+    /// A dry run is rehearsed in one transaction: killed inside it, or run to its end, it
+    /// leaves the store as it was, and the run after it does what one clean run does.
+    @Test(arguments: TestStore.available)
+    func aDryRunKilledOrFinishedLeavesTheStoreAsItWas(_ kind: TestStore) async throws {
+        let reference = try await Self.prepared(kind)
+        #expect(try await Self.recon(reference, ["run", "--date", Self.day]).status == 0)
+        let workspace = try await Self.prepared(kind)
+        let before = try await BusinessState.dump(workspace.store())
+        let killed = try await Self.recon(workspace, ["run", "--date", Self.day, "--dry-run"], crashAt: "apply.committed:2")
+        #expect(killed.killed)
+        #expect(try await BusinessState.dump(workspace.store()) == before)
+        #expect(try await Self.recon(workspace, ["run", "--date", Self.day, "--dry-run"]).status == 0)
+        #expect(try await BusinessState.dump(workspace.store()) == before)
+        #expect(try workspace.outputs().isEmpty)
+        #expect(try await Self.recon(workspace, ["run", "--date", Self.day]).status == 0)
+        #expect(try await BusinessState.dump(workspace.store()) == BusinessState.dump(reference.store()))
+    }
+
     /// Every idempotency key of the mail or feed files, with repeats.
     static func keys(_ outputs: [String: Data], under folder: String) -> [String] {
         outputs.filter { $0.key.hasPrefix(folder) && $0.key.hasSuffix(".jsonl") }.values.flatMap { data in

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import ReconCore
 import ReconTestSupport
@@ -157,21 +158,61 @@ import ReconTestSupport
         #expect(try await shop.store().exceptions(code: .noSettlementFile, status: "open").count == 1)
     }
 
+    /// The lines a dry run plans, gathered as the job hands them on.
+    final class PlanLines: Sendable {
+        private let lines = Mutex<[String]>([])
+        var all: [String] { lines.withLock { $0 } }
+        func add(_ line: String) { lines.withLock { $0.append(line) } }
+    }
+
+    /// A dry run is the run rehearsed: it plans each file and each apply the run then does,
+    /// counts the same, and leaves the store, the inbox and out/ as they were.
     @Test(arguments: TestStore.available)
-    func aDryRunChangesNeitherStoreNorFiles(_ kind: TestStore) async throws {
-        let shop = try await Shop(store: kind)
-        try await shop.importLicenses(Shop.licenseRow("TM-1"))
-        try await shop.importOrders(Shop.orderRow("RN-1", serial: "TM-1"))
+    func aDryRunPlansWhatTheRunThenDoesAndChangesNothing(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind, yaml: "min_file_age_s: 0\narchive_dir: archive\nquarantine_dir: quarantine\n")
+        try await shop.importLicenses(Shop.licenseRow("TM-1"), Shop.licenseRow("TM-2"), Shop.licenseRow("TM-3"))
+        try await shop.importOrders(Shop.orderRow("RN-1", serial: "TM-1"), Shop.orderRow("RN-2", serial: "TM-2"),
+                                    Shop.orderRow("RN-3", serial: "TM-3", placed: "2026-11-05"))
         _ = try await shop.run("2026-11-11")
-        let before = try shop.workspace.outputs()
-        try shop.deliver([.init(id: "TX-1", ref: "RN-1")], as: "a.xml")
-        let dry = try await shop.job().run(date: BusinessDate(iso: "2026-11-12")!, dryRun: true)
-        #expect(dry.applied == 1)
-        #expect(dry.planLines.contains { $0.hasPrefix("ingest a.xml: 1 new record") })
-        #expect(try shop.workspace.outputs() == before)
-        #expect(try await shop.store().settlementFile(sha256: try Data(contentsOf: shop.workspace.url("inbox/a.xml")).sha256Hex) == nil)
-        #expect(try await shop.license("TM-1")?.expiresOn.description == "2026-12-10")
-        #expect(try await shop.run("2026-11-12").applied == 1)
+        try shop.deliver([.init(id: "TX-1", ref: "RN-1"), .init(id: "TX-2", ref: "RN-2", amount: 5900),
+                          .init(id: "TX-9", ref: "RN-9")], as: "a.xml")
+        try shop.workspace.write("<Document><unclosed>", to: "inbox/b.xml")
+        let store = try await shop.store()
+        let state = try await BusinessState.dump(store)
+        let lastRun = try await store.overview().lastRun?.id
+        let outputs = try shop.workspace.outputs()
+        func folder(_ name: String) -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: shop.workspace.url(name).path)) ?? []).sorted()
+        }
+        let inbox = folder("inbox")
+
+        let plan = PlanLines()
+        var job = try await shop.job()
+        job.plan = plan.add
+        let dry = try await job.run(date: BusinessDate(iso: "2026-11-12")!, dryRun: true)
+        #expect(try await BusinessState.dump(store) == state)
+        #expect(try await store.overview().lastRun?.id == lastRun)
+        #expect(try shop.workspace.outputs() == outputs)
+        #expect(folder("inbox") == inbox)
+        #expect(folder("archive").isEmpty && folder("quarantine").isEmpty)
+        #expect(dry.writtenFiles.isEmpty)
+
+        let real = try await shop.run("2026-11-12")
+        func counts(_ outcome: RunOutcome) -> [String] {
+            ["\(outcome.filesIngested) \(outcome.filesRejected) \(outcome.filesSkipped) \(outcome.recordsAdded)",
+             "\(outcome.applied) \(outcome.held)"]
+                + (outcome.heldByCode.map { "held \($0.key) \($0.value)" } + outcome.sweepRaised.map { "sweep \($0.key) \($0.value)" }).sorted()
+        }
+        #expect(counts(dry) == counts(real))
+        #expect(real.applied == 1 && real.held == 2 && real.filesRejected == 1)
+        #expect(folder("archive") == ["a.xml"])
+        let applied = try await store.feed(on: BusinessDate(iso: "2026-11-12")!, after: nil, limit: 10).map {
+            "apply \($0.orderID) (\($0.transactionID ?? "-")): \($0.serial) \($0.previousExpiresOn) -> \($0.newExpiresOn)"
+        }
+        #expect(applied == ["apply RN-1 (TX-1): TM-1 2026-12-10 -> 2027-12-10"])
+        #expect(plan.all.filter { $0.hasPrefix("apply ") } == applied)
+        #expect(plan.all.contains("ingest a.xml: 3 new record(s) of 3"))
+        #expect(plan.all.contains { $0.hasPrefix("quarantine b.xml: ") })
     }
 
     @Test func aReversedOrOverlongRangeIsAUsageError() {

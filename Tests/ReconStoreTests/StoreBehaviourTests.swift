@@ -257,3 +257,64 @@ import ReconTestSupport
         #expect(read.appliedAt == (try Date(appliedAt.formatted(.iso8601), strategy: .iso8601)))
     }
 }
+
+@Suite struct RehearsalTests {
+    struct Refused: Error {}
+    let day = BusinessDate(iso: "2026-11-20")!
+
+    func order(_ id: String) -> RenewalOrder {
+        RenewalOrder(orderID: id, serial: "TM-\(id)", currentProduct: "VBC", targetProduct: "VBC", years: 1,
+                     amount: Money(minorUnits: 5980, currency: Currency(code: "JPY")!), email: "a@example.com",
+                     placedAt: Timestamp(iso: "2026-11-12T10:00:00+09:00")!, status: .pending)
+    }
+
+    /// A dry run is the run itself inside one transaction that is rolled back: its own reads
+    /// see what it wrote, a failed step inside it undoes only that step, and nothing is left.
+    @Test(arguments: TestStore.available)
+    func aRehearsalSeesItsOwnChangesAndLeavesNone(_ kind: TestStore) async throws {
+        let (store, location) = try await kind.makeEmpty()
+        try await store.migrate()
+        try await store.save(orders: [order("RN-KEPT")], licenses: [])
+        let seen = try await store.rehearse {
+            try await store.save(orders: [order("RN-1")], licenses: [])
+            await #expect(throws: Refused.self) {
+                try await store.ingest(sha256: "bad", name: "bad.xml", sizeBytes: 1, from: FailingSource(),
+                                       on: day, runID: "r1")
+            }
+            try await store.beginRun(id: "r1", command: "run", date: day, startedAt: "2026-11-20T21:00:00Z")
+            try await store.finishRun(id: "r1", finishedAt: "2026-11-20T21:01:00Z", outcome: "ok")
+            #expect(try await store.overview().lastRun?.id == "r1")
+            return (orders: try await store.orders(ids: ["RN-1", "RN-KEPT"]).keys.sorted(),
+                    file: try await store.settlementFile(sha256: "bad"))
+        }
+        #expect(seen.orders == ["RN-1", "RN-KEPT"])
+        #expect(seen.file == nil)
+        for reopened in [store, try await kind.reopen(location)] {
+            #expect(try await reopened.orders(ids: ["RN-1", "RN-KEPT"]).keys.sorted() == ["RN-KEPT"])
+            #expect(try await reopened.overview().lastRun == nil)
+        }
+        // A rehearsal that throws is rolled back the same way, and the store takes commits again.
+        await #expect(throws: Refused.self) {
+            try await store.rehearse {
+                try await store.save(orders: [order("RN-2")], licenses: [])
+                throw Refused()
+            }
+        }
+        try await store.save(orders: [order("RN-3")], licenses: [])
+        #expect(try await store.orders(ids: ["RN-2", "RN-3"]).keys.sorted() == ["RN-3"])
+    }
+
+    /// Records one batch, then refuses the file.
+    final class FailingSource: RecordBatchSource, @unchecked Sendable {
+        var sent = false
+        func nextBatch() async throws -> [SettlementRecord]? {
+            guard !sent else { throw Refused() }
+            sent = true
+            return [SettlementRecord(transactionID: "TX-1", orderReference: "RN-1", amountText: "5980", currencyCode: "JPY",
+                                     amount: Money(minorUnits: 5980, currency: Currency(code: "JPY")!), direction: .credit,
+                                     reversal: false, bookedOn: BusinessDate(iso: "2026-11-12"), valueOn: nil,
+                                     descriptor: "RCH*TrendMicro", line: 10, ordinal: 0)]
+        }
+        func tail() -> IngestTail { IngestTail(format: "camt.054", version: "001.08", skippedStatus: 0, fileExceptions: []) }
+    }
+}

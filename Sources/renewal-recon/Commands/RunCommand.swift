@@ -26,7 +26,7 @@ struct RunCommand: AsyncParsableCommand {
             let logger = options.logger()
             let day = date.flatMap(BusinessDate.init(iso:)) ?? config.today()
             let outcome = try await StoreOpener.with(config, for: dryRun ? .existing : .createIfMissing, lock: lock.wait) { store in
-                try await ReconJob(config: config, store: store, logger: logger).run(date: day, dryRun: dryRun)
+                try await ReconJob(config: config, store: store, logger: logger, plan: RunReport.printPlan).run(date: day, dryRun: dryRun)
             }
             RunReport(outcome: outcome, dryRun: dryRun, command: "run for \(day)").print()
             guard outcome.filesRejected == 0 else {
@@ -63,7 +63,8 @@ struct RerunCommand: AsyncParsableCommand {
             let logger = options.logger()
             guard let start = BusinessDate(iso: from), let end = BusinessDate(iso: to) else { return ExitCode(64) }
             let outcome = try await StoreOpener.with(config, for: .existing, lock: lock.wait) { store in
-                try await ReconJob(config: config, store: store, logger: logger).rerun(from: start, to: end, dryRun: dryRun)
+                try await ReconJob(config: config, store: store, logger: logger, plan: RunReport.printPlan)
+                    .rerun(from: start, to: end, dryRun: dryRun)
             }
             RunReport(outcome: outcome, dryRun: dryRun, command: "rerun \(from)..\(to)").print()
             return .success
@@ -77,9 +78,11 @@ struct RunReport {
     let dryRun: Bool
     let command: String
 
+    /// A dry run's plan, a line as each step is planned (before the summary).
+    @Sendable static func printPlan(_ line: String) { Swift.print("  would \(line)") }
+
     func print() {
         let verb = dryRun ? "would" : "did"
-        if dryRun { for line in outcome.planLines { Swift.print("  would \(line)") } }
         Swift.print("\(command) (\(outcome.runID)) \(verb): \(outcome.filesIngested) file(s) ingested, \(outcome.filesRejected) quarantined, \(outcome.filesSkipped) counted as duplicates; \(outcome.applied) license(s) extended, \(outcome.held) settlement(s) held")
         for (code, count) in outcome.heldByCode.sorted(by: { $0.key < $1.key }) { Swift.print("  held \(code.rawValue): \(count)") }
         for (code, count) in outcome.sweepRaised.sorted(by: { $0.key < $1.key }) { Swift.print("  sweep \(code.rawValue): \(count)") }

@@ -5,16 +5,10 @@ import ReconIngest
 
 /// SPEC §3.1 files: the inbox into the store, each file in one transaction, then moved.
 extension ReconJob {
-    /// What the job does with one ready inbox file.
-    enum FileStep {
-        /// Known content: skip, counting it as a duplicate arrival when it was sent again.
-        case known(countAsDuplicate: Bool)
-        case parsed(ParsedSettlementFile)
-        case rejected(FileRejection)
-    }
-
+    /// A dry run (`outcome.plan` set) moves no file and names each in the plan instead.
     func ingest(on date: BusinessDate, outcome: inout RunOutcome, logger: Logger) async throws {
-        let mover = InboxMover(archive: config.archiveDirectory, quarantine: config.quarantineDirectory)
+        let mover = InboxMover(archive: outcome.plan == nil ? config.archiveDirectory : nil,
+                               quarantine: config.quarantineDirectory)
         let reader = SettlementFileReader(options: config.readOptions, csvProfiles: config.csvProfiles)
         let files = try readyFiles()
         let progress = Progress()
@@ -29,8 +23,9 @@ extension ReconJob {
             if let countAsDuplicate = try await knownFile(url, sha256: sha256) {
                 if countAsDuplicate,
                    try await store.noteDuplicateArrival(sha256: sha256, name: url.lastPathComponent, on: date,
-                                                        oncePerName: !mover.movesFiles) {
+                                                        oncePerName: config.archiveDirectory == nil) {
                     outcome.filesSkipped += 1
+                    outcome.plan?("skip \(url.lastPathComponent): already ingested")
                     logger.info("file already ingested; counted as a duplicate", metadata: ["settlement.sha256": "\(sha256)"])
                 }
                 try mover.archive(url, sha256: sha256)
@@ -46,6 +41,8 @@ extension ReconJob {
                 outcome.recordsAdded += stored.added
                 CrashPoint.reach("ingest.committed")
                 try mover.archive(url, sha256: sha256)
+                let new = stored.added + stored.duplicates + stored.invalid
+                outcome.plan?("ingest \(url.lastPathComponent): \(new) new record(s) of \(new + stored.alreadyKnown)")
                 let tail = source.tail()
                 logger.info("file ingested", metadata: [
                     "settlement.format": "\(tail.format) \(tail.version)", "records.added": "\(stored.added)",
@@ -61,37 +58,12 @@ extension ReconJob {
                                        on: date, runID: outcome.runID)
                 outcome.filesRejected += 1
                 outcome.rejections.append("\(url.lastPathComponent): \(rejection)")
+                outcome.plan?("quarantine \(url.lastPathComponent): \(rejection)")
                 logger.error("file rejected", metadata: ["settlement.reason": "\(rejection)"])
                 CrashPoint.reach("ingest.committed")
                 try mover.quarantine(url, sha256: sha256, rejection: rejection, on: date.description)
             }
         }
-    }
-
-    /// `run --dry-run`: what ingesting the inbox would do, and the new records it would add.
-    func planIngest(on date: BusinessDate, outcome: inout RunOutcome) async throws -> [EvaluationCandidate] {
-        var candidates: [EvaluationCandidate] = []
-        for url in try readyFiles() {
-            let name = url.lastPathComponent
-            switch try await step(url, sha256: try SettlementFileReader.sha256(of: url)) {
-            case .known(let countAsDuplicate):
-                if countAsDuplicate {
-                    outcome.filesSkipped += 1
-                    outcome.planLines.append("skip \(name): already ingested")
-                }
-            case .rejected(let rejection):
-                outcome.filesRejected += 1
-                outcome.planLines.append("quarantine \(name): \(rejection)")
-            case .parsed(let parsed):
-                let stored = try await store.storedRecordIDs(among: parsed.records.map(\.recordID))
-                let new = parsed.records.filter { !stored.contains($0.recordID) }
-                outcome.filesIngested += 1
-                outcome.recordsAdded += new.count
-                outcome.planLines.append("ingest \(name): \(new.count) new record(s) of \(parsed.records.count)")
-                candidates += new.filter { $0.problem == nil }.map { EvaluationCandidate(record: $0, fileName: name) }
-            }
-        }
-        return candidates
     }
 
     private func readyFiles() throws -> [URL] {
@@ -108,15 +80,6 @@ extension ReconJob {
             sameName && !FileManager.default.fileExists(atPath: archive.appendingPathComponent(known.name).path)
         } ?? false
         return !leftInPlace && !interruptedMove
-    }
-
-    private func step(_ url: URL, sha256: String) async throws -> FileStep {
-        if let countAsDuplicate = try await knownFile(url, sha256: sha256) { return .known(countAsDuplicate: countAsDuplicate) }
-        do throws(FileRejection) {
-            return .parsed(try SettlementFileReader(options: config.readOptions, csvProfiles: config.csvProfiles).readAll(url))
-        } catch {
-            return .rejected(error)
-        }
     }
 }
 

@@ -19,21 +19,20 @@ struct RunOutcome {
     /// Held records by code, and the sweep's exceptions.
     var heldByCode: [ExceptionCode: Int] = [:]
     var sweepRaised: [ExceptionCode: Int] = [:]
-    /// Lines a dry run prints: each file and each apply that would happen (a committing run
-    /// keeps none: a day may apply a million).
-    var planLines: [String] = []
+    /// A dry run's plan: each file and each apply, handed on as it happens (a day may apply
+    /// a million). nil for a run that commits.
+    var plan: (@Sendable (String) -> Void)?
     var writtenFiles: [URL] = []
     /// Time spent matching (reading what the rules need, and the rules) and applying (commits).
     var matchTime = Duration.zero
     var applyTime = Duration.zero
 
-    mutating func count(_ outcomes: [(recordID: String, outcome: RecordOutcome)], plan: Bool) {
+    mutating func count(_ outcomes: [(recordID: String, outcome: RecordOutcome)]) {
         for (_, result) in outcomes {
             switch result {
             case .applied(let applied, _):
                 self.applied += 1
-                guard plan else { continue }
-                planLines.append("apply \(applied.orderID) (\(applied.transactionID ?? "-")): \(applied.serial) \(applied.previousExpiresOn) -> \(applied.newExpiresOn)")
+                plan?("apply \(applied.orderID) (\(applied.transactionID ?? "-")): \(applied.serial) \(applied.previousExpiresOn) -> \(applied.newExpiresOn)")
             case .held(let facts):
                 held += 1
                 heldByCode[facts.code, default: 0] += 1
@@ -54,24 +53,34 @@ struct ReconJob {
     var now: @Sendable () -> Date = { Date() }
     /// The clock the inbox's file times are compared with (`min_file_age_s`): always the real one.
     var fileClock: @Sendable () -> Date = { Date() }
+    /// Where a dry run's plan goes, line by line.
+    var plan: @Sendable (String) -> Void = { _ in }
 
     var today: BusinessDate { config.today(now: now()) }
 
     /// `run`: ingests the inbox and evaluates every record not yet matched, for run date `date`.
-    /// With `dryRun`, reads and evaluates the same but changes neither the store nor any file.
+    /// With `dryRun`, does the same as a rehearsal (`ReconStore.rehearse`): the store's changes
+    /// are rolled back, no file is moved or written, and each file and apply goes to `plan`.
+    /// A dry run is the run itself, so it plans what the run would do, with the run's memory.
     func run(date: BusinessDate, dryRun: Bool = false) async throws -> RunOutcome {
         let startedAt = now()
         var outcome = RunOutcome(runID: Self.runID(startedAt), date: date)
         var logger = logger
         logger[metadataKey: "run.id"] = "\(outcome.runID)"
         logger[metadataKey: "run.date"] = "\(date)"
-        if dryRun {
-            let newRecords = try await planIngest(on: date, outcome: &outcome)
-            let candidates = try await store.openCandidates() + newRecords
-            try await evaluate(candidates, on: date, runID: outcome.runID, outcome: &outcome, commit: false)
-            try await sweep(dates: [date], recordOn: date, runID: outcome.runID, outcome: &outcome, commit: false)
-            return outcome
+        guard !dryRun else {
+            logger[metadataKey: "run.dry"] = "true"
+            outcome.plan = plan
+            return try await store.rehearse { [self, outcome, logger] in
+                try await run(date: date, startedAt: startedAt, outcome: outcome, logger: logger)
+            }
         }
+        return try await run(date: date, startedAt: startedAt, outcome: outcome, logger: logger)
+    }
+
+    private func run(date: BusinessDate, startedAt: Date, outcome: RunOutcome, logger: Logger) async throws -> RunOutcome {
+        var outcome = outcome
+        let dryRun = outcome.plan != nil
         try await store.beginRun(id: outcome.runID, command: "run", date: date, startedAt: startedAt.formatted(.iso8601))
         var phases = PhaseClock()
         try await ingest(on: date, outcome: &outcome, logger: logger)
@@ -81,12 +90,14 @@ struct ReconJob {
         try await evaluateStored(on: date, runID: outcome.runID, outcome: &outcome)
         if outcome.applied > 0 { try await store.refreshStatistics() }
         phases.lap("evaluate")
-        try await sweep(dates: [date], recordOn: date, runID: outcome.runID, outcome: &outcome, commit: true)
+        try await sweep(dates: [date], recordOn: date, runID: outcome.runID, outcome: &outcome)
         phases.lap("sweep")
-        outcome.writtenFiles = try await writeOutputs(for: [date], run: runInfo("run", outcome, startedAt, phases))
+        if !dryRun {
+            outcome.writtenFiles = try await writeOutputs(for: [date], run: runInfo("run", outcome, startedAt, phases))
+        }
         try await store.finishRun(id: outcome.runID, finishedAt: now().formatted(.iso8601),
                                   outcome: outcome.filesRejected > 0 ? "quarantined" : "ok")
-        logger.info("run finished", metadata: [
+        logger.info(dryRun ? "dry run finished" : "run finished", metadata: [
             "files.ingested": "\(outcome.filesIngested)", "files.rejected": "\(outcome.filesRejected)",
             "records.added": "\(outcome.recordsAdded)", "licenses.extended": "\(outcome.applied)",
             "records.held": "\(outcome.held)",
@@ -97,27 +108,37 @@ struct ReconJob {
     /// `rerun`: re-evaluates the records booked in the range and those held by exceptions first
     /// seen in it, sweeps each date, applies what now passes under today's date, and rewrites the
     /// range's reports. A matched record is never evaluated again, so nothing applies twice.
+    /// With `dryRun`, a rehearsal as `run`'s.
     func rerun(from start: BusinessDate, to end: BusinessDate, dryRun: Bool = false) async throws -> RunOutcome {
         let startedAt = now()
-        let today = today
         var outcome = RunOutcome(runID: Self.runID(startedAt), date: today)
+        guard !dryRun else {
+            outcome.plan = plan
+            return try await store.rehearse { [self, outcome] in
+                try await rerun(from: start, to: end, startedAt: startedAt, outcome: outcome)
+            }
+        }
+        return try await rerun(from: start, to: end, startedAt: startedAt, outcome: outcome)
+    }
+
+    private func rerun(from start: BusinessDate, to end: BusinessDate, startedAt: Date,
+                       outcome: RunOutcome) async throws -> RunOutcome {
+        var outcome = outcome
+        let today = outcome.date
         let dates = (0...end.days(since: start)).map { start.adding(days: $0) }
         let candidates = try await store.openCandidates(bookedOrFirstSeenFrom: start, to: end)
-        if dryRun {
-            try await evaluate(candidates, on: today, runID: outcome.runID, outcome: &outcome, commit: false)
-            try await sweep(dates: dates, recordOn: today, runID: outcome.runID, outcome: &outcome, commit: false)
-            return outcome
-        }
         try await store.beginRun(id: outcome.runID, command: "rerun \(start)..\(end)", date: today,
                                  startedAt: startedAt.formatted(.iso8601))
         var phases = PhaseClock()
-        try await evaluate(candidates, on: today, runID: outcome.runID, outcome: &outcome, commit: true)
+        try await evaluate(candidates, on: today, runID: outcome.runID, outcome: &outcome)
         if outcome.applied > 0 { try await store.refreshStatistics() }
         phases.lap("evaluate")
-        try await sweep(dates: dates, recordOn: today, runID: outcome.runID, outcome: &outcome, commit: true)
+        try await sweep(dates: dates, recordOn: today, runID: outcome.runID, outcome: &outcome)
         phases.lap("sweep")
-        outcome.writtenFiles = try await writeOutputs(for: dates + [today],
-                                                      run: runInfo("rerun \(start)..\(end)", outcome, startedAt, phases))
+        if outcome.plan == nil {
+            outcome.writtenFiles = try await writeOutputs(for: dates + [today],
+                                                          run: runInfo("rerun \(start)..\(end)", outcome, startedAt, phases))
+        }
         try await store.finishRun(id: outcome.runID, finishedAt: now().formatted(.iso8601), outcome: "ok")
         return outcome
     }
@@ -133,15 +154,15 @@ struct ReconJob {
         var round: RunOutcome
         repeat {
             round = RunOutcome(runID: runID, date: date)
+            round.plan = outcome.plan
             for day in try await store.candidateBookingDates() {
                 let queued = try await store.queueCandidates(bookedOn: day)
                 for start in stride(from: 0, to: queued, by: Self.evaluationSlice) {
                     let slice = try await store.queuedCandidates(after: start, limit: Self.evaluationSlice)
-                    try await evaluate(slice, on: date, runID: runID, outcome: &round, commit: true)
+                    try await evaluate(slice, on: date, runID: runID, outcome: &round)
                 }
             }
             applied += round.applied
-            outcome.planLines += round.planLines
             outcome.matchTime += round.matchTime
             outcome.applyTime += round.applyTime
         } while round.applied > 0
@@ -152,7 +173,7 @@ struct ReconJob {
     }
 
     private func evaluate(_ candidates: [EvaluationCandidate], on date: BusinessDate, runID: String,
-                          outcome: inout RunOutcome, commit: Bool) async throws {
+                          outcome: inout RunOutcome) async throws {
         let started = ContinuousClock.now
         var ledger = try await store.ledger(for: candidates, windowDays: config.rules.windowDays)
         let outcomes = Reconciler(settings: config.rules).evaluate(candidates, ledger: &ledger, appliedOn: date,
@@ -160,9 +181,8 @@ struct ReconJob {
         let matched = ContinuousClock.now
         outcome.matchTime += matched - started
         defer { outcome.applyTime += ContinuousClock.now - matched }
-        outcome.count(outcomes, plan: !commit)
+        outcome.count(outcomes)
         CrashPoint.reach("evaluate.computed")
-        guard commit else { return }
         // Short transactions: each holds whole applies, and a signal stops the job between them.
         for chunk in stride(from: 0, to: outcomes.count, by: Self.commitChunk).map({ outcomes[$0..<min($0 + Self.commitChunk, outcomes.count)] }) {
             try Interruption.check()
@@ -172,8 +192,7 @@ struct ReconJob {
     }
 
     /// Sweeps each of `dates`; history entries belong to `recordOn` (the run's D, or today).
-    private func sweep(dates: [BusinessDate], recordOn: BusinessDate, runID: String, outcome: inout RunOutcome,
-                       commit: Bool) async throws {
+    private func sweep(dates: [BusinessDate], recordOn: BusinessDate, runID: String, outcome: inout RunOutcome) async throws {
         let calendar = FileCalendar(expectDailyFiles: config.expectDailyFiles, fileDays: config.fileDays,
                                     holidays: config.holidays)
         for date in dates {
@@ -183,7 +202,6 @@ struct ReconJob {
                                   filesReceived: try await store.filesReceived(on: date),
                                   settings: config.rules, calendar: calendar)
             for facts in plan.raising { outcome.sweepRaised[facts.code, default: 0] += 1 }
-            guard commit else { continue }
             try Interruption.check()
             try await store.commitSweep(raising: plan.raising, resolving: plan.resolving, on: recordOn, runID: runID)
             CrashPoint.reach("sweep.committed")
