@@ -11,6 +11,7 @@ import Testing
     @Test func anExternalEntityNeverLeaksTheFileItNames() throws {
         let secret = FileManager.default.temporaryDirectory.appendingPathComponent("recon-secret-\(UUID().uuidString)")
         try Data("TOP-SECRET-CONTENT".utf8).write(to: secret)
+        defer { try? FileManager.default.removeItem(at: secret) }
         let xxe = "<?xml version=\"1.0\"?><!DOCTYPE Document [<!ENTITY xxe SYSTEM \"file://\(secret.path)\">]>"
             + Self.camtOpen + "&xxe;" + Self.camtClose
         let error = #expect(throws: FileRejection.self) { try Read.text(xxe, name: "xxe.xml") }

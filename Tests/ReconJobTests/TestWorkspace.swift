@@ -13,7 +13,7 @@ struct TestWorkspace {
     static var samples: URL { repository.appendingPathComponent("samples") }
 
     init(yaml: String = "database_url: sqlite:var/recon.sqlite\nmin_file_age_s: 0\n") throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("recon-job-\(UUID().uuidString)")
+        root = Scratch.path("recon-job")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         try write(yaml, to: "recon.yaml")
     }

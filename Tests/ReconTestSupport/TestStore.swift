@@ -39,7 +39,7 @@ public enum TestStore: String, CaseIterable, CustomStringConvertible, Sendable {
     public func makeEmpty() async throws -> (store: SQLReconStore, location: String) {
         switch self {
         case .sqlite:
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("recon-store-\(UUID().uuidString)")
+            let folder = Scratch.path("recon-store")
             let path = folder.appendingPathComponent("recon.sqlite").path
             return (SQLReconStore(database: try SQLiteDatabase(path: path, create: true)), path)
         case .postgres:
