@@ -91,6 +91,14 @@ extension SQLReconStore {
         }
     }
 
+    /// The stored records of these transaction ids (`marks`: their placeholders).
+    static func storedUnderTransactionIDs(_ marks: String) -> String {
+        """
+        SELECT transaction_id, order_reference, amount_text, amount_minor, currency, direction, booked_on
+        FROM settlement_records WHERE state <> 'invalid' AND transaction_id IN (\(marks))
+        """
+    }
+
     /// Inserts one batch of a file's records. A key already stored is a no-op; a record with the
     /// transaction id and order reference of one stored before it but other content is a
     /// `duplicate_settlement`; a record that could not be read is an `invalid_record`.
@@ -106,10 +114,7 @@ extension SQLReconStore {
         }
         let transactionIDs = Array(Set(records.compactMap(\.transactionID))).sorted()
         try await db.forEachChunk(transactionIDs) { marks, values in
-            for row in try await db.query("""
-                SELECT transaction_id, order_reference, amount_text, amount_minor, currency, direction, booked_on
-                FROM settlement_records WHERE state <> 'invalid' AND transaction_id IN (\(marks))
-                """, values) {
+            for row in try await db.query(Self.storedUnderTransactionIDs(marks), values) {
                 let amount = row.int(3).map(String.init) ?? "?" + row.string(2)
                 stored[slot(row.string(0), row.text(1)), default: []].append([amount, row.string(4), row.string(5), row.text(6) ?? ""])
             }

@@ -96,6 +96,13 @@ public struct SQLReconStore: ReconStore {
 
     // MARK: Runs and overview
 
+    public func refreshStatistics(of growth: StoreGrowth) async throws {
+        switch growth {
+        case .records: try await database.refreshStatistics(of: ["settlement_records"])
+        case .applies: try await database.refreshStatistics(of: ["license_extensions", "exceptions"])
+        }
+    }
+
     public func refreshStatistics() async throws {
         try await database.refreshStatistics(of: [
             "orders", "licenses", "settlement_files", "settlement_file_arrivals", "settlement_records", "exceptions",

@@ -31,6 +31,17 @@ import ReconTestSupport
         try await shop.importOrders(Shop.orderRow("RN20261110-0001", serial: "TM-1"))
         shop.today = BusinessDate(iso: "2026-11-13")!
         let start = BusinessDate(iso: "2026-11-12")!
+        // A dry rerun plans the apply and leaves the store and out/ as they were.
+        let state = try await BusinessState.dump(shop.store())
+        let outputs = try shop.workspace.outputs()
+        let plan = PlanLines()
+        var dryJob = try await shop.job()
+        dryJob.plan = plan.add
+        let dry = try await dryJob.rerun(from: start, to: start, dryRun: true)
+        #expect(dry.applied == 1 && dry.writtenFiles.isEmpty)
+        #expect(plan.all == ["apply RN20261110-0001 (TX-1): TM-1 2026-12-10 -> 2027-12-10"])
+        #expect(try await BusinessState.dump(shop.store()) == state)
+        #expect(try shop.workspace.outputs() == outputs)
         let rerun = try await shop.job().rerun(from: start, to: start)
         #expect(rerun.applied == 1)
         let exception = try #require(try await shop.exception(.unknownOrder))

@@ -177,6 +177,57 @@ import ReconTestSupport
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
+    /// A run grows its tables as it goes. A planner that last saw them empty takes a batch
+    /// of 500 ids to match a good part of the table, and reads the table whole for each batch
+    /// (at a million settlements that was a minute of ingest). Once the run refreshes their
+    /// statistics it expects the 500 rows, and at that size looks them up by index.
+    @Test(arguments: TestStore.available.filter { $0 == .postgres })
+    func aGrownTablesStatisticsAreRefreshedOnPostgreSQL(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate()
+        try await store.refreshStatistics()  // as the imports leave it: the day's tables analysed empty
+        try await store.database.transaction { db in
+            try await db.execute("""
+                INSERT INTO settlement_files (sha256, name, size_bytes, status, received_on, run_id)
+                VALUES ('f', 'f.xml', 1, 'ingested', '2026-11-20', 'r')
+                """, [])
+            try await db.execute("""
+                INSERT INTO settlement_records (record_id, file_sha256, line, ordinal, transaction_id, order_reference,
+                    amount_text, amount_minor, currency, direction, reversal, booked_on, descriptor, state, received_on)
+                SELECT 'R' || n, 'f', n, 0, 'TX-' || n, 'RN-' || n, '5980', 5980, 'JPY', 'credit', 0, '2026-11-19',
+                    'RCH*TrendMicro', 'open', '2026-11-20'
+                FROM generate_series(1, 50000) AS n
+                """, [])
+            try await db.execute("""
+                INSERT INTO license_extensions (order_id, serial, transaction_id, record_id, previous_product, product,
+                    previous_expires_on, new_expires_on, years, placed_on, applied_on, applied_at, run_id)
+                SELECT 'RN-' || n, 'TM-' || n, 'TX-' || n, 'R' || n, 'VBC', 'VBC', '2026-12-01', '2027-12-01', 1,
+                    '2026-11-18', '2026-11-20', '2026-11-20T12:00:00Z', 'r'
+                FROM generate_series(1, 50000) AS n
+                """, [])
+        }
+        func plans() async throws -> [String] {
+            let ids = (1...500).map { "'TX-\($0 * 97)'" }.joined(separator: ", ")
+            let serials = (1...500).map { "'TM-\($0 * 97)'" }.joined(separator: ", ")
+            return try await store.database.read { db in
+                var plans: [String] = []
+                for sql in [SQLReconStore.storedUnderTransactionIDs(ids), "\(RowMapping.extensionColumns) WHERE serial IN (\(serials))"] {
+                    plans.append(try await db.query("EXPLAIN " + sql, []).map { $0.string(0) }.joined(separator: "\n"))
+                }
+                return plans
+            }
+        }
+        /// The rows the plan expects to find.
+        func expected(_ plan: String) -> Int {
+            guard let range = plan.range(of: #"rows=\d+"#, options: .regularExpression) else { return -1 }
+            return Int(plan[range].dropFirst(5)) ?? -1
+        }
+        for plan in try await plans() { #expect(expected(plan) > 5_000, "\(plan)") }
+        try await store.refreshStatistics(of: .records)
+        try await store.refreshStatistics(of: .applies)
+        for plan in try await plans() { #expect(expected(plan) == 500, "\(plan)") }
+    }
+
     @Test func aStoreFromANewerVersionIsRefused() async throws {
         let (store, _) = try await TestStore.sqlite.makeEmpty()
         try await store.migrate()

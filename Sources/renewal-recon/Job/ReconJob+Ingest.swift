@@ -11,6 +11,7 @@ extension ReconJob {
                                quarantine: config.quarantineDirectory)
         let reader = SettlementFileReader(options: config.readOptions, csvProfiles: config.csvProfiles)
         let files = try readyFiles()
+        var statistics = StatisticsSchedule()
         let progress = Progress()
         defer { progress.finish() }
         for (index, url) in files.enumerated() {
@@ -40,6 +41,7 @@ extension ReconJob {
                 outcome.filesIngested += 1
                 outcome.recordsAdded += stored.added
                 CrashPoint.reach("ingest.committed")
+                if statistics.isDue(at: outcome.recordsAdded) { try await store.refreshStatistics(of: .records) }
                 try mover.archive(url, sha256: sha256)
                 let new = stored.added + stored.duplicates + stored.invalid
                 outcome.plan?("ingest \(url.lastPathComponent): \(new) new record(s) of \(new + stored.alreadyKnown)")

@@ -151,6 +151,7 @@ struct ReconJob {
     /// change an earlier verdict.
     private func evaluateStored(on date: BusinessDate, runID: String, outcome: inout RunOutcome) async throws {
         var applied = 0
+        var statistics = StatisticsSchedule()
         var round: RunOutcome
         repeat {
             round = RunOutcome(runID: runID, date: date)
@@ -160,6 +161,7 @@ struct ReconJob {
                 for start in stride(from: 0, to: queued, by: Self.evaluationSlice) {
                     let slice = try await store.queuedCandidates(after: start, limit: Self.evaluationSlice)
                     try await evaluate(slice, on: date, runID: runID, outcome: &round)
+                    if statistics.isDue(at: applied + round.applied) { try await store.refreshStatistics(of: .applies) }
                 }
             }
             applied += round.applied
