@@ -8,8 +8,6 @@ struct InboxMover {
     let archive: URL?
     let quarantine: URL
 
-    var movesFiles: Bool { archive != nil }
-
     func archive(_ file: URL, sha256: String) throws {
         guard let archive else { return }
         try move(file, into: archive, sha256: sha256)
