@@ -76,6 +76,9 @@ public final class PostgresDatabase: SQLDatabase {
 
     public let rehearsal = RehearsalState()
 
+    /// The record id: a row's physical address changes as it is updated.
+    public var recordRowKey: (column: String, type: String) { ("record_id", "TEXT") }
+
     public var byteCollation: String { " COLLATE \"C\"" }
 
     /// `ANALYZE`: a table filled since autovacuum last looked is planned as if empty, and a

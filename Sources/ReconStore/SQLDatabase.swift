@@ -67,6 +67,9 @@ public protocol SQLDatabase: Sendable {
     func close() async
     /// What an `ORDER BY` term needs to compare text as bytes (SPEC §4: never a collation).
     var byteCollation: String { get }
+    /// The column, and its type, by which a queue finds a settlement record again within a
+    /// run: the record id, or a key that reads the table in the order its rows lie.
+    var recordRowKey: (column: String, type: String) { get }
     /// Brings the planner's statistics of `tables` up to date after bulk writes.
     func refreshStatistics(of tables: [String]) async throws
 }

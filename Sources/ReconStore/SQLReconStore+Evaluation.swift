@@ -65,19 +65,19 @@ extension SQLReconStore {
     }
 
     public func queueCandidates(bookedOn date: BusinessDate) async throws -> Int {
-        try await database.read { [byte = database.byteCollation] db in
+        try await database.read { [byte = database.byteCollation, key = database.recordRowKey] db in
             // A temporary table lives on this store's one connection, and only while it is open.
             try await db.execute("""
-                CREATE TEMP TABLE IF NOT EXISTS evaluation_queue (position BIGINT PRIMARY KEY, record_id TEXT NOT NULL)
+                CREATE TEMP TABLE IF NOT EXISTS evaluation_queue (position BIGINT PRIMARY KEY, row_key \(key.type) NOT NULL)
                 """)
             try await db.execute("DELETE FROM evaluation_queue")
             // SettlementRecord.evaluationOrder, then the record id (EvaluationCandidate.evaluationOrder).
             try await db.execute("""
-                INSERT INTO evaluation_queue (position, record_id)
+                INSERT INTO evaluation_queue (position, row_key)
                 SELECT ROW_NUMBER() OVER (ORDER BY
                     transaction_id IS NOT NULL, transaction_id\(byte), order_reference IS NOT NULL, order_reference\(byte),
                     amount_minor IS NOT NULL, amount_minor, currency\(byte), CASE direction WHEN 'credit' THEN 0 ELSE 1 END,
-                    reversal, ordinal, record_id\(byte)), record_id
+                    reversal, ordinal, record_id\(byte)), \(key.column)
                 FROM settlement_records WHERE state IN ('open', 'held', 'foreign') AND booked_on = ?
                 """, .text(date.description))
             return Int(try await db.query("SELECT COUNT(*) FROM evaluation_queue").first?.int(0) ?? 0)
@@ -85,9 +85,9 @@ extension SQLReconStore {
     }
 
     public func queuedCandidates(after position: Int, limit: Int) async throws -> [EvaluationCandidate] {
-        try await database.read { db in
+        try await database.read { [key = database.recordRowKey] db in
             try await db.query("""
-                \(RowMapping.candidateColumns) JOIN evaluation_queue q ON q.record_id = r.record_id
+                \(RowMapping.candidateColumns) JOIN evaluation_queue q ON q.row_key = r.\(key.column)
                 WHERE q.position > ? AND q.position <= ? AND r.state IN ('open', 'held', 'foreign') ORDER BY q.position
                 """, .integer(Int64(position)), .integer(Int64(position + limit))).map { RowMapping.candidate($0, recordIDAt: RowMapping.candidateRecordIDAt) }
         }
