@@ -26,11 +26,24 @@ public struct SettlementFileReceipt: Hashable, Sendable {
     }
 }
 
+/// Some of a file's records with their record ids, in the same order. The ids are hashed
+/// where the batch is made: for a file being parsed, on the parser's thread, so that the
+/// store's thread does not wait on a million SHA-256s.
+public struct RecordBatch: Sendable {
+    public let records: [SettlementRecord]
+    public let ids: [String]
+
+    public init(_ records: [SettlementRecord]) {
+        self.records = records
+        ids = records.map(\.recordID)
+    }
+}
+
 /// A settlement file's records, handed to the store batch by batch while it is parsed.
 public protocol RecordBatchSource: AnyObject, Sendable {
     /// The next batch, nil at the end; throws when the file turns out to be refused (the store
     /// then rolls back everything of it).
-    func nextBatch() async throws -> [SettlementRecord]?
+    func nextBatch() async throws -> RecordBatch?
     /// Known once the batches are done: what the file is, and the exceptions about it.
     func tail() -> IngestTail
 }

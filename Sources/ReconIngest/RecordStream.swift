@@ -4,17 +4,19 @@ import ReconCore
 /// A settlement file parsed on its own thread and handed over in batches, at most a few
 /// batches ahead of the consumer: memory stays bounded by the batch size, not the file, and
 /// parsing overlaps with storing.
-public final class RecordStream: @unchecked Sendable {
+public final class RecordStream<Batch: Sendable>: @unchecked Sendable {
     public enum Item {
-        case records([SettlementRecord])
+        case records(Batch)
         case finished(FileSummary)
         case failed(FileRejection)
     }
 
     private let queue = BoundedQueue<Item>(capacity: 4)
 
-    /// Starts reading `url` with `reader`; `batchSize` records per batch.
-    public init(reading url: URL, with reader: SettlementFileReader, batchSize: Int = 2_000) {
+    /// Starts reading `url` with `reader`; `batchSize` records per batch, each made into a
+    /// `Batch` by `making` on the parser's thread.
+    public init(reading url: URL, with reader: SettlementFileReader, batchSize: Int = 2_000,
+                making makeBatch: @escaping @Sendable ([SettlementRecord]) -> Batch) {
         let thread = Thread { [queue] in
             var batch: [SettlementRecord] = []
             batch.reserveCapacity(batchSize)
@@ -22,11 +24,11 @@ public final class RecordStream: @unchecked Sendable {
                 let summary = try reader.read(url) { record in
                     batch.append(record)
                     if batch.count >= batchSize {
-                        queue.push(.records(batch))
+                        queue.push(.records(makeBatch(batch)))
                         batch.removeAll(keepingCapacity: true)
                     }
                 }
-                if !batch.isEmpty { queue.push(.records(batch)) }
+                if !batch.isEmpty { queue.push(.records(makeBatch(batch))) }
                 queue.push(.finished(summary))
             } catch {
                 queue.push(.failed(error))
@@ -44,5 +46,12 @@ public final class RecordStream: @unchecked Sendable {
     /// Lets the parser thread finish without waiting for a consumer.
     public func cancel() {
         queue.cancel()
+    }
+}
+
+extension RecordStream where Batch == [SettlementRecord] {
+    /// The records as they are read (`inspect`, which needs no record ids).
+    public convenience init(reading url: URL, with reader: SettlementFileReader, batchSize: Int = 2_000) {
+        self.init(reading: url, with: reader, batchSize: batchSize) { $0 }
     }
 }

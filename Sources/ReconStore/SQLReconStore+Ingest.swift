@@ -36,9 +36,9 @@ extension SQLReconStore {
             try await Self.resolve(rejections.map { ($0.string(0), "the file now reads") }, on: date, runID: runID, in: db)
             var summary = IngestSummary()
             var total = 0
-            while let records = try await source.nextBatch() {
-                total += records.count
-                try await Self.insert(records, fileSHA256: sha256, fileName: name, on: date, runID: runID,
+            while let batch = try await source.nextBatch() {
+                total += batch.records.count
+                try await Self.insert(batch, fileSHA256: sha256, fileName: name, on: date, runID: runID,
                                       summary: &summary, in: db)
             }
             let tail = source.tail()
@@ -102,9 +102,9 @@ extension SQLReconStore {
     /// Inserts one batch of a file's records. A key already stored is a no-op; a record with the
     /// transaction id and order reference of one stored before it but other content is a
     /// `duplicate_settlement`; a record that could not be read is an `invalid_record`.
-    static func insert(_ records: [SettlementRecord], fileSHA256: String, fileName: String, on date: BusinessDate,
+    static func insert(_ batch: RecordBatch, fileSHA256: String, fileName: String, on date: BusinessDate,
                        runID: String, summary: inout IngestSummary, in db: any SQLConnection) async throws {
-        let ids = records.map(\.recordID)
+        let (records, ids) = (batch.records, batch.ids)
         var known = try await storedRecordIDs(among: ids, in: db)
         // What is stored under each (transaction id, order reference) of the batch.
         var stored: [String: [[String]]] = [:]
@@ -172,9 +172,9 @@ final class BatchOfRecords: RecordBatchSource, @unchecked Sendable {
         self.records = batch.records
     }
 
-    func nextBatch() async throws -> [SettlementRecord]? {
+    func nextBatch() async throws -> RecordBatch? {
         defer { records = nil }
-        return records
+        return records.map(RecordBatch.init)
     }
 
     func tail() -> IngestTail {

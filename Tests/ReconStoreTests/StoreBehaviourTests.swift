@@ -307,13 +307,13 @@ import ReconTestSupport
     /// Records one batch, then refuses the file.
     final class FailingSource: RecordBatchSource, @unchecked Sendable {
         var sent = false
-        func nextBatch() async throws -> [SettlementRecord]? {
+        func nextBatch() async throws -> RecordBatch? {
             guard !sent else { throw Refused() }
             sent = true
-            return [SettlementRecord(transactionID: "TX-1", orderReference: "RN-1", amountText: "5980", currencyCode: "JPY",
+            return RecordBatch([SettlementRecord(transactionID: "TX-1", orderReference: "RN-1", amountText: "5980", currencyCode: "JPY",
                                      amount: Money(minorUnits: 5980, currency: Currency(code: "JPY")!), direction: .credit,
                                      reversal: false, bookedOn: BusinessDate(iso: "2026-11-12"), valueOn: nil,
-                                     descriptor: "RCH*TrendMicro", line: 10, ordinal: 0)]
+                                     descriptor: "RCH*TrendMicro", line: 10, ordinal: 0)])
         }
         func tail() -> IngestTail { IngestTail(format: "camt.054", version: "001.08", skippedStatus: 0, fileExceptions: []) }
     }

@@ -88,22 +88,22 @@ extension ReconJob {
 /// One inbox file as the store's record source: parsed on its own thread (`RecordStream`),
 /// its batch and summary figures turned into `batch_total_mismatch` exceptions at the end.
 final class StreamedFile: RecordBatchSource, @unchecked Sendable {
-    private let stream: RecordStream
+    private let stream: RecordStream<RecordBatch>
     private let sha256: String
     private let name: String
     private var summary: FileSummary?
 
     init(url: URL, sha256: String, reader: SettlementFileReader) {
-        self.stream = RecordStream(reading: url, with: reader)
+        self.stream = RecordStream(reading: url, with: reader, making: RecordBatch.init)
         self.sha256 = sha256
         self.name = url.lastPathComponent
     }
 
     deinit { stream.cancel() }
 
-    func nextBatch() async throws -> [SettlementRecord]? {
+    func nextBatch() async throws -> RecordBatch? {
         switch stream.next() {
-        case .records(let records): return records
+        case .records(let batch): return batch
         case .finished(let summary):
             self.summary = summary
             return nil
