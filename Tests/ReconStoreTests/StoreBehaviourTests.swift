@@ -112,7 +112,7 @@ import ReconTestSupport
         let (resolved, dismissed, open, new) = (facts("A"), facts("B"), facts("C"), facts("N"))
         try await store.database.transaction { db in
             try await SQLReconStore.raise([resolved, dismissed], on: day.adding(days: -2), runID: "r0", in: db)
-            try await SQLReconStore.resolve(resolved.exceptionID, reason: "applied", on: day.adding(days: -2), runID: "r0", in: db)
+            try await SQLReconStore.resolve([(resolved.exceptionID, "applied")], on: day.adding(days: -2), runID: "r0", in: db)
             try await db.execute("UPDATE exceptions SET status = 'dismissed' WHERE exception_id = ?", [.text(dismissed.exceptionID)])
             try await SQLReconStore.appendHistory([.init(exceptionID: dismissed.exceptionID, action: "dismissed",
                                                          status: "dismissed", actor: "support")],
@@ -255,6 +255,48 @@ import ReconTestSupport
         expected.appliedAt = Date(timeIntervalSince1970: seconds.rounded(.down))
         #expect(read == expected)
         #expect(read.appliedAt == (try Date(appliedAt.formatted(.iso8601), strategy: .iso8601)))
+    }
+}
+
+@Suite struct SupersededExceptionsTests {
+    let day = BusinessDate(iso: "2026-11-20")!
+
+    /// A new verdict resolves the record's open exceptions it no longer raises, each with
+    /// why, and keeps those it raises again: a held record keeps its code, an applied one
+    /// keeps its warnings, a foreign one keeps none.
+    @Test(arguments: TestStore.available)
+    func aVerdictResolvesTheExceptionsItNoLongerRaises(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate()
+        func facts(_ code: ExceptionCode, _ record: String, severity: Severity = .error) -> ExceptionFacts {
+            ExceptionFacts(code: code, severity: severity, subject: record, recordID: record)
+        }
+        let heldStill = facts(.amountMismatch, "R-HELD"), heldBefore = facts(.unknownOrder, "R-HELD")
+        let warned = facts(.repeatRenewal, "R-APPLIED", severity: .warning), appliedBefore = facts(.lateSettlement, "R-APPLIED")
+        let foreignBefore = facts(.unknownOrder, "R-FOREIGN")
+        let applied = LicenseExtension(
+            orderID: "RN-1", serial: "TM-1", transactionID: "TX-1", recordID: "R-APPLIED", previousProduct: "VBC",
+            product: "VBC", previousExpiresOn: BusinessDate(iso: "2026-12-10")!, newExpiresOn: BusinessDate(iso: "2027-12-10")!,
+            years: 1, appliedOn: day, appliedAt: Date(timeIntervalSince1970: 1_795_000_000),
+            placedOn: BusinessDate(iso: "2026-11-18")!, settledOn: day, runID: "r1")
+        try await store.database.transaction { db in
+            try await SQLReconStore.raise([heldStill, heldBefore, warned, appliedBefore, foreignBefore],
+                                          on: day.adding(days: -1), runID: "r0", in: db)
+            try await SQLReconStore.record([("R-HELD", .held(heldStill)), ("R-APPLIED", .applied(applied, warnings: [warned])),
+                                            ("R-FOREIGN", .foreign)], on: day, runID: "r1", in: db)
+        }
+        let after = try await store.database.read { db in
+            try await db.query("""
+                SELECT e.exception_id, e.status, COALESCE(h.note, '') FROM exceptions e
+                JOIN exception_history h ON h.exception_id = e.exception_id
+                AND h.seq = (SELECT MAX(seq) FROM exception_history WHERE exception_id = e.exception_id)
+                """, []).reduce(into: [String: String]()) { $0[$1.string(0)] = $1.string(1) + " " + $1.string(2) }
+        }
+        #expect(after[heldStill.exceptionID] == "open ")
+        #expect(after[heldBefore.exceptionID] == "resolved superseded")
+        #expect(after[warned.exceptionID] == "open ")
+        #expect(after[appliedBefore.exceptionID] == "resolved applied")
+        #expect(after[foreignBefore.exceptionID] == "resolved foreign under the current descriptors")
     }
 }
 
