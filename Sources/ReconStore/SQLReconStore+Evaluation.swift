@@ -164,16 +164,11 @@ extension SQLReconStore {
                     try await db.execute("UPDATE settlement_records SET attached_order_id = ? WHERE record_id = ?",
                                          .text(attachOrderID), .text(recordID))
                 }
-                try await Self.resolve(decision.exceptionID, reason: decision.note, on: date, runID: runID,
+                try await Self.resolve([(decision.exceptionID, decision.note)], on: date, runID: runID,
                                        actor: decision.actor, in: db)
-                try await Self.record(outcome, recordID: recordID, on: date, runID: runID, in: db)
+                try await Self.record([(recordID, outcome)], on: date, runID: runID, in: db)
             }
         }
-    }
-
-    static func record(_ outcome: RecordOutcome, recordID: String, on date: BusinessDate, runID: String,
-                       in db: any SQLConnection) async throws {
-        try await record([(recordID, outcome)], on: date, runID: runID, in: db)
     }
 
     /// Records a chunk of outcomes with a handful of set-based statements: states, resolved
@@ -182,23 +177,25 @@ extension SQLReconStore {
     static func record(_ outcomes: [(recordID: String, outcome: RecordOutcome)], on date: BusinessDate, runID: String,
                        in db: any SQLConnection) async throws {
         var byState: [String: [String]] = [:]
-        var keep: [String: Set<String>] = [:]
+        // Each record's new state, and the codes of the exceptions its verdict still raises.
+        var verdicts: [String: (state: String, keeps: Set<String>)] = [:]
         var raising: [ExceptionFacts] = []
         var applied: [LicenseExtension] = []
         for (recordID, outcome) in outcomes {
+            let verdict: (state: String, keeps: Set<String>)
             switch outcome {
             case .foreign:
-                byState["foreign", default: []].append(recordID)
+                verdict = ("foreign", [])
             case .held(let facts):
-                byState["held", default: []].append(recordID)
-                keep[recordID] = [facts.code.rawValue]
+                verdict = ("held", [facts.code.rawValue])
                 raising.append(facts)
             case .applied(let extensionRecord, let warnings):
-                byState["matched", default: []].append(recordID)
-                keep[recordID] = Set(warnings.map(\.code.rawValue))
+                verdict = ("matched", Set(warnings.map(\.code.rawValue)))
                 applied.append(extensionRecord)
                 raising += warnings
             }
+            byState[verdict.state, default: []].append(recordID)
+            verdicts[recordID] = verdict
         }
         for (state, ids) in byState.sorted(by: { $0.key < $1.key }) {
             try await db.forEachChunk(ids) { marks, values in
@@ -207,13 +204,14 @@ extension SQLReconStore {
         }
         // Exceptions the new verdicts supersede.
         let reasons = ["foreign": "foreign under the current descriptors", "held": "superseded", "matched": "applied"]
-        let stateOf = Dictionary(byState.flatMap { state, ids in ids.map { ($0, state) } }, uniquingKeysWith: { first, _ in first })
         var superseded: [(exceptionID: String, reason: String)] = []
         try await db.forEachChunk(outcomes.map(\.recordID)) { marks, values in
             for row in try await db.query("""
                 SELECT exception_id, record_id, code FROM exceptions WHERE status = 'open' AND record_id IN (\(marks))
-                """, values) where !(keep[row.string(1)] ?? []).contains(row.string(2)) {
-                superseded.append((row.string(0), reasons[stateOf[row.string(1)] ?? ""] ?? "superseded"))
+                """, values) {
+                let verdict = verdicts[row.string(1)]
+                guard !(verdict?.keeps.contains(row.string(2)) ?? false) else { continue }
+                superseded.append((row.string(0), verdict.flatMap { reasons[$0.state] } ?? "superseded"))
             }
         }
         try await resolve(superseded, on: date, runID: runID, in: db)

@@ -52,10 +52,6 @@ extension SQLReconStore {
         try await appendHistory(history, on: date, runID: runID, in: db)
     }
 
-    static func raise(_ facts: ExceptionFacts, on date: BusinessDate, runID: String, in db: any SQLConnection) async throws {
-        try await raise([facts], on: date, runID: runID, in: db)
-    }
-
     private static let exceptionColumns = [
         "exception_id", "code", "severity", "subject", "status", "record_id", "order_id", "serial", "transaction_id",
         "file_name", "line", "col", "amount_minor", "expected_amount_minor", "expected_currency", "currency", "placed_on",
@@ -86,10 +82,6 @@ extension SQLReconStore {
         }, on: date, runID: runID, in: db)
     }
 
-    static func resolve(_ exceptionID: String, reason: String, on date: BusinessDate, runID: String?,
-                        actor: String = "renewal-recon", in db: any SQLConnection) async throws {
-        try await resolve([(exceptionID, reason)], on: date, runID: runID, actor: actor, in: db)
-    }
 
     /// A change of an exception, as its history keeps it.
     struct HistoryEntry {

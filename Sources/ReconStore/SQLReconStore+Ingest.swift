@@ -70,7 +70,7 @@ extension SQLReconStore {
                     run_id = excluded.run_id
                 """, [.text(sha256), .text(name), SQLValue(sizeBytes), SQLValue(facts.detail), SQLValue(facts.line),
                       SQLValue(facts.column), .text(date.description), .text(runID)])
-            try await Self.raise(facts, on: date, runID: runID, in: db)
+            try await Self.raise([facts], on: date, runID: runID, in: db)
         }
     }
 
