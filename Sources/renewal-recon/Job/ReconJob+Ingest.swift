@@ -5,9 +5,10 @@ import ReconIngest
 
 /// SPEC §3.1 files: the inbox into the store, each file in one transaction, then moved.
 extension ReconJob {
-    /// A dry run (`outcome.plan` set) moves no file and names each in the plan instead.
+    /// A dry run moves no file (a mover without an archive leaves them where they are) and
+    /// names each in the plan instead.
     func ingest(on date: BusinessDate, outcome: inout RunOutcome, logger: Logger) async throws {
-        let mover = InboxMover(archive: outcome.plan == nil ? config.archiveDirectory : nil,
+        let mover = InboxMover(archive: outcome.isDryRun ? nil : config.archiveDirectory,
                                quarantine: config.quarantineDirectory)
         let reader = SettlementFileReader(options: config.readOptions, csvProfiles: config.csvProfiles)
         let files = try readyFiles()

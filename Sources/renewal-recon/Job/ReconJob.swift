@@ -22,6 +22,8 @@ struct RunOutcome {
     /// A dry run's plan: each file and each apply, handed on as it happens (a day may apply
     /// a million). nil for a run that commits.
     var plan: (@Sendable (String) -> Void)?
+    /// A dry run is the run that plans; it moves and writes no file.
+    var isDryRun: Bool { plan != nil }
     var writtenFiles: [URL] = []
     /// Time spent matching (reading what the rules need, and the rules) and applying (commits).
     var matchTime = Duration.zero
@@ -80,7 +82,6 @@ struct ReconJob {
 
     private func run(date: BusinessDate, startedAt: Date, outcome: RunOutcome, logger: Logger) async throws -> RunOutcome {
         var outcome = outcome
-        let dryRun = outcome.plan != nil
         try await store.beginRun(id: outcome.runID, command: "run", date: date, startedAt: startedAt.formatted(.iso8601))
         var phases = PhaseClock()
         try await ingest(on: date, outcome: &outcome, logger: logger)
@@ -92,12 +93,12 @@ struct ReconJob {
         phases.lap("evaluate")
         try await sweep(dates: [date], recordOn: date, runID: outcome.runID, outcome: &outcome)
         phases.lap("sweep")
-        if !dryRun {
+        if !outcome.isDryRun {
             outcome.writtenFiles = try await writeOutputs(for: [date], run: runInfo("run", outcome, startedAt, phases))
         }
         try await store.finishRun(id: outcome.runID, finishedAt: now().formatted(.iso8601),
                                   outcome: outcome.filesRejected > 0 ? "quarantined" : "ok")
-        logger.info(dryRun ? "dry run finished" : "run finished", metadata: [
+        logger.info(outcome.isDryRun ? "dry run finished" : "run finished", metadata: [
             "files.ingested": "\(outcome.filesIngested)", "files.rejected": "\(outcome.filesRejected)",
             "records.added": "\(outcome.recordsAdded)", "licenses.extended": "\(outcome.applied)",
             "records.held": "\(outcome.held)",
@@ -135,7 +136,7 @@ struct ReconJob {
         phases.lap("evaluate")
         try await sweep(dates: dates, recordOn: today, runID: outcome.runID, outcome: &outcome)
         phases.lap("sweep")
-        if outcome.plan == nil {
+        if !outcome.isDryRun {
             outcome.writtenFiles = try await writeOutputs(for: dates + [today],
                                                           run: runInfo("rerun \(start)..\(end)", outcome, startedAt, phases))
         }
