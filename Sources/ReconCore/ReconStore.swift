@@ -302,9 +302,9 @@ public protocol ReconStore: Sendable {
     func unnamedPendingOrders() async throws -> [RenewalOrder]
     /// Every record of ours or possibly ours not yet matched, and not held by an ingestion verdict.
     func openCandidates() async throws -> [EvaluationCandidate]
-    /// Records outcomes of an evaluation in one transaction: each apply with its audit, outbox
+    /// Records verdicts of an evaluation in one transaction: each apply with its audit, outbox
     /// and feed rows, each held record with its exception, superseded exceptions resolved.
-    func commit(_ outcomes: [(recordID: String, outcome: RecordOutcome)], on date: BusinessDate, runID: String) async throws
+    func commit(_ verdicts: [RecordVerdict], on date: BusinessDate, runID: String) async throws
     /// Raises (or sees again) the sweep's exceptions and resolves the ones whose facts went away.
     func commitSweep(raising facts: [ExceptionFacts], resolving: [(exceptionID: String, reason: String)],
                      on date: BusinessDate, runID: String) async throws

@@ -8,12 +8,17 @@ public struct EvaluationCandidate: Sendable {
     public var attachedOrderID: String?
     /// The record's id, known to the store; computed (a SHA-256) only when not given.
     public var recordID: String
+    /// The record's row number in the store, when the store finds its rows by one (SQLite's
+    /// rowid): the verdict is written through it instead of the hashed id's index.
+    public var storeRow: Int64?
 
-    public init(record: SettlementRecord, fileName: String?, attachedOrderID: String? = nil, recordID: String? = nil) {
+    public init(record: SettlementRecord, fileName: String?, attachedOrderID: String? = nil, recordID: String? = nil,
+                storeRow: Int64? = nil) {
         self.record = record
         self.fileName = fileName
         self.attachedOrderID = attachedOrderID
         self.recordID = recordID ?? record.recordID
+        self.storeRow = storeRow
     }
 }
 
@@ -35,6 +40,20 @@ public enum RecordOutcome: Hashable, Sendable {
     case applied(LicenseExtension, warnings: [ExceptionFacts])
 }
 
+/// A record's outcome, with how the store finds the record again.
+public struct RecordVerdict: Sendable {
+    public var recordID: String
+    /// `EvaluationCandidate.storeRow`.
+    public var storeRow: Int64?
+    public var outcome: RecordOutcome
+
+    public init(recordID: String, storeRow: Int64? = nil, outcome: RecordOutcome) {
+        self.recordID = recordID
+        self.storeRow = storeRow
+        self.outcome = outcome
+    }
+}
+
 /// SPEC §4: evaluates every candidate in (booking date, transaction id, key) order, each
 /// seeing the applies before it, and repeats the pass until nothing more applies.
 public struct Reconciler: Sendable {
@@ -44,9 +63,9 @@ public struct Reconciler: Sendable {
         self.rules = RenewalRules(settings: settings)
     }
 
-    /// - Returns: one outcome per candidate, keyed by record id, in evaluation order.
+    /// - Returns: one verdict per candidate, in evaluation order.
     public func evaluate(_ candidates: [EvaluationCandidate], ledger: inout Ledger, appliedOn: BusinessDate,
-                         appliedAt: Date, runID: String) -> [(recordID: String, outcome: RecordOutcome)] {
+                         appliedAt: Date, runID: String) -> [RecordVerdict] {
         let ordered = candidates.sorted(by: EvaluationCandidate.evaluationOrder)
         var outcomes = [RecordOutcome?](repeating: nil, count: ordered.count)
         var open = Array(ordered.indices)
@@ -77,7 +96,7 @@ public struct Reconciler: Sendable {
             open = stillOpen
         }
         return ordered.indices.compactMap { index in
-            outcomes[index].map { (ordered[index].recordID, $0) }
+            outcomes[index].map { RecordVerdict(recordID: ordered[index].recordID, storeRow: ordered[index].storeRow, outcome: $0) }
         }
     }
 

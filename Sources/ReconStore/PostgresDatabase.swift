@@ -77,7 +77,7 @@ public final class PostgresDatabase: SQLDatabase {
     public let rehearsal = RehearsalState()
 
     /// The record id: a row's physical address changes as it is updated.
-    public var recordRowKey: (column: String, type: String) { ("record_id", "TEXT") }
+    public var recordRowKey: RecordRowKey { .recordID }
 
     public var byteCollation: String { " COLLATE \"C\"" }
 

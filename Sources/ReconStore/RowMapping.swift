@@ -77,10 +77,11 @@ enum RowMapping {
     ]
     static let recordColumns = "SELECT \(recordFieldNames.joined(separator: ", ")) \(recordSource)"
 
-    /// `recordColumns` and the record id (at `candidateRecordIDAt`), for the candidates of an
-    /// evaluation.
-    static let candidateColumns = "SELECT \((recordFieldNames + ["r.record_id"]).joined(separator: ", ")) \(recordSource)"
+    /// `recordColumns`, the record id (at `candidateRecordIDAt`) and the evaluation queue's row
+    /// key (at `candidateRowKeyAt`), for the candidates of an evaluation; joined to the queue `q`.
+    static let candidateColumns = "SELECT \((recordFieldNames + ["r.record_id", "q.row_key"]).joined(separator: ", ")) \(recordSource)"
     static let candidateRecordIDAt = recordFieldNames.count
+    static let candidateRowKeyAt = recordFieldNames.count + 1
 
     private static let recordSource = "FROM settlement_records r JOIN settlement_files f ON f.sha256 = r.file_sha256"
 

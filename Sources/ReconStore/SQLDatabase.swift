@@ -67,11 +67,33 @@ public protocol SQLDatabase: Sendable {
     func close() async
     /// What an `ORDER BY` term needs to compare text as bytes (SPEC §4: never a collation).
     var byteCollation: String { get }
-    /// The column, and its type, by which a queue finds a settlement record again within a
-    /// run: the record id, or a key that reads the table in the order its rows lie.
-    var recordRowKey: (column: String, type: String) { get }
+    /// How a run's queue finds a settlement record again.
+    var recordRowKey: RecordRowKey { get }
     /// Brings the planner's statistics of `tables` up to date after bulk writes.
     func refreshStatistics(of tables: [String]) async throws
+}
+
+/// How a run's queue finds a settlement record again.
+public enum RecordRowKey: Sendable {
+    /// The row number (SQLite's `rowid`): stable while a run lasts (only `VACUUM` renumbers),
+    /// in the order the rows were stored, and found without the hashed id's index.
+    case rowNumber
+    /// The record id.
+    case recordID
+
+    var column: String {
+        switch self {
+        case .rowNumber: "rowid"
+        case .recordID: "record_id"
+        }
+    }
+
+    var type: String {
+        switch self {
+        case .rowNumber: "INTEGER"
+        case .recordID: "TEXT"
+        }
+    }
 }
 
 /// A database's rehearsal flag: one per database, as its connection is.
@@ -130,9 +152,14 @@ extension SQLConnection {
     /// Calls `body` with `?, ?, …` and the values for each chunk of `values` (an `IN` list).
     func forEachChunk(_ values: [String], size: Int = 500,
                       _ body: (String, [SQLValue]) async throws -> Void) async throws {
+        try await forEachChunk(values.map(SQLValue.text), size: size, body)
+    }
+
+    func forEachChunk(_ values: [SQLValue], size: Int = 500,
+                      _ body: (String, [SQLValue]) async throws -> Void) async throws {
         for start in stride(from: 0, to: values.count, by: size) {
             let chunk = values[start..<min(start + size, values.count)]
-            try await body(Array(repeating: "?", count: chunk.count).joined(separator: ", "), chunk.map(SQLValue.text))
+            try await body(Array(repeating: "?", count: chunk.count).joined(separator: ", "), Array(chunk))
         }
     }
 

@@ -89,7 +89,11 @@ extension SQLReconStore {
             try await db.query("""
                 \(RowMapping.candidateColumns) JOIN evaluation_queue q ON q.row_key = r.\(key.column)
                 WHERE q.position > ? AND q.position <= ? AND r.state IN ('open', 'held', 'foreign') ORDER BY q.position
-                """, .integer(Int64(position)), .integer(Int64(position + limit))).map { RowMapping.candidate($0, recordIDAt: RowMapping.candidateRecordIDAt) }
+                """, .integer(Int64(position)), .integer(Int64(position + limit))).map { row in
+                var candidate = RowMapping.candidate(row, recordIDAt: RowMapping.candidateRecordIDAt)
+                if key == .rowNumber { candidate.storeRow = row.int(RowMapping.candidateRowKeyAt) }
+                return candidate
+            }
         }
     }
 
@@ -114,10 +118,9 @@ extension SQLReconStore {
         }
     }
 
-    public func commit(_ outcomes: [(recordID: String, outcome: RecordOutcome)], on date: BusinessDate,
-                       runID: String) async throws {
+    public func commit(_ verdicts: [RecordVerdict], on date: BusinessDate, runID: String) async throws {
         try await database.transaction { db in
-            try await Self.record(outcomes, on: date, runID: runID, in: db)
+            try await Self.record(verdicts, on: date, runID: runID, in: db)
         }
     }
 
@@ -166,52 +169,61 @@ extension SQLReconStore {
                 }
                 try await Self.resolve([(decision.exceptionID, decision.note)], on: date, runID: runID,
                                        actor: decision.actor, in: db)
-                try await Self.record([(recordID, outcome)], on: date, runID: runID, in: db)
+                try await Self.record([RecordVerdict(recordID: recordID, outcome: outcome)], on: date, runID: runID, in: db)
             }
         }
     }
 
-    /// Records a chunk of outcomes with a handful of set-based statements: states, resolved
+    /// Records a chunk of verdicts with a handful of set-based statements: states, resolved
     /// exceptions, completed orders, updated licenses, audit, outbox and feed rows; then the
     /// exceptions raised.
-    static func record(_ outcomes: [(recordID: String, outcome: RecordOutcome)], on date: BusinessDate, runID: String,
+    static func record(_ verdicts: [RecordVerdict], on date: BusinessDate, runID: String,
                        in db: any SQLConnection) async throws {
-        var byState: [String: [String]] = [:]
+        // The records of each new state: by row number where the store gave one, else by id.
+        var byState: [String: (rows: [Int64], ids: [String])] = [:]
         // Each record's new state, and the codes of the exceptions its verdict still raises.
-        var verdicts: [String: (state: String, keeps: Set<String>)] = [:]
+        var decided: [String: (state: String, keeps: Set<String>)] = [:]
         var raising: [ExceptionFacts] = []
         var applied: [LicenseExtension] = []
-        for (recordID, outcome) in outcomes {
-            let verdict: (state: String, keeps: Set<String>)
-            switch outcome {
+        for verdict in verdicts {
+            let decision: (state: String, keeps: Set<String>)
+            switch verdict.outcome {
             case .foreign:
-                verdict = ("foreign", [])
+                decision = ("foreign", [])
             case .held(let facts):
-                verdict = ("held", [facts.code.rawValue])
+                decision = ("held", [facts.code.rawValue])
                 raising.append(facts)
             case .applied(let extensionRecord, let warnings):
-                verdict = ("matched", Set(warnings.map(\.code.rawValue)))
+                decision = ("matched", Set(warnings.map(\.code.rawValue)))
                 applied.append(extensionRecord)
                 raising += warnings
             }
-            byState[verdict.state, default: []].append(recordID)
-            verdicts[recordID] = verdict
+            if let row = verdict.storeRow {
+                byState[decision.state, default: ([], [])].rows.append(row)
+            } else {
+                byState[decision.state, default: ([], [])].ids.append(verdict.recordID)
+            }
+            decided[verdict.recordID] = decision
         }
-        for (state, ids) in byState.sorted(by: { $0.key < $1.key }) {
-            try await db.forEachChunk(ids) { marks, values in
+        for (state, records) in byState.sorted(by: { $0.key < $1.key }) {
+            try await db.forEachChunk(records.rows.map(SQLValue.integer)) { marks, values in
+                try await db.execute("UPDATE settlement_records SET state = ? WHERE \(RecordRowKey.rowNumber.column) IN (\(marks))",
+                                     [.text(state)] + values)
+            }
+            try await db.forEachChunk(records.ids) { marks, values in
                 try await db.execute("UPDATE settlement_records SET state = ? WHERE record_id IN (\(marks))", [.text(state)] + values)
             }
         }
         // Exceptions the new verdicts supersede.
         let reasons = ["foreign": "foreign under the current descriptors", "held": "superseded", "matched": "applied"]
         var superseded: [(exceptionID: String, reason: String)] = []
-        try await db.forEachChunk(outcomes.map(\.recordID)) { marks, values in
+        try await db.forEachChunk(verdicts.map(\.recordID)) { marks, values in
             for row in try await db.query("""
                 SELECT exception_id, record_id, code FROM exceptions WHERE status = 'open' AND record_id IN (\(marks))
                 """, values) {
-                let verdict = verdicts[row.string(1)]
-                guard !(verdict?.keeps.contains(row.string(2)) ?? false) else { continue }
-                superseded.append((row.string(0), verdict.flatMap { reasons[$0.state] } ?? "superseded"))
+                let decision = decided[row.string(1)]
+                guard !(decision?.keeps.contains(row.string(2)) ?? false) else { continue }
+                superseded.append((row.string(0), decision.flatMap { reasons[$0.state] } ?? "superseded"))
             }
         }
         try await resolve(superseded, on: date, runID: runID, in: db)

@@ -68,10 +68,9 @@ public final class SQLiteDatabase: SQLDatabase {
 
     public let rehearsal = RehearsalState()
 
-    /// The table's own row number (stable while the run lasts: only `VACUUM` renumbers),
-    /// in the order the records were stored. Found by the hashed record id, each of a
-    /// million queued records was a seek to a random page of that id's index.
-    public var recordRowKey: (column: String, type: String) { ("rowid", "INTEGER") }
+    /// Found by the hashed record id, each of a million queued records, and each verdict
+    /// written to one, was a seek to a random page of that id's index.
+    public var recordRowKey: RecordRowKey { .rowNumber }
 
     public func session() -> any SQLConnection { Connection(queue: queue) }
 

@@ -71,6 +71,42 @@ import ReconTestSupport
         #expect(try await store.queueCandidates(bookedOn: day) == 0)
     }
 
+    /// Verdicts reach the records the queue read: through the row numbers it gave them where
+    /// the store has row numbers (SQLite), through their ids otherwise, both in one commit.
+    @Test(arguments: TestStore.available)
+    func verdictsAreWrittenToTheRecordsTheQueueRead(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate()
+        _ = try await store.ingest(batch((1...6).map { record("TX-\($0)") }), on: day, runID: "r1")
+        let bookedOn = try #require(try await store.candidateBookingDates().first)
+        let queued = try await store.queueCandidates(bookedOn: bookedOn)
+        let read = try await store.queuedCandidates(after: 0, limit: queued)
+        #expect(read.count == 6)
+        let rowids = try await store.database.read { db in
+            try await db.query("SELECT record_id, \(store.database.recordRowKey.column) FROM settlement_records", [])
+        }
+        switch store.database.recordRowKey {
+        case .rowNumber:
+            let byID = Dictionary(uniqueKeysWithValues: rowids.map { ($0.string(0), $0.int(1)) })
+            #expect(read.map(\.storeRow) == read.map { byID[$0.recordID] })
+        case .recordID:
+            #expect(read.allSatisfy { $0.storeRow == nil })
+        }
+        // Every other record turns foreign; the last of them is named by its id alone.
+        var verdicts = stride(from: 0, to: read.count, by: 2).map {
+            RecordVerdict(recordID: read[$0].recordID, storeRow: read[$0].storeRow, outcome: .foreign)
+        }
+        verdicts[verdicts.count - 1].storeRow = nil
+        try await store.commit(verdicts, on: day, runID: "r1")
+        let states = try await store.database.read { db in
+            try await db.query("SELECT record_id, state FROM settlement_records", [])
+                .reduce(into: [String: String]()) { $0[$1.string(0)] = $1.string(1) }
+        }
+        for (index, candidate) in read.enumerated() {
+            #expect(states[candidate.recordID] == (index % 2 == 0 ? "foreign" : "open"))
+        }
+    }
+
     @Test(arguments: TestStore.available)
     func sameIDAndReferenceWithOtherContentIsADuplicateSettlement(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
@@ -282,8 +318,9 @@ import ReconTestSupport
         try await store.database.transaction { db in
             try await SQLReconStore.raise([heldStill, heldBefore, warned, appliedBefore, foreignBefore],
                                           on: day.adding(days: -1), runID: "r0", in: db)
-            try await SQLReconStore.record([("R-HELD", .held(heldStill)), ("R-APPLIED", .applied(applied, warnings: [warned])),
-                                            ("R-FOREIGN", .foreign)], on: day, runID: "r1", in: db)
+            try await SQLReconStore.record([RecordVerdict(recordID: "R-HELD", outcome: .held(heldStill)),
+                                            RecordVerdict(recordID: "R-APPLIED", outcome: .applied(applied, warnings: [warned])),
+                                            RecordVerdict(recordID: "R-FOREIGN", outcome: .foreign)], on: day, runID: "r1", in: db)
         }
         let after = try await store.database.read { db in
             try await db.query("""

@@ -29,9 +29,9 @@ struct RunOutcome {
     var matchTime = Duration.zero
     var applyTime = Duration.zero
 
-    mutating func count(_ outcomes: [(recordID: String, outcome: RecordOutcome)]) {
-        for (_, result) in outcomes {
-            switch result {
+    mutating func count(_ verdicts: [RecordVerdict]) {
+        for verdict in verdicts {
+            switch verdict.outcome {
             case .applied(let applied, _):
                 self.applied += 1
                 plan?("apply \(applied.orderID) (\(applied.transactionID ?? "-")): \(applied.serial) \(applied.previousExpiresOn) -> \(applied.newExpiresOn)")
@@ -179,15 +179,15 @@ struct ReconJob {
                           outcome: inout RunOutcome) async throws {
         let started = ContinuousClock.now
         var ledger = try await store.ledger(for: candidates, windowDays: config.rules.windowDays)
-        let outcomes = Reconciler(settings: config.rules).evaluate(candidates, ledger: &ledger, appliedOn: date,
+        let verdicts = Reconciler(settings: config.rules).evaluate(candidates, ledger: &ledger, appliedOn: date,
                                                                    appliedAt: now(), runID: runID)
         let matched = ContinuousClock.now
         outcome.matchTime += matched - started
         defer { outcome.applyTime += ContinuousClock.now - matched }
-        outcome.count(outcomes)
+        outcome.count(verdicts)
         CrashPoint.reach("evaluate.computed")
         // Short transactions: each holds whole applies, and a signal stops the job between them.
-        for chunk in stride(from: 0, to: outcomes.count, by: Self.commitChunk).map({ outcomes[$0..<min($0 + Self.commitChunk, outcomes.count)] }) {
+        for chunk in stride(from: 0, to: verdicts.count, by: Self.commitChunk).map({ verdicts[$0..<min($0 + Self.commitChunk, verdicts.count)] }) {
             try Interruption.check()
             try await store.commit(Array(chunk), on: date, runID: runID)
             CrashPoint.reach("apply.committed")
