@@ -36,6 +36,33 @@ import ReconCore
         #expect(!run.stderr.contains("\r"), "no progress line off a terminal")
     }
 
+    /// A rerun logs under its run id, today's date and its range, and says when it was dry.
+    @Test func aRerunLogsItsRangeAndWhetherItWasDry() async throws {
+        let workspace = try await TestWorkspace.samplesCopy()
+        let config = ["--config", workspace.configPath, "--log-format", "json"]
+        #expect(try recon(workspace, config + ["init"]).status == 0)
+        #expect(try recon(workspace, config + ["import", "orders", "orders.csv"]).status == 0)
+        #expect(try recon(workspace, config + ["import", "licenses", "licenses.csv"]).status == 0)
+        _ = try recon(workspace, config + ["run", "--date", "2026-11-20"])
+        func finished(_ arguments: [String]) throws -> [String: Any] {
+            let result = try recon(workspace, config + ["rerun", "--from", "2026-11-15", "--to", "2026-11-20"] + arguments)
+            #expect(result.status == 0, "\(result.stderr)")
+            let objects = try result.stderr.split(separator: "\n").compactMap {
+                try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+            return try #require(objects.last { ($0["message"] as? String)?.hasSuffix("rerun finished") == true })
+        }
+        let dry = try finished(["--dry-run"])
+        #expect(dry["message"] as? String == "dry rerun finished")
+        #expect(dry["run.dry"] as? String == "true")
+        #expect(dry["run.range"] as? String == "2026-11-15..2026-11-20")
+        #expect(dry["run.id"] is String && dry["licenses.extended"] is String)
+        let real = try finished([])
+        #expect(real["message"] as? String == "rerun finished")
+        #expect(real["run.dry"] == nil)
+        #expect(real["run.id"] as? String != dry["run.id"] as? String)
+    }
+
     @Test func redactionHidesAddressesAndCardNumbers() {
         #expect(Redaction.apply("first line: taro.yamada@example.com,4111 1111 1111 1111") == "first line: <e-mail>,<card>")
         #expect(Redaction.apply("RN20261110-0001 5980 JPY") == "RN20261110-0001 5980 JPY")

@@ -113,17 +113,22 @@ struct ReconJob {
     func rerun(from start: BusinessDate, to end: BusinessDate, dryRun: Bool = false) async throws -> RunOutcome {
         let startedAt = now()
         var outcome = RunOutcome(runID: Self.runID(startedAt), date: today)
+        var logger = logger
+        logger[metadataKey: "run.id"] = "\(outcome.runID)"
+        logger[metadataKey: "run.date"] = "\(outcome.date)"
+        logger[metadataKey: "run.range"] = "\(start)..\(end)"
         guard !dryRun else {
+            logger[metadataKey: "run.dry"] = "true"
             outcome.plan = plan
-            return try await store.rehearse { [self, outcome] in
-                try await rerun(from: start, to: end, startedAt: startedAt, outcome: outcome)
+            return try await store.rehearse { [self, outcome, logger] in
+                try await rerun(from: start, to: end, startedAt: startedAt, outcome: outcome, logger: logger)
             }
         }
-        return try await rerun(from: start, to: end, startedAt: startedAt, outcome: outcome)
+        return try await rerun(from: start, to: end, startedAt: startedAt, outcome: outcome, logger: logger)
     }
 
     private func rerun(from start: BusinessDate, to end: BusinessDate, startedAt: Date,
-                       outcome: RunOutcome) async throws -> RunOutcome {
+                       outcome: RunOutcome, logger: Logger) async throws -> RunOutcome {
         var outcome = outcome
         let today = outcome.date
         let dates = (0...end.days(since: start)).map { start.adding(days: $0) }
@@ -141,6 +146,10 @@ struct ReconJob {
                                                           run: runInfo("rerun \(start)..\(end)", outcome, startedAt, phases))
         }
         try await store.finishRun(id: outcome.runID, finishedAt: now().formatted(.iso8601), outcome: "ok")
+        logger.info(outcome.isDryRun ? "dry rerun finished" : "rerun finished", metadata: [
+            "records.evaluated": "\(candidates.count)", "licenses.extended": "\(outcome.applied)",
+            "records.held": "\(outcome.held)",
+        ])
         return outcome
     }
 
