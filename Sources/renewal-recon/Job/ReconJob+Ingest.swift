@@ -12,7 +12,7 @@ extension ReconJob {
                                quarantine: config.quarantineDirectory)
         let reader = SettlementFileReader(options: config.readOptions, csvProfiles: config.csvProfiles)
         let files = try readyFiles()
-        var statistics = StatisticsSchedule()
+        var statistics = StatisticsSchedule(first: statisticsFrom)
         let progress = Progress()
         defer { progress.finish() }
         for (index, url) in files.enumerated() {

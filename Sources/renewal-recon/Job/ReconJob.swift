@@ -57,6 +57,9 @@ struct ReconJob {
     var fileClock: @Sendable () -> Date = { Date() }
     /// Where a dry run's plan goes, line by line.
     var plan: @Sendable (String) -> Void = { _ in }
+    /// How many added rows first make a run refresh the statistics of what it grows
+    /// (`StatisticsSchedule`); tests lower it to see the refreshes on a small day.
+    var statisticsFrom = 10_000
 
     var today: BusinessDate { config.today(now: now()) }
 
@@ -161,7 +164,7 @@ struct ReconJob {
     /// change an earlier verdict.
     private func evaluateStored(on date: BusinessDate, runID: String, outcome: inout RunOutcome) async throws {
         var applied = 0
-        var statistics = StatisticsSchedule()
+        var statistics = StatisticsSchedule(first: statisticsFrom)
         var round: RunOutcome
         repeat {
             round = RunOutcome(runID: runID, date: date)
