@@ -75,8 +75,9 @@ public protocol SQLDatabase: Sendable {
 
 /// How a run's queue finds a settlement record again.
 public enum RecordRowKey: Sendable {
-    /// The row number (SQLite's `rowid`): stable while a run lasts (only `VACUUM` renumbers),
-    /// in the order the rows were stored, and found without the hashed id's index.
+    /// The row number (SQLite's `rowid`): in the order the rows were stored, and found without
+    /// the hashed id's index. Stable unless a `VACUUM` renumbers the table, so what is written
+    /// through it is checked against the record's id.
     case rowNumber
     /// The record id.
     case recordID
@@ -152,14 +153,9 @@ extension SQLConnection {
     /// Calls `body` with `?, ?, …` and the values for each chunk of `values` (an `IN` list).
     func forEachChunk(_ values: [String], size: Int = 500,
                       _ body: (String, [SQLValue]) async throws -> Void) async throws {
-        try await forEachChunk(values.map(SQLValue.text), size: size, body)
-    }
-
-    func forEachChunk(_ values: [SQLValue], size: Int = 500,
-                      _ body: (String, [SQLValue]) async throws -> Void) async throws {
         for start in stride(from: 0, to: values.count, by: size) {
             let chunk = values[start..<min(start + size, values.count)]
-            try await body(Array(repeating: "?", count: chunk.count).joined(separator: ", "), Array(chunk))
+            try await body(Array(repeating: "?", count: chunk.count).joined(separator: ", "), chunk.map(SQLValue.text))
         }
     }
 

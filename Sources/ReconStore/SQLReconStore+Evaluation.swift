@@ -180,7 +180,7 @@ extension SQLReconStore {
     static func record(_ verdicts: [RecordVerdict], on date: BusinessDate, runID: String,
                        in db: any SQLConnection) async throws {
         // The records of each new state: by row number where the store gave one, else by id.
-        var byState: [String: (rows: [Int64], ids: [String])] = [:]
+        var byState: [String: (rows: [(row: Int64, id: String)], ids: [String])] = [:]
         // Each record's new state, and the codes of the exceptions its verdict still raises.
         var decided: [String: (state: String, keeps: Set<String>)] = [:]
         var raising: [ExceptionFacts] = []
@@ -199,18 +199,29 @@ extension SQLReconStore {
                 raising += warnings
             }
             if let row = verdict.storeRow {
-                byState[decision.state, default: ([], [])].rows.append(row)
+                byState[decision.state, default: ([], [])].rows.append((row, verdict.recordID))
             } else {
                 byState[decision.state, default: ([], [])].ids.append(verdict.recordID)
             }
             decided[verdict.recordID] = decision
         }
         for (state, records) in byState.sorted(by: { $0.key < $1.key }) {
-            try await db.forEachChunk(records.rows.map(SQLValue.integer)) { marks, values in
-                try await db.execute("UPDATE settlement_records SET state = ? WHERE \(RecordRowKey.rowNumber.column) IN (\(marks))",
-                                     [.text(state)] + values)
+            var byID = records.ids
+            for start in stride(from: 0, to: records.rows.count, by: 500) {
+                let chunk = records.rows[start..<min(start + 500, records.rows.count)]
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                // Each row is checked against its id (`+`: as a filter, not through the id's
+                // index). A row renumbered since the queue read it (a VACUUM by another
+                // connection) is left alone, and fewer rows change: the chunk then goes by id.
+                try await db.execute("""
+                    UPDATE settlement_records SET state = ?
+                    WHERE \(RecordRowKey.rowNumber.column) IN (\(marks)) AND +record_id IN (\(marks))
+                    """, [.text(state)] + chunk.map { .integer($0.row) } + chunk.map { .text($0.id) })
+                if try await db.query("SELECT changes()", []).first?.int(0) != Int64(chunk.count) {
+                    byID += chunk.map(\.id)
+                }
             }
-            try await db.forEachChunk(records.ids) { marks, values in
+            try await db.forEachChunk(byID) { marks, values in
                 try await db.execute("UPDATE settlement_records SET state = ? WHERE record_id IN (\(marks))", [.text(state)] + values)
             }
         }

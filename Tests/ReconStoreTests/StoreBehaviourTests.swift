@@ -72,7 +72,9 @@ import ReconTestSupport
     }
 
     /// Verdicts reach the records the queue read: through the row numbers it gave them where
-    /// the store has row numbers (SQLite), through their ids otherwise, both in one commit.
+    /// the store has row numbers (SQLite), through their ids otherwise, both in one commit; a
+    /// row number that has come to hold another record (a `VACUUM` renumbers) changes nothing
+    /// but the verdict's own record.
     @Test(arguments: TestStore.available)
     func verdictsAreWrittenToTheRecordsTheQueueRead(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
@@ -97,6 +99,7 @@ import ReconTestSupport
             RecordVerdict(recordID: read[$0].recordID, storeRow: read[$0].storeRow, outcome: .foreign)
         }
         verdicts[verdicts.count - 1].storeRow = nil
+        if store.database.recordRowKey == .rowNumber { verdicts[0].storeRow = read[1].storeRow }
         try await store.commit(verdicts, on: day, runID: "r1")
         let states = try await store.database.read { db in
             try await db.query("SELECT record_id, state FROM settlement_records", [])
