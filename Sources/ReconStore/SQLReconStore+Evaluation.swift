@@ -206,24 +206,7 @@ extension SQLReconStore {
             decided[verdict.recordID] = decision
         }
         for (state, records) in byState.sorted(by: { $0.key < $1.key }) {
-            var byID = records.ids
-            for start in stride(from: 0, to: records.rows.count, by: 500) {
-                let chunk = records.rows[start..<min(start + 500, records.rows.count)]
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
-                // Each row is checked against its id (`+`: as a filter, not through the id's
-                // index). A row renumbered since the queue read it (a VACUUM by another
-                // connection) is left alone, and fewer rows change: the chunk then goes by id.
-                try await db.execute("""
-                    UPDATE settlement_records SET state = ?
-                    WHERE \(RecordRowKey.rowNumber.column) IN (\(marks)) AND +record_id IN (\(marks))
-                    """, [.text(state)] + chunk.map { .integer($0.row) } + chunk.map { .text($0.id) })
-                if try await db.query("SELECT changes()", []).first?.int(0) != Int64(chunk.count) {
-                    byID += chunk.map(\.id)
-                }
-            }
-            try await db.forEachChunk(byID) { marks, values in
-                try await db.execute("UPDATE settlement_records SET state = ? WHERE record_id IN (\(marks))", [.text(state)] + values)
-            }
+            try await setState(state, rows: records.rows, ids: records.ids, in: db)
         }
         // Exceptions the new verdicts supersede.
         let reasons = ["foreign": "foreign under the current descriptors", "held": "superseded", "matched": "applied"]
@@ -240,6 +223,29 @@ extension SQLReconStore {
         try await resolve(superseded, on: date, runID: runID, in: db)
         if !applied.isEmpty { try await store(applied, on: date, in: db) }
         try await raise(raising, on: date, runID: runID, in: db)
+    }
+
+    /// Sets the state of records named by row number (only SQLite gives them) and by id.
+    private static func setState(_ state: String, rows: [(row: Int64, id: String)], ids: [String],
+                                 in db: any SQLConnection) async throws {
+        var byID = ids
+        for start in stride(from: 0, to: rows.count, by: 500) {
+            let chunk = rows[start..<min(start + 500, rows.count)]
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+            // Each row is checked against its id (`+`: as a filter, not through the id's index).
+            // A row renumbered since the queue read it (a VACUUM by another connection) is left
+            // alone, and fewer rows change than were named: the chunk then goes by id.
+            try await db.execute("""
+                UPDATE settlement_records SET state = ?
+                WHERE \(RecordRowKey.rowNumber.column) IN (\(marks)) AND +record_id IN (\(marks))
+                """, [.text(state)] + chunk.map { .integer($0.row) } + chunk.map { .text($0.id) })
+            if try await db.query("SELECT changes()", []).first?.int(0) != Int64(chunk.count) {
+                byID += chunk.map(\.id)
+            }
+        }
+        try await db.forEachChunk(byID) { marks, values in
+            try await db.execute("UPDATE settlement_records SET state = ? WHERE record_id IN (\(marks))", [.text(state)] + values)
+        }
     }
 
     /// Rule 9's writes for a chunk of applies: orders completed, licenses updated (to the last
