@@ -10,12 +10,19 @@ import ReconCore
         try TestProcess.run(CrashTests.binary, arguments, in: workspace.root, environment: environment)
     }
 
-    @Test func aSamplesRunLogsJSONWithoutPersonalData() async throws {
+    /// A copy of samples/ with its store made and its exports imported, and the arguments that
+    /// select its config and JSON logs.
+    func importedSamples() async throws -> (TestWorkspace, [String]) {
         let workspace = try await TestWorkspace.samplesCopy()
         let config = ["--config", workspace.configPath, "--log-format", "json"]
         #expect(try recon(workspace, config + ["init"]).status == 0)
         #expect(try recon(workspace, config + ["import", "orders", "orders.csv"]).status == 0)
         #expect(try recon(workspace, config + ["import", "licenses", "licenses.csv"]).status == 0)
+        return (workspace, config)
+    }
+
+    @Test func aSamplesRunLogsJSONWithoutPersonalData() async throws {
+        let (workspace, config) = try await importedSamples()
         let run = try recon(workspace, config + ["run", "--date", "2026-11-20"])
         #expect(run.status == 2, "the samples hold a truncated file on purpose")
         let lines = run.stderr.split(separator: "\n")
@@ -38,11 +45,7 @@ import ReconCore
 
     /// A rerun logs under its run id, today's date and its range, and says when it was dry.
     @Test func aRerunLogsItsRangeAndWhetherItWasDry() async throws {
-        let workspace = try await TestWorkspace.samplesCopy()
-        let config = ["--config", workspace.configPath, "--log-format", "json"]
-        #expect(try recon(workspace, config + ["init"]).status == 0)
-        #expect(try recon(workspace, config + ["import", "orders", "orders.csv"]).status == 0)
-        #expect(try recon(workspace, config + ["import", "licenses", "licenses.csv"]).status == 0)
+        let (workspace, config) = try await importedSamples()
         _ = try recon(workspace, config + ["run", "--date", "2026-11-20"])
         func finished(_ arguments: [String]) throws -> [String: Any] {
             let result = try recon(workspace, config + ["rerun", "--from", "2026-11-15", "--to", "2026-11-20"] + arguments)
