@@ -68,19 +68,26 @@ struct ReconJob {
     /// are rolled back, no file is moved or written, and each file and apply goes to `plan`.
     /// A dry run is the run itself, so it plans what the run would do, with the run's memory.
     func run(date: BusinessDate, dryRun: Bool = false) async throws -> RunOutcome {
+        try await start(on: date, dryRun: dryRun) { [self] startedAt, outcome, logger in
+            try await run(date: date, startedAt: startedAt, outcome: outcome, logger: logger)
+        }
+    }
+
+    /// What `run` and `rerun` start with: the run's id and outcome for `date`, a logger that
+    /// names them (and `metadata`), and for a dry run the plan and the rehearsal around `body`.
+    private func start(on date: BusinessDate, dryRun: Bool, metadata: Logger.Metadata = [:],
+                       _ body: @escaping @Sendable (Date, RunOutcome, Logger) async throws -> RunOutcome)
+        async throws -> RunOutcome {
         let startedAt = now()
         var outcome = RunOutcome(runID: Self.runID(startedAt), date: date)
         var logger = logger
         logger[metadataKey: "run.id"] = "\(outcome.runID)"
         logger[metadataKey: "run.date"] = "\(date)"
-        guard !dryRun else {
-            logger[metadataKey: "run.dry"] = "true"
-            outcome.plan = plan
-            return try await store.rehearse { [self, outcome, logger] in
-                try await run(date: date, startedAt: startedAt, outcome: outcome, logger: logger)
-            }
-        }
-        return try await run(date: date, startedAt: startedAt, outcome: outcome, logger: logger)
+        for (key, value) in metadata { logger[metadataKey: key] = value }
+        guard dryRun else { return try await body(startedAt, outcome, logger) }
+        logger[metadataKey: "run.dry"] = "true"
+        outcome.plan = plan
+        return try await store.rehearse { [outcome, logger] in try await body(startedAt, outcome, logger) }
     }
 
     private func run(date: BusinessDate, startedAt: Date, outcome: RunOutcome, logger: Logger) async throws -> RunOutcome {
@@ -113,21 +120,10 @@ struct ReconJob {
     /// seen in it, sweeps each date, applies what now passes under today's date, and rewrites the
     /// range's reports. A matched record is never evaluated again, so nothing applies twice.
     /// With `dryRun`, a rehearsal as `run`'s.
-    func rerun(from start: BusinessDate, to end: BusinessDate, dryRun: Bool = false) async throws -> RunOutcome {
-        let startedAt = now()
-        var outcome = RunOutcome(runID: Self.runID(startedAt), date: today)
-        var logger = logger
-        logger[metadataKey: "run.id"] = "\(outcome.runID)"
-        logger[metadataKey: "run.date"] = "\(outcome.date)"
-        logger[metadataKey: "run.range"] = "\(start)..\(end)"
-        guard !dryRun else {
-            logger[metadataKey: "run.dry"] = "true"
-            outcome.plan = plan
-            return try await store.rehearse { [self, outcome, logger] in
-                try await rerun(from: start, to: end, startedAt: startedAt, outcome: outcome, logger: logger)
-            }
+    func rerun(from first: BusinessDate, to end: BusinessDate, dryRun: Bool = false) async throws -> RunOutcome {
+        try await start(on: today, dryRun: dryRun, metadata: ["run.range": "\(first)..\(end)"]) { [self] startedAt, outcome, logger in
+            try await rerun(from: first, to: end, startedAt: startedAt, outcome: outcome, logger: logger)
         }
-        return try await rerun(from: start, to: end, startedAt: startedAt, outcome: outcome, logger: logger)
     }
 
     private func rerun(from start: BusinessDate, to end: BusinessDate, startedAt: Date,
