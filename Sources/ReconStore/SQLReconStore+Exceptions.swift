@@ -82,7 +82,6 @@ extension SQLReconStore {
         }, on: date, runID: runID, in: db)
     }
 
-
     /// A change of an exception, as its history keeps it.
     struct HistoryEntry {
         var exceptionID: String
