@@ -21,48 +21,60 @@ public struct CompletionMailRenderer: Sendable {
     public let settings: Settings
     private let subject: MustacheTemplate
     private let text: MustacheTemplate
-    /// The same templates as interpolation plans, when they are plain (`PlainTemplate`).
-    private let plainSubject: PlainTemplate?
-    private let plainText: PlainTemplate?
+    /// The same templates as interpolation plans, when both are plain (`PlainTemplate`).
+    private let plain: (subject: PlainTemplate, text: PlainTemplate)?
+    /// `statement_descriptors_ja`: the same for every mail.
+    private let descriptorsPhrase: String
 
     /// - Parameter templateDirectory: `mail.template_dir`, or nil for the shipped templates.
     public init(settings: Settings, templateDirectory: URL?) throws {
-        self.settings = settings
         let folder = templateDirectory ?? Bundle.module.url(forResource: "Templates", withExtension: nil)
         guard let folder else { throw ReportError("the shipped mail templates are missing from the installation") }
-        (subject, plainSubject) = try Self.template(folder.appendingPathComponent("subject.mustache"))
-        (text, plainText) = try Self.template(folder.appendingPathComponent("text.mustache"))
+        let (subject, plainSubject) = try Self.template(folder.appendingPathComponent("subject.mustache"))
+        let (text, plainText) = try Self.template(folder.appendingPathComponent("text.mustache"))
+        self.init(settings: settings, subject: subject, text: text, plain: plainSubject.flatMap { subject in
+            plainText.map { (subject, $0) }
+        })
     }
 
-    /// Whether both templates render by interpolation.
-    var rendersByInterpolation: Bool { plainSubject != nil && plainText != nil }
-
-    /// The renderer with the templates forced through Mustache, to compare with the plans.
-    func renderingThroughMustache() -> CompletionMailRenderer {
-        CompletionMailRenderer(settings: settings, subject: subject, text: text)
-    }
-
-    private init(settings: Settings, subject: MustacheTemplate, text: MustacheTemplate) {
+    private init(settings: Settings, subject: MustacheTemplate, text: MustacheTemplate,
+                 plain: (subject: PlainTemplate, text: PlainTemplate)?) {
         self.settings = settings
         self.subject = subject
         self.text = text
-        plainSubject = nil
-        plainText = nil
+        self.plain = plain
+        descriptorsPhrase = settings.statementDescriptors.map { "「\($0)」" }.joined(separator: "または")
     }
 
-    /// One mail as a JSON line, keys in byte order (hand-built: a day may hold a million).
+    /// Whether both templates render by interpolation.
+    var rendersByInterpolation: Bool { plain != nil }
+
+    /// The renderer with the templates forced through Mustache, to compare with the plans.
+    func renderingThroughMustache() -> CompletionMailRenderer {
+        CompletionMailRenderer(settings: settings, subject: subject, text: text, plain: nil)
+    }
+
+    /// One mail as a JSON line, keys in byte order (hand-built: a day may hold a million). With
+    /// plain templates the text goes straight into the line, its fixed part escaped once.
     public func jsonLine(_ mail: OutboxMail) -> [UInt8] {
-        let payload = payload(mail)
+        let variables = variables(mail)
         var line = JSONLineBuilder()
-        line.string("from", payload.from)
-        line.string("idempotency_key", payload.idempotencyKey)
-        line.string("locale", payload.locale)
-        line.string("schema", payload.schema)
-        line.string("subject", payload.subject)
-        line.string("text", payload.text)
-        line.string("to", payload.to)
+        line.string("from", settings.from)
+        line.string("idempotency_key", mail.order.orderID)
+        line.string("locale", MailPayload.locale)
+        line.string("schema", MailPayload.schema)
+        if let plain {
+            let values = plainValues(mail, variables)
+            line.string("subject", Self.trimmingLineBreaks(plain.subject.render(values)))
+            line.json("text") { plain.text.appendQuoted(values, to: &$0) }
+        } else {
+            let rendered = renderedThroughMustache(mail, variables)
+            line.string("subject", rendered.subject)
+            line.string("text", rendered.text)
+        }
+        line.string("to", mail.order.email)
         line.object("variables") { object in
-            for (key, value) in payload.variables {
+            for (key, value) in variables {
                 switch value {
                 case .text(let text): object.string(key, text)
                 case .number(let number): object.int(key, number)
@@ -74,8 +86,21 @@ public struct CompletionMailRenderer: Sendable {
     }
 
     func payload(_ mail: OutboxMail) -> MailPayload {
+        let variables = variables(mail)
+        let rendered: (subject: String, text: String)
+        if let plain {
+            let values = plainValues(mail, variables)
+            rendered = (Self.trimmingLineBreaks(plain.subject.render(values)), plain.text.render(values))
+        } else {
+            rendered = renderedThroughMustache(mail, variables)
+        }
+        return MailPayload(idempotencyKey: mail.order.orderID, from: settings.from, to: mail.order.email,
+                           subject: rendered.subject, text: rendered.text, variables: variables)
+    }
+
+    /// SPEC §5 `variables`, in key byte order; `settled_on` only when known.
+    private func variables(_ mail: OutboxMail) -> [(key: String, value: MailPayload.Value)] {
         let applied = mail.extensionRecord
-        // SPEC §5 `variables`, in key byte order; `settled_on` only when known.
         var variables: [(key: String, value: MailPayload.Value)] = [
             ("amount", .text(mail.order.amount.decimalString)), ("currency", .text(mail.order.amount.currency.code)),
             ("new_expires_on", .text(applied.newExpiresOn.description)), ("order_id", .text(mail.order.orderID)),
@@ -85,20 +110,37 @@ public struct CompletionMailRenderer: Sendable {
             ("product_name", .text(settings.catalog.names[applied.product] ?? applied.product)),
             ("serial", .text(applied.serial)),
         ]
-        if let settledOn = mail.extensionRecord.settledOn { variables.append(("settled_on", .text(settledOn.description))) }
+        if let settledOn = applied.settledOn { variables.append(("settled_on", .text(settledOn.description))) }
         variables += [("statement_descriptors", .list(settings.statementDescriptors)), ("years", .number(applied.years))]
-        // The templates see the variables and two phrases made for the Japanese text.
+        return variables
+    }
+
+    /// The templates see the variables and two phrases made for the Japanese text; an unknown
+    /// `settled_on` reads as nothing.
+    private func renderedThroughMustache(_ mail: OutboxMail, _ variables: [(key: String, value: MailPayload.Value)])
+        -> (subject: String, text: String) {
         var context = Dictionary(uniqueKeysWithValues: variables.map { ($0.key, $0.value.templateValue) })
         context["settled_on"] = context["settled_on"] ?? ""
-        context["statement_descriptors_ja"] = settings.statementDescriptors.map { "「\($0)」" }.joined(separator: "または")
+        context["statement_descriptors_ja"] = descriptorsPhrase
         context["amount_display"] = Self.display(mail.order.amount)
-        func render(_ template: MustacheTemplate, _ plain: PlainTemplate?) -> String {
-            guard let plain else { return template.render(context) }
-            return plain.render { name in context[name].map { "\($0)" } ?? "" }
+        return (Self.trimmingLineBreaks(subject.render(context)), text.render(context))
+    }
+
+    /// What the plain templates see, in `plainNames` order: as `renderedThroughMustache`'s
+    /// context, each value as text.
+    private func plainValues(_ mail: OutboxMail, _ variables: [(key: String, value: MailPayload.Value)]) -> [String] {
+        var values = [String](repeating: "", count: Self.plainNames.count)
+        for (key, value) in variables {
+            guard let position = Self.plainPositions[key] else { continue }
+            switch value {
+            case .text(let text): values[position] = text
+            case .number(let number): values[position] = String(number)
+            case .list: break
+            }
         }
-        return MailPayload(idempotencyKey: mail.order.orderID, from: settings.from, to: mail.order.email,
-                           subject: Self.trimmingLineBreaks(render(subject, plainSubject)),
-                           text: render(text, plainText), variables: variables)
+        values[Self.plainPositions["statement_descriptors_ja"]!] = descriptorsPhrase
+        values[Self.plainPositions["amount_display"]!] = Self.display(mail.order.amount)
+        return values
     }
 
     /// The subject without line breaks at either end (a template file usually ends with one).
@@ -155,14 +197,15 @@ public struct CompletionMailRenderer: Sendable {
         }
         let plain = source.contains("CONTENT_TYPE") ? source : "{{% CONTENT_TYPE: TEXT}}" + source
         do {
-            return (try MustacheTemplate(string: plain), PlainTemplate(plain, variables: scalarVariables))
+            return (try MustacheTemplate(string: plain), PlainTemplate(plain, names: plainNames))
         } catch {
             throw ReportError("the mail template \(url.lastPathComponent) does not parse: \(error)")
         }
     }
 
-    /// The template names whose value is one text or number.
-    static let scalarVariables = templateVariables.subtracting(["statement_descriptors", "."])
+    /// The template names whose value is one text or number: what a plain template may use.
+    static let plainNames = templateVariables.subtracting(["statement_descriptors", "."]).sorted()
+    private static let plainPositions = Dictionary(uniqueKeysWithValues: plainNames.enumerated().map { ($1, $0) })
 }
 
 /// One completion mail (SPEC §5).
@@ -187,8 +230,8 @@ struct MailPayload {
         "previous_product_code", "product_code", "product_name", "serial", "settled_on", "statement_descriptors", "years",
     ]
 
-    let schema = "renewal-completion-mail/v1"
-    let locale = "ja-JP"
+    static let schema = "renewal-completion-mail/v1"
+    static let locale = "ja-JP"
     var idempotencyKey: String
     var from: String
     var to: String

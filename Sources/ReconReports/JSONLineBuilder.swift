@@ -45,6 +45,12 @@ public struct JSONLineBuilder {
         bytes.append(UInt8(ascii: "]"))
     }
 
+    /// A value that `append` writes as JSON itself (a string it quotes and escapes).
+    public mutating func json(_ key: String, _ append: (inout [UInt8]) -> Void) {
+        self.key(key)
+        append(&bytes)
+    }
+
     /// A nested object, built by `body`.
     public mutating func object(_ key: String, _ body: (inout JSONLineBuilder) -> Void) {
         self.key(key)
@@ -69,6 +75,12 @@ public struct JSONLineBuilder {
 
     static func appendQuoted(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        appendEscaped(text, to: &out)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// `text` as it reads between a JSON string's quotes.
+    static func appendEscaped(_ text: String, to out: inout [UInt8]) {
         var text = text
         text.withUTF8 { bytes in
             // Runs that need no escape are copied whole.
@@ -94,6 +106,5 @@ public struct JSONLineBuilder {
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...]))
         }
-        out.append(UInt8(ascii: "\""))
     }
 }

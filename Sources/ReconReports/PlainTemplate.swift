@@ -9,13 +9,16 @@
 struct PlainTemplate: Sendable {
     enum Part: Sendable, Equatable {
         case text(String)
-        case variable(String)
+        /// The value at this position of the names the template was read with.
+        case variable(Int)
     }
 
     let parts: [Part]
+    /// Each part of text as it reads inside a JSON string, escaped once (nil for a variable).
+    private let escapedTexts: [[UInt8]?]
 
-    /// nil when `source` is not plain, or names something other than `variables`.
-    init?(_ source: String, variables: Set<String>) {
+    /// nil when `source` is not plain, or uses a variable that is not one of `names`.
+    init?(_ source: String, names: [String]) {
         var rest = Substring(source)
         let pragma = "{{% CONTENT_TYPE: TEXT}}"
         guard rest.hasPrefix(pragma) else { return nil }
@@ -30,22 +33,41 @@ struct PlainTemplate: Sendable {
             var name = tag[..<close.lowerBound].trimmingPrefix(while: { $0 == " " })
             if !triple, name.hasPrefix("&") { name = name.dropFirst().trimmingPrefix(while: { $0 == " " }) }
             while name.last == " " { name = name.dropLast() }
-            guard variables.contains(String(name)) else { return nil }
-            parts.append(.variable(String(name)))
+            guard let position = names.firstIndex(of: String(name)) else { return nil }
+            parts.append(.variable(position))
             rest = tag[close.upperBound...]
         }
         if !rest.isEmpty { parts.append(.text(String(rest))) }
         self.parts = parts
+        escapedTexts = parts.map { part in
+            guard case .text(let text) = part else { return nil }
+            var escaped: [UInt8] = []
+            JSONLineBuilder.appendEscaped(text, to: &escaped)
+            return escaped
+        }
     }
 
-    func render(_ value: (String) -> String) -> String {
+    /// The text, with `values` (in the order of the names the template was read with).
+    func render(_ values: [String]) -> String {
         var out = ""
         for part in parts {
             switch part {
             case .text(let text): out += text
-            case .variable(let name): out += value(name)
+            case .variable(let position): out += values[position]
             }
         }
         return out
+    }
+
+    /// What `render` gives, as a quoted JSON string: only the values are escaped here.
+    func appendQuoted(_ values: [String], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for (part, escaped) in zip(parts, escapedTexts) {
+            switch part {
+            case .text: out.append(contentsOf: escaped ?? [])
+            case .variable(let position): JSONLineBuilder.appendEscaped(values[position], to: &out)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 }

@@ -48,10 +48,12 @@ import ReconCore
         }
     }
 
+    /// The template's own text holds what JSON escapes (quotes, a backslash, controls), which
+    /// a plain template escapes once, ahead of the values.
     @Test func everyFormOfAPlainVariableRendersAsMustacheWould() throws {
-        let names = CompletionMailRenderer.scalarVariables.sorted()
+        let names = CompletionMailRenderer.plainNames
         let text = names.enumerated().map { index, name in
-            ["{{\(name)}}", "{{ \(name) }}", "{{{\(name)}}}", "{{& \(name)}}"][index % 4] + " & <b>\(index)</b>\n"
+            ["{{\(name)}}", "{{ \(name) }}", "{{{\(name)}}}", "{{& \(name)}}"][index % 4] + " & <b>\"\(index)\"</b>\t\\\u{1}\n"
         }.joined()
         let folder = try folder(subject: "\n\n{{order_id}} 「{{product_name}}」\n", text: text)
         defer { try? FileManager.default.removeItem(at: folder) }
