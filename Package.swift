@@ -23,6 +23,8 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
         ),
+        // One call into SQLite that Swift cannot make (`sqlite3_config` is variadic).
+        .target(name: "CSQLiteTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
         // The pure domain: no I/O, no C, no database.
         .target(
             name: "ReconCore",
@@ -42,7 +44,7 @@ let package = Package(
         .target(
             name: "ReconStore",
             dependencies: [
-                "ReconCore",
+                "ReconCore", "CSQLiteTuning",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -76,7 +78,9 @@ let package = Package(
             dependencies: ["ReconStore", .product(name: "Logging", package: "swift-log")],
             path: "Tests/ReconTestSupport"
         ),
-        .testTarget(name: "ReconStoreTests", dependencies: ["ReconStore", "ReconCore", "ReconTestSupport"]),
+        .testTarget(name: "ReconStoreTests", dependencies: [
+            "ReconStore", "ReconCore", "ReconTestSupport", .product(name: "GRDBSQLite", package: "GRDB.swift"),
+        ]),
         .testTarget(
             name: "ReconJobTests",
             dependencies: ["renewal-recon", "ReconCore", "ReconStore", "ReconReports", "ReconTestSupport"],

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ReconCore
+import GRDBSQLite
 import ReconTestSupport
 @testable import ReconStore
 
@@ -18,6 +19,17 @@ import ReconTestSupport
     func batch(_ records: [SettlementRecord], sha: String = "aa") -> IngestBatch {
         IngestBatch(sha256: sha, name: "f-\(sha).xml", format: "camt.054", version: "001.08", sizeBytes: 100,
                     records: records, skippedStatus: 0, fileExceptions: [])
+    }
+
+    /// SQLite's memory statistics are off from the first store opened: with them on, every
+    /// allocation SQLite makes would be counted (under a global lock) and this would not be 0.
+    @Test func sqliteCountsNoAllocation() async throws {
+        let (store, _) = try await TestStore.sqlite.makeEmpty()
+        try await store.migrate()
+        _ = try await store.ingest(batch([record("TX-1")]), on: day, runID: "r1")
+        #expect(SQLiteDatabase.memoryStatisticsOff)
+        #expect(sqlite3_memory_used() == 0)
+        #expect(sqlite3_memory_highwater(0) == 0)
     }
 
     @Test(arguments: TestStore.available)
