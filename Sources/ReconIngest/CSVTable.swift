@@ -61,7 +61,7 @@ public final class CSVFileRows {
                 throw CSVError(reason: "the file cannot be read (\(error.reason))", line: 0)
             }
             if var bytes = chunk {
-                if atStart, bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+                if atStart, bytes.starts(with: UTF8.byteOrderMark) { bytes.removeFirst(UTF8.byteOrderMark.count) }
                 atStart = false
                 try reader.feed(bytes) { ready.append($0) }
             } else {

@@ -25,7 +25,7 @@ struct CSVTextDecoder {
     mutating func decode(_ chunk: [UInt8]) -> Decoded {
         var bytes = held + chunk
         if atStart, encoding == .utf8 {
-            let mark: [UInt8] = [0xEF, 0xBB, 0xBF]
+            let mark = UTF8.byteOrderMark
             if bytes.count < mark.count, mark.starts(with: bytes) {
                 held = bytes
                 return Decoded(text: [], valid: true)

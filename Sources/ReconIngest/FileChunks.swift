@@ -56,3 +56,8 @@ final class FileChunks: Sequence, IteratorProtocol {
         }
     }
 }
+
+extension Unicode.UTF8 {
+    /// The UTF-8 byte order mark, which a file may start with and whose reader skips it.
+    static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+}

@@ -149,7 +149,7 @@ public struct SettlementFileReader: Sendable {
     /// The first line with text in `bytes`, and whether its line break is there too (or the
     /// bytes end there); a UTF-8 byte order mark before it is left out.
     static func firstTextLine(of bytes: [UInt8]) -> (range: Range<Int>, complete: Bool) {
-        var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        var start = bytes.starts(with: UTF8.byteOrderMark) ? UTF8.byteOrderMark.count : 0
         while start < bytes.count {
             let end = bytes[start...].firstIndex { $0 == 0x0A || $0 == 0x0D } ?? bytes.count
             if bytes[start..<end].contains(where: { ![0x20, 0x09].contains($0) }) {
@@ -169,7 +169,7 @@ public struct SettlementFileReader: Sendable {
     /// XML starts, after an optional BOM and white space, with `<`.
     static func looksLikeXML(_ bytes: [UInt8]) -> Bool {
         var index = 0
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
+        if bytes.starts(with: UTF8.byteOrderMark) { index = UTF8.byteOrderMark.count }
         while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
         return index < bytes.count && bytes[index] == UInt8(ascii: "<")
     }
