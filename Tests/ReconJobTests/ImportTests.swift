@@ -115,4 +115,21 @@ import ReconCore
         #expect(!Importer.isEmailAddress("a b@example.com"))
         #expect(!Importer.isEmailAddress("a\u{3000}b@example.com"))
     }
+
+    /// The byte-level answer for ASCII text is the answer by `Character`.
+    @Test func anASCIIAddressIsJudgedAsByCharacter() {
+        let samples = ["a@example.com", "@example.com", "a@", "a@b", "a@.", "a@@example.com", "a@b@example.com",
+                       "a.b@example", "a@example.com.", "a@ example.com", "a\r\n@example.com", "a@example.com\r\n",
+                       "", "@", ".", "a", "ab.c", "a@b.c", "a\t@b.c", "\"a\"@b.c", "a@b.c@", "@a@b.c"]
+        for text in samples {
+            #expect(Importer.isEmailAddress(text) == Importer.isEmailAddressByCharacter(text), "\(text)")
+        }
+        #expect(Importer.isEmailAddress("a@b.c"))
+        #expect(!Importer.isEmailAddress("a@b@c.d"))
+        #expect(!Importer.isEmailAddress("@b.c"))
+        #expect(!Importer.isEmailAddress("a@bc"))
+        // Not ASCII: a combining mark makes `@\u{301}` one character, which is no `@`.
+        #expect(!Importer.isEmailAddress("a@\u{301}b.c"))
+        #expect(Importer.isEmailAddress("日本@例え.jp"))
+    }
 }

@@ -92,8 +92,20 @@ struct Importer {
         return License(serial: cells[0], product: cells[1], expiresOn: expires, autoRenew: cells[3] == "true", email: cells[4])
     }
 
-    /// Loose on purpose: one `@` with text on both sides and no white space.
+    /// Loose on purpose: one `@` with text before it, a `.` after it, and no white space.
+    /// ASCII text (nearly every address of an export of a million) is answered from its bytes:
+    /// splitting by `Character` cost a twentieth of an import.
     static func isEmailAddress(_ text: String) -> Bool {
+        let bytes = text.utf8
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return isEmailAddressByCharacter(text) }
+        let at = UInt8(ascii: "@")
+        guard let sign = bytes.firstIndex(of: at), sign != bytes.startIndex else { return false }
+        let domain = bytes[bytes.index(after: sign)...]
+        return !domain.contains(at) && domain.contains(UInt8(ascii: ".")) && !containsWhiteSpace(text)
+    }
+
+    /// `isEmailAddress` by `Character`, where a combining mark may make `@` part of another one.
+    static func isEmailAddressByCharacter(_ text: String) -> Bool {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         // A byte search: `contains` with a string argument would go through Foundation's NSString.
         return parts.count == 2 && !parts[0].isEmpty && parts[1].utf8.contains(UInt8(ascii: ".")) && !containsWhiteSpace(text)
