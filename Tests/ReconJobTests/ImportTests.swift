@@ -36,6 +36,27 @@ import ReconCore
         #expect(try await workspace.store().orders(ids: ["RN20261110-0001"]).isEmpty)
     }
 
+    /// Rows are read a batch of 5,000 at a time, the next while the store writes the last:
+    /// what every batch skipped and saved is counted, and a bad row late in the file is named.
+    @Test func anExportOfManyBatchesIsCountedAndCheckedWhole() async throws {
+        func row(_ index: Int, payment: String = "credit_card", years: String = "1") -> String {
+            "RN-\(index),TM-\(index),VBC,VBC,\(years),5980,JPY,u\(index)@example.com,2026-11-10T10:00:00+09:00,\(payment),pending\n"
+        }
+        let rows = (1...12_000).map { index in row(index, payment: index % 1_000 == 0 ? "konbini" : "credit_card") }
+        let workspace = try TestWorkspace()
+        try workspace.write(Self.header + rows.joined(), to: "orders.csv")
+        let summary = try await importer(workspace).importOrders(from: workspace.url("orders.csv"))
+        #expect(summary == ImportSummary(saved: 11_988, skippedPaymentMethod: 12, skippedCompleted: 0))
+        #expect(try await workspace.store().orders(ids: ["RN-11999", "RN-12000"]).keys.sorted() == ["RN-11999"])
+
+        var broken = rows
+        broken[11_500] = row(11_501, years: "4")
+        try workspace.write(Self.header + broken.joined(), to: "orders.csv")
+        let importer = try await importer(workspace)
+        let refused = await #expect(throws: ImportRefused.self) { try await importer.importOrders(from: workspace.url("orders.csv")) }
+        #expect(refused?.problems.map(\.line) == [11_502])
+    }
+
     @Test func aWrongHeaderIsRefused() async throws {
         let workspace = try TestWorkspace()
         try workspace.write("order,serial\n" + Self.good, to: "orders.csv")

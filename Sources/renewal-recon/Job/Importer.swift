@@ -154,7 +154,19 @@ final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
         width = names.count
     }
 
+    /// The batch being read while the store writes the last one, so parsing the export and
+    /// writing it share the cores. One batch is read at a time, each after the one before has
+    /// finished, so the counts and problems are never touched by two threads at once; once a
+    /// batch comes back nil no read is left running.
+    private var reading: Task<[(line: Int, row: Row)]?, any Error>?
+
     func nextBatch() async throws -> [(line: Int, row: Row)]? {
+        let batch = try await (reading ?? Task { try self.readBatch() }).value
+        reading = batch == nil ? nil : Task { try self.readBatch() }
+        return batch
+    }
+
+    private func readBatch() throws -> [(line: Int, row: Row)]? {
         var batch: [(line: Int, row: Row)] = []
         while batch.count < 5_000, let row = try rows.nextRow() {
             guard row.cells.count == width else {
