@@ -32,6 +32,30 @@ import ReconTestSupport
         #expect(sqlite3_memory_highwater(0) == 0)
     }
 
+    /// A new store has 16 KiB pages; a store made with SQLite's 4 KiB keeps them and works.
+    @Test func aNewStoreHasSixteenKiBPagesAndAnOlderOneKeepsItsOwn() async throws {
+        func pageSize(_ store: SQLReconStore) async throws -> Int64? {
+            try await store.database.read { db in try await db.query("PRAGMA page_size", []).first?.int(0) }
+        }
+        // A store of this suite opens first, so SQLite is set up as the job sets it up.
+        let (fresh, _) = try await TestStore.sqlite.makeEmpty()
+        try await fresh.migrate()
+        #expect(try await pageSize(fresh) == 16_384)
+
+        let folder = Scratch.path("recon-store-4k")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent("recon.sqlite").path
+        var handle: OpaquePointer?
+        #expect(sqlite3_open(path, &handle) == SQLITE_OK)
+        #expect(sqlite3_exec(handle, "PRAGMA page_size = 4096; CREATE TABLE earlier (x INTEGER)", nil, nil, nil) == SQLITE_OK)
+        sqlite3_close(handle)
+        let older = SQLReconStore(database: try SQLiteDatabase(path: path, create: false))
+        try await older.migrate()
+        _ = try await older.ingest(batch([record("TX-1")]), on: day, runID: "r1")
+        #expect(try await pageSize(older) == 4_096)
+        #expect(try await older.openCandidates().count == 1)
+    }
+
     @Test(arguments: TestStore.available)
     func aKeyAlreadyStoredIsANoOp(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
