@@ -138,8 +138,8 @@ public struct CompletionMailRenderer: Sendable {
             case .list: break
             }
         }
-        values[Self.plainPositions["statement_descriptors_ja"]!] = descriptorsPhrase
-        values[Self.plainPositions["amount_display"]!] = Self.display(mail.order.amount)
+        values[Self.descriptorsPhrasePosition] = descriptorsPhrase
+        values[Self.amountDisplayPosition] = Self.display(mail.order.amount)
         return values
     }
 
@@ -206,6 +206,8 @@ public struct CompletionMailRenderer: Sendable {
     /// The template names whose value is one text or number: what a plain template may use.
     static let plainNames = templateVariables.subtracting(["statement_descriptors", "."]).sorted()
     private static let plainPositions = Dictionary(uniqueKeysWithValues: plainNames.enumerated().map { ($1, $0) })
+    private static let descriptorsPhrasePosition = plainPositions["statement_descriptors_ja"]!
+    private static let amountDisplayPosition = plainPositions["amount_display"]!
 }
 
 /// One completion mail (SPEC §5).

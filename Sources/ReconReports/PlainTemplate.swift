@@ -14,8 +14,13 @@ struct PlainTemplate: Sendable {
     }
 
     let parts: [Part]
-    /// Each part of text as it reads inside a JSON string, escaped once (nil for a variable).
-    private let escapedTexts: [[UInt8]?]
+    /// The same parts for a JSON string: the text escaped once, the values by position.
+    private let jsonParts: [JSONPart]
+
+    private enum JSONPart {
+        case escaped([UInt8])
+        case value(Int)
+    }
 
     /// nil when `source` is not plain, or uses a variable that is not one of `names`.
     init?(_ source: String, names: [String]) {
@@ -39,11 +44,15 @@ struct PlainTemplate: Sendable {
         }
         if !rest.isEmpty { parts.append(.text(String(rest))) }
         self.parts = parts
-        escapedTexts = parts.map { part in
-            guard case .text(let text) = part else { return nil }
-            var escaped: [UInt8] = []
-            JSONLineBuilder.appendEscaped(text, to: &escaped)
-            return escaped
+        jsonParts = parts.map { part in
+            switch part {
+            case .text(let text):
+                var escaped: [UInt8] = []
+                JSONLineBuilder.appendEscaped(text, to: &escaped)
+                return .escaped(escaped)
+            case .variable(let position):
+                return .value(position)
+            }
         }
     }
 
@@ -62,10 +71,10 @@ struct PlainTemplate: Sendable {
     /// What `render` gives, as a quoted JSON string: only the values are escaped here.
     func appendQuoted(_ values: [String], to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for (part, escaped) in zip(parts, escapedTexts) {
+        for part in jsonParts {
             switch part {
-            case .text: out.append(contentsOf: escaped ?? [])
-            case .variable(let position): JSONLineBuilder.appendEscaped(values[position], to: &out)
+            case .escaped(let text): out.append(contentsOf: text)
+            case .value(let position): JSONLineBuilder.appendEscaped(values[position], to: &out)
             }
         }
         out.append(UInt8(ascii: "\""))

@@ -30,14 +30,14 @@ public final class SQLiteDatabase: SQLDatabase {
         // `transaction(_:)` below always commits or rolls back.
         configuration.allowsUnsafeTransactions = true
         configuration.prepareDatabase { db in
-            // WAL keeps readers (status, exceptions list) off the writer's back; NORMAL sync is
-            // durable at each commit under WAL except for power loss of the last commit.
             // 16 KiB pages for a new store (an existing one keeps its own): a night writes rows
             // at random into tables of millions, and bigger pages make shallower trees with fewer
             // splits. At a million settlements, on copies of one store rebuilt with each size:
             // 61.9, 64.6, 60.5 and 61.1 s a run, against 65.5, 63.9, 64.7 and 63.1 s with 8 KiB
             // and 72.0, 65.4, 66.0 and 64.2 s with SQLite's 4 KiB. Set before WAL, which fixes it.
             try db.execute(sql: "PRAGMA page_size = 16384")
+            // WAL keeps readers (status, exceptions list) off the writer's back; NORMAL sync is
+            // durable at each commit under WAL except for power loss of the last commit.
             try db.execute(sql: "PRAGMA journal_mode = WAL")
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
