@@ -32,15 +32,22 @@ import ReconTestSupport
         #expect(sqlite3_memory_highwater(0) == 0)
     }
 
-    /// A new store has 16 KiB pages; a store made with SQLite's 4 KiB keeps them and works.
+    /// A new store has 16 KiB pages; a store made with SQLite's 4 KiB keeps them and works. Both
+    /// checkpoint their WAL every 64 MiB.
     @Test func aNewStoreHasSixteenKiBPagesAndAnOlderOneKeepsItsOwn() async throws {
         func pageSize(_ store: SQLReconStore) async throws -> Int64? {
             try await store.database.read { db in try await db.query("PRAGMA page_size", []).first?.int(0) }
+        }
+        /// The WAL is checkpointed every 64 MiB, whatever the page size.
+        func checkpointBytes(_ store: SQLReconStore) async throws -> Int64? {
+            let pages = try await store.database.read { db in try await db.query("PRAGMA wal_autocheckpoint", []).first?.int(0) }
+            return try await pageSize(store).flatMap { size in pages.map { $0 * size } }
         }
         // A store of this suite opens first, so SQLite is set up as the job sets it up.
         let (fresh, _) = try await TestStore.sqlite.makeEmpty()
         try await fresh.migrate()
         #expect(try await pageSize(fresh) == 16_384)
+        #expect(try await checkpointBytes(fresh) == 64 << 20)
 
         let folder = Scratch.path("recon-store-4k")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -53,6 +60,7 @@ import ReconTestSupport
         try await older.migrate()
         _ = try await older.ingest(batch([record("TX-1")]), on: day, runID: "r1")
         #expect(try await pageSize(older) == 4_096)
+        #expect(try await checkpointBytes(older) == 64 << 20)
         #expect(try await older.openCandidates().count == 1)
     }
 
