@@ -153,9 +153,16 @@ extension SQLConnection {
     /// Calls `body` with `?, ?, …` and the values for each chunk of `values` (an `IN` list).
     func forEachChunk(_ values: [String], size: Int = 500,
                       _ body: (String, [SQLValue]) async throws -> Void) async throws {
-        for start in stride(from: 0, to: values.count, by: size) {
-            let chunk = values[start..<min(start + size, values.count)]
-            try await body(Array(repeating: "?", count: chunk.count).joined(separator: ", "), chunk.map(SQLValue.text))
+        try await forEachChunk(of: values, size: size) { chunk, marks in try await body(marks, chunk.map(SQLValue.text)) }
+    }
+
+    /// Calls `body` with each chunk of `items` (at most `size`) and its placeholders: `mark`
+    /// once per item, comma-separated (`?` for an `IN` list, `(?, ?, ?)` for a `VALUES` list).
+    func forEachChunk<Item>(of items: [Item], size: Int = 500, mark: String = "?",
+                            _ body: (ArraySlice<Item>, String) async throws -> Void) async throws {
+        for start in stride(from: 0, to: items.count, by: size) {
+            let chunk = items[start..<min(start + size, items.count)]
+            try await body(chunk, Array(repeating: mark, count: chunk.count).joined(separator: ", "))
         }
     }
 

@@ -229,9 +229,7 @@ extension SQLReconStore {
     private static func setState(_ state: String, rows: [(row: Int64, id: String)], ids: [String],
                                  in db: any SQLConnection) async throws {
         var byID = ids
-        for start in stride(from: 0, to: rows.count, by: 500) {
-            let chunk = rows[start..<min(start + 500, rows.count)]
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+        try await db.forEachChunk(of: rows) { chunk, marks in
             // Each row is checked against its id (`+`: as a filter, not through the id's index).
             // A row renumbered since the queue read it (a VACUUM by another connection) is left
             // alone, and fewer rows change than were named: the chunk then goes by id.
@@ -260,9 +258,7 @@ extension SQLReconStore {
         for item in applied { last[item.serial] = item }
         let finals = last.values.sorted { $0.serial < $1.serial }
         // One statement per 200 licenses, joined to a VALUES list (each row finds its license by key).
-        for start in stride(from: 0, to: finals.count, by: 200) {
-            let chunk = finals[start..<min(start + 200, finals.count)]
-            let rows = Array(repeating: "(?, ?, ?)", count: chunk.count).joined(separator: ", ")
+        try await db.forEachChunk(of: finals, size: 200, mark: "(?, ?, ?)") { chunk, rows in
             try await db.execute("""
                 UPDATE licenses SET expires_on = v.column2, product = v.column3, updated_at = ?
                 FROM (VALUES \(rows)) AS v WHERE licenses.serial = v.column1
