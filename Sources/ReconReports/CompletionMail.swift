@@ -63,14 +63,11 @@ public struct CompletionMailRenderer: Sendable {
         line.string("idempotency_key", mail.order.orderID)
         line.string("locale", MailPayload.locale)
         line.string("schema", MailPayload.schema)
-        if let plain {
-            let values = plainValues(mail, variables)
-            line.string("subject", Self.trimmingLineBreaks(plain.subject.render(values)))
-            line.json("text") { plain.text.appendQuoted(values, to: &$0) }
-        } else {
-            let rendered = renderedThroughMustache(mail, variables)
-            line.string("subject", rendered.subject)
-            line.string("text", rendered.text)
+        let rendered = render(mail, variables)
+        line.string("subject", rendered.subject)
+        switch rendered.text {
+        case .plain(let template, let values): line.json("text") { template.appendQuoted(values, to: &$0) }
+        case .rendered(let text): line.string("text", text)
         }
         line.string("to", mail.order.email)
         line.object("variables") { object in
@@ -87,15 +84,31 @@ public struct CompletionMailRenderer: Sendable {
 
     func payload(_ mail: OutboxMail) -> MailPayload {
         let variables = variables(mail)
-        let rendered: (subject: String, text: String)
-        if let plain {
-            let values = plainValues(mail, variables)
-            rendered = (Self.trimmingLineBreaks(plain.subject.render(values)), plain.text.render(values))
-        } else {
-            rendered = renderedThroughMustache(mail, variables)
+        let rendered = render(mail, variables)
+        let text = switch rendered.text {
+        case .plain(let template, let values): template.render(values)
+        case .rendered(let text): text
         }
         return MailPayload(idempotencyKey: mail.order.orderID, from: settings.from, to: mail.order.email,
-                           subject: rendered.subject, text: rendered.text, variables: variables)
+                           subject: rendered.subject, text: text, variables: variables)
+    }
+
+    /// A mail's text: rendered, or a plain template and its values, which a JSON line takes
+    /// without rendering the text apart first.
+    private enum MailText {
+        case plain(PlainTemplate, [String])
+        case rendered(String)
+    }
+
+    /// The subject, and the text, by the plain templates where there are some, else by Mustache.
+    private func render(_ mail: OutboxMail, _ variables: [(key: String, value: MailPayload.Value)])
+        -> (subject: String, text: MailText) {
+        guard let plain else {
+            let rendered = renderedThroughMustache(mail, variables)
+            return (rendered.subject, .rendered(rendered.text))
+        }
+        let values = plainValues(mail, variables)
+        return (Self.trimmingLineBreaks(plain.subject.render(values)), .plain(plain.text, values))
     }
 
     /// SPEC §5 `variables`, in key byte order; `settled_on` only when known.
