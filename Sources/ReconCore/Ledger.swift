@@ -10,16 +10,29 @@ public struct Ledger: Sendable {
     /// store found them (`candidatePools` nil).
     private let ordersByAmount: [Money: [String]]
     /// Per record without reference, the pending orders a store found for it (candidate order).
-    private let candidatePools: [String: [String]]?
+    private var candidatePools: [String: [String]]?
+    /// How many orders the store read into each pool at most: more than `candidatePoolLimit`
+    /// for a ledger to be caught up (`catchUp`).
+    private let poolReadLimit: Int
 
-    /// - Parameter candidatePools: for each record id without reference, the pending orders of
-    ///   its amount around its booking date, as the store found them; nil to search all `orders`.
+    /// The pending orders of a record's candidate pool that the rules consider; they take the
+    /// first three still pending inside the window.
+    public static let candidatePoolLimit = 50
+    /// How many pending orders a ledger to be caught up reads into each pool: the orders a
+    /// commit completes leave the pool's first `candidatePoolLimit` among the rest.
+    public static let caughtUpPoolLimit = 100
+
+    /// - Parameters:
+    ///   - candidatePools: for each record id without reference, the pending orders of its
+    ///     amount around its booking date, as the store found them; nil to search all `orders`.
+    ///   - poolReadLimit: the most orders the store read into a pool.
     public init(orders: [RenewalOrder], licenses: [License], extensions: [LicenseExtension],
-                candidatePools: [String: [String]]? = nil) {
+                candidatePools: [String: [String]]? = nil, poolReadLimit: Int = Ledger.candidatePoolLimit) {
         self.candidatePools = candidatePools
+        self.poolReadLimit = poolReadLimit
         self.orders = Dictionary(orders.map { ($0.orderID, $0) }, uniquingKeysWith: { _, last in last })
         self.licenses = Dictionary(licenses.map { ($0.serial, $0) }, uniquingKeysWith: { _, last in last })
-        self.extensions = Dictionary(grouping: extensions.sorted { $0.appliedAt < $1.appliedAt }, by: \.serial)
+        self.extensions = Dictionary(grouping: extensions.sorted(by: Ledger.extensionOrder), by: \.serial)
         var byAmount: [Money: [(id: String, placedAt: String)]] = [:]
         if candidatePools == nil {
             for order in orders where order.status == .pending {
@@ -27,6 +40,44 @@ public struct Ledger: Sendable {
             }
         }
         self.ordersByAmount = byAmount.mapValues { $0.sorted(by: Ledger.candidateOrder).map(\.id) }
+    }
+
+    /// Brings a ledger read from an earlier committed state up to the state a commit in
+    /// progress leaves: `applied` are that commit's extensions, in the order they applied. Their
+    /// orders are completed, their licenses stand at the last extension of each serial, and their
+    /// extensions are listed, each once: a ledger read after the commit landed is left as it was.
+    /// Only what this ledger holds is touched; the rest is not the rules' business here.
+    /// Each pool loses the orders completed: its first `candidatePoolLimit` are then those a read
+    /// after the commit finds, unless a pool cut at `poolReadLimit` lost so many that fewer are
+    /// left.
+    /// - Returns: false in that case: the orders after the cut were never read, so the ledger
+    ///   must be read again once the commit landed.
+    public mutating func catchUp(with applied: [LicenseExtension]) -> Bool {
+        var completed: Set<String> = []
+        for item in applied {
+            completed.insert(item.orderID)
+            if var order = orders[item.orderID] {
+                order.status = .completed
+                orders[item.orderID] = order
+            }
+            guard var license = licenses[item.serial] else { continue }
+            license.expiresOn = item.newExpiresOn
+            license.product = item.product
+            licenses[item.serial] = license
+            if !(extensions[item.serial] ?? []).contains(where: { $0.orderID == item.orderID }) {
+                extensions[item.serial, default: []].append(item)
+                extensions[item.serial]?.sort(by: Self.extensionOrder)
+            }
+        }
+        guard let pools = candidatePools else { return true }
+        var caughtUp: [String: [String]] = [:]
+        for (recordID, pool) in pools {
+            let pending = pool.filter { !completed.contains($0) }
+            if pool.count >= poolReadLimit && pending.count < Self.candidatePoolLimit { return false }
+            caughtUp[recordID] = pending
+        }
+        candidatePools = caughtUp
+        return true
     }
 
     /// Rule 7: the license's expiry as it stood when the order was placed, before any
@@ -44,13 +95,21 @@ public struct Ledger: Sendable {
     public func candidates(for record: SettlementRecord, amount: Money, bookedOn: BusinessDate,
                            settings: RuleSettings) -> [String] {
         var found: [String] = []
-        for orderID in (candidatePools.map { $0[record.recordID] } ?? ordersByAmount[amount]) ?? [] {
+        let pool = candidatePools.map { $0[record.recordID]?.prefix(Self.candidatePoolLimit) ?? [] }
+        for orderID in pool ?? ordersByAmount[amount]?[...] ?? [] {
             guard let order = orders[orderID], order.status == .pending, order.amount == amount else { continue }
             let lag = bookedOn.days(since: order.placedDate(in: settings.settlementTimeZone))
             if (0...settings.windowDays).contains(lag) { found.append(orderID) }
             if found.count == 3 { break }
         }
         return found.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// The order of a serial's extensions: when they applied, then order id (bytes) between
+    /// those of one instant, whatever order a store returned them in.
+    static func extensionOrder(_ a: LicenseExtension, _ b: LicenseExtension) -> Bool {
+        if a.appliedAt != b.appliedAt { return a.appliedAt < b.appliedAt }
+        return a.orderID.utf8.lexicographicallyPrecedes(b.orderID.utf8)
     }
 
     /// The order in which candidates are considered: `placed_at` as written, then order id,

@@ -54,6 +54,15 @@ public struct RecordVerdict: Sendable {
     }
 }
 
+extension Collection<RecordVerdict> {
+    /// The extensions these verdicts apply, in order.
+    public var applied: [LicenseExtension] {
+        compactMap { verdict in
+            if case .applied(let applied, _) = verdict.outcome { applied } else { nil }
+        }
+    }
+}
+
 /// SPEC §4: evaluates every candidate in (booking date, transaction id, key) order, each
 /// seeing the applies before it, and repeats the pass until nothing more applies.
 public struct Reconciler: Sendable {
