@@ -289,6 +289,10 @@ public protocol ReconStore: Sendable {
     /// record without reference could be (same amount and currency), those orders' licenses,
     /// and the licenses' extensions.
     func ledger(for candidates: [EvaluationCandidate], windowDays: Int) async throws -> Ledger
+    /// The same, read from the last committed state on a connection of its own, so that it may
+    /// run while a commit is in progress (whose writes it may or may not see: `Ledger.catchUp`).
+    /// nil where the store cannot read beside its writer: one connection, or a rehearsal.
+    func committedLedger(for candidates: [EvaluationCandidate], windowDays: Int) async throws -> Ledger?
     /// The booking dates of the records not yet matched, in order: `run` evaluates one date
     /// at a time.
     func candidateBookingDates() async throws -> [BusinessDate]

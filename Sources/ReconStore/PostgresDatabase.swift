@@ -87,6 +87,9 @@ public final class PostgresDatabase: SQLDatabase {
         try await session().execute("ANALYZE " + tables.joined(separator: ", "), [])
     }
 
+    /// None: the job's one session (`session()`) does all its reading and writing.
+    public func committedStateReader() -> (any SQLConnection)? { nil }
+
     public func session() -> any SQLConnection { Session(connection: connection, logger: logger, location: location) }
 
     public func tableExists(_ name: String) async throws -> Bool {

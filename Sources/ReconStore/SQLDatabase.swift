@@ -54,6 +54,9 @@ public protocol SQLConnection: Sendable {
 public protocol SQLDatabase: Sendable {
     /// The connection statements run on.
     func session() -> any SQLConnection
+    /// A connection of its own that reads the last committed state while `session()` writes,
+    /// or nil where the database has one connection (PostgreSQL here).
+    func committedStateReader() -> (any SQLConnection)?
     /// The statement that opens a transaction.
     var beginTransaction: String { get }
     /// Whether a rehearsal's transaction is open, inside which a transaction is a savepoint.
@@ -139,6 +142,22 @@ extension SQLDatabase {
             return result
         } catch {
             try? await connection.execute("ROLLBACK", [])
+            throw error
+        }
+    }
+
+    /// Runs `body` on `committedStateReader()`, in one read transaction, so it sees a single
+    /// committed state however many commits land meanwhile. nil, without running `body`, where
+    /// there is no such reader, or in a rehearsal, whose changes only its own connection sees.
+    public func readCommitted<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T? {
+        guard !rehearsal.isOpen.withLock({ $0 }), let reader = committedStateReader() else { return nil }
+        try await reader.execute("BEGIN", [])
+        do {
+            let result = try await body(reader)
+            try await reader.execute("COMMIT", [])
+            return result
+        } catch {
+            try? await reader.execute("ROLLBACK", [])
             throw error
         }
     }

@@ -13,46 +13,59 @@ extension SQLReconStore {
     }
 
     public func ledger(for candidates: [EvaluationCandidate], windowDays: Int) async throws -> Ledger {
-        try await database.read { db in
-            var orders: [String: RenewalOrder] = [:]
-            let named = Set(candidates.compactMap { $0.attachedOrderID ?? $0.record.orderReference })
-            try await db.forEachChunk(named.sorted()) { marks, values in
-                for row in try await db.query("\(RowMapping.orderColumns) WHERE order_id IN (\(marks))", values) {
-                    let order = try RowMapping.order(row)
-                    orders[order.orderID] = order
-                }
-            }
-            // Each record without reference: the pending orders of its amount placed around its
-            // booking date, in candidate order (a generous text range; the rules check exactly).
-            var pools: [String: [String]] = [:]
-            let window = windowDays
-            for candidate in candidates where candidate.attachedOrderID == nil && candidate.record.orderReference == nil {
-                guard let amount = candidate.record.amount, let bookedOn = candidate.record.bookedOn else { continue }
-                let byte = database.byteCollation
-                let rows = try await db.query("""
-                    \(RowMapping.orderColumns) WHERE status = 'pending' AND currency = ? AND amount_minor = ?
-                    AND placed_at\(byte) >= ? AND placed_at\(byte) < ? ORDER BY placed_at\(byte), order_id\(byte) LIMIT 50
-                    """, .text(amount.currency.code), .integer(amount.minorUnits),
-                    .text(bookedOn.adding(days: -window - 1).description), .text(bookedOn.adding(days: 2).description))
-                var pool: [String] = []
-                for row in rows {
-                    let order = try RowMapping.order(row)
-                    orders[order.orderID] = order
-                    pool.append(order.orderID)
-                }
-                pools[candidate.record.recordID] = pool
-            }
-            var licenses: [License] = []
-            var extensions: [LicenseExtension] = []
-            let serials = Set(orders.values.map(\.serial)).sorted()
-            try await db.forEachChunk(serials) { marks, values in
-                licenses += try await db.query("\(RowMapping.licenseColumns) WHERE serial IN (\(marks))", values)
-                    .map(RowMapping.license)
-                extensions += try await db.query("\(RowMapping.extensionColumns) WHERE serial IN (\(marks))", values)
-                    .map(RowMapping.licenseExtension)
-            }
-            return Ledger(orders: Array(orders.values), licenses: licenses, extensions: extensions, candidatePools: pools)
+        try await database.read { [byte = database.byteCollation] db in
+            try await Self.ledger(for: candidates, windowDays: windowDays, poolLimit: Ledger.candidatePoolLimit,
+                                  byte: byte, in: db)
         }
+    }
+
+    public func committedLedger(for candidates: [EvaluationCandidate], windowDays: Int) async throws -> Ledger? {
+        try await database.readCommitted { [byte = database.byteCollation] db in
+            try await Self.ledger(for: candidates, windowDays: windowDays, poolLimit: Ledger.caughtUpPoolLimit,
+                                  byte: byte, in: db)
+        }
+    }
+
+    private static func ledger(for candidates: [EvaluationCandidate], windowDays: Int, poolLimit: Int, byte: String,
+                               in db: any SQLConnection) async throws -> Ledger {
+        var orders: [String: RenewalOrder] = [:]
+        let named = Set(candidates.compactMap { $0.attachedOrderID ?? $0.record.orderReference })
+        try await db.forEachChunk(named.sorted()) { marks, values in
+            for row in try await db.query("\(RowMapping.orderColumns) WHERE order_id IN (\(marks))", values) {
+                let order = try RowMapping.order(row)
+                orders[order.orderID] = order
+            }
+        }
+        // Each record without reference: the pending orders of its amount placed around its
+        // booking date, in candidate order (a generous text range; the rules check exactly).
+        var pools: [String: [String]] = [:]
+        for candidate in candidates where candidate.attachedOrderID == nil && candidate.record.orderReference == nil {
+            guard let amount = candidate.record.amount, let bookedOn = candidate.record.bookedOn else { continue }
+            let rows = try await db.query("""
+                \(RowMapping.orderColumns) WHERE status = 'pending' AND currency = ? AND amount_minor = ?
+                AND placed_at\(byte) >= ? AND placed_at\(byte) < ?
+                ORDER BY placed_at\(byte), order_id\(byte) LIMIT \(poolLimit)
+                """, .text(amount.currency.code), .integer(amount.minorUnits),
+                .text(bookedOn.adding(days: -windowDays - 1).description), .text(bookedOn.adding(days: 2).description))
+            var pool: [String] = []
+            for row in rows {
+                let order = try RowMapping.order(row)
+                orders[order.orderID] = order
+                pool.append(order.orderID)
+            }
+            pools[candidate.record.recordID] = pool
+        }
+        var licenses: [License] = []
+        var extensions: [LicenseExtension] = []
+        let serials = Set(orders.values.map(\.serial)).sorted()
+        try await db.forEachChunk(serials) { marks, values in
+            licenses += try await db.query("\(RowMapping.licenseColumns) WHERE serial IN (\(marks))", values)
+                .map(RowMapping.license)
+            extensions += try await db.query("\(RowMapping.extensionColumns) WHERE serial IN (\(marks))", values)
+                .map(RowMapping.licenseExtension)
+        }
+        return Ledger(orders: Array(orders.values), licenses: licenses, extensions: extensions, candidatePools: pools,
+                      poolReadLimit: poolLimit)
     }
 
     public func candidateBookingDates() async throws -> [BusinessDate] {

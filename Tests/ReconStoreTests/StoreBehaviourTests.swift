@@ -154,6 +154,41 @@ import ReconTestSupport
         }
     }
 
+    /// The rules' reads beside a commit see the last commit, not a transaction still open on
+    /// the session. PostgreSQL's one session has no such reader, and a rehearsal none either.
+    @Test(arguments: TestStore.available)
+    func aCommittedLedgerSeesTheLastCommitOnly(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate()
+        let order = RenewalOrder(orderID: "RN-1", serial: "TM-1", currentProduct: "VBC", targetProduct: "VBC", years: 1,
+                                 amount: Money(minorUnits: 5980, currency: jpy), email: "a@example.com",
+                                 placedAt: Timestamp(iso: "2026-11-10T10:00:00+09:00")!, status: .pending)
+        let license = License(serial: "TM-1", product: "VBC", expiresOn: BusinessDate(iso: "2026-12-10")!,
+                              autoRenew: false, email: "a@example.com")
+        try await store.save(orders: [order], licenses: [license])
+        _ = try await store.ingest(batch([record("TX-1", ref: "RN-1")]), on: day, runID: "r1")
+        let candidates = try await store.openCandidates()
+        @Sendable func status() async throws -> OrderStatus? {
+            try await store.committedLedger(for: candidates, windowDays: 5)?.orders["RN-1"]?.status
+        }
+        guard kind == .sqlite else {
+            #expect(try await store.committedLedger(for: candidates, windowDays: 5) == nil)
+            return
+        }
+        #expect(try await status() == .pending)
+        #expect(try await store.committedLedger(for: candidates, windowDays: 5)?.licenses["TM-1"] == license)
+        let seenDuringCommit = try await store.database.transaction { db in
+            try await db.execute("UPDATE orders SET status = 'completed' WHERE order_id = ?", .text("RN-1"))
+            return try await status()
+        }
+        #expect(seenDuringCommit == .pending)
+        #expect(try await status() == .completed)
+        let seenInRehearsal = try await store.rehearse {
+            try await store.committedLedger(for: candidates, windowDays: 5) == nil
+        }
+        #expect(seenInRehearsal)
+    }
+
     @Test(arguments: TestStore.available)
     func sameIDAndReferenceWithOtherContentIsADuplicateSettlement(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
