@@ -342,7 +342,9 @@ public protocol ReconStore: Sendable {
     /// status as of its end.
     func queuedExceptionReport(on date: BusinessDate, after position: Int, limit: Int) async throws -> [ExceptionReportEntry]
 
-    /// The date's files, the records they brought with their outcome as of its end, and its applies.
+    /// The date's files, the records they brought with their outcome as of its end, and its applies,
+    /// as last committed: read on a connection of its own where the store has one, so that it may
+    /// run beside the session's reads.
     func dayFacts(on date: BusinessDate, settlementTimeZone: TimeZone) async throws -> DayFacts
 
     /// Lets the database plan on what bulk writes (an import, a day's records and applies)

@@ -167,7 +167,7 @@ extension SQLReconStore {
         """
 
     public func dayFacts(on date: BusinessDate, settlementTimeZone: TimeZone) async throws -> DayFacts {
-        try await database.read { db in
+        let read: @Sendable (any SQLConnection) async throws -> DayFacts = { db in
             let day = SQLValue.text(date.description)
             func count(_ sql: String) async throws -> Int { Int(try await db.query(sql, [day]).first?.int(0) ?? 0) }
             // The date's records, file by file in the order they were stored, tallied as they
@@ -198,5 +198,7 @@ extension SQLReconStore {
                 licensesExtended: try await count("SELECT COUNT(*) FROM license_extensions WHERE applied_on = ?"),
                 mailsWritten: try await count("SELECT COUNT(*) FROM mail_outbox WHERE business_date = ?"))
         }
+        if let facts = try await database.readCommitted(read) { return facts }
+        return try await database.read(read)
     }
 }

@@ -353,6 +353,9 @@ struct ReconJob {
             // The exception report, queued once, is read twice a page at a time: for the CSV and
             // the tallies the summary needs, then for the HTML page, whose table follows the summary.
             let queued = try await store.queueExceptionReport(on: day)
+            // The day's facts stream its records on the store's second connection, if it has
+            // one, while the exception report is read on the session.
+            async let dayFacts = store.dayFacts(on: day, settlementTimeZone: config.settlementTimeZone)
             let csv = ExceptionsCSV(texts: config.exceptionTexts)
             var tally = ExceptionTally(date: day)
             let csvFile = try await writer.stream(to: "reports/\(day)/exceptions.csv") { sink in
@@ -364,7 +367,7 @@ struct ReconJob {
                     }
                 }
             }
-            let facts = try await store.dayFacts(on: day, settlementTimeZone: config.settlementTimeZone)
+            let facts = try await dayFacts
             let summary = DaySummary(facts: facts, exceptions: tally, windowDays: config.rules.windowDays)
             var finished = run
             finished.finished = now().formatted(.iso8601)
