@@ -331,7 +331,8 @@ public protocol ReconStore: Sendable {
     func datesWithUnwrittenOutputs() async throws -> [BusinessDate]
     /// One page of a date's mails in order-id byte order, after `orderID`.
     func outbox(on date: BusinessDate, after orderID: String?, limit: Int) async throws -> [OutboxMail]
-    /// One page of a date's feed rows in (serial, order id) byte order, after `position`.
+    /// One page of a date's feed rows in (serial, order id) byte order, after `position`, as last
+    /// committed: read on a connection of its own where the store has one, beside the mails'.
     func feed(on date: BusinessDate, after position: (serial: String, orderID: String)?, limit: Int) async throws -> [LicenseExtension]
     func markOutputsWritten(on date: BusinessDate) async throws
     /// Numbers the exceptions first seen on or before `date` in report order

@@ -40,7 +40,7 @@ extension SQLReconStore {
     }
 
     public func feed(on date: BusinessDate, after position: (serial: String, orderID: String)?, limit: Int) async throws -> [LicenseExtension] {
-        try await database.read { [byte = database.byteCollation] db in
+        let read: @Sendable (any SQLConnection) async throws -> [LicenseExtension] = { [byte = database.byteCollation] db in
             var arguments: [SQLValue] = [.text(date.description)]
             var page = ""
             if let position {
@@ -53,6 +53,8 @@ extension SQLReconStore {
                 WHERE f.business_date = ?\(page) ORDER BY x.serial\(byte), x.order_id\(byte) LIMIT \(limit)
                 """, arguments).map(RowMapping.licenseExtension)
         }
+        if let page = try await database.readCommitted(read) { return page }
+        return try await database.read(read)
     }
 
     public func markOutputsWritten(on date: BusinessDate) async throws {

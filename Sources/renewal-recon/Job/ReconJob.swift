@@ -318,8 +318,9 @@ struct ReconJob {
         var written: [URL] = []
         for day in Set(try await store.datesWithUnwrittenOutputs()).union(dates).sorted() {
             // Paged from the store and streamed to the files: a day may hold a million mails. The
-            // feed is written while the mails are, and the next page of mails is read while one
-            // renders, so the store's reads and the rendering share the cores.
+            // feed is written while the mails are (and read on the store's second connection, if
+            // it has one), and the next page of mails is read while one renders, so the store's
+            // reads and the rendering share the cores.
             async let feedFile = writer.stream(to: "licenses/\(day)/license-extensions.jsonl") { [store] sink in
                 var after: (serial: String, orderID: String)?
                 while true {
