@@ -88,7 +88,9 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     /// None: the job's one session (`session()`) does all its reading and writing.
-    public func committedStateReader() -> (any SQLConnection)? { nil }
+    public func onCommittedStateReader<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T? {
+        nil
+    }
 
     public func session() -> any SQLConnection { Session(connection: connection, logger: logger, location: location) }
 

@@ -54,9 +54,10 @@ public protocol SQLConnection: Sendable {
 public protocol SQLDatabase: Sendable {
     /// The connection statements run on.
     func session() -> any SQLConnection
-    /// A connection of its own that reads the last committed state while `session()` writes,
-    /// or nil where the database has one connection (PostgreSQL here).
-    func committedStateReader() -> (any SQLConnection)?
+    /// Runs `body` in one read transaction on a connection of its own, which sees the last
+    /// committed state while `session()` writes; nil, without running `body`, where the
+    /// database has one connection (PostgreSQL here) or that connection is reading already.
+    func onCommittedStateReader<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T?
     /// The statement that opens a transaction.
     var beginTransaction: String { get }
     /// Whether a rehearsal's transaction is open, inside which a transaction is a savepoint.
@@ -146,11 +147,17 @@ extension SQLDatabase {
         }
     }
 
-    /// Runs `body` on `committedStateReader()`, in one read transaction, so it sees a single
-    /// committed state however many commits land meanwhile. nil, without running `body`, where
-    /// there is no such reader, or in a rehearsal, whose changes only its own connection sees.
+    /// Runs `body` on the connection of `onCommittedStateReader`, so it sees a single committed
+    /// state however many commits land meanwhile. nil, without running `body`, where there is
+    /// no such connection free, or in a rehearsal, whose changes only its own connection sees.
     public func readCommitted<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T? {
-        guard !rehearsal.isOpen.withLock({ $0 }), let reader = committedStateReader() else { return nil }
+        guard !rehearsal.isOpen.withLock({ $0 }) else { return nil }
+        return try await onCommittedStateReader(body)
+    }
+
+    /// Runs `body` on `reader` in one read transaction.
+    static func inReadTransaction<T: Sendable>(on reader: any SQLConnection,
+                                               _ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         try await reader.execute("BEGIN", [])
         do {
             let result = try await body(reader)

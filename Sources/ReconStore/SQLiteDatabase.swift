@@ -7,8 +7,9 @@ import Synchronization
 /// The embedded store: one SQLite file through GRDB.
 public final class SQLiteDatabase: SQLDatabase {
     private let queue: DatabaseQueue
-    /// The second, read-only connection of `committedStateReader()`, opened when first asked for.
-    private let reader = Mutex<DatabaseQueue?>(nil)
+    /// The second, read-only connection of `onCommittedStateReader`, opened when first asked
+    /// for, and whether a read holds it.
+    private let reader = Mutex<(queue: DatabaseQueue?, busy: Bool)>((nil, false))
     private let path: String
     /// The descriptor holding the `flock` of `<database>.lock`, once taken.
     private let lockDescriptor = Mutex<Int32?>(nil)
@@ -46,7 +47,7 @@ public final class SQLiteDatabase: SQLDatabase {
             // A night's work touches millions of B-tree pages: a 32 MiB page cache (SQLite's
             // default is 2 MiB) keeps the hot index pages; the rest comes from the OS page cache.
             // 64 MiB ran 7 % faster while the rules' reads shared this connection; since they
-            // moved to `committedStateReader()`, a million settlements ran in 58.3 s with 64 MiB
+            // moved to `onCommittedStateReader`, a million settlements ran in 58.3 s with 64 MiB
             // and 59.4 s with 32 MiB, at peaks of 310 and 283 MB. No memory-mapped I/O: mapped
             // pages would count in the job's resident memory.
             try db.execute(sql: "PRAGMA cache_size = -32768")
@@ -95,20 +96,25 @@ public final class SQLiteDatabase: SQLDatabase {
 
     /// Under WAL a reader sees the last commit while the writer goes on. Its page cache is
     /// 4 MiB: it reads each order and license of a slice once, the OS page cache holds the
-    /// rest, and the job's peak memory holds both caches. nil if it cannot be opened (the job
-    /// then reads on its session, between commits, as with one connection).
-    public func committedStateReader() -> (any SQLConnection)? {
-        reader.withLock { reader in
-            if reader == nil {
+    /// rest, and the job's peak memory holds both caches. nil if it is reading already (its
+    /// transaction is its own) or cannot be opened: the caller then reads on its session.
+    public func onCommittedStateReader<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T? {
+        let leased: DatabaseQueue? = reader.withLock { reader in
+            guard !reader.busy else { return nil }
+            if reader.queue == nil {
                 var configuration = Configuration()
                 configuration.readonly = true
                 configuration.busyMode = .timeout(5)
                 configuration.allowsUnsafeTransactions = true
                 configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -4096") }
-                reader = try? DatabaseQueue(path: path, configuration: configuration)
+                reader.queue = try? DatabaseQueue(path: path, configuration: configuration)
             }
-            return reader.map { Connection(queue: $0) }
+            reader.busy = reader.queue != nil
+            return reader.queue
         }
+        guard let leased else { return nil }
+        defer { reader.withLock { $0.busy = false } }
+        return try await Self.inReadTransaction(on: Connection(queue: leased), body)
     }
 
     /// An OS-level `flock` on a file beside the database: the kernel drops it when the process

@@ -155,7 +155,8 @@ import ReconTestSupport
     }
 
     /// The rules' reads beside a commit see the last commit, not a transaction still open on
-    /// the session. PostgreSQL's one session has no such reader, and a rehearsal none either.
+    /// the session. PostgreSQL's one session has no such reader, a rehearsal none either, and
+    /// the reader is lent to one read at a time.
     @Test(arguments: TestStore.available)
     func aCommittedLedgerSeesTheLastCommitOnly(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
@@ -187,6 +188,13 @@ import ReconTestSupport
             try await store.committedLedger(for: candidates, windowDays: 5) == nil
         }
         #expect(seenInRehearsal)
+        // The reader holds one read transaction at a time: a read beside it is refused, and
+        // its caller reads on the session instead.
+        let nested = try await store.database.readCommitted { _ in
+            try await store.database.readCommitted { _ in true }
+        }
+        #expect(nested == .some(nil))
+        #expect(try await store.database.readCommitted { _ in true } == true)
     }
 
     @Test(arguments: TestStore.available)
