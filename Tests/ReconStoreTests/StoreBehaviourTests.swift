@@ -16,6 +16,13 @@ import ReconTestSupport
                          descriptor: "RCH*TrendMicro", line: 10, ordinal: ordinal)
     }
 
+    /// RN-1, pending, for TM-1.
+    func pendingOrder() -> RenewalOrder {
+        RenewalOrder(orderID: "RN-1", serial: "TM-1", currentProduct: "VBC", targetProduct: "VBC", years: 1,
+                     amount: Money(minorUnits: 5980, currency: jpy), email: "a@example.com",
+                     placedAt: Timestamp(iso: "2026-11-10T10:00:00+09:00")!, status: .pending)
+    }
+
     func batch(_ records: [SettlementRecord], sha: String = "aa") -> IngestBatch {
         IngestBatch(sha256: sha, name: "f-\(sha).xml", format: "camt.054", version: "001.08", sizeBytes: 100,
                     records: records, skippedStatus: 0, fileExceptions: [])
@@ -161,9 +168,7 @@ import ReconTestSupport
     func aCommittedLedgerSeesTheLastCommitOnly(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
         try await store.migrate()
-        let order = RenewalOrder(orderID: "RN-1", serial: "TM-1", currentProduct: "VBC", targetProduct: "VBC", years: 1,
-                                 amount: Money(minorUnits: 5980, currency: jpy), email: "a@example.com",
-                                 placedAt: Timestamp(iso: "2026-11-10T10:00:00+09:00")!, status: .pending)
+        let order = pendingOrder()
         let license = License(serial: "TM-1", product: "VBC", expiresOn: BusinessDate(iso: "2026-12-10")!,
                               autoRenew: false, email: "a@example.com")
         try await store.save(orders: [order], licenses: [license])
@@ -213,9 +218,7 @@ import ReconTestSupport
     func aCompletedOrderIsNeverOverwrittenByAnUpsert(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
         try await store.migrate()
-        var order = RenewalOrder(orderID: "RN-1", serial: "TM-1", currentProduct: "VBC", targetProduct: "VBC", years: 1,
-                                 amount: Money(minorUnits: 5980, currency: jpy), email: "a@example.com",
-                                 placedAt: Timestamp(iso: "2026-11-10T10:00:00+09:00")!, status: .pending)
+        var order = pendingOrder()
         try await store.save(orders: [order], licenses: [])
         try await store.database.transaction { db in
             try await db.execute("UPDATE orders SET status = 'completed' WHERE order_id = 'RN-1'", [])
