@@ -228,15 +228,18 @@ struct ReconJob {
                 if isLast { break }
                 ledger = Ledger(orders: [], licenses: [], extensions: [])  // decided: not held beside the next
                 let reading = ContinuousClock.now
-                if readsBesideCommits, var caughtUp = try await store.committedLedger(for: slice, windowDays: windowDays),
-                   caughtUp.catchUp(with: applied) {
-                    ledger = caughtUp
+                var beside = readsBesideCommits ? try await store.committedLedger(for: slice, windowDays: windowDays) : nil
+                let caughtUp = beside?.catchUp(with: applied) ?? false
+                outcome.matchTime += ContinuousClock.now - reading
+                if let beside, caughtUp {
+                    ledger = beside
                     outcome.ledgersReadBesideCommits += 1
                 } else {
+                    // Matching time is the reading, not the wait for the commit.
                     try await landed()
-                    ledger = try await store.ledger(for: slice, windowDays: windowDays)
+                    let next = slice
+                    ledger = try await timed(&outcome.matchTime) { try await store.ledger(for: next, windowDays: windowDays) }
                 }
-                outcome.matchTime += ContinuousClock.now - reading
             }
             try await landed()
         } catch {
