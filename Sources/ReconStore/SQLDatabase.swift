@@ -112,20 +112,14 @@ extension SQLDatabase {
     /// Within a rehearsal it is a savepoint: released, or rolled back to, the same way.
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         let connection = session()
-        let nested = rehearsal.isOpen.withLock { $0 }
-        try await connection.execute(nested ? "SAVEPOINT step" : beginTransaction, [])
-        do {
-            let result = try await body(connection)
-            try await connection.execute(nested ? "RELEASE SAVEPOINT step" : "COMMIT", [])
-            return result
-        } catch {
-            if nested {
-                try? await connection.execute("ROLLBACK TO SAVEPOINT step", [])
-                try? await connection.execute("RELEASE SAVEPOINT step", [])
-            } else {
-                try? await connection.execute("ROLLBACK", [])
+        if rehearsal.isOpen.withLock({ $0 }) {
+            return try await connection.enclosing("SAVEPOINT step", closing: "RELEASE SAVEPOINT step",
+                                                  undoing: ["ROLLBACK TO SAVEPOINT step", "RELEASE SAVEPOINT step"]) {
+                try await body(connection)
             }
-            throw error
+        }
+        return try await connection.enclosing(beginTransaction, closing: "COMMIT", undoing: ["ROLLBACK"]) {
+            try await body(connection)
         }
     }
 
@@ -133,17 +127,10 @@ extension SQLDatabase {
     /// through any number of `transaction`s, is seen by its own later reads and by nobody
     /// else, and is gone when this returns or throws, or when the process dies first.
     public func rehearse<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
-        let connection = session()
-        try await connection.execute(beginTransaction, [])
-        rehearsal.isOpen.withLock { $0 = true }
         defer { rehearsal.isOpen.withLock { $0 = false } }
-        do {
-            let result = try await body()
-            try await connection.execute("ROLLBACK", [])
-            return result
-        } catch {
-            try? await connection.execute("ROLLBACK", [])
-            throw error
+        return try await session().enclosing(beginTransaction, closing: "ROLLBACK", undoing: ["ROLLBACK"]) {
+            rehearsal.isOpen.withLock { $0 = true }
+            return try await body()
         }
     }
 
@@ -155,18 +142,11 @@ extension SQLDatabase {
         return try await onCommittedStateReader(body)
     }
 
-    /// Runs `body` on `reader` in one read transaction.
-    static func inReadTransaction<T: Sendable>(on reader: any SQLConnection,
-                                               _ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
-        try await reader.execute("BEGIN", [])
-        do {
-            let result = try await body(reader)
-            try await reader.execute("COMMIT", [])
-            return result
-        } catch {
-            try? await reader.execute("ROLLBACK", [])
-            throw error
-        }
+    /// Runs `body` on the committed-state reader where one is free, else on the session: for
+    /// reads after the last commit, which may then run beside the session's own.
+    public func readAside<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        if let result = try await readCommitted(body) { return result }
+        return try await read(body)
     }
 
     /// Runs `body` for reading only.
@@ -176,6 +156,21 @@ extension SQLDatabase {
 }
 
 extension SQLConnection {
+    /// Runs `opening`, then `body`; then `closing` when `body` returns, or each of `undoing` when
+    /// it throws (their own failures ignored: `body`'s error is the one thrown).
+    func enclosing<T>(_ opening: String, closing: String, undoing: [String],
+                      _ body: () async throws -> T) async throws -> T {
+        try await execute(opening, [])
+        do {
+            let result = try await body()
+            try await execute(closing, [])
+            return result
+        } catch {
+            for statement in undoing { try? await execute(statement, []) }
+            throw error
+        }
+    }
+
     /// Calls `body` with `?, ?, …` and the values for each chunk of `values` (an `IN` list).
     func forEachChunk(_ values: [String], size: Int = 500,
                       _ body: (String, [SQLValue]) async throws -> Void) async throws {

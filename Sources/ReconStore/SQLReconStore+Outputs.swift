@@ -40,7 +40,7 @@ extension SQLReconStore {
     }
 
     public func feed(on date: BusinessDate, after position: (serial: String, orderID: String)?, limit: Int) async throws -> [LicenseExtension] {
-        let read: @Sendable (any SQLConnection) async throws -> [LicenseExtension] = { [byte = database.byteCollation] db in
+        try await database.readAside { [byte = database.byteCollation] db in
             var arguments: [SQLValue] = [.text(date.description)]
             var page = ""
             if let position {
@@ -53,8 +53,6 @@ extension SQLReconStore {
                 WHERE f.business_date = ?\(page) ORDER BY x.serial\(byte), x.order_id\(byte) LIMIT \(limit)
                 """, arguments).map(RowMapping.licenseExtension)
         }
-        if let page = try await database.readCommitted(read) { return page }
-        return try await database.read(read)
     }
 
     public func markOutputsWritten(on date: BusinessDate) async throws {
@@ -169,7 +167,7 @@ extension SQLReconStore {
         """
 
     public func dayFacts(on date: BusinessDate, settlementTimeZone: TimeZone) async throws -> DayFacts {
-        let read: @Sendable (any SQLConnection) async throws -> DayFacts = { db in
+        try await database.readAside { db in
             let day = SQLValue.text(date.description)
             func count(_ sql: String) async throws -> Int { Int(try await db.query(sql, [day]).first?.int(0) ?? 0) }
             // The date's records, file by file in the order they were stored, tallied as they
@@ -200,7 +198,5 @@ extension SQLReconStore {
                 licensesExtended: try await count("SELECT COUNT(*) FROM license_extensions WHERE applied_on = ?"),
                 mailsWritten: try await count("SELECT COUNT(*) FROM mail_outbox WHERE business_date = ?"))
         }
-        if let facts = try await database.readCommitted(read) { return facts }
-        return try await database.read(read)
     }
 }

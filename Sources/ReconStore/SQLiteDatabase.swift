@@ -114,7 +114,8 @@ public final class SQLiteDatabase: SQLDatabase {
         }
         guard let leased else { return nil }
         defer { reader.withLock { $0.busy = false } }
-        return try await Self.inReadTransaction(on: Connection(queue: leased), body)
+        let connection = Connection(queue: leased)
+        return try await connection.enclosing("BEGIN", closing: "COMMIT", undoing: ["ROLLBACK"]) { try await body(connection) }
     }
 
     /// An OS-level `flock` on a file beside the database: the kernel drops it when the process

@@ -200,6 +200,10 @@ import ReconTestSupport
         }
         #expect(nested == .some(nil))
         #expect(try await store.database.readCommitted { _ in true } == true)
+        let aside = try await store.database.readCommitted { _ in
+            try await store.database.readAside { db in try await db.query("SELECT status FROM orders", []).first?.string(0) }
+        }
+        #expect(aside == "completed")
     }
 
     @Test(arguments: TestStore.available)
