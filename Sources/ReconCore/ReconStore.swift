@@ -289,10 +289,13 @@ public protocol ReconStore: Sendable {
     /// record without reference could be (same amount and currency), those orders' licenses,
     /// and the licenses' extensions.
     func ledger(for candidates: [EvaluationCandidate], windowDays: Int) async throws -> Ledger
-    /// The same, read from the last committed state on a connection of its own, so that it may
-    /// run while a commit is in progress (whose writes it may or may not see: `Ledger.catchUp`).
-    /// nil where the store cannot read beside its writer: one connection, or a rehearsal.
-    func committedLedger(for candidates: [EvaluationCandidate], windowDays: Int) async throws -> Ledger?
+    /// The queued records at positions `after`+1 … `after`+`limit` (`queuedCandidates`) and
+    /// their ledger (`ledger(for:windowDays:)`), read from the last committed state on a
+    /// connection of its own, so that it may run while a commit is in progress (whose writes it
+    /// may or may not see: `Ledger.catchUp`). nil where the store cannot read beside its
+    /// writer: one connection, or a rehearsal.
+    func committedSlice(after position: Int, limit: Int,
+                        windowDays: Int) async throws -> (candidates: [EvaluationCandidate], ledger: Ledger)?
     /// The booking dates of the records not yet matched, in order: `run` evaluates one date
     /// at a time.
     func candidateBookingDates() async throws -> [BusinessDate]
@@ -302,6 +305,9 @@ public protocol ReconStore: Sendable {
     func queueCandidates(bookedOn date: BusinessDate) async throws -> Int
     /// The queued records at positions `after`+1 … `after`+`limit` still not matched, in order.
     func queuedCandidates(after position: Int, limit: Int) async throws -> [EvaluationCandidate]
+    /// Empties the queue once its dates are evaluated, where it is a table of the store and
+    /// would otherwise outlive the run (SQLite: its reader reads the queue beside the session).
+    func emptyQueue() async throws
     /// Pending orders that no stored settlement names (the sweep's input).
     func unnamedPendingOrders() async throws -> [RenewalOrder]
     /// Every record of ours or possibly ours not yet matched, and not held by an ingestion verdict.

@@ -79,6 +79,8 @@ public final class PostgresDatabase: SQLDatabase {
     /// The record id: a row's physical address changes as it is updated.
     public var recordRowKey: RecordRowKey { .recordID }
 
+    public var evaluationQueueScope: String { "TEMP" }
+
     public var byteCollation: String { " COLLATE \"C\"" }
 
     /// `ANALYZE`: a table filled since autovacuum last looked is planned as if empty, and a

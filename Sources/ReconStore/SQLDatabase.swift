@@ -73,6 +73,10 @@ public protocol SQLDatabase: Sendable {
     var byteCollation: String { get }
     /// How a run's queue finds a settlement record again.
     var recordRowKey: RecordRowKey { get }
+    /// `TEMP` where the run's evaluation queue is a temporary table of the session (PostgreSQL:
+    /// its one session reads it, and a temporary table's rows are not logged); empty where it
+    /// is a table of the store, so that `onCommittedStateReader` reads a slice beside a commit.
+    var evaluationQueueScope: String { get }
     /// Brings the planner's statistics of `tables` up to date after bulk writes.
     func refreshStatistics(of tables: [String]) async throws
 }

@@ -19,10 +19,12 @@ extension SQLReconStore {
         }
     }
 
-    public func committedLedger(for candidates: [EvaluationCandidate], windowDays: Int) async throws -> Ledger? {
-        try await database.readCommitted { [byte = database.byteCollation] db in
-            try await Self.ledger(for: candidates, windowDays: windowDays, poolLimit: Ledger.caughtUpPoolLimit,
-                                  byte: byte, in: db)
+    public func committedSlice(after position: Int, limit: Int,
+                               windowDays: Int) async throws -> (candidates: [EvaluationCandidate], ledger: Ledger)? {
+        try await database.readCommitted { [byte = database.byteCollation, key = database.recordRowKey] db in
+            let candidates = try await Self.queued(after: position, limit: limit, key: key, in: db)
+            return (candidates, try await Self.ledger(for: candidates, windowDays: windowDays,
+                                                      poolLimit: Ledger.caughtUpPoolLimit, byte: byte, in: db))
         }
     }
 
@@ -78,10 +80,10 @@ extension SQLReconStore {
     }
 
     public func queueCandidates(bookedOn date: BusinessDate) async throws -> Int {
-        try await database.read { [byte = database.byteCollation, key = database.recordRowKey] db in
-            // A temporary table lives on this store's one connection, and only while it is open.
+        try await database.read { [byte = database.byteCollation, key = database.recordRowKey,
+                                   scope = database.evaluationQueueScope] db in
             try await db.execute("""
-                CREATE TEMP TABLE IF NOT EXISTS evaluation_queue (position BIGINT PRIMARY KEY, row_key \(key.type) NOT NULL)
+                CREATE \(scope) TABLE IF NOT EXISTS evaluation_queue (position BIGINT PRIMARY KEY, row_key \(key.type) NOT NULL)
                 """)
             try await db.execute("DELETE FROM evaluation_queue")
             // SettlementRecord.evaluationOrder, then the record id (EvaluationCandidate.evaluationOrder).
@@ -99,14 +101,24 @@ extension SQLReconStore {
 
     public func queuedCandidates(after position: Int, limit: Int) async throws -> [EvaluationCandidate] {
         try await database.read { [key = database.recordRowKey] db in
-            try await db.query("""
-                \(RowMapping.candidateColumns) JOIN evaluation_queue q ON q.row_key = r.\(key.column)
-                WHERE q.position > ? AND q.position <= ? AND r.state IN ('open', 'held', 'foreign') ORDER BY q.position
-                """, .integer(Int64(position)), .integer(Int64(position + limit))).map { row in
-                var candidate = RowMapping.candidate(row, recordIDAt: RowMapping.candidateRecordIDAt)
-                if key == .rowNumber { candidate.storeRow = row.int(RowMapping.candidateRowKeyAt) }
-                return candidate
-            }
+            try await Self.queued(after: position, limit: limit, key: key, in: db)
+        }
+    }
+
+    public func emptyQueue() async throws {
+        guard try await database.tableExists("evaluation_queue") else { return }
+        try await database.read { db in try await db.execute("DELETE FROM evaluation_queue") }
+    }
+
+    private static func queued(after position: Int, limit: Int, key: RecordRowKey,
+                               in db: any SQLConnection) async throws -> [EvaluationCandidate] {
+        try await db.query("""
+            \(RowMapping.candidateColumns) JOIN evaluation_queue q ON q.row_key = r.\(key.column)
+            WHERE q.position > ? AND q.position <= ? AND r.state IN ('open', 'held', 'foreign') ORDER BY q.position
+            """, .integer(Int64(position)), .integer(Int64(position + limit))).map { row in
+            var candidate = RowMapping.candidate(row, recordIDAt: RowMapping.candidateRecordIDAt)
+            if key == .rowNumber { candidate.storeRow = row.int(RowMapping.candidateRowKeyAt) }
+            return candidate
         }
     }
 

@@ -26,4 +26,14 @@ enum BusinessState {
             return lines
         }
     }
+
+    /// The rows left in the evaluation queue where it is a table of the store (SQLite); nil
+    /// where it is not (PostgreSQL's lives and dies with the job's session).
+    static func queueRowsLeft(_ store: any ReconStore) async throws -> Int? {
+        guard let database = (store as? SQLReconStore)?.database,
+              try await database.tableExists("evaluation_queue") else { return nil }
+        return try await database.read { db in
+            try await db.query("SELECT COUNT(*) FROM evaluation_queue", []).first?.int(0).map(Int.init)
+        }
+    }
 }

@@ -161,28 +161,34 @@ import ReconTestSupport
         }
     }
 
-    /// The rules' reads beside a commit see the last commit, not a transaction still open on
-    /// the session. PostgreSQL's one session has no such reader, a rehearsal none either, and
-    /// the reader is lent to one read at a time.
+    /// The rules' reads beside a commit (the next slice of the queue and its ledger) see the
+    /// last commit, not a transaction still open on the session. PostgreSQL's one session has
+    /// no such reader, a rehearsal none either, and the reader is lent to one read at a time.
     @Test(arguments: TestStore.available)
-    func aCommittedLedgerSeesTheLastCommitOnly(_ kind: TestStore) async throws {
+    func aCommittedSliceSeesTheLastCommitOnly(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
         try await store.migrate()
         let order = pendingOrder()
         let license = License(serial: "TM-1", product: "VBC", expiresOn: BusinessDate(iso: "2026-12-10")!,
                               autoRenew: false, email: "a@example.com")
         try await store.save(orders: [order], licenses: [license])
-        _ = try await store.ingest(batch([record("TX-1", ref: "RN-1")]), on: day, runID: "r1")
-        let candidates = try await store.openCandidates()
+        _ = try await store.ingest(batch([record("TX-1", ref: "RN-1"), record("TX-2", ref: "RN-1")]), on: day, runID: "r1")
+        let bookedOn = try #require(try await store.candidateBookingDates().first)
+        #expect(try await store.queueCandidates(bookedOn: bookedOn) == 2)
         @Sendable func status() async throws -> OrderStatus? {
-            try await store.committedLedger(for: candidates, windowDays: 5)?.orders["RN-1"]?.status
+            try await store.committedSlice(after: 0, limit: 2, windowDays: 5)?.ledger.orders["RN-1"]?.status
         }
         guard kind == .sqlite else {
-            #expect(try await store.committedLedger(for: candidates, windowDays: 5) == nil)
+            #expect(try await store.committedSlice(after: 0, limit: 2, windowDays: 5) == nil)
             return
         }
+        let queued = try await store.queuedCandidates(after: 1, limit: 1)
+        let besides = try #require(try await store.committedSlice(after: 1, limit: 1, windowDays: 5))
+        #expect(besides.candidates.map(\.recordID) == queued.map(\.recordID))
+        #expect(besides.candidates.map(\.storeRow) == queued.map(\.storeRow))
+        #expect(besides.candidates.map(\.record.transactionID) == ["TX-2"])
+        #expect(besides.ledger.licenses["TM-1"] == license)
         #expect(try await status() == .pending)
-        #expect(try await store.committedLedger(for: candidates, windowDays: 5)?.licenses["TM-1"] == license)
         let seenDuringCommit = try await store.database.transaction { db in
             try await db.execute("UPDATE orders SET status = 'completed' WHERE order_id = ?", .text("RN-1"))
             return try await status()
@@ -190,9 +196,12 @@ import ReconTestSupport
         #expect(seenDuringCommit == .pending)
         #expect(try await status() == .completed)
         let seenInRehearsal = try await store.rehearse {
-            try await store.committedLedger(for: candidates, windowDays: 5) == nil
+            try await store.committedSlice(after: 0, limit: 2, windowDays: 5) == nil
         }
         #expect(seenInRehearsal)
+        // Emptied once evaluated: a store keeps no queue between runs.
+        try await store.emptyQueue()
+        #expect(try await store.committedSlice(after: 0, limit: 2, windowDays: 5)?.candidates.isEmpty == true)
         // The reader holds one read transaction at a time: a read beside it is refused, and
         // its caller reads on the session instead.
         let nested = try await store.database.readCommitted { _ in

@@ -26,6 +26,7 @@ extension ReconJob {
             outcome.applyTime += round.applyTime
             outcome.ledgersReadBesideCommits += round.ledgersReadBesideCommits
         } while round.applied > 0
+        try await store.emptyQueue()
         outcome.applied = applied
         outcome.held = round.held
         outcome.heldByCode = round.heldByCode
@@ -36,10 +37,11 @@ extension ReconJob {
     }
 
     /// The `queued` records of one booking date, a slice at a time, on both cores: while one
-    /// slice's verdicts commit, the next slice's ledger is read on the store's second connection
-    /// and caught up with that commit's applies (`Ledger.catchUp`), so each slice is decided as
-    /// if the commits before it had all landed. Where that cannot be (a store with one
-    /// connection, a rehearsal, a candidate pool cut short), the ledger is read after the commit.
+    /// slice's verdicts commit, the next slice and its ledger are read on the store's second
+    /// connection and the ledger caught up with that commit's applies (`Ledger.catchUp`), so
+    /// each slice is decided as if the commits before it had all landed. (A commit changes the
+    /// state of its own slice's records only.) Where that cannot be (a store with one
+    /// connection, a rehearsal, a candidate pool cut short), they are read after the commit.
     /// `committed` is called after each commit with the applies this queue has committed.
     private func evaluateQueue(of queued: Int, on date: BusinessDate, runID: String, outcome: inout RunOutcome,
                                committed: (Int) async throws -> Void) async throws {
@@ -66,27 +68,30 @@ extension ReconJob {
             for index in starts.indices {
                 let verdicts = decide(slice, ledger: &ledger, on: date, runID: runID, outcome: &outcome)
                 try await landed()
-                let isLast = index + 1 == starts.count
-                // Read from the queue on the session, between commits.
-                if !isLast { slice = try await store.queuedCandidates(after: starts[index + 1], limit: evaluationSlice) }
                 let applied = verdicts.applied
                 committing = Task { [self, verdicts] in
                     (applied.count, try await commit(verdicts, on: date, runID: runID))
                 }
-                if isLast { break }
-                ledger = Ledger(orders: [], licenses: [], extensions: [])  // decided: not held beside the next
+                guard index + 1 < starts.count else { break }
+                // Decided: not held beside the next.
+                (slice, ledger) = ([], Ledger(orders: [], licenses: [], extensions: []))
+                let next = starts[index + 1]
                 let reading = ContinuousClock.now
-                var beside = readsBesideCommits ? try await store.committedLedger(for: slice, windowDays: windowDays) : nil
-                let caughtUp = beside?.catchUp(with: applied) ?? false
+                var beside = readsBesideCommits
+                    ? try await store.committedSlice(after: next, limit: evaluationSlice, windowDays: windowDays) : nil
+                let caughtUp = beside?.ledger.catchUp(with: applied) ?? false
                 outcome.matchTime += ContinuousClock.now - reading
                 if let beside, caughtUp {
-                    ledger = beside
+                    (slice, ledger) = beside
                     outcome.ledgersReadBesideCommits += 1
                 } else {
                     // Matching time is the reading, not the wait for the commit.
                     try await landed()
-                    let next = slice
-                    ledger = try await timed(&outcome.matchTime) { try await store.ledger(for: next, windowDays: windowDays) }
+                    if let beside { slice = beside.candidates } else {
+                        slice = try await store.queuedCandidates(after: next, limit: evaluationSlice)
+                    }
+                    let read = slice
+                    ledger = try await timed(&outcome.matchTime) { try await store.ledger(for: read, windowDays: windowDays) }
                 }
             }
             try await landed()
