@@ -293,7 +293,7 @@ public protocol ReconStore: Sendable {
     /// their ledger (`ledger(for:windowDays:)`), read from the last committed state on a
     /// connection of its own, so that it may run while a commit is in progress (whose writes it
     /// may or may not see: `Ledger.catchUp`). nil where the store cannot read beside its
-    /// writer: one connection, or a rehearsal.
+    /// writer: no second connection, its reader busy, or a rehearsal.
     func committedSlice(after position: Int, limit: Int,
                         windowDays: Int) async throws -> (candidates: [EvaluationCandidate], ledger: Ledger)?
     /// The booking dates of the records not yet matched, in order: `run` evaluates one date

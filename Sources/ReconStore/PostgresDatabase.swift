@@ -3,17 +3,25 @@ import Logging
 import NIOCore
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
-/// The production store: PostgreSQL through postgres-nio, over one connection (a batch job
-/// needs no pool, and the advisory lock lives as long as this session).
+/// The production store: PostgreSQL through postgres-nio, over one session that does every
+/// write and holds the advisory lock (a batch job needs no pool), and a second connection,
+/// opened on first use, for the reads of `onCommittedStateReader`.
 public final class PostgresDatabase: SQLDatabase {
     private let connection: PostgresConnection
+    private let configuration: PostgresConnection.Configuration
     private let logger: Logger
     /// Where the store is, for messages: the URL without any password.
     public let location: String
+    /// The committed-state reader: its connection once opened, whether it is lent out, and
+    /// whether it could not be opened (the job then reads on its session, as it can).
+    private let reader = Mutex<(connection: PostgresConnection?, busy: Bool, unavailable: Bool)>((nil, false, false))
 
-    private init(connection: PostgresConnection, logger: Logger, location: String) {
+    private init(connection: PostgresConnection, configuration: PostgresConnection.Configuration, logger: Logger,
+                 location: String) {
         self.connection = connection
+        self.configuration = configuration
         self.logger = logger
         self.location = location
     }
@@ -49,7 +57,8 @@ public final class PostgresDatabase: SQLDatabase {
         configuration.options.connectTimeout = .seconds(5)
         do {
             let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
-            return PostgresDatabase(connection: connection, logger: logger, location: location)
+            return PostgresDatabase(connection: connection, configuration: configuration, logger: logger,
+                                    location: location)
         } catch {
             throw StoreError(.unavailable, "cannot reach the PostgreSQL store at \(location): \(Self.describe(error))")
         }
@@ -60,15 +69,18 @@ public final class PostgresDatabase: SQLDatabase {
     public func close() async {
         _ = try? await session().query("SELECT pg_advisory_unlock_all()", [])
         try? await connection.close()
+        if let opened = reader.withLock({ $0.connection }) { try? await opened.close() }
     }
 
     /// postgres-nio wants a connection closed before it goes away; the last reference to a
     /// store is dropped on a task thread, never on the connection's event loop.
     deinit {
-        if connection.eventLoop.inEventLoop {
-            connection.close().whenComplete { _ in }
-        } else {
-            try? connection.close().wait()
+        for opened in [connection] + [reader.withLock { $0.connection }].compactMap({ $0 }) {
+            if opened.eventLoop.inEventLoop {
+                opened.close().whenComplete { _ in }
+            } else {
+                try? opened.close().wait()
+            }
         }
     }
 
@@ -79,7 +91,8 @@ public final class PostgresDatabase: SQLDatabase {
     /// The record id: a row's physical address changes as it is updated.
     public var recordRowKey: RecordRowKey { .recordID }
 
-    public var evaluationQueueScope: String { "TEMP" }
+    /// Not logged: the queue is rebuilt by every run, and the server empties it after a crash.
+    public var evaluationQueueScope: String { "UNLOGGED" }
 
     public var byteCollation: String { " COLLATE \"C\"" }
 
@@ -89,9 +102,37 @@ public final class PostgresDatabase: SQLDatabase {
         try await session().execute("ANALYZE " + tables.joined(separator: ", "), [])
     }
 
-    /// None: the job's one session (`session()`) does all its reading and writing.
+    /// A read-only `REPEATABLE READ` transaction on the second connection: one snapshot of the
+    /// commits made before its first statement, however many land meanwhile. nil if that
+    /// connection is reading already (its transaction is its own) or cannot be opened.
     public func onCommittedStateReader<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T? {
-        nil
+        let lease: (connection: PostgresConnection?, granted: Bool) = reader.withLock { reader in
+            guard !reader.busy, !reader.unavailable else { return (nil, false) }
+            reader.busy = true
+            return (reader.connection, true)
+        }
+        guard lease.granted else { return nil }
+        defer { reader.withLock { $0.busy = false } }
+        var opened = lease.connection
+        if opened == nil { opened = await openReader() }
+        guard let leased = opened else { return nil }
+        let session = Session(connection: leased, logger: logger, location: location)
+        return try await session.enclosing("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", closing: "COMMIT",
+                                           undoing: ["ROLLBACK"]) { try await body(session) }
+    }
+
+    /// The reader's connection, kept for the next read; nil, and never tried again, if the
+    /// server refuses a second connection (`max_connections`, a pooler in session mode).
+    private func openReader() async -> PostgresConnection? {
+        do {
+            let opened = try await PostgresConnection.connect(configuration: configuration, id: 2, logger: logger)
+            reader.withLock { $0.connection = opened }
+            return opened
+        } catch {
+            logger.notice("reads on the session: no second connection", metadata: ["error": "\(Self.describe(error))"])
+            reader.withLock { $0.unavailable = true }
+            return nil
+        }
     }
 
     public func session() -> any SQLConnection { Session(connection: connection, logger: logger, location: location) }

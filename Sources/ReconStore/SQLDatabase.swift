@@ -55,8 +55,8 @@ public protocol SQLDatabase: Sendable {
     /// The connection statements run on.
     func session() -> any SQLConnection
     /// Runs `body` in one read transaction on a connection of its own, which sees the last
-    /// committed state while `session()` writes; nil, without running `body`, where the
-    /// database has one connection (PostgreSQL here) or that connection is reading already.
+    /// committed state while `session()` writes; nil, without running `body`, where that
+    /// connection cannot be opened or is reading already.
     func onCommittedStateReader<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T?
     /// The statement that opens a transaction.
     var beginTransaction: String { get }
@@ -73,9 +73,9 @@ public protocol SQLDatabase: Sendable {
     var byteCollation: String { get }
     /// How a run's queue finds a settlement record again.
     var recordRowKey: RecordRowKey { get }
-    /// `TEMP` where the run's evaluation queue is a temporary table of the session (PostgreSQL:
-    /// its one session reads it, and a temporary table's rows are not logged); empty where it
-    /// is a table of the store, so that `onCommittedStateReader` reads a slice beside a commit.
+    /// What the run's evaluation queue is created as: a table of the store (not a temporary
+    /// one of the session), so that `onCommittedStateReader` reads a slice beside a commit;
+    /// `UNLOGGED` where the database would otherwise log each of its rows (PostgreSQL).
     var evaluationQueueScope: String { get }
     /// Brings the planner's statistics of `tables` up to date after bulk writes.
     func refreshStatistics(of tables: [String]) async throws

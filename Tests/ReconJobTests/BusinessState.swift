@@ -27,8 +27,7 @@ enum BusinessState {
         }
     }
 
-    /// The rows left in the evaluation queue where it is a table of the store (SQLite); nil
-    /// where it is not (PostgreSQL's lives and dies with the job's session).
+    /// The rows left in the evaluation queue; nil where no run has made it.
     static func queueRowsLeft(_ store: any ReconStore) async throws -> Int? {
         guard let database = (store as? SQLReconStore)?.database,
               try await database.tableExists("evaluation_queue") else { return nil }

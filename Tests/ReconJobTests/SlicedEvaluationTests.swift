@@ -78,9 +78,9 @@ import ReconTestSupport
         #expect(beside.outcome.applied == after.outcome.applied)
         #expect(beside.outcome.heldByCode == after.outcome.heldByCode)
         #expect(after.outcome.ledgersReadBesideCommits == 0)
-        // On SQLite the queue is a table of the store, which the reader reads; emptied once
-        // the day is evaluated.
-        #expect(beside.queueLeft == (kind == .sqlite ? 0 : nil))
+        // The queue is a table of the store, which the reader reads; emptied once the day is
+        // evaluated.
+        #expect(beside.queueLeft == 0)
         if day.description == "chained" {
             // RN-P0, and the A and B orders of TM-0 to TM-2 and TM-3-B; held: TX-03 without
             // reference (RN-P1 its one candidate), TX-05 and TX-12 paying completed orders again,
@@ -88,8 +88,8 @@ import ReconTestSupport
             #expect(after.outcome.applied == 8)
             #expect(after.outcome.heldByCode == [.missingReference: 1, .duplicatePayment: 2, .amountMismatch: 1])
             // Five slices follow the first, and one follows the first of the second round (its
-            // four held records); only SQLite has a second connection to read them on.
-            #expect(beside.outcome.ledgersReadBesideCommits == (kind == .sqlite ? 6 : 0))
+            // four held records), each read on the store's second connection.
+            #expect(beside.outcome.ledgersReadBesideCommits == 6)
         } else {
             #expect(after.outcome.applied == 60)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 import ReconCore
 import GRDBSQLite
@@ -162,8 +163,8 @@ import ReconTestSupport
     }
 
     /// The rules' reads beside a commit (the next slice of the queue and its ledger) see the
-    /// last commit, not a transaction still open on the session. PostgreSQL's one session has
-    /// no such reader, a rehearsal none either, and the reader is lent to one read at a time.
+    /// last commit, not a transaction still open on the session. A rehearsal has no such
+    /// reader, and the reader is lent to one read at a time.
     @Test(arguments: TestStore.available)
     func aCommittedSliceSeesTheLastCommitOnly(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
@@ -177,10 +178,6 @@ import ReconTestSupport
         #expect(try await store.queueCandidates(bookedOn: bookedOn) == 2)
         @Sendable func status() async throws -> OrderStatus? {
             try await store.committedSlice(after: 0, limit: 2, windowDays: 5)?.ledger.orders["RN-1"]?.status
-        }
-        guard kind == .sqlite else {
-            #expect(try await store.committedSlice(after: 0, limit: 2, windowDays: 5) == nil)
-            return
         }
         let queued = try await store.queuedCandidates(after: 1, limit: 1)
         let besides = try #require(try await store.committedSlice(after: 1, limit: 1, windowDays: 5))
@@ -213,6 +210,36 @@ import ReconTestSupport
             try await store.database.readAside { db in try await db.query("SELECT status FROM orders", []).first?.string(0) }
         }
         #expect(aside == "completed")
+    }
+
+    /// A PostgreSQL server that refuses the job a second connection (here a role limited to
+    /// one) leaves every read on the session: the reads beside a commit answer nil, once and
+    /// for good, and a read aside runs on the session.
+    @Test(arguments: TestStore.available.filter { $0 == .postgres })
+    func aStoreWithoutASecondConnectionReadsOnItsSession(_ kind: TestStore) async throws {
+        let url = try await TestStore.freshPostgresDatabase()
+        var components = try #require(URLComponents(string: url))
+        let role = "recon_one_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let admin = try await PostgresDatabase.connect(url: url, password: nil, logger: Logger(label: "test"))
+        try await admin.read { db in
+            try await db.execute("CREATE ROLE \(role) LOGIN CONNECTION LIMIT 1", [])
+            try await db.execute("GRANT ALL ON SCHEMA public TO \(role)", [])
+        }
+        await admin.close()
+        components.user = role
+        let store = SQLReconStore(database: try await PostgresDatabase.connect(
+            url: try #require(components.string), password: nil, logger: Logger(label: "test")))
+        try await store.migrate()
+        try await store.save(orders: [pendingOrder()], licenses: [])
+        _ = try await store.ingest(batch([record("TX-1", ref: "RN-1")]), on: day, runID: "r1")
+        let bookedOn = try #require(try await store.candidateBookingDates().first)
+        #expect(try await store.queueCandidates(bookedOn: bookedOn) == 1)
+        #expect(try await store.committedSlice(after: 0, limit: 1, windowDays: 5) == nil)
+        #expect(try await store.database.readCommitted { _ in true } == nil)
+        let aside = try await store.database.readAside { db in try await db.query("SELECT status FROM orders", []).first?.string(0) }
+        #expect(aside == "pending")
+        #expect(try await store.queuedCandidates(after: 0, limit: 1).map(\.record.transactionID) == ["TX-1"])
+        await store.database.close()
     }
 
     @Test(arguments: TestStore.available)
