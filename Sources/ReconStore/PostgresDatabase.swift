@@ -116,9 +116,9 @@ public final class PostgresDatabase: SQLDatabase {
         var opened = lease.connection
         if opened == nil { opened = await openReader() }
         guard let leased = opened else { return nil }
-        let session = Session(connection: leased, logger: logger, location: location)
-        return try await session.enclosing("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", closing: "COMMIT",
-                                           undoing: ["ROLLBACK"]) { try await body(session) }
+        let reading = Session(connection: leased, logger: logger, location: location)
+        return try await reading.enclosing("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", closing: "COMMIT",
+                                           undoing: ["ROLLBACK"]) { try await body(reading) }
     }
 
     /// The reader's connection, kept for the next read; nil, and never tried again, if the
