@@ -117,8 +117,17 @@ public final class PostgresDatabase: SQLDatabase {
         if opened == nil { opened = await openReader() }
         guard let leased = opened else { return nil }
         let reading = Session(connection: leased, logger: logger, location: location)
-        return try await reading.enclosing("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", closing: "COMMIT",
-                                           undoing: ["ROLLBACK"]) { try await body(reading) }
+        do {
+            return try await reading.enclosing("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", closing: "COMMIT",
+                                               undoing: ["ROLLBACK"]) { try await body(reading) }
+        } catch let error as StoreError where error.code == .unavailable {
+            // The connection is gone (a restart, a terminated backend, an idle timeout): this
+            // read is dropped, and the job reads on its session from here on.
+            logger.notice("reads on the session: the second connection was lost", metadata: ["error": "\(error)"])
+            reader.withLock { $0.unavailable = true }
+            try? await leased.close()
+            return nil
+        }
     }
 
     /// The reader's connection, kept for the next read; nil, and never tried again, if the
@@ -225,8 +234,11 @@ public final class PostgresDatabase: SQLDatabase {
         }
 
         /// A lost connection as the store being unavailable; any other failure with the
-        /// server's message.
+        /// server's message. A statement sent on a connection already closed (the server
+        /// restarted, or ended the backend) can wait forever in postgres-nio
+        /// (vapor/postgres-nio#487, reverted in #501), so it is refused before it is sent.
         private func mappingErrors(_ body: () async throws -> Void) async throws {
+            guard !connection.isClosed else { throw StoreError(.unavailable, "lost the PostgreSQL store at \(location)") }
             do {
                 try await body()
             } catch let error as PSQLError {

@@ -242,6 +242,39 @@ import ReconTestSupport
         await store.database.close()
     }
 
+    /// A second connection lost during a run (its backend terminated, as a server restart or
+    /// an idle timeout would) drops the read it was doing; reads go on on the session. A
+    /// statement on a closed connection is refused, not sent: postgres-nio can wait forever.
+    @Test(arguments: TestStore.available.filter { $0 == .postgres })
+    func aLostSecondConnectionLeavesTheReadsOnTheSession(_ kind: TestStore) async throws {
+        let (store, url) = try await kind.makeEmpty()
+        try await store.migrate()
+        try await store.save(orders: [pendingOrder()], licenses: [])
+        let readerPID = try #require(try await store.database.readCommitted { db in
+            try await db.query("SELECT pg_backend_pid()", []).first?.int(0)
+        })
+        try await terminate(backend: try #require(readerPID), of: url)
+        #expect(try await store.database.readCommitted { db in try await db.query("SELECT 1", []).count } == nil)
+        #expect(try await store.database.readCommitted { _ in true } == nil)
+        let aside = try await store.database.readAside { db in try await db.query("SELECT status FROM orders", []).first?.string(0) }
+        #expect(aside == "pending")
+        // The session lost in turn is the store gone (exit 69), reported, not waited on.
+        let sessionPID = try #require(try await store.database.read { db in
+            try await db.query("SELECT pg_backend_pid()", []).first?.int(0)
+        })
+        try await terminate(backend: sessionPID, of: url)
+        try await Task.sleep(for: .milliseconds(100))
+        let lost = await #expect(throws: StoreError.self) { try await store.candidateBookingDates() }
+        #expect(lost?.code == .unavailable)
+    }
+
+    /// Ends a server backend, as a restart or an administrator would.
+    func terminate(backend pid: Int64, of url: String) async throws {
+        let admin = try await PostgresDatabase.connect(url: url, password: nil, logger: Logger(label: "test"))
+        _ = try await admin.read { db in try await db.query("SELECT pg_terminate_backend(CAST(? AS integer))", [.integer(pid)]) }
+        await admin.close()
+    }
+
     @Test(arguments: TestStore.available)
     func sameIDAndReferenceWithOtherContentIsADuplicateSettlement(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
