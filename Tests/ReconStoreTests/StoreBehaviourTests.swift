@@ -220,12 +220,10 @@ import ReconTestSupport
         let url = try await TestStore.freshPostgresDatabase()
         var components = try #require(URLComponents(string: url))
         let role = "recon_one_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let admin = try await PostgresDatabase.connect(url: url, password: nil, logger: Logger(label: "test"))
-        try await admin.read { db in
+        try await asAdministrator(of: url) { db in
             try await db.execute("CREATE ROLE \(role) LOGIN CONNECTION LIMIT 1", [])
             try await db.execute("GRANT ALL ON SCHEMA public TO \(role)", [])
         }
-        await admin.close()
         components.user = role
         let store = SQLReconStore(database: try await PostgresDatabase.connect(
             url: try #require(components.string), password: nil, logger: Logger(label: "test")))
@@ -253,7 +251,7 @@ import ReconTestSupport
         let readerPID = try #require(try await store.database.readCommitted { db in
             try await db.query("SELECT pg_backend_pid()", []).first?.int(0)
         })
-        try await terminate(backend: try #require(readerPID), of: url)
+        try await terminate(backend: try #require(readerPID), at: url)
         #expect(try await store.database.readCommitted { db in try await db.query("SELECT 1", []).count } == nil)
         #expect(try await store.database.readCommitted { _ in true } == nil)
         let aside = try await store.database.readAside { db in try await db.query("SELECT status FROM orders", []).first?.string(0) }
@@ -262,16 +260,23 @@ import ReconTestSupport
         let sessionPID = try #require(try await store.database.read { db in
             try await db.query("SELECT pg_backend_pid()", []).first?.int(0)
         })
-        try await terminate(backend: sessionPID, of: url)
+        try await terminate(backend: sessionPID, at: url)
         try await Task.sleep(for: .milliseconds(100))
         let lost = await #expect(throws: StoreError.self) { try await store.candidateBookingDates() }
         #expect(lost?.code == .unavailable)
     }
 
     /// Ends a server backend, as a restart or an administrator would.
-    func terminate(backend pid: Int64, of url: String) async throws {
+    func terminate(backend pid: Int64, at url: String) async throws {
+        try await asAdministrator(of: url) { db in
+            try await db.execute("SELECT pg_terminate_backend(CAST(? AS integer))", [.integer(pid)])
+        }
+    }
+
+    /// Runs `body` on a connection of the test server's own user to the database at `url`.
+    func asAdministrator(of url: String, _ body: @Sendable (any SQLConnection) async throws -> Void) async throws {
         let admin = try await PostgresDatabase.connect(url: url, password: nil, logger: Logger(label: "test"))
-        _ = try await admin.read { db in try await db.query("SELECT pg_terminate_backend(CAST(? AS integer))", [.integer(pid)]) }
+        try await admin.read(body)
         await admin.close()
     }
 
