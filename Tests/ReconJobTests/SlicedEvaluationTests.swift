@@ -77,7 +77,7 @@ import ReconTestSupport
         #expect(beside.outputs == after.outputs)
         #expect(beside.outcome.applied == after.outcome.applied)
         #expect(beside.outcome.heldByCode == after.outcome.heldByCode)
-        #expect(after.outcome.ledgersReadBesideCommits == 0)
+        #expect(after.outcome.slicesReadBesideCommits == 0)
         // The queue is a table of the store, which the reader reads; emptied once the day is
         // evaluated.
         #expect(beside.queueLeft == 0)
@@ -89,7 +89,7 @@ import ReconTestSupport
             #expect(after.outcome.heldByCode == [.missingReference: 1, .duplicatePayment: 2, .amountMismatch: 1])
             // Five slices follow the first, and one follows the first of the second round (its
             // four held records), each read on the store's second connection.
-            #expect(beside.outcome.ledgersReadBesideCommits == 6)
+            #expect(beside.outcome.slicesReadBesideCommits == 6)
         } else {
             #expect(after.outcome.applied == 60)
         }

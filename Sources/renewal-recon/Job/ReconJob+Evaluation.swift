@@ -24,7 +24,7 @@ extension ReconJob {
             applied += round.applied
             outcome.matchTime += round.matchTime
             outcome.applyTime += round.applyTime
-            outcome.ledgersReadBesideCommits += round.ledgersReadBesideCommits
+            outcome.slicesReadBesideCommits += round.slicesReadBesideCommits
         } while round.applied > 0
         try await store.emptyQueue()
         outcome.applied = applied
@@ -32,7 +32,7 @@ extension ReconJob {
         outcome.heldByCode = round.heldByCode
         logger.info("evaluated", metadata: [
             "licenses.extended": "\(applied)", "records.held": "\(round.held)",
-            "slices.read_beside_commits": "\(outcome.ledgersReadBesideCommits)",
+            "slices.read_beside_commits": "\(outcome.slicesReadBesideCommits)",
         ])
     }
 
@@ -83,7 +83,7 @@ extension ReconJob {
                 outcome.matchTime += ContinuousClock.now - reading
                 if let beside, caughtUp {
                     (slice, ledger) = beside
-                    outcome.ledgersReadBesideCommits += 1
+                    outcome.slicesReadBesideCommits += 1
                 } else {
                     // Matching time is the reading, not the wait for the commit.
                     try await landed()

@@ -29,8 +29,8 @@ struct RunOutcome {
     /// A slice is matched while the one before commits, so the two overlap.
     var matchTime = Duration.zero
     var applyTime = Duration.zero
-    /// Slices whose ledger was read while the slice before committed (`ReconJob.evaluateQueue`).
-    var ledgersReadBesideCommits = 0
+    /// Slices read, with their ledger, while the slice before committed (`ReconJob.evaluateQueue`).
+    var slicesReadBesideCommits = 0
 
     mutating func count(_ verdicts: [RecordVerdict]) {
         for verdict in verdicts {
