@@ -3,7 +3,6 @@ import Logging
 import NIOCore
 import NIOSSL
 import PostgresNIO
-import Synchronization
 
 /// The production store: PostgreSQL through postgres-nio, over one session that does every
 /// write and holds the advisory lock (a batch job needs no pool), and a second connection,
@@ -14,9 +13,8 @@ public final class PostgresDatabase: SQLDatabase {
     private let logger: Logger
     /// Where the store is, for messages: the URL without any password.
     public let location: String
-    /// The committed-state reader: its connection once opened, whether it is lent out, and
-    /// whether it could not be opened (the job then reads on its session, as it can).
-    private let reader = Mutex<(connection: PostgresConnection?, busy: Bool, unavailable: Bool)>((nil, false, false))
+    /// The second connection, of `onCommittedStateReader`.
+    private let reader = CommittedStateReader<PostgresConnection>()
 
     private init(connection: PostgresConnection, configuration: PostgresConnection.Configuration, logger: Logger,
                  location: String) {
@@ -69,13 +67,13 @@ public final class PostgresDatabase: SQLDatabase {
     public func close() async {
         _ = try? await session().query("SELECT pg_advisory_unlock_all()", [])
         try? await connection.close()
-        if let opened = reader.withLock({ $0.connection }) { try? await opened.close() }
+        if let opened = reader.opened { try? await opened.close() }
     }
 
     /// postgres-nio wants a connection closed before it goes away; the last reference to a
     /// store is dropped on a task thread, never on the connection's event loop.
     deinit {
-        for opened in [connection] + [reader.withLock { $0.connection }].compactMap({ $0 }) {
+        for opened in [connection] + [reader.opened].compactMap({ $0 }) {
             if opened.eventLoop.inEventLoop {
                 opened.close().whenComplete { _ in }
             } else {
@@ -106,40 +104,29 @@ public final class PostgresDatabase: SQLDatabase {
     /// commits made before its first statement, however many land meanwhile. nil if that
     /// connection is reading already (its transaction is its own) or cannot be opened.
     public func onCommittedStateReader<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T? {
-        let lease: (connection: PostgresConnection?, granted: Bool) = reader.withLock { reader in
-            guard !reader.busy, !reader.unavailable else { return (nil, false) }
-            reader.busy = true
-            return (reader.connection, true)
-        }
-        guard lease.granted else { return nil }
-        defer { reader.withLock { $0.busy = false } }
-        var opened = lease.connection
-        if opened == nil { opened = await openReader() }
-        guard let leased = opened else { return nil }
-        let reading = Session(connection: leased, logger: logger, location: location)
-        do {
-            return try await reading.enclosing("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", closing: "COMMIT",
-                                               undoing: ["ROLLBACK"]) { try await body(reading) }
-        } catch let error as StoreError where error.code == .unavailable {
-            // The connection is gone (a restart, a terminated backend, an idle timeout): this
-            // read is dropped, and the job reads on its session from here on.
-            logger.notice("reads on the session: the second connection was lost", metadata: ["error": "\(error)"])
-            reader.withLock { $0.unavailable = true }
-            try? await leased.close()
-            return nil
+        try await reader.lend(opening: openReader) { connection in
+            let reading = Session(connection: connection, logger: logger, location: location)
+            do {
+                return try await reading.enclosing("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", closing: "COMMIT",
+                                                   undoing: ["ROLLBACK"]) { try await body(reading) }
+            } catch let error as StoreError where error.code == .unavailable {
+                // The connection is gone (a restart, a terminated backend, an idle timeout): this
+                // read is dropped, and the job reads on its session from here on.
+                logger.notice("reads on the session: the second connection was lost", metadata: ["error": "\(error)"])
+                reader.giveUp()
+                try? await connection.close()
+                return nil
+            }
         }
     }
 
-    /// The reader's connection, kept for the next read; nil, and never tried again, if the
-    /// server refuses a second connection (`max_connections`, a pooler in session mode).
+    /// A second connection; nil if the server refuses it (`max_connections`, a role's
+    /// connection limit, a pooler in session mode).
     private func openReader() async -> PostgresConnection? {
         do {
-            let opened = try await PostgresConnection.connect(configuration: configuration, id: 2, logger: logger)
-            reader.withLock { $0.connection = opened }
-            return opened
+            return try await PostgresConnection.connect(configuration: configuration, id: 2, logger: logger)
         } catch {
             logger.notice("reads on the session: no second connection", metadata: ["error": "\(Self.describe(error))"])
-            reader.withLock { $0.unavailable = true }
             return nil
         }
     }

@@ -201,3 +201,38 @@ extension SQLConnection {
     func execute(_ sql: String, _ arguments: SQLValue...) async throws { try await execute(sql, arguments) }
     func query(_ sql: String, _ arguments: SQLValue...) async throws -> [SQLRow] { try await query(sql, arguments) }
 }
+
+/// The second connection of `SQLDatabase.onCommittedStateReader`, lent to one read at a time
+/// (its transaction is its own): opened on first use, and given up for the process when it
+/// cannot be opened or is lost, so that callers read on their session instead.
+final class CommittedStateReader<Connection: Sendable>: Sendable {
+    private let state = Mutex<(connection: Connection?, busy: Bool, givenUp: Bool)>((nil, false, false))
+
+    /// The connection, once opened.
+    var opened: Connection? { state.withLock { $0.connection } }
+
+    /// `body` on the connection, opened by `open` if it is not yet; nil, without running
+    /// `body`, while it is lent out, or when it cannot be opened or was given up.
+    func lend<T>(opening open: () async -> Connection?, _ body: (Connection) async throws -> T?) async throws -> T? {
+        let lease: (connection: Connection?, granted: Bool) = state.withLock { state in
+            guard !state.busy, !state.givenUp else { return (nil, false) }
+            state.busy = true
+            return (state.connection, true)
+        }
+        guard lease.granted else { return nil }
+        defer { state.withLock { $0.busy = false } }
+        var connection = lease.connection
+        if connection == nil {
+            connection = await open()
+            state.withLock { state in
+                state.connection = connection
+                state.givenUp = connection == nil
+            }
+        }
+        guard let connection else { return nil }
+        return try await body(connection)
+    }
+
+    /// No more reads on this connection (it was lost).
+    func giveUp() { state.withLock { $0.givenUp = true } }
+}

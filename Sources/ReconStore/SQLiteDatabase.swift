@@ -7,9 +7,8 @@ import Synchronization
 /// The embedded store: one SQLite file through GRDB.
 public final class SQLiteDatabase: SQLDatabase {
     private let queue: DatabaseQueue
-    /// The second, read-only connection of `onCommittedStateReader`, opened when first asked
-    /// for, and whether a read holds it.
-    private let reader = Mutex<(queue: DatabaseQueue?, busy: Bool)>((nil, false))
+    /// The second, read-only connection of `onCommittedStateReader`.
+    private let reader = CommittedStateReader<DatabaseQueue>()
     private let path: String
     /// The descriptor holding the `flock` of `<database>.lock`, once taken.
     private let lockDescriptor = Mutex<Int32?>(nil)
@@ -103,23 +102,17 @@ public final class SQLiteDatabase: SQLDatabase {
     /// rest, and the job's peak memory holds both caches. nil if it is reading already (its
     /// transaction is its own) or cannot be opened: the caller then reads on its session.
     public func onCommittedStateReader<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T? {
-        let leased: DatabaseQueue? = reader.withLock { reader in
-            guard !reader.busy else { return nil }
-            if reader.queue == nil {
-                var configuration = Configuration()
-                configuration.readonly = true
-                configuration.busyMode = .timeout(5)
-                configuration.allowsUnsafeTransactions = true
-                configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -4096") }
-                reader.queue = try? DatabaseQueue(path: path, configuration: configuration)
-            }
-            reader.busy = reader.queue != nil
-            return reader.queue
+        try await reader.lend(opening: { [path] in
+            var configuration = Configuration()
+            configuration.readonly = true
+            configuration.busyMode = .timeout(5)
+            configuration.allowsUnsafeTransactions = true
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -4096") }
+            return try? DatabaseQueue(path: path, configuration: configuration)
+        }) { queue in
+            let connection = Connection(queue: queue)
+            return try await connection.enclosing("BEGIN", closing: "COMMIT", undoing: ["ROLLBACK"]) { try await body(connection) }
         }
-        guard let leased else { return nil }
-        defer { reader.withLock { $0.busy = false } }
-        let connection = Connection(queue: leased)
-        return try await connection.enclosing("BEGIN", closing: "COMMIT", undoing: ["ROLLBACK"]) { try await body(connection) }
     }
 
     /// An OS-level `flock` on a file beside the database: the kernel drops it when the process
