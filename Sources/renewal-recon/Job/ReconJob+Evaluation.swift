@@ -48,8 +48,16 @@ extension ReconJob {
         let starts = Array(stride(from: 0, to: queued, by: evaluationSlice))
         guard let first = starts.first else { return }
         let windowDays = config.rules.windowDays
-        var slice = try await store.queuedCandidates(after: first, limit: evaluationSlice)
-        var ledger = try await timed(&outcome.matchTime) { try await store.ledger(for: slice, windowDays: windowDays) }
+        // The slice at `start` (unless read already) and its ledger, read on the session.
+        func readOnSession(_ start: Int, candidates: [EvaluationCandidate]? = nil) async throws
+            -> (candidates: [EvaluationCandidate], ledger: Ledger) {
+            let slice: [EvaluationCandidate]
+            if let candidates { slice = candidates } else {
+                slice = try await store.queuedCandidates(after: start, limit: evaluationSlice)
+            }
+            return (slice, try await timed(&outcome.matchTime) { try await store.ledger(for: slice, windowDays: windowDays) })
+        }
+        var (slice, ledger) = try await readOnSession(first)
         // The commit in progress, and the applies committed before it.
         var committing: Task<(applies: Int, took: Duration), any Error>?
         var applies = 0
@@ -76,22 +84,22 @@ extension ReconJob {
                 // Decided: not held beside the next.
                 (slice, ledger) = ([], Ledger(orders: [], licenses: [], extensions: []))
                 let next = starts[index + 1]
-                let reading = ContinuousClock.now
-                var beside = readsBesideCommits
-                    ? try await store.committedSlice(after: next, limit: evaluationSlice, windowDays: windowDays) : nil
-                let caughtUp = beside?.ledger.catchUp(with: applied) ?? false
-                outcome.matchTime += ContinuousClock.now - reading
-                if let beside, caughtUp {
-                    (slice, ledger) = beside
+                // The next slice read beside the commit, and its ledger caught up with it (nil
+                // where a pool was cut short: that ledger is read again after the commit).
+                typealias Beside = (candidates: [EvaluationCandidate], ledger: Ledger?)
+                let beside = try await timed(&outcome.matchTime) { () async throws -> Beside? in
+                    guard readsBesideCommits,
+                          var read = try await store.committedSlice(after: next, limit: evaluationSlice, windowDays: windowDays)
+                    else { return nil }
+                    return (read.candidates, read.ledger.catchUp(with: applied) ? read.ledger : nil)
+                }
+                if let beside, let caughtUp = beside.ledger {
+                    (slice, ledger) = (beside.candidates, caughtUp)
                     outcome.slicesReadBesideCommits += 1
                 } else {
                     // Matching time is the reading, not the wait for the commit.
                     try await landed()
-                    if let beside { slice = beside.candidates } else {
-                        slice = try await store.queuedCandidates(after: next, limit: evaluationSlice)
-                    }
-                    let read = slice
-                    ledger = try await timed(&outcome.matchTime) { try await store.ledger(for: read, windowDays: windowDays) }
+                    (slice, ledger) = try await readOnSession(next, candidates: beside?.candidates)
                 }
             }
             try await landed()
@@ -104,7 +112,7 @@ extension ReconJob {
 
     /// `rerun`'s candidates, all at once: decided, then committed.
     func evaluate(_ candidates: [EvaluationCandidate], on date: BusinessDate, runID: String,
-                          outcome: inout RunOutcome) async throws {
+                  outcome: inout RunOutcome) async throws {
         var ledger = try await timed(&outcome.matchTime) {
             try await store.ledger(for: candidates, windowDays: config.rules.windowDays)
         }

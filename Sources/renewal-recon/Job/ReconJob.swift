@@ -63,13 +63,13 @@ struct ReconJob {
     /// How many added rows first make a run refresh the statistics of what it grows
     /// (`StatisticsSchedule`); tests lower it to see the refreshes on a small day.
     var statisticsFrom = 10_000
-    /// Records evaluated against one loaded slice of the ledger. The next slice's ledger is
-    /// read while one commits, so two slices are held at once: at a million settlements (and a
+    /// Records evaluated against one loaded slice of the ledger. The next slice and its ledger
+    /// are read while one commits, so two slices are held at once: at a million settlements (and a
     /// 64 MiB page cache), slices of 10,000 peaked at 250 MB against 310 MB, but wrote 12.4 GB
     /// to the WAL and the database against 9.4 GB, and applied slower. Tests lower it to see a
     /// small day in several slices.
     var evaluationSlice = 20_000
-    /// Whether a slice's ledger is read beside the commit before it, where the store can;
+    /// Whether a slice and its ledger are read beside the commit before it, where the store can;
     /// tests turn it off to compare with reading after each commit.
     var readsBesideCommits = true
 
