@@ -212,6 +212,29 @@ import ReconTestSupport
         #expect(aside == "completed")
     }
 
+    /// A SQLite reader that cannot be opened (here the file moved away under the open session)
+    /// is given up for the process: the reads beside a commit answer nil, also once the file
+    /// is back, and a read aside runs on the session, which still has the store open.
+    @Test func aSQLiteReaderThatCannotOpenLeavesTheReadsOnTheSession() async throws {
+        let (store, path) = try await TestStore.sqlite.makeEmpty()
+        try await store.migrate()
+        try await store.save(orders: [pendingOrder()], licenses: [])
+        let moved = path + ".moved"
+        try FileManager.default.moveItem(atPath: path, toPath: moved)
+        #expect(try await store.database.readCommitted { _ in true } == nil)
+        try FileManager.default.moveItem(atPath: moved, toPath: path)
+        #expect(try await store.database.readCommitted { _ in true } == nil)
+        let aside = try await store.database.readAside { db in try await db.query("SELECT status FROM orders", []).first?.string(0) }
+        #expect(aside == "pending")
+        // A store opened afresh has its reader.
+        await store.database.close()
+        let reopened = try await TestStore.sqlite.reopen(path)
+        #expect(try await reopened.database.readCommitted { db in
+            try await db.query("SELECT status FROM orders", []).first?.string(0)
+        } == "pending")
+        await reopened.database.close()
+    }
+
     /// A PostgreSQL server that refuses the job a second connection (here a role limited to
     /// one) leaves every read on the session: the reads beside a commit answer nil, once and
     /// for good, and a read aside runs on the session.
