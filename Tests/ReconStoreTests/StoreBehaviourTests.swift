@@ -213,10 +213,14 @@ import ReconTestSupport
     }
 
     /// A SQLite reader that cannot be opened (here the file moved away under the open session)
-    /// is given up for the process: the reads beside a commit answer nil, also once the file
-    /// is back, and a read aside runs on the session, which still has the store open.
+    /// is given up for the process, with a line in the log: the reads beside a commit answer
+    /// nil, also once the file is back, and a read aside runs on the session, which still has
+    /// the store open.
     @Test func aSQLiteReaderThatCannotOpenLeavesTheReadsOnTheSession() async throws {
-        let (store, path) = try await TestStore.sqlite.makeEmpty()
+        let (created, path) = try await TestStore.sqlite.makeEmpty()
+        await created.database.close()
+        let log = RecordedLog()
+        let store = SQLReconStore(database: try SQLiteDatabase(path: path, create: false, logger: log.logger))
         try await store.migrate()
         try await store.save(orders: [pendingOrder()], licenses: [])
         let moved = path + ".moved"
@@ -224,6 +228,9 @@ import ReconTestSupport
         #expect(try await store.database.readCommitted { _ in true } == nil)
         try FileManager.default.moveItem(atPath: moved, toPath: path)
         #expect(try await store.database.readCommitted { _ in true } == nil)
+        let notes = log.messages.filter { $0.hasPrefix("reads on the session: no second connection") }
+        #expect(notes.count == 1)
+        #expect(notes.first?.contains("unable to open database file") == true, "\(notes)")
         let aside = try await store.database.readAside { db in try await db.query("SELECT status FROM orders", []).first?.string(0) }
         #expect(aside == "pending")
         // A store opened afresh has its reader.
@@ -237,7 +244,7 @@ import ReconTestSupport
 
     /// A PostgreSQL server that refuses the job a second connection (here a role limited to
     /// one) leaves every read on the session: the reads beside a commit answer nil, once and
-    /// for good, and a read aside runs on the session.
+    /// for good, with the server's reason in the log, and a read aside runs on the session.
     @Test(arguments: TestStore.available.filter { $0 == .postgres })
     func aStoreWithoutASecondConnectionReadsOnItsSession(_ kind: TestStore) async throws {
         let url = try await TestStore.freshPostgresDatabase()
@@ -248,8 +255,9 @@ import ReconTestSupport
             try await db.execute("GRANT ALL ON SCHEMA public TO \(role)", [])
         }
         components.user = role
+        let log = RecordedLog()
         let store = SQLReconStore(database: try await PostgresDatabase.connect(
-            url: try #require(components.string), password: nil, logger: Logger(label: "test")))
+            url: try #require(components.string), password: nil, logger: log.logger))
         try await store.migrate()
         try await store.save(orders: [pendingOrder()], licenses: [])
         _ = try await store.ingest(batch([record("TX-1", ref: "RN-1")]), on: day, runID: "r1")
@@ -257,6 +265,9 @@ import ReconTestSupport
         #expect(try await store.queueCandidates(bookedOn: bookedOn) == 1)
         #expect(try await store.committedSlice(after: 0, limit: 1, windowDays: 5) == nil)
         #expect(try await store.database.readCommitted { _ in true } == nil)
+        let notes = log.messages.filter { $0.hasPrefix("reads on the session: no second connection") }
+        #expect(notes.count == 1)
+        #expect(notes.first?.contains("too many connections for role") == true, "\(notes)")
         let aside = try await store.database.readAside { db in try await db.query("SELECT status FROM orders", []).first?.string(0) }
         #expect(aside == "pending")
         #expect(try await store.queuedCandidates(after: 0, limit: 1).map(\.record.transactionID) == ["TX-1"])

@@ -42,7 +42,7 @@ enum StoreOpener {
         switch config.store {
         case .sqlite(let path):
             missing = !FileManager.default.fileExists(atPath: path)
-            store = SQLReconStore(database: try SQLiteDatabase(path: path, create: purpose != .existing))
+            store = SQLReconStore(database: try SQLiteDatabase(path: path, create: purpose != .existing, logger: logger))
         case .postgres(let url):
             // The password never sits in the config file: RECON_DATABASE_PASSWORD.
             store = SQLReconStore(database: try await PostgresDatabase.connect(
