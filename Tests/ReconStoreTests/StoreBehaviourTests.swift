@@ -206,9 +206,7 @@ import ReconTestSupport
         }
         #expect(nested == .some(nil))
         #expect(try await store.database.readCommitted { _ in true } == true)
-        let aside = try await store.database.readCommitted { _ in
-            try await store.database.readAside { db in try await db.query("SELECT status FROM orders", []).first?.string(0) }
-        }
+        let aside = try await store.database.readCommitted { _ in try await orderStatusReadAside(store) }
         #expect(aside == "completed")
     }
 
@@ -228,11 +226,8 @@ import ReconTestSupport
         #expect(try await store.database.readCommitted { _ in true } == nil)
         try FileManager.default.moveItem(atPath: moved, toPath: path)
         #expect(try await store.database.readCommitted { _ in true } == nil)
-        let notes = log.messages.filter { $0.hasPrefix("reads on the session: no second connection") }
-        #expect(notes.count == 1)
-        #expect(notes.first?.contains("unable to open database file") == true, "\(notes)")
-        let aside = try await store.database.readAside { db in try await db.query("SELECT status FROM orders", []).first?.string(0) }
-        #expect(aside == "pending")
+        expectOneNoSecondConnectionNote(in: log, naming: "unable to open database file")
+        #expect(try await orderStatusReadAside(store) == "pending")
         // A store opened afresh has its reader.
         await store.database.close()
         let reopened = try await TestStore.sqlite.reopen(path)
@@ -265,11 +260,8 @@ import ReconTestSupport
         #expect(try await store.queueCandidates(bookedOn: bookedOn) == 1)
         #expect(try await store.committedSlice(after: 0, limit: 1, windowDays: 5) == nil)
         #expect(try await store.database.readCommitted { _ in true } == nil)
-        let notes = log.messages.filter { $0.hasPrefix("reads on the session: no second connection") }
-        #expect(notes.count == 1)
-        #expect(notes.first?.contains("too many connections for role") == true, "\(notes)")
-        let aside = try await store.database.readAside { db in try await db.query("SELECT status FROM orders", []).first?.string(0) }
-        #expect(aside == "pending")
+        expectOneNoSecondConnectionNote(in: log, naming: "too many connections for role")
+        #expect(try await orderStatusReadAside(store) == "pending")
         #expect(try await store.queuedCandidates(after: 0, limit: 1).map(\.record.transactionID) == ["TX-1"])
         await store.database.close()
     }
@@ -288,8 +280,7 @@ import ReconTestSupport
         try await terminate(backend: try #require(readerPID), at: url)
         #expect(try await store.database.readCommitted { db in try await db.query("SELECT 1", []).count } == nil)
         #expect(try await store.database.readCommitted { _ in true } == nil)
-        let aside = try await store.database.readAside { db in try await db.query("SELECT status FROM orders", []).first?.string(0) }
-        #expect(aside == "pending")
+        #expect(try await orderStatusReadAside(store) == "pending")
         // The session lost in turn is the store gone (exit 69), reported, not waited on.
         let sessionPID = try #require(try await store.database.read { db in
             try await db.query("SELECT pg_backend_pid()", []).first?.int(0)
@@ -298,6 +289,20 @@ import ReconTestSupport
         try await Task.sleep(for: .milliseconds(100))
         let lost = await #expect(throws: StoreError.self) { try await store.candidateBookingDates() }
         #expect(lost?.code == .unavailable)
+    }
+
+    /// The status of the store's one order, read aside (on the reader if one is free, else on
+    /// the session).
+    func orderStatusReadAside(_ store: SQLReconStore) async throws -> String? {
+        try await store.database.readAside { db in try await db.query("SELECT status FROM orders", []).first?.string(0) }
+    }
+
+    /// The log says once that reads stay on the session, with the store's reason.
+    func expectOneNoSecondConnectionNote(in log: RecordedLog, naming reason: String,
+                                         sourceLocation: SourceLocation = #_sourceLocation) {
+        let notes = log.messages.filter { $0.hasPrefix("reads on the session: no second connection") }
+        #expect(notes.count == 1, sourceLocation: sourceLocation)
+        #expect(notes.first?.contains(reason) == true, "\(notes)", sourceLocation: sourceLocation)
     }
 
     /// Ends a server backend, as a restart or an administrator would.
