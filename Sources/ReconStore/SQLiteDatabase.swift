@@ -13,7 +13,7 @@ public final class SQLiteDatabase: SQLDatabase {
     private let path: String
     /// The descriptor holding the `flock` of `<database>.lock`, once taken.
     private let lockDescriptor = Mutex<Int32?>(nil)
-
+    /// Where the store says what it does without: a second connection it could not open.
     private let logger: Logger
 
     /// Opens (and with `create`, creates) the database file at `path`.
