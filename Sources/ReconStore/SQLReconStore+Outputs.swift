@@ -64,7 +64,8 @@ extension SQLReconStore {
 
     public func queueExceptionReport(on date: BusinessDate) async throws -> Int {
         try await database.read { [byte = database.byteCollation] db in
-            // A temporary table lives on this store's one connection, and only while it is open.
+            // A temporary table of the session, which reads its pages too; it lives while the
+            // session is open.
             try await db.execute("""
                 CREATE TEMP TABLE IF NOT EXISTS exception_report_queue (
                     position BIGINT PRIMARY KEY, exception_id TEXT NOT NULL, about_the_day INTEGER NOT NULL)
