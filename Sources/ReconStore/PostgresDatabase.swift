@@ -14,7 +14,7 @@ public final class PostgresDatabase: SQLDatabase {
     /// Where the store is, for messages: the URL without any password.
     public let location: String
     /// The second connection, of `onCommittedStateReader`.
-    private let reader = CommittedStateReader<PostgresConnection>()
+    private let reader: CommittedStateReader<PostgresConnection>
 
     private init(connection: PostgresConnection, configuration: PostgresConnection.Configuration, logger: Logger,
                  location: String) {
@@ -22,6 +22,7 @@ public final class PostgresDatabase: SQLDatabase {
         self.configuration = configuration
         self.logger = logger
         self.location = location
+        self.reader = CommittedStateReader(logger: logger)
     }
 
     /// Connects to `url` (`postgres://user@host:port/db?sslmode=require`), with the password
@@ -112,22 +113,20 @@ public final class PostgresDatabase: SQLDatabase {
             } catch let error as StoreError where error.code == .unavailable {
                 // The connection is gone (a restart, a terminated backend, an idle timeout): this
                 // read is dropped, and the job reads on its session from here on.
-                logger.notice("reads on the session: the second connection was lost", metadata: ["error": "\(error)"])
-                reader.giveUp()
+                reader.giveUp(lost: error)
                 try? await connection.close()
                 return nil
             }
         }
     }
 
-    /// A second connection; nil if the server refuses it (`max_connections`, a role's
-    /// connection limit, a pooler in session mode).
-    private func openReader() async -> PostgresConnection? {
+    /// A second connection; throws the server's reason if it refuses one (`max_connections`, a
+    /// role's connection limit, a pooler in session mode).
+    private func openReader() async throws -> PostgresConnection {
         do {
             return try await PostgresConnection.connect(configuration: configuration, id: 2, logger: logger)
         } catch {
-            logger.notice("reads on the session: no second connection", metadata: ["error": "\(Self.describe(error))"])
-            return nil
+            throw StoreError(.unavailable, Self.describe(error), underlying: error)
         }
     }
 

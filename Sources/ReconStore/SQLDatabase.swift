@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 
 /// A value bound to or read from SQL: the store keeps only integers, text and NULL, so one
@@ -204,16 +205,20 @@ extension SQLConnection {
 
 /// The second connection of `SQLDatabase.onCommittedStateReader`, lent to one read at a time
 /// (its transaction is its own): opened on first use, and given up for the process when it
-/// cannot be opened or is lost, so that callers read on their session instead.
+/// cannot be opened or is lost, so that callers read on their session instead. Either is
+/// said once in the log ("reads on the session: …"), as the job then runs on one core.
 final class CommittedStateReader<Connection: Sendable>: Sendable {
     private let state = Mutex<(connection: Connection?, busy: Bool, givenUp: Bool)>((nil, false, false))
+    private let logger: Logger
 
-    /// The connection, once opened.
+    init(logger: Logger) { self.logger = logger }
+
+    /// The connection, while it is open.
     var opened: Connection? { state.withLock { $0.connection } }
 
     /// `body` on the connection, opened by `open` if it is not yet; nil, without running
     /// `body`, while it is lent out, or when it cannot be opened or was given up.
-    func lend<T>(opening open: () async -> Connection?, _ body: (Connection) async throws -> T?) async throws -> T? {
+    func lend<T>(opening open: () async throws -> Connection, _ body: (Connection) async throws -> T?) async throws -> T? {
         let lease: (connection: Connection?, granted: Bool) = state.withLock { state in
             guard !state.busy, !state.givenUp else { return (nil, false) }
             state.busy = true
@@ -223,7 +228,11 @@ final class CommittedStateReader<Connection: Sendable>: Sendable {
         defer { state.withLock { $0.busy = false } }
         var connection = lease.connection
         if connection == nil {
-            connection = await open()
+            do {
+                connection = try await open()
+            } catch {
+                logger.notice("reads on the session: no second connection", metadata: ["error": "\(error)"])
+            }
             state.withLock { state in
                 state.connection = connection
                 state.givenUp = connection == nil
@@ -233,6 +242,12 @@ final class CommittedStateReader<Connection: Sendable>: Sendable {
         return try await body(connection)
     }
 
-    /// No more reads on this connection (it was lost).
-    func giveUp() { state.withLock { $0.givenUp = true } }
+    /// No more reads on the connection, which was lost (`error`); its owner closes it.
+    func giveUp(lost error: any Error) {
+        logger.notice("reads on the session: the second connection was lost", metadata: ["error": "\(error)"])
+        state.withLock { state in
+            state.connection = nil
+            state.givenUp = true
+        }
+    }
 }

@@ -9,18 +9,17 @@ import Synchronization
 public final class SQLiteDatabase: SQLDatabase {
     private let queue: DatabaseQueue
     /// The second, read-only connection of `onCommittedStateReader`.
-    private let reader = CommittedStateReader<DatabaseQueue>()
+    private let reader: CommittedStateReader<DatabaseQueue>
     private let path: String
     /// The descriptor holding the `flock` of `<database>.lock`, once taken.
     private let lockDescriptor = Mutex<Int32?>(nil)
-    /// Where the store says what it does without: a second connection it could not open.
-    private let logger: Logger
 
-    /// Opens (and with `create`, creates) the database file at `path`.
+    /// Opens (and with `create`, creates) the database file at `path`; `logger` hears of a
+    /// second connection it cannot open.
     public init(path: String, create: Bool, logger: Logger = Logger(label: "renewal-recon.store")) throws {
         _ = Self.memoryStatisticsOff
         self.path = path
-        self.logger = logger
+        self.reader = CommittedStateReader(logger: logger)
         let exists = FileManager.default.fileExists(atPath: path)
         guard exists || create else { throw StoreError(.notInitialised, "no store at \(path); run `renewal-recon init`") }
         if !exists {
@@ -104,21 +103,16 @@ public final class SQLiteDatabase: SQLDatabase {
     /// Under WAL a reader sees the last commit while the writer goes on. Its page cache is
     /// 4 MiB: it reads each order and license of a slice once, the OS page cache holds the
     /// rest, and the job's peak memory holds both caches. nil if it is reading already (its
-    /// transaction is its own) or cannot be opened (said once in the log, as on PostgreSQL):
-    /// the caller then reads on its session.
+    /// transaction is its own) or cannot be opened (`CommittedStateReader`): the caller then
+    /// reads on its session.
     public func onCommittedStateReader<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T? {
-        try await reader.lend(opening: { [path, logger] in
+        try await reader.lend(opening: { [path] in
             var configuration = Configuration()
             configuration.readonly = true
             configuration.busyMode = .timeout(5)
             configuration.allowsUnsafeTransactions = true
             configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -4096") }
-            do {
-                return try DatabaseQueue(path: path, configuration: configuration)
-            } catch {
-                logger.notice("reads on the session: no second connection", metadata: ["error": "\(error)"])
-                return nil
-            }
+            return try DatabaseQueue(path: path, configuration: configuration)
         }) { queue in
             let connection = Connection(queue: queue)
             return try await connection.enclosing("BEGIN", closing: "COMMIT", undoing: ["ROLLBACK"]) { try await body(connection) }

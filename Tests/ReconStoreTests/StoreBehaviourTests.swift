@@ -226,14 +226,12 @@ import ReconTestSupport
         #expect(try await store.database.readCommitted { _ in true } == nil)
         try FileManager.default.moveItem(atPath: moved, toPath: path)
         #expect(try await store.database.readCommitted { _ in true } == nil)
-        expectOneNoSecondConnectionNote(in: log, naming: "unable to open database file")
+        expectOneNote("no second connection", in: log, naming: "unable to open database file")
         #expect(try await orderStatusReadAside(store) == "pending")
         // A store opened afresh has its reader.
         await store.database.close()
         let reopened = try await TestStore.sqlite.reopen(path)
-        #expect(try await reopened.database.readCommitted { db in
-            try await db.query("SELECT status FROM orders", []).first?.string(0)
-        } == "pending")
+        #expect(try await reopened.database.readCommitted(Self.orderStatus) == "pending")
         await reopened.database.close()
     }
 
@@ -260,18 +258,21 @@ import ReconTestSupport
         #expect(try await store.queueCandidates(bookedOn: bookedOn) == 1)
         #expect(try await store.committedSlice(after: 0, limit: 1, windowDays: 5) == nil)
         #expect(try await store.database.readCommitted { _ in true } == nil)
-        expectOneNoSecondConnectionNote(in: log, naming: "too many connections for role")
+        expectOneNote("no second connection", in: log, naming: "too many connections for role")
         #expect(try await orderStatusReadAside(store) == "pending")
         #expect(try await store.queuedCandidates(after: 0, limit: 1).map(\.record.transactionID) == ["TX-1"])
         await store.database.close()
     }
 
     /// A second connection lost during a run (its backend terminated, as a server restart or
-    /// an idle timeout would) drops the read it was doing; reads go on on the session. A
-    /// statement on a closed connection is refused, not sent: postgres-nio can wait forever.
+    /// an idle timeout would) drops the read it was doing, and says so in the log; reads go on
+    /// on the session. A statement on a closed connection is refused, not sent: postgres-nio
+    /// can wait forever.
     @Test(arguments: TestStore.available.filter { $0 == .postgres })
     func aLostSecondConnectionLeavesTheReadsOnTheSession(_ kind: TestStore) async throws {
-        let (store, url) = try await kind.makeEmpty()
+        let url = try await TestStore.freshPostgresDatabase()
+        let log = RecordedLog()
+        let store = SQLReconStore(database: try await PostgresDatabase.connect(url: url, password: nil, logger: log.logger))
         try await store.migrate()
         try await store.save(orders: [pendingOrder()], licenses: [])
         let readerPID = try #require(try await store.database.readCommitted { db in
@@ -280,6 +281,7 @@ import ReconTestSupport
         try await terminate(backend: try #require(readerPID), at: url)
         #expect(try await store.database.readCommitted { db in try await db.query("SELECT 1", []).count } == nil)
         #expect(try await store.database.readCommitted { _ in true } == nil)
+        expectOneNote("the second connection was lost", in: log, naming: "lost the PostgreSQL store")
         #expect(try await orderStatusReadAside(store) == "pending")
         // The session lost in turn is the store gone (exit 69), reported, not waited on.
         let sessionPID = try #require(try await store.database.read { db in
@@ -291,17 +293,22 @@ import ReconTestSupport
         #expect(lost?.code == .unavailable)
     }
 
+    /// The status of the store's one order.
+    @Sendable static func orderStatus(_ db: any SQLConnection) async throws -> String? {
+        try await db.query("SELECT status FROM orders", []).first?.string(0)
+    }
+
     /// The status of the store's one order, read aside (on the reader if one is free, else on
     /// the session).
     func orderStatusReadAside(_ store: SQLReconStore) async throws -> String? {
-        try await store.database.readAside { db in try await db.query("SELECT status FROM orders", []).first?.string(0) }
+        try await store.database.readAside(Self.orderStatus)
     }
 
-    /// The log says once that reads stay on the session, with the store's reason.
-    func expectOneNoSecondConnectionNote(in log: RecordedLog, naming reason: String,
-                                         sourceLocation: SourceLocation = #_sourceLocation) {
-        let notes = log.messages.filter { $0.hasPrefix("reads on the session: no second connection") }
-        #expect(notes.count == 1, sourceLocation: sourceLocation)
+    /// The log says `note` once (why reads stay on the session), with the store's reason.
+    func expectOneNote(_ note: String, in log: RecordedLog, naming reason: String,
+                       sourceLocation: SourceLocation = #_sourceLocation) {
+        let notes = log.messages.filter { $0.hasPrefix("reads on the session: " + note) }
+        #expect(notes.count == 1, "\(log.messages)", sourceLocation: sourceLocation)
         #expect(notes.first?.contains(reason) == true, "\(notes)", sourceLocation: sourceLocation)
     }
 
