@@ -48,14 +48,16 @@ extension ReconJob {
         let starts = Array(stride(from: 0, to: queued, by: evaluationSlice))
         guard let first = starts.first else { return }
         let windowDays = config.rules.windowDays
-        // The slice at `start` (unless read already) and its ledger, read on the session.
+        // The slice at `start` (unless read already) and its ledger, read on the session; timed
+        // as matching, as the read beside a commit is.
         func readOnSession(_ start: Int, candidates: [EvaluationCandidate]? = nil) async throws
             -> (candidates: [EvaluationCandidate], ledger: Ledger) {
-            let slice: [EvaluationCandidate]
-            if let candidates { slice = candidates } else {
-                slice = try await store.queuedCandidates(after: start, limit: evaluationSlice)
+            try await timed(&outcome.matchTime) {
+                let slice = if let candidates { candidates } else {
+                    try await store.queuedCandidates(after: start, limit: evaluationSlice)
+                }
+                return (slice, try await store.ledger(for: slice, windowDays: windowDays))
             }
-            return (slice, try await timed(&outcome.matchTime) { try await store.ledger(for: slice, windowDays: windowDays) })
         }
         var (slice, ledger) = try await readOnSession(first)
         // The commit in progress, and the applies committed before it.
