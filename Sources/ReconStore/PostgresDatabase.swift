@@ -132,6 +132,10 @@ public final class PostgresDatabase: SQLDatabase {
 
     public func session() -> any SQLConnection { Session(connection: connection, logger: logger, location: location) }
 
+    /// Whether postgres-nio has seen the session's connection close (for tests that end its
+    /// backend: statements on it are refused only once it has).
+    var sessionIsClosed: Bool { connection.isClosed }
+
     public func tableExists(_ name: String) async throws -> Bool {
         let rows = try await session()
             .query("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?", [.text(name)])

@@ -288,7 +288,10 @@ import ReconTestSupport
             try await db.query("SELECT pg_backend_pid()", []).first?.int(0)
         })
         try await terminate(backend: sessionPID, at: url)
-        try await Task.sleep(for: .milliseconds(100))
+        let postgres = try #require(store.database as? PostgresDatabase)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !postgres.sessionIsClosed, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        try #require(postgres.sessionIsClosed, "postgres-nio did not see the ended backend close its connection")
         let lost = await #expect(throws: StoreError.self) { try await store.candidateBookingDates() }
         #expect(lost?.code == .unavailable)
     }
