@@ -77,11 +77,22 @@ enum RowMapping {
     ]
     static let recordColumns = "SELECT \(recordFieldNames.joined(separator: ", ")) \(recordSource)"
 
-    /// `recordColumns`, the record id (at `candidateRecordIDAt`) and the evaluation queue's row
-    /// key (at `candidateRowKeyAt`), for the candidates of an evaluation; joined to the queue `q`.
-    static let candidateColumns = "SELECT \((recordFieldNames + ["r.record_id", "q.row_key"]).joined(separator: ", ")) \(recordSource)"
+    /// The select list of `recordColumns`, then the record's id (at `candidateRecordIDAt`), its
+    /// `rowKey` (at `candidateRowKeyAt`), its state (at `candidateStateAt`) and the id the
+    /// evaluation queue's row `q` names (at `queuedRecordIDAt`), for the candidates of an
+    /// evaluation.
+    static func candidateColumns(rowKey: String, queuedRecordID: String) -> String {
+        "SELECT \((recordFieldNames + ["r.record_id", rowKey, "r.state", queuedRecordID]).joined(separator: ", "))"
+    }
     static let candidateRecordIDAt = recordFieldNames.count
     static let candidateRowKeyAt = recordFieldNames.count + 1
+    static let candidateStateAt = recordFieldNames.count + 2
+    static let queuedRecordIDAt = recordFieldNames.count + 3
+
+    /// Whether a record in `state` is still to evaluate (nil: no record).
+    static func isToEvaluate(state: String?) -> Bool {
+        state == "open" || state == "held" || state == "foreign"
+    }
 
     private static let recordSource = "FROM settlement_records r JOIN settlement_files f ON f.sha256 = r.file_sha256"
 

@@ -85,8 +85,8 @@ public protocol SQLDatabase: Sendable {
 /// How a run's queue finds a settlement record again.
 public enum RecordRowKey: Sendable {
     /// The row number (SQLite's `rowid`): in the order the rows were stored, and found without
-    /// the hashed id's index. Stable unless a `VACUUM` renumbers the table, so what is written
-    /// through it is checked against the record's id.
+    /// the hashed id's index. Stable unless a `VACUUM` renumbers the table, so the queue keeps
+    /// the record's id beside it, and what is read or written through it is checked against it.
     case rowNumber
     /// The record id.
     case recordID
@@ -98,10 +98,20 @@ public enum RecordRowKey: Sendable {
         }
     }
 
-    var type: String {
+    /// The evaluation queue's columns after its position (the row key, and the record's id
+    /// where the key is not the id): defined, named, and selected from `settlement_records`.
+    var queueColumns: (definition: String, names: String, selected: String) {
         switch self {
-        case .rowNumber: "INTEGER"
-        case .recordID: "TEXT"
+        case .rowNumber: ("row_key INTEGER NOT NULL, record_id TEXT NOT NULL", "row_key, record_id", "rowid, record_id")
+        case .recordID: ("row_key TEXT NOT NULL", "row_key", "record_id")
+        }
+    }
+
+    /// The record id of the queue's row `q`.
+    var queuedRecordID: String {
+        switch self {
+        case .rowNumber: "q.record_id"
+        case .recordID: "q.row_key"
         }
     }
 }

@@ -82,17 +82,18 @@ extension SQLReconStore {
     public func queueCandidates(bookedOn date: BusinessDate) async throws -> Int {
         try await database.read { [byte = database.byteCollation, key = database.recordRowKey,
                                    scope = database.evaluationQueueScope] db in
+            // Created afresh for each date, so a queue left by an older version has this one's columns.
+            try await db.execute("DROP TABLE IF EXISTS evaluation_queue")
             try await db.execute("""
-                CREATE \(scope) TABLE IF NOT EXISTS evaluation_queue (position BIGINT PRIMARY KEY, row_key \(key.type) NOT NULL)
+                CREATE \(scope) TABLE evaluation_queue (position BIGINT PRIMARY KEY, \(key.queueColumns.definition))
                 """)
-            try await db.execute("DELETE FROM evaluation_queue")
             // SettlementRecord.evaluationOrder, then the record id (EvaluationCandidate.evaluationOrder).
             try await db.execute("""
-                INSERT INTO evaluation_queue (position, row_key)
+                INSERT INTO evaluation_queue (position, \(key.queueColumns.names))
                 SELECT ROW_NUMBER() OVER (ORDER BY
                     transaction_id IS NOT NULL, transaction_id\(byte), order_reference IS NOT NULL, order_reference\(byte),
                     amount_minor IS NOT NULL, amount_minor, currency\(byte), CASE direction WHEN 'credit' THEN 0 ELSE 1 END,
-                    reversal, ordinal, record_id\(byte)), \(key.column)
+                    reversal, ordinal, record_id\(byte)), \(key.queueColumns.selected)
                 FROM settlement_records WHERE state IN ('open', 'held', 'foreign') AND booked_on = ?
                 """, .text(date.description))
             return Int(try await db.query("SELECT COUNT(*) FROM evaluation_queue").first?.int(0) ?? 0)
@@ -110,12 +111,25 @@ extension SQLReconStore {
         try await database.read { db in try await db.execute("DELETE FROM evaluation_queue") }
     }
 
+    /// The queue's records after `position`, in its order, that are still to evaluate. Each
+    /// queued row is read whatever its record's state, so that a row number that has come to
+    /// hold another record, or none (a `VACUUM` by another connection renumbers rows), is
+    /// seen; the slice is then read again through the records' ids.
     private static func queued(after position: Int, limit: Int, key: RecordRowKey,
                                in db: any SQLConnection) async throws -> [EvaluationCandidate] {
-        try await db.query("""
-            \(RowMapping.candidateColumns) JOIN evaluation_queue q ON q.row_key = r.\(key.column)
-            WHERE q.position > ? AND q.position <= ? AND r.state IN ('open', 'held', 'foreign') ORDER BY q.position
-            """, .integer(Int64(position)), .integer(Int64(position + limit))).map { row in
+        func read(joiningOn recordKey: String, queuedKey: String) async throws -> [SQLRow] {
+            try await db.query("""
+                \(RowMapping.candidateColumns(rowKey: "r.\(key.column)", queuedRecordID: key.queuedRecordID))
+                FROM evaluation_queue q LEFT JOIN settlement_records r ON r.\(recordKey) = \(queuedKey)
+                LEFT JOIN settlement_files f ON f.sha256 = r.file_sha256
+                WHERE q.position > ? AND q.position <= ? ORDER BY q.position
+                """, .integer(Int64(position)), .integer(Int64(position + limit)))
+        }
+        var rows = try await read(joiningOn: key.column, queuedKey: "q.row_key")
+        if key == .rowNumber, rows.contains(where: { $0.text(RowMapping.candidateRecordIDAt) != $0.text(RowMapping.queuedRecordIDAt) }) {
+            rows = try await read(joiningOn: "record_id", queuedKey: key.queuedRecordID)
+        }
+        return rows.filter { RowMapping.isToEvaluate(state: $0.text(RowMapping.candidateStateAt)) }.map { row in
             var candidate = RowMapping.candidate(row, recordIDAt: RowMapping.candidateRecordIDAt)
             if key == .rowNumber { candidate.storeRow = row.int(RowMapping.candidateRowKeyAt) }
             return candidate

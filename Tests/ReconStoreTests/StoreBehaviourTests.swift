@@ -123,6 +123,36 @@ import ReconTestSupport
         #expect(try await store.queueCandidates(bookedOn: day) == 0)
     }
 
+    /// Rows renumbered after the queue was built (a `VACUUM` by another connection) do not
+    /// change what it reads: a row number that has come to hold another record, or none, is
+    /// seen, and the slice is read through the records' ids, with their new row numbers.
+    @Test(arguments: TestStore.available.filter { $0 == .sqlite })
+    func theQueueReadsItsRecordsAfterTheirRowsAreRenumbered(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate()
+        _ = try await store.ingest(batch((1...6).map { record("TX-\($0)") }), on: day, runID: "r1")
+        let bookedOn = try #require(try await store.candidateBookingDates().first)
+        let queued = try await store.queueCandidates(bookedOn: bookedOn)
+        let before = try await store.queuedCandidates(after: 0, limit: queued).map(\.recordID)
+        #expect(before.count == 6)
+        // The first three rows trade places; the last three move past the end of the table.
+        try await store.database.read { db in
+            try await db.execute("UPDATE settlement_records SET rowid = rowid + 100", [])
+            try await db.execute("UPDATE settlement_records SET rowid = (rowid - 100) % 3 + 1 WHERE rowid <= 103", [])
+        }
+        let rowNumbers = try await store.database.read { db in
+            try await db.query("SELECT record_id, rowid FROM settlement_records", [])
+                .reduce(into: [String: Int64]()) { $0[$1.string(0)] = $1.int(1) }
+        }
+        for (start, limit) in [(0, 3), (3, 3), (0, 6)] {
+            let read = try await store.queuedCandidates(after: start, limit: limit)
+            #expect(read.map(\.recordID) == Array(before[start..<(start + limit)]))
+            #expect(read.map(\.storeRow) == read.map { rowNumbers[$0.recordID] })
+        }
+        let beside = try #require(try await store.committedSlice(after: 0, limit: 6, windowDays: 5))
+        #expect(beside.candidates.map(\.recordID) == before)
+    }
+
     /// Verdicts reach the records the queue read: through the row numbers it gave them where
     /// the store has row numbers (SQLite), through their ids otherwise, both in one commit; a
     /// row number that has come to hold another record (a `VACUUM` renumbers) changes nothing
