@@ -123,6 +123,22 @@ import ReconTestSupport
         #expect(try await store.queueCandidates(bookedOn: day) == 0)
     }
 
+    /// A queue left by an older version (without the records' ids) does not stop a run: the
+    /// queue is created afresh, with this version's columns.
+    @Test(arguments: TestStore.available)
+    func aQueueLeftByAnOlderVersionIsReplaced(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate()
+        try await store.database.read { db in
+            try await db.execute("CREATE TABLE evaluation_queue (position BIGINT PRIMARY KEY, row_key BIGINT NOT NULL)", [])
+            try await db.execute("INSERT INTO evaluation_queue VALUES (1, 42)", [])
+        }
+        _ = try await store.ingest(batch((1...2).map { record("TX-\($0)") }), on: day, runID: "r1")
+        let bookedOn = try #require(try await store.candidateBookingDates().first)
+        #expect(try await store.queueCandidates(bookedOn: bookedOn) == 2)
+        #expect(try await store.queuedCandidates(after: 0, limit: 2).map(\.record.transactionID) == ["TX-1", "TX-2"])
+    }
+
     /// Rows renumbered after the queue was built (a `VACUUM` by another connection) do not
     /// change what it reads: a row number that has come to hold another record, or none, is
     /// seen, and the slice is read through the records' ids, with their new row numbers.
