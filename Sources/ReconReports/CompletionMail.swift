@@ -57,8 +57,20 @@ public struct CompletionMailRenderer: Sendable {
     /// One mail as a JSON line, keys in byte order (hand-built: a day may hold a million). With
     /// plain templates the text goes straight into the line, its fixed part escaped once.
     public func jsonLine(_ mail: OutboxMail) -> [UInt8] {
+        var line: [UInt8] = []
+        appendJSONLine(mail, to: &line)
+        return line
+    }
+
+    /// Appends `mail`'s JSON line to `out`, built in place.
+    public func appendJSONLine(_ mail: OutboxMail, to out: inout [UInt8]) {
+        JSONLineBuilder.appendLine(to: &out) { line in
+            appendFields(of: mail, to: &line)
+        }
+    }
+
+    private func appendFields(of mail: OutboxMail, to line: inout JSONLineBuilder) {
         let variables = variables(mail)
-        var line = JSONLineBuilder()
         line.string("from", settings.from)
         line.string("idempotency_key", mail.order.orderID)
         line.string("locale", MailPayload.locale)
@@ -79,7 +91,6 @@ public struct CompletionMailRenderer: Sendable {
                 }
             }
         }
-        return line.line()
     }
 
     func payload(_ mail: OutboxMail) -> MailPayload {
@@ -158,10 +169,15 @@ public struct CompletionMailRenderer: Sendable {
 
     /// The subject without line breaks at either end (a template file usually ends with one).
     static func trimmingLineBreaks(_ text: String) -> String {
-        let breaks: Set<Unicode.Scalar> = ["\n", "\r", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}"]
+        func isBreak(_ scalar: Unicode.Scalar) -> Bool {
+            switch scalar {
+            case "\n", "\r", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}": true
+            default: false
+            }
+        }
         let scalars = text.unicodeScalars
-        guard let first = scalars.firstIndex(where: { !breaks.contains($0) }),
-              let last = scalars.lastIndex(where: { !breaks.contains($0) }) else { return "" }
+        guard let first = scalars.firstIndex(where: { !isBreak($0) }),
+              let last = scalars.lastIndex(where: { !isBreak($0) }) else { return "" }
         if first == scalars.startIndex, scalars.index(after: last) == scalars.endIndex { return text }
         return String(scalars[first...last])
     }

@@ -8,10 +8,13 @@ public struct JSONLineBuilder {
 
     public init() {}
 
+    /// A builder whose object goes on after `bytes`, which it does not open.
+    private init(continuing bytes: [UInt8]) { self.bytes = bytes }
+
     /// Appends one object and a line feed to `out`, built by `body` in place: no line is
     /// built apart and copied.
     public static func appendLine(to out: inout [UInt8], _ body: (inout JSONLineBuilder) -> Void) {
-        var builder = JSONLineBuilder()
+        var builder = JSONLineBuilder(continuing: [])
         swap(&builder.bytes, &out)
         builder.bytes.append(UInt8(ascii: "{"))
         body(&builder)
@@ -51,13 +54,15 @@ public struct JSONLineBuilder {
         append(&bytes)
     }
 
-    /// A nested object, built by `body`.
+    /// A nested object, built by `body` in place.
     public mutating func object(_ key: String, _ body: (inout JSONLineBuilder) -> Void) {
         self.key(key)
-        var inner = JSONLineBuilder()
+        var inner = JSONLineBuilder(continuing: [])
+        swap(&inner.bytes, &bytes)
+        inner.bytes.append(UInt8(ascii: "{"))
         body(&inner)
-        bytes.append(contentsOf: inner.bytes)
-        bytes.append(UInt8(ascii: "}"))
+        inner.bytes.append(UInt8(ascii: "}"))
+        swap(&inner.bytes, &bytes)
     }
 
     /// The finished object and a line feed.

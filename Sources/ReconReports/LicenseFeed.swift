@@ -4,20 +4,20 @@ import ReconCore
 /// `licenses/D/license-extensions.jsonl`: one line per extension (the writer pages them by
 /// serial, then order id).
 public enum LicenseFeed {
-    /// One extension as a JSON line, keys in byte order.
-    public static func jsonLine(_ item: LicenseExtension) -> [UInt8] {
-        var line = JSONLineBuilder()
-        line.string("applied_on", item.appliedOn.description)
-        line.string("idempotency_key", item.orderID)
-        line.string("new_expires_on", item.newExpiresOn.description)
-        line.string("order_id", item.orderID)
-        line.string("previous_expires_on", item.previousExpiresOn.description)
-        line.string("previous_product_code", item.previousProduct)
-        line.string("product_code", item.product)
-        line.string("schema", "license-extension/v1")
-        line.string("serial", item.serial)
-        if let transactionID = item.transactionID { line.string("transaction_id", transactionID) }
-        line.int("years", item.years)
-        return line.line()
+    /// Appends one extension to `out` as a JSON line, keys in byte order.
+    public static func appendLine(_ item: LicenseExtension, to out: inout [UInt8]) {
+        JSONLineBuilder.appendLine(to: &out) { line in
+            line.string("applied_on", item.appliedOn.description)
+            line.string("idempotency_key", item.orderID)
+            line.string("new_expires_on", item.newExpiresOn.description)
+            line.string("order_id", item.orderID)
+            line.string("previous_expires_on", item.previousExpiresOn.description)
+            line.string("previous_product_code", item.previousProduct)
+            line.string("product_code", item.product)
+            line.string("schema", "license-extension/v1")
+            line.string("serial", item.serial)
+            if let transactionID = item.transactionID { line.string("transaction_id", transactionID) }
+            line.int("years", item.years)
+        }
     }
 }

@@ -24,7 +24,10 @@ extension ReconJob {
                 while true {
                     let page = try await store.feed(on: day, after: after, limit: Self.outputPage)
                     guard let last = page.last else { break }
-                    for item in page { try sink.append(LicenseFeed.jsonLine(item)) }
+                    var lines: [UInt8] = []
+                    lines.reserveCapacity(page.count * Self.feedLineBytes)
+                    for item in page { LicenseFeed.appendLine(item, to: &lines) }
+                    try sink.append(lines)
                     after = (last.serial, last.orderID)
                 }
             }
@@ -35,7 +38,7 @@ extension ReconJob {
                     let page = try await next.value
                     guard let last = page.last else { break }
                     next = Task { try await store.outbox(on: day, after: last.order.orderID, limit: Self.outputPage) }
-                    for line in await Self.rendered(page, by: mails) { try sink.append(line) }
+                    for lines in await Self.rendered(page, by: mails) { try sink.append(lines) }
                     for mail in page {
                         if config.mailEML {
                             try writer.write(mails.eml(mail, timeZone: config.timeZone), to: "mail/\(day)/eml/\(mail.order.orderID).eml")
@@ -87,20 +90,30 @@ extension ReconJob {
         return written
     }
 
-    /// The JSON lines of `page`, in order, rendered on every core.
+    /// The JSON lines of `page`, in order, rendered on every core: a buffer of lines per part.
     static func rendered(_ page: [OutboxMail], by mails: CompletionMailRenderer) async -> [[UInt8]] {
         let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, page.count / 500))
         let size = (page.count + parts - 1) / parts
-        return await withTaskGroup(of: (Int, [[UInt8]]).self) { group in
+        return await withTaskGroup(of: (Int, [UInt8]).self) { group in
             for part in 0..<parts {
                 let slice = page[min(part * size, page.count)..<min((part + 1) * size, page.count)]
-                group.addTask { (part, slice.map(mails.jsonLine)) }
+                group.addTask {
+                    // One buffer for the part's lines: a line apart grew, and was freed, a few times per mail.
+                    var lines: [UInt8] = []
+                    lines.reserveCapacity(slice.count * mailLineBytes)
+                    for mail in slice { mails.appendJSONLine(mail, to: &lines) }
+                    return (part, lines)
+                }
             }
-            var lines = [[[UInt8]]](repeating: [], count: parts)
+            var lines = [[UInt8]](repeating: [], count: parts)
             for await (part, rendered) in group { lines[part] = rendered }
-            return lines.flatMap { $0 }
+            return lines
         }
     }
+
+    /// About the size of a mail's JSON line and of a feed line (a reserve, not a limit).
+    static let mailLineBytes = 1_536
+    static let feedLineBytes = 320
 
     /// Mails or feed rows read from the store at a time while writing.
     static let outputPage = 5_000
