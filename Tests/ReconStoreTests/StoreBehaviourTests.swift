@@ -144,11 +144,7 @@ import ReconTestSupport
     /// seen, and the slice is read through the records' ids, with their new row numbers.
     @Test(arguments: TestStore.available.filter { $0 == .sqlite })
     func theQueueReadsItsRecordsAfterTheirRowsAreRenumbered(_ kind: TestStore) async throws {
-        let (store, _) = try await kind.makeEmpty()
-        try await store.migrate()
-        _ = try await store.ingest(batch((1...6).map { record("TX-\($0)") }), on: day, runID: "r1")
-        let bookedOn = try #require(try await store.candidateBookingDates().first)
-        let queued = try await store.queueCandidates(bookedOn: bookedOn)
+        let (store, queued) = try await storeWithSixQueuedRecords(kind)
         let before = try await store.queuedCandidates(after: 0, limit: queued).map(\.recordID)
         #expect(before.count == 6)
         // The first three rows trade places; the last three move past the end of the table.
@@ -156,10 +152,7 @@ import ReconTestSupport
             try await db.execute("UPDATE settlement_records SET rowid = rowid + 100", [])
             try await db.execute("UPDATE settlement_records SET rowid = (rowid - 100) % 3 + 1 WHERE rowid <= 103", [])
         }
-        let rowNumbers = try await store.database.read { db in
-            try await db.query("SELECT record_id, rowid FROM settlement_records", [])
-                .reduce(into: [String: Int64]()) { $0[$1.string(0)] = $1.int(1) }
-        }
+        let rowNumbers = try await Self.rowNumbers(in: store)
         for (start, limit) in [(0, 3), (3, 3), (0, 6)] {
             let read = try await store.queuedCandidates(after: start, limit: limit)
             #expect(read.map(\.recordID) == Array(before[start..<(start + limit)]))
@@ -175,19 +168,12 @@ import ReconTestSupport
     /// but the verdict's own record.
     @Test(arguments: TestStore.available)
     func verdictsAreWrittenToTheRecordsTheQueueRead(_ kind: TestStore) async throws {
-        let (store, _) = try await kind.makeEmpty()
-        try await store.migrate()
-        _ = try await store.ingest(batch((1...6).map { record("TX-\($0)") }), on: day, runID: "r1")
-        let bookedOn = try #require(try await store.candidateBookingDates().first)
-        let queued = try await store.queueCandidates(bookedOn: bookedOn)
+        let (store, queued) = try await storeWithSixQueuedRecords(kind)
         let read = try await store.queuedCandidates(after: 0, limit: queued)
         #expect(read.count == 6)
-        let rowids = try await store.database.read { db in
-            try await db.query("SELECT record_id, \(store.database.recordRowKey.column) FROM settlement_records", [])
-        }
         switch store.database.recordRowKey {
         case .rowNumber:
-            let byID = Dictionary(uniqueKeysWithValues: rowids.map { ($0.string(0), $0.int(1)) })
+            let byID = try await Self.rowNumbers(in: store)
             #expect(read.map(\.storeRow) == read.map { byID[$0.recordID] })
         case .recordID:
             #expect(read.allSatisfy { $0.storeRow == nil })
@@ -340,6 +326,23 @@ import ReconTestSupport
         try #require(postgres.sessionIsClosed, "postgres-nio did not see the ended backend close its connection")
         let lost = await #expect(throws: StoreError.self) { try await store.candidateBookingDates() }
         #expect(lost?.code == .unavailable)
+    }
+
+    /// A store of `kind` with six open records of one booking date, queued for evaluation.
+    func storeWithSixQueuedRecords(_ kind: TestStore) async throws -> (store: SQLReconStore, queued: Int) {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate()
+        _ = try await store.ingest(batch((1...6).map { record("TX-\($0)") }), on: day, runID: "r1")
+        let bookedOn = try #require(try await store.candidateBookingDates().first)
+        return (store, try await store.queueCandidates(bookedOn: bookedOn))
+    }
+
+    /// Each record's SQLite row number, by record id.
+    static func rowNumbers(in store: SQLReconStore) async throws -> [String: Int64] {
+        try await store.database.read { db in
+            try await db.query("SELECT record_id, rowid FROM settlement_records", [])
+                .reduce(into: [String: Int64]()) { $0[$1.string(0)] = $1.int(1) }
+        }
     }
 
     /// The status of the store's one order.
