@@ -89,7 +89,8 @@ enum RowMapping {
     static let candidateStateAt = recordFieldNames.count + 2
     static let queuedRecordIDAt = recordFieldNames.count + 3
 
-    /// Whether a record in `state` is still to evaluate (nil: no record).
+    /// Whether a record in `state` is still to evaluate (nil: no record): the states that
+    /// `queueCandidates` queues, `state IN ('open', 'held', 'foreign')`.
     static func isToEvaluate(state: String?) -> Bool {
         state == "open" || state == "held" || state == "foreign"
     }
