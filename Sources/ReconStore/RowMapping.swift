@@ -78,22 +78,22 @@ enum RowMapping {
     static let recordColumns = "SELECT \(recordFieldNames.joined(separator: ", ")) \(recordSource)"
 
     /// The select list of `recordColumns`, then the record's id (at `candidateRecordIDAt`), its
-    /// `rowKey` (at `candidateRowKeyAt`), its state (at `candidateStateAt`) and the id the
-    /// evaluation queue's row `q` names (at `queuedRecordIDAt`), for the candidates of an
-    /// evaluation.
-    static func candidateColumns(rowKey: String, queuedRecordID: String) -> String {
-        "SELECT \((recordFieldNames + ["r.record_id", rowKey, "r.state", queuedRecordID]).joined(separator: ", "))"
+    /// row key (at `candidateRowKeyAt`), its state (at `candidateStateAt`) and 1 where it is
+    /// the record the evaluation queue's row `q` names (at `candidateAgreesAt`), for the
+    /// candidates of an evaluation.
+    static func candidateColumns(for key: RecordRowKey) -> String {
+        let agrees = "CASE WHEN r.record_id = \(key.queuedRecordID) THEN 1 ELSE 0 END"
+        return "SELECT \((recordFieldNames + ["r.record_id", "r.\(key.column)", "r.state", agrees]).joined(separator: ", "))"
     }
     static let candidateRecordIDAt = recordFieldNames.count
     static let candidateRowKeyAt = recordFieldNames.count + 1
     static let candidateStateAt = recordFieldNames.count + 2
-    static let queuedRecordIDAt = recordFieldNames.count + 3
+    static let candidateAgreesAt = recordFieldNames.count + 3
 
-    /// Whether a record in `state` is still to evaluate (nil: no record): the states that
-    /// `queueCandidates` queues, `state IN ('open', 'held', 'foreign')`.
-    static func isToEvaluate(state: String?) -> Bool {
-        state == "open" || state == "held" || state == "foreign"
-    }
+    /// The states of a record still to evaluate.
+    static let statesToEvaluate: Set = ["open", "held", "foreign"]
+    /// `statesToEvaluate` as an SQL list, for `state IN …`.
+    static let statesToEvaluateList = "(" + statesToEvaluate.sorted().map { "'\($0)'" }.joined(separator: ", ") + ")"
 
     private static let recordSource = "FROM settlement_records r JOIN settlement_files f ON f.sha256 = r.file_sha256"
 

@@ -74,7 +74,7 @@ extension SQLReconStore {
         try await database.read { db in
             try await db.query("""
                 SELECT DISTINCT booked_on FROM settlement_records
-                WHERE state IN ('open', 'held', 'foreign') AND booked_on IS NOT NULL
+                WHERE state IN \(RowMapping.statesToEvaluateList) AND booked_on IS NOT NULL
                 """).compactMap { BusinessDate(iso: $0.string(0)) }.sorted()
         }
     }
@@ -94,7 +94,7 @@ extension SQLReconStore {
                     transaction_id IS NOT NULL, transaction_id\(byte), order_reference IS NOT NULL, order_reference\(byte),
                     amount_minor IS NOT NULL, amount_minor, currency\(byte), CASE direction WHEN 'credit' THEN 0 ELSE 1 END,
                     reversal, ordinal, record_id\(byte)), \(key.queueColumns.selected)
-                FROM settlement_records WHERE state IN ('open', 'held', 'foreign') AND booked_on = ?
+                FROM settlement_records WHERE state IN \(RowMapping.statesToEvaluateList) AND booked_on = ?
                 """, .text(date.description))
             return Int(try await db.query("SELECT COUNT(*) FROM evaluation_queue").first?.int(0) ?? 0)
         }
@@ -119,17 +119,19 @@ extension SQLReconStore {
                                in db: any SQLConnection) async throws -> [EvaluationCandidate] {
         func read(joiningOn recordKey: String, queuedKey: String) async throws -> [SQLRow] {
             try await db.query("""
-                \(RowMapping.candidateColumns(rowKey: "r.\(key.column)", queuedRecordID: key.queuedRecordID))
+                \(RowMapping.candidateColumns(for: key))
                 FROM evaluation_queue q LEFT JOIN settlement_records r ON r.\(recordKey) = \(queuedKey)
                 LEFT JOIN settlement_files f ON f.sha256 = r.file_sha256
                 WHERE q.position > ? AND q.position <= ? ORDER BY q.position
                 """, .integer(Int64(position)), .integer(Int64(position + limit)))
         }
         var rows = try await read(joiningOn: key.column, queuedKey: "q.row_key")
-        if key == .rowNumber, rows.contains(where: { $0.text(RowMapping.candidateRecordIDAt) != $0.text(RowMapping.queuedRecordIDAt) }) {
+        if rows.contains(where: { $0.int(RowMapping.candidateAgreesAt) != 1 }) {
             rows = try await read(joiningOn: "record_id", queuedKey: key.queuedRecordID)
         }
-        return rows.filter { RowMapping.isToEvaluate(state: $0.text(RowMapping.candidateStateAt)) }.map { row in
+        return rows.filter { row in
+            row.text(RowMapping.candidateStateAt).map(RowMapping.statesToEvaluate.contains) ?? false
+        }.map { row in
             var candidate = RowMapping.candidate(row, recordIDAt: RowMapping.candidateRecordIDAt)
             if key == .rowNumber { candidate.storeRow = row.int(RowMapping.candidateRowKeyAt) }
             return candidate
@@ -152,7 +154,7 @@ extension SQLReconStore {
 
     public func openCandidates() async throws -> [EvaluationCandidate] {
         try await database.read { db in
-            try await db.query("\(RowMapping.recordColumns) WHERE r.state IN ('open', 'held', 'foreign')")
+            try await db.query("\(RowMapping.recordColumns) WHERE r.state IN \(RowMapping.statesToEvaluateList)")
                 .map { RowMapping.candidate($0) }
         }
     }
@@ -183,7 +185,7 @@ extension SQLReconStore {
         try await database.read { db in
             try await db.query("""
                 \(RowMapping.recordColumns)
-                WHERE r.state IN ('open', 'held', 'foreign')
+                WHERE r.state IN \(RowMapping.statesToEvaluateList)
                   AND ((r.booked_on >= ? AND r.booked_on <= ?)
                        OR r.record_id IN (SELECT record_id FROM exceptions WHERE record_id IS NOT NULL
                                           AND first_seen >= ? AND first_seen <= ?))
