@@ -1,8 +1,29 @@
 import Foundation
 import Testing
+import ReconCore
+import ReconReports
 @testable import renewal_recon
 
 @Suite struct OutputWriterTests {
+    /// A page of mails rendered in parts on several cores gives the lines of its mails, in the
+    /// page's order, each as the renderer writes it alone.
+    @Test(arguments: [1, 2, 3])
+    func aPageRenderedInPartsKeepsItsOrder(cores: Int) async throws {
+        let renderer = try CompletionMailRenderer(settings: MailTemplateTests.settings, templateDirectory: nil)
+        let samples = MailTemplateTests.mails()
+        let page = (0..<1_700).map { index in
+            var mail = samples[index % samples.count]
+            mail.order.orderID = "RN20261115-\(100_000 + index)"
+            return mail
+        }
+        let parts = await ReconJob.rendered(page, by: renderer, cores: cores)
+        #expect(parts.count == cores)
+        let lines = String(decoding: Array(parts.joined()), as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == page.count)
+        let unlike = zip(lines, page).enumerated().first { _, pair in Array(pair.0.utf8) + [0x0A] != renderer.jsonLine(pair.1) }?.offset
+        #expect(unlike == nil, "first line unlike its mail's: \(unlike.map(String.init) ?? "")")
+    }
+
     /// A run writes the mail and feed files of a day at the same time: files streamed at once
     /// into folders that do not exist yet all land, with their modes, and nothing else is left.
     @Test func filesStreamedAtOnceIntoNewFoldersAllLand() async throws {

@@ -90,9 +90,10 @@ extension ReconJob {
         return written
     }
 
-    /// The JSON lines of `page`, in order, rendered on every core: a buffer of lines per part.
-    static func rendered(_ page: [OutboxMail], by mails: CompletionMailRenderer) async -> [[UInt8]] {
-        let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, page.count / 500))
+    /// The JSON lines of `page`, in order, rendered on `cores` cores: a buffer of lines per part.
+    static func rendered(_ page: [OutboxMail], by mails: CompletionMailRenderer,
+                         cores: Int = ProcessInfo.processInfo.activeProcessorCount) async -> [[UInt8]] {
+        let parts = max(1, min(cores, page.count / 500))
         let size = (page.count + parts - 1) / parts
         return await withTaskGroup(of: (Int, [UInt8]).self) { group in
             for part in 0..<parts {
