@@ -80,6 +80,7 @@ let package = Package(
         ),
         .testTarget(name: "ReconStoreTests", dependencies: [
             "ReconStore", "ReconCore", "ReconTestSupport", .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            .product(name: "InMemoryLogging", package: "swift-log"),
         ]),
         .testTarget(
             name: "ReconJobTests",

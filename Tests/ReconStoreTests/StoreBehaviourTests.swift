@@ -1,4 +1,5 @@
 import Foundation
+import InMemoryLogging
 import Logging
 import Testing
 import ReconCore
@@ -249,8 +250,8 @@ import ReconTestSupport
     @Test func aSQLiteReaderThatCannotOpenLeavesTheReadsOnTheSession() async throws {
         let (created, path) = try await TestStore.sqlite.makeEmpty()
         await created.database.close()
-        let log = RecordedLog()
-        let store = SQLReconStore(database: try SQLiteDatabase(path: path, create: false, logger: log.logger))
+        let log = InMemoryLogHandler()
+        let store = SQLReconStore(database: try SQLiteDatabase(path: path, create: false, logger: Logger(label: "test") { _ in log }))
         try await store.migrate()
         try await store.save(orders: [pendingOrder()], licenses: [])
         let moved = path + ".moved"
@@ -280,9 +281,9 @@ import ReconTestSupport
             try await db.execute("GRANT ALL ON SCHEMA public TO \(role)", [])
         }
         components.user = role
-        let log = RecordedLog()
+        let log = InMemoryLogHandler()
         let store = SQLReconStore(database: try await PostgresDatabase.connect(
-            url: try #require(components.string), password: nil, logger: log.logger))
+            url: try #require(components.string), password: nil, logger: Logger(label: "test") { _ in log }))
         try await store.migrate()
         try await store.save(orders: [pendingOrder()], licenses: [])
         _ = try await store.ingest(batch([record("TX-1", ref: "RN-1")]), on: day, runID: "r1")
@@ -303,8 +304,8 @@ import ReconTestSupport
     @Test(arguments: TestStore.available.filter { $0 == .postgres })
     func aLostSecondConnectionLeavesTheReadsOnTheSession(_ kind: TestStore) async throws {
         let url = try await TestStore.freshPostgresDatabase()
-        let log = RecordedLog()
-        let store = SQLReconStore(database: try await PostgresDatabase.connect(url: url, password: nil, logger: log.logger))
+        let log = InMemoryLogHandler()
+        let store = SQLReconStore(database: try await PostgresDatabase.connect(url: url, password: nil, logger: Logger(label: "test") { _ in log }))
         try await store.migrate()
         try await store.save(orders: [pendingOrder()], licenses: [])
         let readerPID = try #require(try await store.database.readCommitted { db in
@@ -357,11 +358,12 @@ import ReconTestSupport
     }
 
     /// The log says `note` once (why reads stay on the session), with the store's reason.
-    func expectOneNote(_ note: String, in log: RecordedLog, naming reason: String,
+    func expectOneNote(_ note: String, in log: InMemoryLogHandler, naming reason: String,
                        sourceLocation: SourceLocation = #_sourceLocation) {
-        let notes = log.messages.filter { $0.hasPrefix("reads on the session: " + note) }
-        #expect(notes.count == 1, "\(log.messages)", sourceLocation: sourceLocation)
-        #expect(notes.first?.contains(reason) == true, "\(notes)", sourceLocation: sourceLocation)
+        let notes = log.entries.filter { $0.message.description == "reads on the session: " + note }
+        #expect(notes.count == 1, "\(log.entries.map(\.message))", sourceLocation: sourceLocation)
+        #expect(notes.first?.metadata["error"].map { "\($0)".contains(reason) } == true, "\(notes.map(\.metadata))",
+                sourceLocation: sourceLocation)
     }
 
     /// Ends a server backend, as a restart or an administrator would.
