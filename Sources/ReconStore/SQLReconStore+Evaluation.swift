@@ -270,7 +270,7 @@ extension SQLReconStore {
     private static func setState(_ state: String, rows: [(row: Int64, id: String)], ids: [String],
                                  in db: any SQLConnection) async throws {
         var byID = ids
-        try await db.forEachChunk(of: rows) { chunk, marks in
+        try await db.forEachChunk(of: rows.sorted { $0.row < $1.row }) { chunk, marks in
             // Each row is checked against its id (`+`: as a filter, not through the id's index).
             // A row renumbered since the queue read it (a VACUUM by another connection) is left
             // alone, and fewer rows change than were named: the chunk then goes by id.
@@ -291,7 +291,9 @@ extension SQLReconStore {
     /// extension of each serial), audit, outbox and feed rows.
     private static func store(_ applied: [LicenseExtension], on date: BusinessDate, in db: any SQLConnection) async throws {
         let now = StoreClock.now()
-        try await db.forEachChunk(applied.map(\.orderID)) { marks, values in
+        // In key order, so each statement walks the tables and indexes forward, from one page to the next.
+        let byOrder = applied.sorted { $0.orderID < $1.orderID }
+        try await db.forEachChunk(byOrder.map(\.orderID)) { marks, values in
             try await db.execute("UPDATE orders SET status = 'completed', updated_at = ? WHERE order_id IN (\(marks))",
                                  [.text(now)] + values)
         }
@@ -306,14 +308,14 @@ extension SQLReconStore {
                 """, [.text(now)] + chunk.flatMap { [SQLValue.text($0.serial), .text($0.newExpiresOn.description), .text($0.product)] })
         }
         try await db.insertRows(into: "license_extensions", columns: RowMapping.extensionFieldNames,
-                                rows: applied.map(RowMapping.extensionValues))
-        try await db.forEachChunk(applied.map(\.orderID)) { marks, values in
+                                rows: byOrder.map(RowMapping.extensionValues))
+        try await db.forEachChunk(byOrder.map(\.orderID)) { marks, values in
             try await db.execute("""
                 INSERT INTO mail_outbox (order_id, business_date, recipient)
                 SELECT order_id, ?, email FROM orders WHERE order_id IN (\(marks))
                 """, [.text(date.description)] + values)
         }
         try await db.insertRows(into: "license_feed", columns: ["order_id", "business_date"],
-                                rows: applied.map { [.text($0.orderID), .text(date.description)] })
+                                rows: byOrder.map { [.text($0.orderID), .text(date.description)] })
     }
 }
