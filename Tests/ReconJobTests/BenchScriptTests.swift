@@ -45,13 +45,16 @@ import ReconTestSupport
         let lines = result.stdout.split(separator: "\n").map(String.init)
         // Each measurement: wall s, MB/s (or "-"), records/s, peak RSS MB.
         for label in ["raw (libxml2 SAX2, no callbacks)", "inspect (job's parser)", "sqlite: init", "sqlite: import orders",
-                      "sqlite: import licenses", "sqlite: run", "sqlite: whole (init+imports+run)"] {
+                      "sqlite: import licenses", "sqlite: run", "sqlite: whole (init+imports+run)",
+                      "sqlite3: the run's writes in bulk"] {
             let line = try #require(lines.first { $0.hasPrefix(label) }, "no line for \(label)")
             let columns = line.dropFirst(label.count).split(separator: " ")
             #expect(columns.count == 4, "\(line)")
             #expect((Double(columns.first ?? "") ?? 0) > 0 && (Double(columns.last ?? "") ?? 0) > 0, "\(line)")
         }
         #expect(lines.contains { $0.hasPrefix("inspect/raw speed ratio: ") })
+        // The store's floor wrote the run's rows (the bench checks them equal, or fails).
+        #expect(lines.contains { $0.hasPrefix("sqlite run / store floor: ") })
         // Each phase's time and share of the run; match and apply are parts of evaluate.
         func share(_ phase: String) -> Double? {
             lines.first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(phase + " ") && $0.hasSuffix("%") }
