@@ -195,6 +195,47 @@ import ReconTestSupport
         }
     }
 
+    /// A commit writes its applies in order-id order, but a license renewed twice in one commit
+    /// stands at the extension applied last, not at the one whose order id sorts last.
+    @Test(arguments: TestStore.available)
+    func aLicenseRenewedTwiceInOneCommitStandsAtTheLastApply(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate()
+        func order(_ id: String, target: String) -> RenewalOrder {
+            RenewalOrder(orderID: id, serial: "TM-1", currentProduct: "VBC", targetProduct: target, years: 1,
+                         amount: Money(minorUnits: 5980, currency: jpy), email: "a@example.com",
+                         placedAt: Timestamp(iso: "2026-11-10T10:00:00+09:00")!, status: .pending)
+        }
+        let license = License(serial: "TM-1", product: "VBC", expiresOn: BusinessDate(iso: "2026-12-10")!,
+                              autoRenew: false, email: "a@example.com")
+        try await store.save(orders: [order("RN-A", target: "TS-PRM"), order("RN-B", target: "TS-STD")], licenses: [license])
+        func applied(_ orderID: String, from: (String, String), to: (String, String)) -> RecordVerdict {
+            let item = LicenseExtension(
+                orderID: orderID, serial: "TM-1", transactionID: "TX-\(orderID)", recordID: "R-\(orderID)",
+                previousProduct: from.0, product: to.0, previousExpiresOn: BusinessDate(iso: from.1)!,
+                newExpiresOn: BusinessDate(iso: to.1)!, years: 1, appliedOn: day,
+                appliedAt: Date(timeIntervalSince1970: 1_795_000_000), placedOn: BusinessDate(iso: "2026-11-10")!,
+                settledOn: day, runID: "r1")
+            return RecordVerdict(recordID: item.recordID, outcome: .applied(item, warnings: []))
+        }
+        // RN-B applies first, RN-A (which sorts first) on top of it.
+        try await store.commit([applied("RN-B", from: ("VBC", "2026-12-10"), to: ("TS-STD", "2027-12-10")),
+                                applied("RN-A", from: ("TS-STD", "2027-12-10"), to: ("TS-PRM", "2028-12-10"))],
+                               on: day, runID: "r1")
+        let stored = try await store.database.read { db in
+            try await db.query("SELECT product, expires_on FROM licenses WHERE serial = 'TM-1'", []).first
+                .map { "\($0.string(0)) \($0.string(1))" }
+        }
+        #expect(stored == "TS-PRM 2028-12-10")
+        let rows = try await store.database.read { db in
+            try await db.query("""
+                SELECT (SELECT COUNT(*) FROM license_extensions), (SELECT COUNT(*) FROM mail_outbox),
+                       (SELECT COUNT(*) FROM license_feed), (SELECT COUNT(*) FROM orders WHERE status = 'completed')
+                """, []).first.map { (0..<4).map($0.int) }
+        }
+        #expect(rows == [2, 2, 2, 2])
+    }
+
     /// The rules' reads beside a commit (the next slice of the queue and its ledger) see the
     /// last commit, not a transaction still open on the session. A rehearsal has no such
     /// reader, and the reader is lent to one read at a time.
