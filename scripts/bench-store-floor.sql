@@ -4,14 +4,14 @@
 --
 -- IMPORTED is a store just after `init` and the imports; FINISHED the same store after the
 -- job's `run` of the day. Each statement writes what the run wrote (the same rows, in the
--- order that suits SQLite best: one transaction per table, keys sorted where the table's
--- key allows) under the job's settings, so its time is what SQLite alone needs to store
+-- order that suits SQLite best: one transaction per statement, keys sorted where the
+-- table's key allows) under the job's settings, so its time is what SQLite alone needs to store
 -- that day, with no parsing, no rules and no outputs. scripts/bench prints its total.
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA foreign_keys = ON;
 PRAGMA cache_size = -32768;
-PRAGMA wal_autocheckpoint = 4096;
+PRAGMA wal_autocheckpoint = 4096; -- 64 MiB of a new store's 16 KiB pages, as the job
 PRAGMA temp_store = FILE;
 .timer on
 -- Ingest: the files, then every record as it arrived, still to evaluate.
