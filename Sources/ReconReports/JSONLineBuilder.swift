@@ -8,17 +8,24 @@ public struct JSONLineBuilder {
 
     public init() {}
 
-    /// A builder whose object goes on after `bytes`, which it does not open.
-    private init(continuing bytes: [UInt8]) { self.bytes = bytes }
+    /// A builder over `bytes`, its object not opened.
+    private init(bytes: [UInt8]) { self.bytes = bytes }
 
     /// Appends one object and a line feed to `out`, built by `body` in place: no line is
     /// built apart and copied.
     public static func appendLine(to out: inout [UInt8], _ body: (inout JSONLineBuilder) -> Void) {
-        var builder = JSONLineBuilder(continuing: [])
+        appendObject(to: &out, body)
+        out.append(0x0A)
+    }
+
+    /// Appends the object `body` builds to `out`, in place: the builder takes `out` over for
+    /// the while.
+    private static func appendObject(to out: inout [UInt8], _ body: (inout JSONLineBuilder) -> Void) {
+        var builder = JSONLineBuilder(bytes: [])
         swap(&builder.bytes, &out)
         builder.bytes.append(UInt8(ascii: "{"))
         body(&builder)
-        builder.bytes.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
+        builder.bytes.append(UInt8(ascii: "}"))
         swap(&builder.bytes, &out)
     }
 
@@ -57,12 +64,7 @@ public struct JSONLineBuilder {
     /// A nested object, built by `body` in place.
     public mutating func object(_ key: String, _ body: (inout JSONLineBuilder) -> Void) {
         self.key(key)
-        var inner = JSONLineBuilder(continuing: [])
-        swap(&inner.bytes, &bytes)
-        inner.bytes.append(UInt8(ascii: "{"))
-        body(&inner)
-        inner.bytes.append(UInt8(ascii: "}"))
-        swap(&inner.bytes, &bytes)
+        Self.appendObject(to: &bytes, body)
     }
 
     /// The finished object and a line feed.
