@@ -39,8 +39,8 @@ extension ReconJob {
                     guard let last = page.last else { break }
                     next = Task { try await store.outbox(on: day, after: last.order.orderID, limit: Self.outputPage) }
                     for lines in await Self.rendered(page, by: mails) { try sink.append(lines) }
-                    for mail in page {
-                        if config.mailEML {
+                    if config.mailEML {
+                        for mail in page {
                             try writer.write(mails.eml(mail, timeZone: config.timeZone), to: "mail/\(day)/eml/\(mail.order.orderID).eml")
                         }
                     }
