@@ -287,16 +287,19 @@ extension SQLReconStore {
         }
     }
 
-    /// Rule 9's writes for a chunk of applies: orders completed, licenses updated (to the last
-    /// extension of each serial), audit, outbox and feed rows.
+    /// Rule 9's writes for a chunk of applies, given in the order they applied: orders
+    /// completed, licenses updated (to the last extension of each serial), audit, outbox and
+    /// feed rows.
     private static func store(_ applied: [LicenseExtension], on date: BusinessDate, in db: any SQLConnection) async throws {
         let now = StoreClock.now()
         // In key order, so each statement walks the tables and indexes forward, from one page to the next.
         let byOrder = applied.sorted { $0.orderID < $1.orderID }
-        try await db.forEachChunk(byOrder.map(\.orderID)) { marks, values in
+        let orderIDs = byOrder.map(\.orderID)
+        try await db.forEachChunk(orderIDs) { marks, values in
             try await db.execute("UPDATE orders SET status = 'completed', updated_at = ? WHERE order_id IN (\(marks))",
                                  [.text(now)] + values)
         }
+        // Each serial's last extension in the order of the applies, not of the order ids.
         var last: [String: LicenseExtension] = [:]
         for item in applied { last[item.serial] = item }
         let finals = last.values.sorted { $0.serial < $1.serial }
@@ -309,7 +312,7 @@ extension SQLReconStore {
         }
         try await db.insertRows(into: "license_extensions", columns: RowMapping.extensionFieldNames,
                                 rows: byOrder.map(RowMapping.extensionValues))
-        try await db.forEachChunk(byOrder.map(\.orderID)) { marks, values in
+        try await db.forEachChunk(orderIDs) { marks, values in
             try await db.execute("""
                 INSERT INTO mail_outbox (order_id, business_date, recipient)
                 SELECT order_id, ?, email FROM orders WHERE order_id IN (\(marks))
