@@ -19,8 +19,8 @@ import ReconTestSupport
     }
 
     /// RN-1, pending, for TM-1.
-    func pendingOrder() -> RenewalOrder {
-        RenewalOrder(orderID: "RN-1", serial: "TM-1", currentProduct: "VBC", targetProduct: "VBC", years: 1,
+    func pendingOrder(_ orderID: String = "RN-1", target: String = "VBC") -> RenewalOrder {
+        RenewalOrder(orderID: orderID, serial: "TM-1", currentProduct: "VBC", targetProduct: target, years: 1,
                      amount: Money(minorUnits: 5980, currency: jpy), email: "a@example.com",
                      placedAt: Timestamp(iso: "2026-11-10T10:00:00+09:00")!, status: .pending)
     }
@@ -201,14 +201,10 @@ import ReconTestSupport
     func aLicenseRenewedTwiceInOneCommitStandsAtTheLastApply(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
         try await store.migrate()
-        func order(_ id: String, target: String) -> RenewalOrder {
-            RenewalOrder(orderID: id, serial: "TM-1", currentProduct: "VBC", targetProduct: target, years: 1,
-                         amount: Money(minorUnits: 5980, currency: jpy), email: "a@example.com",
-                         placedAt: Timestamp(iso: "2026-11-10T10:00:00+09:00")!, status: .pending)
-        }
         let license = License(serial: "TM-1", product: "VBC", expiresOn: BusinessDate(iso: "2026-12-10")!,
                               autoRenew: false, email: "a@example.com")
-        try await store.save(orders: [order("RN-A", target: "TS-PRM"), order("RN-B", target: "TS-STD")], licenses: [license])
+        try await store.save(orders: [pendingOrder("RN-A", target: "TS-PRM"), pendingOrder("RN-B", target: "TS-STD")],
+                             licenses: [license])
         func applied(_ orderID: String, from: (String, String), to: (String, String)) -> RecordVerdict {
             let item = LicenseExtension(
                 orderID: orderID, serial: "TM-1", transactionID: "TX-\(orderID)", recordID: "R-\(orderID)",
