@@ -25,6 +25,12 @@ import ReconTestSupport
                      placedAt: Timestamp(iso: "2026-11-10T10:00:00+09:00")!, status: .pending)
     }
 
+    /// The license `pendingOrder` renews.
+    func renewedLicense() -> License {
+        License(serial: "TM-1", product: "VBC", expiresOn: BusinessDate(iso: "2026-12-10")!, autoRenew: false,
+                email: "a@example.com")
+    }
+
     func batch(_ records: [SettlementRecord], sha: String = "aa") -> IngestBatch {
         IngestBatch(sha256: sha, name: "f-\(sha).xml", format: "camt.054", version: "001.08", sizeBytes: 100,
                     records: records, skippedStatus: 0, fileExceptions: [])
@@ -201,10 +207,8 @@ import ReconTestSupport
     func aLicenseRenewedTwiceInOneCommitStandsAtTheLastApply(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
         try await store.migrate()
-        let license = License(serial: "TM-1", product: "VBC", expiresOn: BusinessDate(iso: "2026-12-10")!,
-                              autoRenew: false, email: "a@example.com")
         try await store.save(orders: [pendingOrder("RN-A", target: "TS-PRM"), pendingOrder("RN-B", target: "TS-STD")],
-                             licenses: [license])
+                             licenses: [renewedLicense()])
         func applied(_ orderID: String, from: (String, String), to: (String, String)) -> RecordVerdict {
             let item = LicenseExtension(
                 orderID: orderID, serial: "TM-1", transactionID: "TX-\(orderID)", recordID: "R-\(orderID)",
@@ -240,9 +244,7 @@ import ReconTestSupport
         let (store, _) = try await kind.makeEmpty()
         try await store.migrate()
         let order = pendingOrder()
-        let license = License(serial: "TM-1", product: "VBC", expiresOn: BusinessDate(iso: "2026-12-10")!,
-                              autoRenew: false, email: "a@example.com")
-        try await store.save(orders: [order], licenses: [license])
+        try await store.save(orders: [order], licenses: [renewedLicense()])
         _ = try await store.ingest(batch([record("TX-1", ref: "RN-1"), record("TX-2", ref: "RN-1")]), on: day, runID: "r1")
         let bookedOn = try #require(try await store.candidateBookingDates().first)
         #expect(try await store.queueCandidates(bookedOn: bookedOn) == 2)
@@ -254,7 +256,7 @@ import ReconTestSupport
         #expect(besides.candidates.map(\.recordID) == queued.map(\.recordID))
         #expect(besides.candidates.map(\.storeRow) == queued.map(\.storeRow))
         #expect(besides.candidates.map(\.record.transactionID) == ["TX-2"])
-        #expect(besides.ledger.licenses["TM-1"] == license)
+        #expect(besides.ledger.licenses["TM-1"] == renewedLicense())
         #expect(try await status() == .pending)
         let seenDuringCommit = try await store.database.transaction { db in
             try await db.execute("UPDATE orders SET status = 'completed' WHERE order_id = ?", .text("RN-1"))
