@@ -21,8 +21,12 @@ settled_before_order, missing_reference (EndToEndId NOTPROVIDED, no order id in 
 refund_or_chargeback (DBIT entries naming an order settled before), license_not_found,
 and foreign descriptors (no exception). Every order is placed 2026-11-15 .. 2026-11-19
 (late ones 11-09 .. 11-13), so the sweep of 2026-11-20 finds nothing overdue.
+License serials are scattered over the licenses, unrelated to the order and transaction
+numbers: a license is renewed years after it was sold, so a night's renewals fall all
+over the serial range, and so do the writes to the licenses and their extensions.
 Prints one summary line (counts and bytes).
 """
+import math
 import os
 import sys
 import random
@@ -186,6 +190,12 @@ def main():
     last_clean = None   # (order id, amount) of the latest clean order: what a refund names
     entry_seq = 0
     tx_index = 0        # global transaction / order number
+    # Serial of order i: (spread * i) mod n, a bijection of 0..n-1 whose neighbours lie far
+    # apart (spread near n / golden ratio, coprime with n). Plain arithmetic rather than the
+    # seeded generator, so that every other value stays as it was.
+    spread = max(1, int(n * 0.6180339887)) | 1
+    while math.gcd(spread, n) != 1:
+        spread += 2
 
     def flush_rows():
         orders.write("".join(order_rows))
@@ -198,7 +208,7 @@ def main():
         nonlocal n_orders, n_licenses
         placed = "2026-11-%02d" % placed_day
         order_id = "RN%s-%07d" % (placed.replace("-", ""), i)
-        serial = "TM-%07d" % i
+        serial = "TM-%07d" % (spread * i % n)
         email = "user%07d@example.com" % i
         secs = int(rnd() * 86400)
         placed_at = "%sT%02d:%02d:%02d+09:00" % (placed, secs // 3600, secs // 60 % 60, secs % 60)

@@ -37,6 +37,21 @@ import ReconTestSupport
         #expect(try generate(300, seed: 8)["inbox/settlement-001.xml"] != day["inbox/settlement-001.xml"])
     }
 
+    /// A license is renewed years after it was sold: the orders of a night name serials all
+    /// over the range, not in the order of the order numbers (which would flatter the store).
+    @Test func theOrdersOfANightRenewSerialsAllOverTheRange() throws {
+        let orders = try #require(try generate(1000, seed: 7)["orders.csv"].map { String(decoding: $0, as: UTF8.self) })
+        let serials = orders.split(separator: "\n").dropFirst().map { $0.split(separator: ",")[1] }
+        #expect(serials.count > 900)
+        #expect(Set(serials).count == serials.count, "one order per license")
+        let rising = zip(serials, serials.dropFirst()).filter { $0 < $1 }.count
+        #expect(rising < serials.count * 3 / 4, "\(rising) of \(serials.count) orders follow the serial before")
+        let spread = zip(serials, serials.dropFirst()).map { pair in
+            abs((Int(pair.0.dropFirst(3)) ?? 0) - (Int(pair.1.dropFirst(3)) ?? 0))
+        }
+        #expect(spread.reduce(0, +) / spread.count > serials.count / 10, "neighbouring orders renew distant serials")
+    }
+
     @Test func theBenchPrintsEveryFigureOfASmallDay() throws {
         let n = 400
         let result = try TestProcess.run(URL(fileURLWithPath: "/bin/bash"), ["scripts/bench", "\(n)", "--repeat", "1"],
