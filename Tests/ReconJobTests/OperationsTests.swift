@@ -69,6 +69,9 @@ import ReconCore
     @Test func redactionHidesAddressesAndCardNumbers() {
         #expect(Redaction.apply("first line: taro.yamada@example.com,4111 1111 1111 1111") == "first line: <e-mail>,<card>")
         #expect(Redaction.apply("RN20261110-0001 5980 JPY") == "RN20261110-0001 5980 JPY")
+        // A card between the cells of a CSV row, next to a number.
+        #expect(Redaction.apply("RN20261119-0003,4111111111111111,5980,JPY") == "RN20261119-0003,<card>,5980,JPY")
+        #expect(Redaction.apply("q,4111-1111-1111-1111,5980") == "q,<card>,5980")
     }
 
     @Test func everyFailureHasItsStatusAndOneClearLine() async throws {

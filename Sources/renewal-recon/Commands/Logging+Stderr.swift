@@ -43,7 +43,9 @@ enum Redaction {
     static func apply(_ text: String) -> String {
         guard text.contains("@") || text.contains(where: \.isNumber) else { return text }
         var out = text.replacing(/[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}/, with: "<e-mail>")
-        out = out.replacing(/\b(?:\d[ \-]?){13,19}\b/, with: "<card>")
+        // Simple word boundaries: Unicode's take "4111111111111111,5980" (a CSV row's card and
+        // amount) for one number, and would leave the card in it.
+        out = out.replacing(/\b(?:\d[ \-]?){13,19}\b/.wordBoundaryKind(.simple), with: "<card>")
         return out
     }
 }
