@@ -96,6 +96,14 @@ import ReconCore
         result = try recon(workspace, config + ["status"])
         #expect(result.status == 64)
         #expect(result.stderr.contains("'window_dayz'"))
+        // A file inspect rejects: exit 2, and the line says which file, why and where.
+        try workspace.write("min_file_age_s: 0\n", to: "recon.yaml")
+        try workspace.write("<?xml version=\"1.0\"?>\n<Document><broken>", to: "broken.xml")
+        result = try recon(workspace, config + ["inspect", "broken.xml"])
+        #expect(result.status == 2)
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(result.stderr.contains("1 settlement file(s) rejected: broken.xml: "), "\(result.stderr)")
+        #expect(result.stderr.contains("line 2"), "\(result.stderr)")
         // A store that cannot be reached: within seconds, credentials redacted.
         try workspace.write("database_url: postgres://recon:secret@127.0.0.1:9/x\n", to: "recon.yaml")
         let start = ContinuousClock.now

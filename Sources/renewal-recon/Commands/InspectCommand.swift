@@ -18,9 +18,14 @@ struct InspectCommand: AsyncParsableCommand {
         try await CommandFailure.run {
             let config = try options.loadConfig()
             _ = options.logger()
-            let rejected = Inspector(options: config.readOptions, csvProfiles: config.csvProfiles)
+            let rejections = Inspector(options: config.readOptions, csvProfiles: config.csvProfiles)
                 .inspect(files.map { URL(fileURLWithPath: $0) }, to: FileHandle.standardOutput)
-            return rejected > 0 ? ExitCode(2) : .success
+            guard rejections.isEmpty else {
+                // Exit 2, with the one line on stderr that every non-zero status has (SPEC §6).
+                FileHandle.standardError.write(Data("renewal-recon: \(rejections.count) settlement file(s) rejected: \(Redaction.apply(rejections.joined(separator: "; ")))\n".utf8))
+                return ExitCode(2)
+            }
+            return .success
         }
     }
 }
@@ -31,12 +36,12 @@ struct Inspector {
     let options: ReadOptions
     let csvProfiles: [CSVProfile]
 
-    /// - Returns: how many files were rejected.
-    func inspect(_ urls: [URL], to output: FileHandle) -> Int {
+    /// - Returns: each rejected file with its reason, line and column.
+    func inspect(_ urls: [URL], to output: FileHandle) -> [String] {
         let reader = SettlementFileReader(options: options, csvProfiles: csvProfiles)
         var buffer = OutputBuffer(handle: output)
         var fileLines: [[UInt8]] = []
-        var rejected = 0
+        var rejections: [String] = []
         for url in urls {
             let name = url.lastPathComponent
             var line = JSONLineBuilder()
@@ -57,7 +62,7 @@ struct Inspector {
                     line.strings("warnings", summary.mismatches.map(\.detail))
                     break reading
                 case .failed(let error):
-                    rejected += 1
+                    rejections.append("\(name): \(error)")
                     line.string("format", nil)
                     line.string("version", nil)
                     line.int("records", 0)
@@ -73,7 +78,7 @@ struct Inspector {
         }
         for line in fileLines { buffer.append(line) }
         buffer.flush()
-        return rejected
+        return rejections
     }
 
     static func write(_ record: SettlementRecord, file: String, to line: inout JSONLineBuilder) {
