@@ -16,7 +16,7 @@ public enum LicenseFeed {
             line.string("product_code", item.product)
             line.string("schema", "license-extension/v1")
             line.string("serial", item.serial)
-            if let transactionID = item.transactionID { line.string("transaction_id", transactionID) }
+            line.string("transaction_id", item.transactionID)
             line.int("years", item.years)
         }
     }

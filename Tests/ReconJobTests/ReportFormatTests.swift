@@ -13,6 +13,20 @@ import ReconCore
                             firstSeen: BusinessDate(iso: "2026-11-20")!, lastSeen: BusinessDate(iso: "2026-11-20")!, email: email)
     }
 
+    /// SPEC §5 lists `transaction_id` among every feed line's fields: a settlement without
+    /// one (its identity rests on content) gives `null`, not a line without the key.
+    @Test func aFeedLineCarriesEveryFieldEvenWithoutATransactionID() throws {
+        var applied = try #require(MailTemplateTests.mails().first).extensionRecord
+        applied.transactionID = nil
+        var line: [UInt8] = []
+        LicenseFeed.appendLine(applied, to: &line)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
+        #expect(Set(object.keys) == ["schema", "idempotency_key", "serial", "order_id", "transaction_id",
+                                     "previous_product_code", "product_code", "previous_expires_on", "new_expires_on",
+                                     "years", "applied_on"])
+        #expect(object["transaction_id"] is NSNull)
+    }
+
     @Test func aCellExcelWouldRunAsAFormulaIsNeutralised() throws {
         let csv = ExceptionsCSV.head + ExceptionsCSV(texts: ExceptionText.defaults).line(
             row(descriptor: "=HYPERLINK(\"http://evil.example\",\"click\")", email: "@SUM(1+1)@example.com"))
