@@ -82,8 +82,10 @@ public struct CSVRowReader: Sendable {
     private var cell: [UInt8] = []
     /// The line being read (1-based).
     public private(set) var line = 1
-    /// The characters of that line read so far, and the line the current row started on.
-    private var column = 0, rowLine = 1
+    /// The characters of that line read so far.
+    public private(set) var column = 0
+    /// The line the current row started on.
+    private var rowLine = 1
     private var inQuotes = false, quotedCell = false
     /// A quote inside quotes whose meaning (escaped `""` or closing) the next byte decides.
     private var pendingQuote = false
@@ -91,6 +93,13 @@ public struct CSVRowReader: Sendable {
     private var pendingCR = false
     /// The last byte inside quotes was a CR (a CRLF there counts as one line).
     private var quotedCR = false
+    /// Where the open quoted cell's quote stands, for the error if it is never closed.
+    private var quoteLine = 1, quoteColumn = 0
+    /// The bytes of the row being read: a hostile file's endless cell or row is refused at
+    /// `maxRowBytes`, so memory stays bounded whatever the file's size (SPEC §3.1).
+    private var rowBytes = 0
+    /// A settlement report's row is a few hundred bytes; a megabyte is none.
+    public static let maxRowBytes = 1 << 20
 
     public init(delimiter: UInt8 = UInt8(ascii: ",")) { self.delimiter = delimiter }
 
@@ -104,6 +113,11 @@ public struct CSVRowReader: Sendable {
             // A character starts at every byte but a UTF-8 continuation byte; a line break is none.
             if byte & 0xC0 != 0x80, byte != cr, byte != lf { column += 1 }
             if byte == 0 { throw CSVError(reason: "a NUL byte: binary content, not text", line: line, column: column) }
+            rowBytes += 1
+            if rowBytes > Self.maxRowBytes {
+                throw CSVError(reason: "a row longer than \(Self.maxRowBytes >> 20) MiB: not a settlement report", line: line,
+                               column: column)
+            }
             if pendingQuote {
                 pendingQuote = false
                 if byte == quote {
@@ -126,6 +140,7 @@ public struct CSVRowReader: Sendable {
             case quote where cell.isEmpty && !quotedCell:
                 inQuotes = true
                 quotedCell = true
+                (quoteLine, quoteColumn) = (line, column)
             case quote:
                 throw CSVError(reason: "a quote inside an unquoted cell", line: line, column: column)
             case delimiter:
@@ -149,7 +164,7 @@ public struct CSVRowReader: Sendable {
             pendingQuote = false
             inQuotes = false
         }
-        if inQuotes { throw CSVError(reason: "a quoted cell is not closed", line: rowLine) }
+        if inQuotes { throw CSVError(reason: "a quoted cell is not closed", line: quoteLine, column: quoteColumn) }
         if !cell.isEmpty || !cells.isEmpty || quotedCell { endRow(body) }
     }
 
@@ -168,6 +183,7 @@ public struct CSVRowReader: Sendable {
         if !(cells.count == 1 && cells[0].isEmpty && !quotedCell) { body(CSVTable.Row(line: rowLine, cells: cells)) }
         cells.removeAll(keepingCapacity: true)
         quotedCell = false
+        rowBytes = 0
     }
 }
 

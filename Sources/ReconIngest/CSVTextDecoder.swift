@@ -12,6 +12,9 @@ struct CSVTextDecoder {
     struct Decoded {
         var text: [UInt8]
         var valid: Bool
+        /// When not valid: the characters of the failing line that decode before the byte that
+        /// does not (counted from where the chunk took that line up).
+        var charactersBeforeInvalid = 0
     }
 
     let encoding: CSVProfile.Encoding
@@ -49,11 +52,31 @@ struct CSVTextDecoder {
         var start = bytes.startIndex
         while start < bytes.endIndex {
             let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? bytes.endIndex
-            guard let line = Self.decode(bytes[start..<end], encoding) else { break }
+            guard let line = Self.decode(bytes[start..<end], encoding) else {
+                return Decoded(text: text, valid: false, charactersBeforeInvalid: validCharacters(bytes[start..<end]))
+            }
             text += line
             start = end
         }
         return Decoded(text: text, valid: false)
+    }
+
+    /// How many characters of `line` decode before its first invalid one: only for the line
+    /// named in an error, so one character at a time is quick enough.
+    private func validCharacters(_ line: ArraySlice<UInt8>) -> Int {
+        var count = 0
+        var index = line.startIndex
+        while index < line.endIndex {
+            let lead = line[index]
+            let width = switch encoding {
+            case .utf8: lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
+            case .cp932: (0x81...0x9F).contains(lead) || (0xE0...0xFC).contains(lead) ? 2 : 1
+            }
+            guard index + width <= line.endIndex, Self.decode(line[index..<index + width], encoding) != nil else { break }
+            count += 1
+            index += width
+        }
+        return count
     }
 
     /// `bytes` as the text of `encoding`, nil when they are not.

@@ -43,6 +43,8 @@ final class CamtReader {
     var kind: String?
     var version: String?
     var refusal: String?
+    /// Where the root element starts: what a document in no camt namespace is refused at.
+    private var rootPosition: (line: Int, column: Int)?
 
     static let maximumDepth = 64
     /// No camt field a record reads is anywhere near this long; memory stays bounded per entry.
@@ -117,7 +119,8 @@ final class CamtReader {
             throw FileRejection.fromLibXML(ctxt)
         }
         guard kind != nil else {
-            throw FileRejection(reason: "not a camt.053 or camt.054 document (no Document element in a camt.05[34].001 namespace)")
+            throw FileRejection(reason: "not a camt.053 or camt.054 document (no Document element in a camt.05[34].001 namespace)",
+                                line: rootPosition?.line ?? 1, column: rootPosition?.column ?? 1)
         }
     }
 
@@ -127,6 +130,7 @@ final class CamtReader {
         let element = intern(name)
         let depth = stack.count
         stack.append(element)
+        if depth == 0, let context { rootPosition = (Int(xmlSAX2GetLineNumber(context)), Int(xmlSAX2GetColumnNumber(context))) }
         // A path starts at Ntry, TxDtls or a report's TxsSummry; below, each tag moves one step.
         let anchored = switch element {
         case .ntry: entryDepth == nil

@@ -66,7 +66,10 @@ public struct SettlementFileReader: Sendable {
 
     private func checkSize(_ size: Int) throws(FileRejection) {
         guard size <= options.maxFileBytes else {
-            throw FileRejection(reason: "the file is \(size) bytes, more than max_file_mb (\(options.maxFileBytes / 1_048_576)) allows")
+            // Refused whole before a byte is read: the position is the file's start, as for
+            // the other refusals of a whole file.
+            throw FileRejection(reason: "the file is \(size) bytes, more than max_file_mb (\(options.maxFileBytes / 1_048_576)) allows",
+                                line: 1, column: 1)
         }
         guard size > 0 else { throw FileRejection(reason: "the file is empty", line: 1, column: 1) }
     }
@@ -133,10 +136,12 @@ public struct SettlementFileReader: Sendable {
             while let chunk = next {
                 let decoded = decoder.decode(chunk)
                 try rows.feed(decoded.text) { reader.take($0, emit: emit) }
-                guard decoded.valid else { throw CSVError(reason: notText, line: rows.line) }
+                guard decoded.valid else {
+                    throw CSVError(reason: notText, line: rows.line, column: rows.column + decoded.charactersBeforeInvalid + 1)
+                }
                 next = chunks.next()
             }
-            guard decoder.finish() else { throw CSVError(reason: notText, line: rows.line) }
+            guard decoder.finish() else { throw CSVError(reason: notText, line: rows.line, column: rows.column + 1) }
             try rows.finish { reader.take($0, emit: emit) }
         } catch {
             throw FileRejection(reason: "not well-formed CSV: \(error.reason)", line: error.line, column: error.column)

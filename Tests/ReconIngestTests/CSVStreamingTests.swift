@@ -86,6 +86,25 @@ import Testing
         let error = #expect(throws: FileRejection.self) { try Read.file(bytes) }
         #expect(error?.reason == "not well-formed CSV: not UTF-8 text, as the CSV profile adyen-settlement-details reads it")
         #expect(error?.line == 9_002)
+        #expect(error?.column == 9, "the character after 'Shop,Caf'")
+    }
+
+    /// A quoted cell never closed, or a row that never ends, is refused at a megabyte with its
+    /// place, however large the file: it is never held whole (SPEC §3.1, bounded memory).
+    @Test func anEndlessCellOrRowIsRefusedAtItsBound() {
+        let head = CSVProfileTests.adyenHeader + "\n" + "Shop,\"RCH"
+        let endless = Array(head.utf8) + [UInt8](repeating: UInt8(ascii: "A"), count: 3 * CSVRowReader.maxRowBytes)
+        let quoted = #expect(throws: FileRejection.self) { try Read.file(endless) }
+        #expect(quoted?.reason == "not well-formed CSV: a row longer than 1 MiB: not a settlement report")
+        #expect(quoted?.line == 2)
+        #expect((quoted?.column ?? 0) > 1_000_000)
+        let unquoted = Array((CSVProfileTests.adyenHeader + "\nShop,RCH").utf8) + endless.suffix(2 * CSVRowReader.maxRowBytes)
+        #expect((#expect(throws: FileRejection.self) { try Read.file(unquoted) })?.reason.contains("longer than 1 MiB") == true)
+        // Closed at last, a quoted cell is refused where it opened.
+        let unclosed = #expect(throws: FileRejection.self) { try Read.text(CSVProfileTests.adyenHeader + "\nShop,\"RCH,1\n") }
+        #expect(unclosed?.reason == "not well-formed CSV: a quoted cell is not closed")
+        #expect(unclosed?.line == 2)
+        #expect(unclosed?.column == 6)
     }
 
     @Test func aNULByteInARowIsRefusedWithItsLineAndColumn() {

@@ -57,6 +57,11 @@ import Testing
     @Test func wrongRootEmptyFileAndGarbageAreRefused() {
         let wrongRoot = #expect(throws: FileRejection.self) { try Read.text("<?xml version=\"1.0\"?><Invoice><Amt>1</Amt></Invoice>") }
         #expect(wrongRoot?.reason.contains("not a camt.053 or camt.054") == true)
+        #expect(wrongRoot?.line == 1 && wrongRoot?.column != nil)
+        let otherCamt = #expect(throws: FileRejection.self) {
+            try Read.text("<?xml version=\"1.0\"?>\n\n<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.052.001.04\"><BkToCstmrAcctRpt/></Document>")
+        }
+        #expect(otherCamt?.line == 3 && otherCamt?.column != nil, "where the document starts")
         let empty = #expect(throws: FileRejection.self) { try Read.file([], name: "empty.xml") }
         #expect(empty?.reason == "the file is empty")
         var random = SystemRandomNumberGenerator()
@@ -107,5 +112,6 @@ import Testing
         camt.entries = [camt.entry(transactions: [camt.tx()])]
         let error = #expect(throws: FileRejection.self) { try Read.file(camt.bytes, maxBytes: 100) }
         #expect(error?.reason.contains("max_file_mb") == true)
+        #expect(error?.line == 1 && error?.column == 1)
     }
 }
