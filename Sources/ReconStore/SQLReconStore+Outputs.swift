@@ -157,9 +157,18 @@ extension SQLReconStore {
 
     /// What the day summary reads of the records of the files first received on a date: their
     /// amounts and booking dates, with their outcome (state, the day their extension was applied
-    /// and their order's placement).
+    /// and their order's placement), and whether their order was still unknown at the end of the
+    /// date (held as `unknown_order` or `missing_reference` then: an order imported or attached
+    /// later gives that day no lag). Its three parameters are the date.
     static let recordsOfTheDay = """
-        SELECT r.currency, r.amount_minor, r.direction, r.reversal, r.booked_on, r.state, x.applied_on, o.placed_at
+        SELECT r.currency, r.amount_minor, r.direction, r.reversal, r.booked_on, r.state, x.applied_on, o.placed_at,
+               CASE WHEN r.state = 'matched' AND x.applied_on <= ? THEN 0
+                    WHEN EXISTS (SELECT 1 FROM exceptions e JOIN exception_history h ON h.exception_id = e.exception_id
+                                 WHERE e.record_id = r.record_id AND e.code IN ('unknown_order', 'missing_reference')
+                                   AND h.seq = (SELECT MAX(seq) FROM exception_history
+                                                WHERE exception_id = e.exception_id AND business_date <= ?)
+                                   AND h.status <> 'resolved') THEN 1
+                    ELSE 0 END
         FROM settlement_files f JOIN settlement_records r ON r.file_sha256 = f.sha256
         LEFT JOIN license_extensions x ON x.order_id = COALESCE(r.attached_order_id, r.order_reference)
                                       AND x.record_id = r.record_id
@@ -175,7 +184,7 @@ extension SQLReconStore {
             // stream in. A record applies to the order it names or was attached to, so its
             // extension is found by that order's key.
             var tally = DayTally()
-            try await db.forEachRow(Self.recordsOfTheDay, [day]) { row in
+            try await db.forEachRow(Self.recordsOfTheDay, [day, day, day]) { row in
                 let currencyCode = row.string(0)
                 let matchedOn = row.text(6).flatMap { BusinessDate(iso: $0) }
                 let outcome: DayTally.Outcome = switch row.string(5) {
@@ -187,7 +196,7 @@ extension SQLReconStore {
                           minorUnits: RowMapping.amount(minorUnits: row.int(1), currencyCode: currencyCode)?.minorUnits,
                           givesBack: row.string(2) == Direction.debit.rawValue || row.int(3) == 1,
                           bookedOn: row.text(4).flatMap { BusinessDate(iso: $0) }, outcome: outcome,
-                          placedOn: row.text(7).flatMap { Timestamp(iso: $0) }?.date(in: settlementTimeZone))
+                          placedOn: row.int(8) == 1 ? nil : row.text(7).flatMap { Timestamp(iso: $0) }?.date(in: settlementTimeZone))
             }
             return DayFacts(
                 date: date,

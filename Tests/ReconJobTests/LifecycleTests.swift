@@ -22,6 +22,35 @@ import ReconTestSupport
         #expect(try await shop.license("TM-1")?.expiresOn.description == "2027-12-10")
     }
 
+    /// SPEC §5: a date's summary is the state of that date, the same whichever runs produced
+    /// it. The order imported the day after gives the settlement a lag from then on, not on
+    /// the day it was held as `unknown_order`.
+    @Test(arguments: TestStore.available)
+    func aDaysSummaryStaysAsItWasWhenItsUnknownOrderArrivesLater(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
+        try await shop.importLicenses(Shop.licenseRow("TM-1"))
+        try shop.deliver([.init(id: "TX-1", ref: "RN20261110-0001")], as: "a.xml")
+        let day = BusinessDate(iso: "2026-11-12")!
+        /// The summary without its `run` object, and its lag histogram.
+        func summary() throws -> (Data, lags: [String: Int]) {
+            let data = try #require(try shop.workspace.outputs()["reports/\(day)/summary.json"])
+            var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            object["run"] = nil
+            return (try JSONSerialization.data(withJSONObject: object, options: .sortedKeys),
+                    try #require(object["lag_histogram"] as? [String: Int]))
+        }
+        _ = try await shop.run(day.description)
+        let written = try summary()
+        #expect(written.lags.values.reduce(0, +) == 0, "no order, no lag")
+        try await shop.importOrders(Shop.orderRow("RN20261110-0001", serial: "TM-1"))
+        #expect(try await shop.run("2026-11-13").applied == 1)
+        let job = try await shop.job()
+        _ = try await job.writeOutputs(for: [day], run: job.runInfo("report", RunOutcome(runID: "r", date: day),
+                                                                    job.now(), PhaseClock()))
+        let rewritten = try summary()
+        #expect(rewritten.0 == written.0, "\(rewritten.lags)")
+    }
+
     @Test(arguments: TestStore.available)
     func rerunAfterImportingAMissingOrderExtendsExactlyOnce(_ kind: TestStore) async throws {
         var shop = try await Shop(store: kind)
