@@ -20,7 +20,7 @@ public struct FileCalendar: Sendable {
 
 /// SPEC §4 sweep: what silence means at the end of a date.
 public enum Sweep {
-    /// What the sweep of `date` raises, and which open sweep exceptions it resolves.
+    /// What the sweep of `date` raises, and which standing sweep exceptions it resolves.
     public struct Plan: Sendable {
         public var raising: [ExceptionFacts] = []
         public var resolving: [(exceptionID: String, reason: String)] = []
@@ -28,14 +28,14 @@ public enum Sweep {
 
     /// - Parameters:
     ///   - unnamedPending: the orders still pending that no stored settlement names.
-    ///   - open: the open `unsettled_overdue` and `no_settlement_file` exceptions.
+    ///   - standing: the `unsettled_overdue` and `no_settlement_file` exceptions open or dismissed.
     ///   - filesReceived: how many files arrived on `date`.
-    public static func plan(on date: BusinessDate, unnamedPending: [RenewalOrder], open: [ExceptionRow],
+    public static func plan(on date: BusinessDate, unnamedPending: [RenewalOrder], standing: [ExceptionRow],
                             filesReceived: Int, settings: RuleSettings, calendar: FileCalendar) -> Plan {
         var plan = Plan()
         let pending = Set(unnamedPending.map(\.orderID))
         plan.raising = overdueOrders(unnamedPending, on: date, settings: settings)
-        for row in open {
+        for row in standing {
             switch row.facts.code {
             case .unsettledOverdue:
                 if let orderID = row.facts.orderID, !pending.contains(orderID) {

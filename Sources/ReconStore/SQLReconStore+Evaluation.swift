@@ -249,12 +249,14 @@ extension SQLReconStore {
         for (state, records) in byState.sorted(by: { $0.key < $1.key }) {
             try await setState(state, rows: records.rows, ids: records.ids, in: db)
         }
-        // Exceptions the new verdicts supersede.
+        // Exceptions the new verdicts supersede: open ones, and dismissed ones, which stay
+        // dismissed only while their facts stand (SPEC §4, lifecycle).
         let reasons = ["foreign": "foreign under the current descriptors", "held": "superseded", "matched": "applied"]
         var superseded: [(exceptionID: String, reason: String)] = []
         try await db.forEachChunk(verdicts.map(\.recordID)) { marks, values in
             for row in try await db.query("""
-                SELECT exception_id, record_id, code FROM exceptions WHERE status = 'open' AND record_id IN (\(marks))
+                SELECT exception_id, record_id, code FROM exceptions
+                WHERE status IN ('open', 'dismissed') AND record_id IN (\(marks))
                 """, values) {
                 let decision = decided[row.string(1)]
                 guard !(decision?.keeps.contains(row.string(2)) ?? false) else { continue }

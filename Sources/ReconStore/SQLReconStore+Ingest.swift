@@ -29,9 +29,10 @@ extension SQLReconStore {
                 ON CONFLICT (sha256) DO UPDATE SET name = excluded.name, status = 'ingested', reason = NULL,
                     line = NULL, col = NULL, run_id = excluded.run_id
                 """, [.text(sha256), .text(name), SQLValue(sizeBytes), .text(date.description), .text(runID)])
-            // A file that was rejected before and reads now: its rejection is over.
+            // A file that was rejected before and reads now: its rejection is over, dismissed or not.
             let rejections = try await db.query("""
-                SELECT exception_id FROM exceptions WHERE code = 'file_rejected' AND status = 'open' AND subject LIKE ?
+                SELECT exception_id FROM exceptions WHERE code = 'file_rejected' AND status IN ('open', 'dismissed')
+                AND subject LIKE ?
                 """, .text(sha256 + "%"))
             try await Self.resolve(rejections.map { ($0.string(0), "the file now reads") }, on: date, runID: runID, in: db)
             var summary = IngestSummary()

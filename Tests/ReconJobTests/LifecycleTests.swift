@@ -185,6 +185,30 @@ import ReconTestSupport
         #expect(try await shop.exception(.lateSettlement)?.status == "open")
     }
 
+    /// A dismissal stands while its facts do (SPEC §4, lifecycle): once a settlement names the
+    /// overdue order, or the held settlement's order arrives and it applies, the exception is
+    /// resolved like an open one.
+    @Test(arguments: TestStore.available)
+    func aDismissedExceptionResolvesWhenItsFactsGoAway(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
+        try await shop.importLicenses(Shop.licenseRow("TM-1"), Shop.licenseRow("TM-2"))
+        try await shop.importOrders(Shop.orderRow("RN-1", serial: "TM-1", placed: "2026-11-01"))
+        try shop.deliver([.init(id: "TX-2", ref: "RN20261105-0002", booked: "2026-11-07")], as: "a.xml")
+        _ = try await shop.run("2026-11-07")
+        let desk = SupportDesk(job: try await shop.job())
+        for code in [ExceptionCode.unsettledOverdue, .unknownOrder] {
+            let exception = try #require(try await shop.exception(code))
+            _ = try await desk.resolve(exception.exceptionID, .dismiss, note: "waiting", by: "sato")
+        }
+        _ = try await shop.run("2026-11-08")
+        #expect(try await shop.exception(.unsettledOverdue)?.status == "dismissed", "its facts stand")
+        try shop.deliver([.init(id: "TX-1", ref: "RN-1", booked: "2026-11-08")], as: "b.xml")
+        try await shop.importOrders(Shop.orderRow("RN20261105-0002", serial: "TM-2", placed: "2026-11-05"))
+        #expect(try await shop.run("2026-11-09").applied == 1)
+        #expect(try await shop.exception(.unsettledOverdue)?.status == "resolved")
+        #expect(try await shop.exception(.unknownOrder)?.status == "resolved")
+    }
+
     @Test func silenceOnAFileDayIsAnException() async throws {
         let shop = try await Shop(yaml: "min_file_age_s: 0\nexpect_daily_files: true\nholidays: [2026-11-23]\n")
         _ = try await shop.run("2026-11-21")  // Saturday

@@ -171,9 +171,12 @@ struct ReconJob {
         let calendar = FileCalendar(expectDailyFiles: config.expectDailyFiles, fileDays: config.fileDays,
                                     holidays: config.holidays)
         for date in dates {
-            let open = try await store.exceptions(code: .unsettledOverdue, status: "open")
-                + store.exceptions(code: .noSettlementFile, status: "open")
-            let plan = Sweep.plan(on: date, unnamedPending: try await store.unnamedPendingOrders(), open: open,
+            // Dismissed ones too: they stay dismissed only while their facts stand.
+            var standing: [ExceptionRow] = []
+            for code in [ExceptionCode.unsettledOverdue, .noSettlementFile] {
+                for status in ["open", "dismissed"] { standing += try await store.exceptions(code: code, status: status) }
+            }
+            let plan = Sweep.plan(on: date, unnamedPending: try await store.unnamedPendingOrders(), standing: standing,
                                   filesReceived: try await store.filesReceived(on: date),
                                   settings: config.rules, calendar: calendar)
             for facts in plan.raising { outcome.sweepRaised[facts.code, default: 0] += 1 }
