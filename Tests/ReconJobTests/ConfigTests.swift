@@ -50,6 +50,16 @@ import ReconCore
         #expect(config.settlementTimeZone.identifier == "Europe/Amsterdam")
     }
 
+    /// The error names where the bad value came from: the variable, not recon.yaml.
+    @Test(arguments: [("RECON_WINDOW_DAYS", "abc"), ("RECON_MAIL_EML", "1")])
+    func aBadValueFromTheEnvironmentNamesItsVariable(variable: String, value: String) throws {
+        let workspace = try TestWorkspace(yaml: "window_days: 5\n")
+        let error = #expect(throws: ConfigError.self) { try workspace.config(environment: [variable: value]) }
+        #expect(error?.description.hasPrefix("\(variable): ") == true, "\(error?.description ?? "")")
+        let fromFile = #expect(throws: ConfigError.self) { try TestWorkspace(yaml: "window_days: abc\n").config() }
+        #expect(fromFile?.description.contains("recon.yaml: key 'window_days'") == true, "\(fromFile?.description ?? "")")
+    }
+
     @Test func aMissingFileIsAnErrorUnlessTheEnvironmentNamesTheStore() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("absent-\(UUID().uuidString).yaml").path
         #expect(throws: ConfigError.self) { try ConfigLoader.load(path: path, environment: [:]) }

@@ -31,12 +31,15 @@ enum ConfigLoader {
         }
         if case .scalar(let scalar) = node, scalar.string.isEmpty { node = Node.mapping([:]) }
         try checkKeys(node, shape: KeyShape.config, path: "")
-        applyOverrides(to: &node, environment: environment)
+        let overridden = applyOverrides(to: &node, environment: environment)
         let file: FileConfig
         do {
             file = try YAMLDecoder().decode(FileConfig.self, from: node)
         } catch let error as DecodingError {
-            throw ConfigError("\(path): \(describe(error))")
+            // A value from the environment is blamed on its variable, not on the file.
+            let (key, problem) = describe(error)
+            let variable = overridden.first { key == $0.key || key.hasPrefix($0.key + ".") }?.value
+            throw ConfigError("\(variable ?? path): \(problem)")
         }
         return try ReconConfig(file: file, baseDirectory: url.deletingLastPathComponent())
     }
@@ -63,27 +66,37 @@ enum ConfigLoader {
     }
 
     /// `RECON_` + the key's parts in upper case joined by `_`; lists are comma-separated.
-    static func applyOverrides(to node: inout Node, environment: [String: String]) {
-        guard case .mapping(let keys) = KeyShape.config else { return }
-        node = overriding(node, keys: keys, prefix: "RECON", environment: environment)
+    /// - Returns: the variable that set each overridden key (by its dotted path).
+    @discardableResult
+    static func applyOverrides(to node: inout Node, environment: [String: String]) -> [String: String] {
+        guard case .mapping(let keys) = KeyShape.config else { return [:] }
+        var overridden: [String: String] = [:]
+        node = overriding(node, keys: keys, prefix: "RECON", path: "", environment: environment, overridden: &overridden)
+        return overridden
     }
 
-    private static func overriding(_ node: Node, keys: [String: KeyShape], prefix: String,
-                                   environment: [String: String]) -> Node {
+    private static func overriding(_ node: Node, keys: [String: KeyShape], prefix: String, path: String,
+                                   environment: [String: String], overridden: inout [String: String]) -> Node {
         guard case .mapping(var mapping) = node else { return node }
         for (key, shape) in keys {
             let variable = prefix + "_" + key.uppercased()
+            let keyPath = path.isEmpty ? key : path + "." + key
             switch shape {
             case .scalar:
-                if let value = environment[variable] { mapping[key] = Node(value) }
+                if let value = environment[variable] {
+                    mapping[key] = Node(value)
+                    overridden[keyPath] = variable
+                }
             case .list:
                 if let value = environment[variable] {
                     let items = value.split(separator: ",").map { Node(String($0).trimmingCharacters(in: .whitespaces)) }
                     mapping[key] = Node.sequence(Node.Sequence(items))
+                    overridden[keyPath] = variable
                 }
             case .mapping(let inner):
                 let current = mapping[key] ?? Node.mapping([:])
-                let updated = overriding(current, keys: inner, prefix: variable, environment: environment)
+                let updated = overriding(current, keys: inner, prefix: variable, path: keyPath, environment: environment,
+                                         overridden: &overridden)
                 if case .mapping(let updatedMapping) = updated, !updatedMapping.isEmpty { mapping[key] = updated }
             case .dictionary, .sequence:
                 break
@@ -92,17 +105,19 @@ enum ConfigLoader {
         return Node.mapping(mapping)
     }
 
-    private static func describe(_ error: DecodingError) -> String {
+    /// The dotted path of the key `error` is about, and what is wrong with it.
+    private static func describe(_ error: DecodingError) -> (key: String, problem: String) {
         func path(_ context: DecodingError.Context) -> String {
             context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
         }
         switch error {
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            return "key '\(path(context))': \(context.debugDescription)"
+            return (path(context), "key '\(path(context))': \(context.debugDescription)")
         case .keyNotFound(let key, let context):
-            return "key '\(path(context).isEmpty ? key.stringValue : path(context) + "." + key.stringValue)' is required"
+            let full = path(context).isEmpty ? key.stringValue : path(context) + "." + key.stringValue
+            return (full, "key '\(full)' is required")
         @unknown default:
-            return "\(error)"
+            return ("", "\(error)")
         }
     }
 }
