@@ -72,6 +72,14 @@ import ReconCore
         // A card between the cells of a CSV row, next to a number.
         #expect(Redaction.apply("RN20261119-0003,4111111111111111,5980,JPY") == "RN20261119-0003,<card>,5980,JPY")
         #expect(Redaction.apply("q,4111-1111-1111-1111,5980") == "q,<card>,5980")
+        // Addresses an import accepts, in any script or with an address literal.
+        #expect(Redaction.apply("years 'taro@例え.jp' is not 1-3") == "years '<e-mail>' is not 1-3")
+        #expect(Redaction.apply("line 6: たろう@example.jp; line 7: o'brien@example.com, x@[192.0.2.1]")
+                == "line 6: <e-mail>; line 7: <e-mail>, <e-mail>")
+        // A store's URL keeps its user and host; only a password goes.
+        #expect(Redaction.apply("cannot reach postgres://recon@db.internal:5432/recon: refused")
+                == "cannot reach postgres://recon@db.internal:5432/recon: refused")
+        #expect(Redaction.apply("postgres://recon:s3cret@db.example.com/x") == "postgres://recon@db.example.com/x")
     }
 
     @Test func everyFailureHasItsStatusAndOneClearLine() async throws {
