@@ -140,14 +140,16 @@ extension SQLReconStore {
 
     public func unnamedPendingOrders() async throws -> [RenewalOrder] {
         try await database.read { db in
+            // Named by a settlement matched or held (SPEC §4 sweep): held by ingestion too, as
+            // an invalid_record or a duplicate_settlement; a foreign one is neither.
             // NOT EXISTS, an anti-join each database runs from the indexes; PostgreSQL runs a
             // NOT IN whose list outgrows its work memory as a scan of the list per order.
             try await db.query("""
                 \(RowMapping.orderColumns) WHERE status = 'pending'
                 AND NOT EXISTS (SELECT 1 FROM settlement_records r
-                                WHERE r.order_reference = orders.order_id AND r.state <> 'invalid')
+                                WHERE r.order_reference = orders.order_id AND r.state <> 'foreign')
                 AND NOT EXISTS (SELECT 1 FROM settlement_records r
-                                WHERE r.attached_order_id = orders.order_id AND r.state <> 'invalid')
+                                WHERE r.attached_order_id = orders.order_id AND r.state <> 'foreign')
                 """).map(RowMapping.order)
         }
     }

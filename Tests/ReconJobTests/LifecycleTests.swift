@@ -185,6 +185,23 @@ import ReconTestSupport
         #expect(try await shop.exception(.lateSettlement)?.status == "open")
     }
 
+    /// SPEC §4 sweep: an order that a held settlement names is not overdue, whether the rules
+    /// or the ingestion held it (here an `invalid_record`, its amount unreadable for JPY).
+    @Test(arguments: TestStore.available)
+    func anOrderNamedByASettlementHeldAtIngestionIsNotOverdue(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
+        try await shop.importLicenses(Shop.licenseRow("TM-1"), Shop.licenseRow("TM-2"))
+        try await shop.importOrders(Shop.orderRow("RN-1", serial: "TM-1", placed: "2026-11-01"),
+                                    Shop.orderRow("RN-2", serial: "TM-2", placed: "2026-11-01"))
+        try shop.deliver([.init(id: "TX-1", ref: "RN-1", booked: "2026-11-02")], as: "a.xml")
+        let text = try String(contentsOf: shop.workspace.url("inbox/a.xml"), encoding: .utf8)
+        try shop.workspace.write(text.replacingOccurrences(of: ">5980<", with: ">5980.5<"), to: "inbox/a.xml")
+        _ = try await shop.run("2026-11-07")
+        #expect(try await shop.exception(.invalidRecord)?.facts.orderID == "RN-1")
+        let overdue = try await shop.store().exceptions(code: .unsettledOverdue, status: "open")
+        #expect(overdue.map(\.facts.orderID) == ["RN-2"])
+    }
+
     /// A dismissal stands while its facts do (SPEC §4, lifecycle): once a settlement names the
     /// overdue order, or the held settlement's order arrives and it applies, the exception is
     /// resolved like an open one.
