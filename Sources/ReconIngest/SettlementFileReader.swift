@@ -173,6 +173,10 @@ public struct SettlementFileReader: Sendable {
 
     /// XML starts, after an optional BOM and white space, with `<`.
     static func looksLikeXML(_ bytes: [UInt8]) -> Bool {
+        // UTF-16 XML (its byte order mark, then `<`): libxml2 reads its encoding from the mark.
+        if bytes.starts(with: [0xFE, 0xFF, 0x00, UInt8(ascii: "<")]) || bytes.starts(with: [0xFF, 0xFE, UInt8(ascii: "<"), 0x00]) {
+            return true
+        }
         var index = 0
         if bytes.starts(with: UTF8.byteOrderMark) { index = UTF8.byteOrderMark.count }
         while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }

@@ -43,9 +43,12 @@ import Testing
         var carriageReturns = CamtXML(); carriageReturns.lineEnd = "\r"
         var bom = CamtXML(); bom.bom = true
         var latin1 = CamtXML(); latin1.encoding = "ISO-8859-1"
+        var utf16 = CamtXML(); utf16.encoding = "UTF-16"
+        var utf16LE = CamtXML(); utf16LE.encoding = "UTF-16LE"
         var all: [(String, CamtXML)] = [("plain", plain), ("prefixed", prefixed), ("wrapped", wrapped),
                                         ("comments", commented), ("single quotes", singleQuoted),
-                                        ("CR line ends", carriageReturns), ("BOM", bom), ("ISO-8859-1", latin1)]
+                                        ("CR line ends", carriageReturns), ("BOM", bom), ("ISO-8859-1", latin1),
+                                        ("UTF-16", utf16), ("UTF-16LE", utf16LE)]
         for index in all.indices {
             let camt = all[index].1
             all[index].1.entries = [camt.entry(transactions: [camt.tx(ustrd: ["RCH*TrendMicro RN20261110-0001 café"])])]

@@ -96,6 +96,15 @@ struct CamtXML {
         var body: [UInt8]
         if encoding.uppercased() == "ISO-8859-1" {
             body = text.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) }
+        } else if encoding.uppercased().hasPrefix("UTF-16") {
+            // With its byte order mark: little-endian for UTF-16LE, else big-endian.
+            let little = encoding.uppercased() == "UTF-16LE"
+            body = little ? [0xFF, 0xFE] : [0xFE, 0xFF]
+            for unit in text.utf16 {
+                let (high, low) = (UInt8(unit >> 8), UInt8(unit & 0xFF))
+                body += little ? [low, high] : [high, low]
+            }
+            return body
         } else {
             body = Array(text.utf8)
         }
