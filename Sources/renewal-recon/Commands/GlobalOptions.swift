@@ -70,6 +70,14 @@ enum CommandFailure {
         if code != .success { throw code }
     }
 
+    /// Exit 2 (SPEC §6: done, but files were quarantined), with the line that names each
+    /// file, why, and where: `what` is what became of them.
+    static func filesRefused(_ rejections: [String], _ what: String) -> ExitCode {
+        FileHandle.standardError.write(Data(
+            "renewal-recon: \(rejections.count) settlement file(s) \(what): \(Redaction.apply(rejections.joined(separator: "; ")))\n".utf8))
+        return ExitCode(2)
+    }
+
     /// One line, whatever the error said (a database error may span several), and never an
     /// e-mail address or card number.
     private static func fail(_ message: String, _ status: Int32) -> ExitCode {

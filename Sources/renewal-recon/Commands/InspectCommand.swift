@@ -20,12 +20,7 @@ struct InspectCommand: AsyncParsableCommand {
             _ = options.logger()
             let rejections = Inspector(options: config.readOptions, csvProfiles: config.csvProfiles)
                 .inspect(files.map { URL(fileURLWithPath: $0) }, to: FileHandle.standardOutput)
-            guard rejections.isEmpty else {
-                // Exit 2, with the one line on stderr that every non-zero status has (SPEC §6).
-                FileHandle.standardError.write(Data("renewal-recon: \(rejections.count) settlement file(s) rejected: \(Redaction.apply(rejections.joined(separator: "; ")))\n".utf8))
-                return ExitCode(2)
-            }
-            return .success
+            return rejections.isEmpty ? .success : CommandFailure.filesRefused(rejections, "rejected")
         }
     }
 }

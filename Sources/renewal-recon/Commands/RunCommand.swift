@@ -31,8 +31,7 @@ struct RunCommand: AsyncParsableCommand {
             RunReport(outcome: outcome, dryRun: dryRun, command: "run for \(day)").print()
             guard outcome.filesRejected == 0 else {
                 let where_ = dryRun ? "would be quarantined" : "quarantined, the rest is done"
-                FileHandle.standardError.write(Data("renewal-recon: \(outcome.filesRejected) settlement file(s) \(where_): \(Redaction.apply(outcome.rejections.joined(separator: "; ")))\n".utf8))
-                return ExitCode(2)
+                return CommandFailure.filesRefused(outcome.rejections, where_)
             }
             return .success
         }
