@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct RenewalRecon: AsyncParsableCommand {
@@ -14,6 +15,21 @@ struct RenewalRecon: AsyncParsableCommand {
 
     static func main() async {
         Interruption.install()
-        await main(LockOptions.normalise(Array(CommandLine.arguments.dropFirst())))
+        let arguments = LockOptions.normalise(Array(CommandLine.arguments.dropFirst()))
+        do {
+            var command = try parseAsRoot(arguments)
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            // A usage error is one clear line, as every non-zero status (SPEC §6), not the
+            // parser's message followed by the whole usage; `--help` still prints it all.
+            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "usage error"
+            FileHandle.standardError.write(Data("renewal-recon: \(Redaction.apply(message)) (see --help)\n".utf8))
+            exit(withError: ExitCode.validationFailure)
+        }
     }
 }
