@@ -25,8 +25,15 @@ public final class SQLiteDatabase: SQLDatabase {
         if !exists {
             let folder = (path as NSString).deletingLastPathComponent
             if !folder.isEmpty {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o750])
+                do {
+                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                            attributes: [.posixPermissions: 0o750])
+                } catch {
+                    // A folder the store cannot have: the store is unavailable (exit 69), not an
+                    // internal error.
+                    throw StoreError(.unavailable, "cannot create the store's folder \(folder): \(error.localizedDescription)",
+                                     underlying: error)
+                }
             }
         }
         var configuration = Configuration()

@@ -117,6 +117,12 @@ import ReconCore
         #expect(result.stderr.split(separator: "\n").count == 1)
         #expect(result.stderr.contains("1 settlement file(s) rejected: broken.xml: "), "\(result.stderr)")
         #expect(result.stderr.contains("line 2"), "\(result.stderr)")
+        // A store whose folder cannot be made (a file stands in its way) is unavailable too.
+        try workspace.write("not a folder", to: "blocker")
+        try workspace.write("database_url: sqlite:blocker/var/recon.sqlite\n", to: "recon.yaml")
+        result = try recon(workspace, config + ["init"])
+        #expect(result.status == 69, "\(result.stderr)")
+        #expect(result.stderr.contains("cannot create the store's folder"))
         // A store that cannot be reached: within seconds, credentials redacted.
         try workspace.write("database_url: postgres://recon:secret@127.0.0.1:9/x\n", to: "recon.yaml")
         let start = ContinuousClock.now
