@@ -314,7 +314,9 @@ public protocol ReconStore: Sendable {
     func openCandidates() async throws -> [EvaluationCandidate]
     /// Records verdicts of an evaluation in one transaction: each apply with its audit, outbox
     /// and feed rows, each held record with its exception, superseded exceptions resolved.
-    func commit(_ verdicts: [RecordVerdict], on date: BusinessDate, runID: String) async throws
+    /// With `provisionalHolds`, a held record's state is stored but its exceptions are left as
+    /// they are: a later pass decides it again, and only the final verdict is recorded.
+    func commit(_ verdicts: [RecordVerdict], on date: BusinessDate, runID: String, provisionalHolds: Bool) async throws
     /// Raises (or sees again) the sweep's exceptions and resolves the ones whose facts went away.
     func commitSweep(raising facts: [ExceptionFacts], resolving: [(exceptionID: String, reason: String)],
                      on date: BusinessDate, runID: String) async throws
@@ -369,6 +371,11 @@ public protocol ReconStore: Sendable {
 }
 
 extension ReconStore {
+    /// Verdicts that are final, held records with their exceptions.
+    public func commit(_ verdicts: [RecordVerdict], on date: BusinessDate, runID: String) async throws {
+        try await commit(verdicts, on: date, runID: runID, provisionalHolds: false)
+    }
+
     /// A date's mails, all of them.
     public func outbox(on date: BusinessDate) async throws -> [OutboxMail] {
         try await outbox(on: date, after: nil, limit: Int.max)

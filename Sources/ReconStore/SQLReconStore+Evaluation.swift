@@ -161,9 +161,9 @@ extension SQLReconStore {
         }
     }
 
-    public func commit(_ verdicts: [RecordVerdict], on date: BusinessDate, runID: String) async throws {
+    public func commit(_ verdicts: [RecordVerdict], on date: BusinessDate, runID: String, provisionalHolds: Bool) async throws {
         try await database.transaction { db in
-            try await Self.record(verdicts, on: date, runID: runID, in: db)
+            try await Self.record(verdicts, on: date, runID: runID, provisionalHolds: provisionalHolds, in: db)
         }
     }
 
@@ -219,9 +219,10 @@ extension SQLReconStore {
 
     /// Records a chunk of verdicts with a handful of set-based statements: states, resolved
     /// exceptions, completed orders, updated licenses, audit, outbox and feed rows; then the
-    /// exceptions raised.
+    /// exceptions raised. With `provisionalHolds`, a held record's exceptions stay as they are
+    /// (neither raised nor superseded) until a later pass decides it for good.
     static func record(_ verdicts: [RecordVerdict], on date: BusinessDate, runID: String,
-                       in db: any SQLConnection) async throws {
+                       provisionalHolds: Bool = false, in db: any SQLConnection) async throws {
         // The records of each new state: by row number where the store gave one, else by id.
         var byState: [String: (rows: [(row: Int64, id: String)], ids: [String])] = [:]
         // Each record's new state, and the codes of the exceptions its verdict still raises.
@@ -235,7 +236,7 @@ extension SQLReconStore {
                 decision = ("foreign", [])
             case .held(let facts):
                 decision = ("held", [facts.code.rawValue])
-                raising.append(facts)
+                if !provisionalHolds { raising.append(facts) }
             case .applied(let extensionRecord, let warnings):
                 decision = ("matched", Set(warnings.map(\.code.rawValue)))
                 applied.append(extensionRecord)
@@ -261,7 +262,8 @@ extension SQLReconStore {
                 WHERE status IN ('open', 'dismissed') AND record_id IN (\(marks))
                 """, values) {
                 let decision = decided[row.string(1)]
-                guard !(decision?.keeps.contains(row.string(2)) ?? false) else { continue }
+                guard !(decision?.keeps.contains(row.string(2)) ?? false),
+                      !(provisionalHolds && decision?.state == "held") else { continue }
                 superseded.append((row.string(0), decision.flatMap { reasons[$0.state] } ?? "superseded"))
             }
         }

@@ -185,6 +185,27 @@ import ReconTestSupport
         #expect(try await shop.exception(.lateSettlement)?.status == "open")
     }
 
+    /// SPEC §4: only the final verdict of the passes is recorded. The first payment of RN-1
+    /// is short, and held as amount_mismatch until the second, booked a day later, completes
+    /// the order; the next pass finds the first a duplicate payment. No amount_mismatch was
+    /// ever the verdict, so none is opened (and resolved) on the way.
+    @Test(arguments: TestStore.available)
+    func aVerdictALaterApplyChangesIsNeverRecorded(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
+        try await shop.importLicenses(Shop.licenseRow("TM-1"))
+        try await shop.importOrders(Shop.orderRow("RN-1", serial: "TM-1", placed: "2026-11-15"))
+        try shop.deliver([.init(id: "TX-1", ref: "RN-1", amount: 5900, booked: "2026-11-16"),
+                          .init(id: "TX-2", ref: "RN-1", booked: "2026-11-17")], as: "a.xml")
+        let outcome = try await shop.run("2026-11-20")
+        #expect(outcome.applied == 1)
+        #expect(outcome.heldByCode == [.duplicatePayment: 1])
+        #expect(try await shop.exception(.amountMismatch) == nil)
+        #expect(try await shop.exception(.duplicatePayment)?.status == "open")
+        // The held verdict stands, and a second run records it again, unchanged.
+        #expect(try await shop.run("2026-11-21").heldByCode == [.duplicatePayment: 1])
+        #expect(try await shop.exception(.amountMismatch) == nil)
+    }
+
     /// SPEC §4 sweep: an order that a held settlement names is not overdue, whether the rules
     /// or the ingestion held it (here an `invalid_record`, its amount unreadable for JPY).
     @Test(arguments: TestStore.available)

@@ -6,18 +6,24 @@ extension ReconJob {
     /// `run`: every stored record not yet matched, one booking date at a time and each date in
     /// slices read from the store's queue (memory holds a slice's records, orders and licenses,
     /// not the day's), in rounds until a round applies nothing: an apply late in the order may
-    /// change an earlier verdict.
+    /// change an earlier verdict. Only the final verdict is recorded (SPEC §4), so the first
+    /// round's holds are provisional (their exceptions wait for the next round, which decides
+    /// them again with every apply of the first in view); later rounds record theirs, and one
+    /// applies something only where an apply makes another possible.
     func evaluateStored(on date: BusinessDate, runID: String, outcome: inout RunOutcome) async throws {
         var applied = 0
         var statistics = StatisticsSchedule(first: statisticsFrom)
         var round: RunOutcome
+        var provisionalHolds = true
+        var again: Bool
         repeat {
             round = RunOutcome(runID: runID, date: date)
             round.plan = outcome.plan
             for day in try await store.candidateBookingDates() {
                 let queued = try await store.queueCandidates(bookedOn: day)
                 let earlier = applied + round.applied
-                try await evaluateQueue(of: queued, on: date, runID: runID, outcome: &round) { committed in
+                try await evaluateQueue(of: queued, on: date, runID: runID, provisionalHolds: provisionalHolds,
+                                        outcome: &round) { committed in
                     if statistics.isDue(at: earlier + committed) { try await store.refreshStatistics(of: .applies) }
                 }
             }
@@ -25,7 +31,9 @@ extension ReconJob {
             outcome.matchTime += round.matchTime
             outcome.applyTime += round.applyTime
             outcome.slicesReadBesideCommits += round.slicesReadBesideCommits
-        } while round.applied > 0
+            again = round.applied > 0 || provisionalHolds
+            provisionalHolds = false
+        } while again
         try await store.emptyQueue()
         outcome.applied = applied
         outcome.held = round.held
@@ -43,8 +51,8 @@ extension ReconJob {
     /// state of its own slice's records only.) Where that cannot be (a store with one
     /// connection, a rehearsal, a candidate pool cut short), they are read after the commit.
     /// `committed` is called after each commit with the applies this queue has committed.
-    private func evaluateQueue(of queued: Int, on date: BusinessDate, runID: String, outcome: inout RunOutcome,
-                               committed: (Int) async throws -> Void) async throws {
+    private func evaluateQueue(of queued: Int, on date: BusinessDate, runID: String, provisionalHolds: Bool,
+                               outcome: inout RunOutcome, committed: (Int) async throws -> Void) async throws {
         let starts = Array(stride(from: 0, to: queued, by: evaluationSlice))
         guard let first = starts.first else { return }
         let windowDays = config.rules.windowDays
@@ -80,7 +88,7 @@ extension ReconJob {
                 try await landed()
                 let applied = verdicts.applied
                 committing = Task { [self, verdicts] in
-                    (applied.count, try await commit(verdicts, on: date, runID: runID))
+                    (applied.count, try await commit(verdicts, on: date, runID: runID, provisionalHolds: provisionalHolds))
                 }
                 guard index + 1 < starts.count else { break }
                 // Decided: not held beside the next.
@@ -119,7 +127,7 @@ extension ReconJob {
             try await store.ledger(for: candidates, windowDays: config.rules.windowDays)
         }
         let verdicts = decide(candidates, ledger: &ledger, on: date, runID: runID, outcome: &outcome)
-        outcome.applyTime += try await commit(verdicts, on: date, runID: runID)
+        outcome.applyTime += try await commit(verdicts, on: date, runID: runID, provisionalHolds: false)
     }
 
     /// The rules' verdicts on `candidates`, counted in `outcome`. Applies are stamped to the
@@ -138,11 +146,12 @@ extension ReconJob {
 
     /// Commits `verdicts` in short transactions: each holds whole applies, and a signal stops
     /// the job between them. - Returns: how long it took.
-    private func commit(_ verdicts: [RecordVerdict], on date: BusinessDate, runID: String) async throws -> Duration {
+    private func commit(_ verdicts: [RecordVerdict], on date: BusinessDate, runID: String,
+                        provisionalHolds: Bool) async throws -> Duration {
         let started = ContinuousClock.now
         for chunk in stride(from: 0, to: verdicts.count, by: Self.commitChunk).map({ verdicts[$0..<min($0 + Self.commitChunk, verdicts.count)] }) {
             try Interruption.check()
-            try await store.commit(Array(chunk), on: date, runID: runID)
+            try await store.commit(Array(chunk), on: date, runID: runID, provisionalHolds: provisionalHolds)
             CrashPoint.reach("apply.committed")
         }
         return ContinuousClock.now - started
