@@ -89,6 +89,7 @@ import ReconCore
         var result = try recon(workspace, config + ["status"])
         #expect(result.status == 64)
         #expect(result.stderr.contains("run `renewal-recon init`"))
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         #expect(try recon(workspace, config + ["init"]).status == 0)
         // A refused import.
         try workspace.write("serial,product,expires_on,auto_renew,email\nTM-1,VBC,2026-02-30,false,a@example.com\n", to: "bad.csv")
@@ -109,6 +110,7 @@ import ReconCore
         result = try recon(workspace, config + ["status"])
         #expect(result.status == 64)
         #expect(result.stderr.contains("'window_dayz'"))
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         // A file inspect rejects: exit 2, and the line says which file, why and where.
         try workspace.write("min_file_age_s: 0\n", to: "recon.yaml")
         try workspace.write("<?xml version=\"1.0\"?>\n<Document><broken>", to: "broken.xml")

@@ -26,7 +26,8 @@ struct RenewalRecon: AsyncParsableCommand {
         } catch {
             // A usage error is one clear line, as every non-zero status (SPEC §6), not the
             // parser's message followed by the whole usage; `--help` still prints it all.
-            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            // (A command's own failure has written its line already and throws its status.)
+            guard !(error is ExitCode), exitCode(for: error) == .validationFailure else { exit(withError: error) }
             let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "usage error"
             FileHandle.standardError.write(Data("renewal-recon: \(Redaction.apply(message)) (see --help)\n".utf8))
             exit(withError: ExitCode.validationFailure)
