@@ -158,13 +158,16 @@ extension SQLReconStore {
     /// What the day summary reads of the records of the files first received on a date: their
     /// amounts and booking dates, with their outcome (state, the day their extension was applied
     /// and their order's placement), and whether their order was still unknown at the end of the
-    /// date (held as `unknown_order` or `missing_reference` then: an order imported or attached
-    /// later gives that day no lag). Its three parameters are the date.
+    /// date: held then by a rule's exception that found no order (`unknown_order`,
+    /// `missing_reference`, a refund naming no known order), so that an order imported or
+    /// attached later gives that day no lag. (A hold of ingestion, `invalid_record` or
+    /// `duplicate_settlement`, looks no order up and cannot tell.) Its three parameters are the date.
     static let recordsOfTheDay = """
         SELECT r.currency, r.amount_minor, r.direction, r.reversal, r.booked_on, r.state, x.applied_on, o.placed_at,
                CASE WHEN r.state = 'matched' AND x.applied_on <= ? THEN 0
                     WHEN EXISTS (SELECT 1 FROM exceptions e JOIN exception_history h ON h.exception_id = e.exception_id
-                                 WHERE e.record_id = r.record_id AND e.code IN ('unknown_order', 'missing_reference')
+                                 WHERE e.record_id = r.record_id AND e.serial IS NULL
+                                   AND e.code NOT IN ('invalid_record', 'duplicate_settlement')
                                    AND h.seq = (SELECT MAX(seq) FROM exception_history
                                                 WHERE exception_id = e.exception_id AND business_date <= ?)
                                    AND h.status <> 'resolved') THEN 1

@@ -23,13 +23,14 @@ import ReconTestSupport
     }
 
     /// SPEC §5: a date's summary is the state of that date, the same whichever runs produced
-    /// it. The order imported the day after gives the settlement a lag from then on, not on
-    /// the day it was held as `unknown_order`.
+    /// it. The orders imported the day after give the settlements a lag from then on, not on
+    /// the day they were held as `unknown_order` and as a refund of no known order.
     @Test(arguments: TestStore.available)
     func aDaysSummaryStaysAsItWasWhenItsUnknownOrderArrivesLater(_ kind: TestStore) async throws {
         let shop = try await Shop(store: kind)
-        try await shop.importLicenses(Shop.licenseRow("TM-1"))
-        try shop.deliver([.init(id: "TX-1", ref: "RN20261110-0001")], as: "a.xml")
+        try await shop.importLicenses(Shop.licenseRow("TM-1"), Shop.licenseRow("TM-2"))
+        try shop.deliver([.init(id: "TX-1", ref: "RN20261110-0001"),
+                          .init(id: "TX-R", ref: "RN20261110-0002", indicator: "DBIT")], as: "a.xml")
         let day = BusinessDate(iso: "2026-11-12")!
         /// The summary without its `run` object, and its lag histogram.
         func summary() throws -> (Data, lags: [String: Int]) {
@@ -42,7 +43,8 @@ import ReconTestSupport
         _ = try await shop.run(day.description)
         let written = try summary()
         #expect(written.lags.values.reduce(0, +) == 0, "no order, no lag")
-        try await shop.importOrders(Shop.orderRow("RN20261110-0001", serial: "TM-1"))
+        try await shop.importOrders(Shop.orderRow("RN20261110-0001", serial: "TM-1"),
+                                    Shop.orderRow("RN20261110-0002", serial: "TM-2"))
         #expect(try await shop.run("2026-11-13").applied == 1)
         let job = try await shop.job()
         _ = try await job.writeOutputs(for: [day], run: job.runInfo("report", RunOutcome(runID: "r", date: day),
