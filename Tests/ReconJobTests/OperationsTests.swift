@@ -76,6 +76,8 @@ import ReconCore
         #expect(Redaction.apply("years 'taro@例え.jp' is not 1-3") == "years '<e-mail>' is not 1-3")
         #expect(Redaction.apply("line 6: たろう@example.jp; line 7: o'brien@example.com, x@[192.0.2.1]")
                 == "line 6: <e-mail>; line 7: <e-mail>, <e-mail>")
+        #expect(Redaction.apply("\"taro\"@example.jp a@b.c x,http://a,taro@example.jp")
+                == "\"<e-mail> <e-mail> x,http://a,<e-mail>")
         // A store's URL keeps its user and host; only a password goes.
         #expect(Redaction.apply("cannot reach postgres://recon@db.internal:5432/recon: refused")
                 == "cannot reach postgres://recon@db.internal:5432/recon: refused")

@@ -58,5 +58,5 @@ enum Redaction {
     /// a local part that does not start with a quote, and a domain of labels with a dot, or
     /// an address literal in brackets. (`Regex` is not `Sendable`; this one is never mutated.)
     nonisolated(unsafe) private static let addressOrURL =
-        /(?<scheme>[A-Za-z][A-Za-z0-9+.\-]*):\/\/(?<user>[^\s\/@]*)@|[^\s@<>()\[\],;:"'][^\s@<>()\[\],;:"]*@(?:\[[0-9A-Fa-f:.]+\]|(?:[^\s@<>()\[\],;:"'.]+\.)+[^\s@<>()\[\],;:"'.]{2,})/
+        /(?<scheme>[A-Za-z][A-Za-z0-9+.\-]*):\/\/(?<user>[^\s\/@<>()\[\],;"']*)@|[^\s@<>()\[\],;:"'][^\s@<>()\[\],;:]*@(?:\[[0-9A-Fa-f:.]+\]|(?:[^\s@<>()\[\],;:"'.]+\.)+[^\s@<>()\[\],;:"'.]+)/
 }
