@@ -43,7 +43,8 @@ final class CamtReader {
     var kind: String?
     var version: String?
     var refusal: String?
-    /// Where the root element starts: what a document in no camt namespace is refused at.
+    /// Where the root element's start tag ends (libxml2 reports its callback there): what a
+    /// document in no camt namespace is refused at.
     private var rootPosition: (line: Int, column: Int)?
 
     static let maximumDepth = 64
