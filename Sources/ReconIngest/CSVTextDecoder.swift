@@ -67,11 +67,7 @@ struct CSVTextDecoder {
         var count = 0
         var index = line.startIndex
         while index < line.endIndex {
-            let lead = line[index]
-            let width = switch encoding {
-            case .utf8: lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
-            case .cp932: (0x81...0x9F).contains(lead) || (0xE0...0xFC).contains(lead) ? 2 : 1
-            }
+            let width = characterWidth(lead: line[index])
             guard index + width <= line.endIndex, Self.decode(line[index..<index + width], encoding) != nil else { break }
             count += 1
             index += width
@@ -94,22 +90,27 @@ struct CSVTextDecoder {
         }
     }
 
+    /// How many bytes the character that `lead` starts takes in the encoding (its first byte
+    /// says: UTF-8 by its high bits, cp932 by the ranges of its lead bytes).
+    private func characterWidth(lead: UInt8) -> Int {
+        switch encoding {
+        case .utf8: lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
+        case .cp932: (0x81...0x9F).contains(lead) || (0xE0...0xFC).contains(lead) ? 2 : 1
+        }
+    }
+
     /// How many bytes at the end start a character that the next chunk finishes.
     private func incompleteTail(of bytes: [UInt8]) -> Int {
         switch encoding {
         case .utf8:
             // The last byte that starts a character, and how many bytes that character needs.
             guard let start = bytes.indices.reversed().prefix(4).first(where: { bytes[$0] & 0xC0 != 0x80 }) else { return 0 }
-            let lead = bytes[start]
-            let needs = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
+            let needs = characterWidth(lead: bytes[start])
             return bytes.count - start < needs ? bytes.count - start : 0
         case .cp932:
             // Walked from the chunk's start, which is always a character's: a lead byte takes two.
             var index = 0
-            while index < bytes.count {
-                let byte = bytes[index]
-                index += (0x81...0x9F).contains(byte) || (0xE0...0xFC).contains(byte) ? 2 : 1
-            }
+            while index < bytes.count { index += characterWidth(lead: bytes[index]) }
             return index > bytes.count ? 1 : 0
         }
     }
