@@ -124,6 +124,11 @@ public struct IngestSummary: Hashable, Sendable {
 
 /// One exception row as the reports read it, with its status as of a date.
 public struct ExceptionRow: Hashable, Sendable {
+    /// The statuses that last while the facts stand (SPEC §4, lifecycle): an exception in
+    /// either is resolved automatically when its facts go away; a dismissal only holds off the
+    /// support staff while they stand.
+    public static let standingStatuses = ["open", "dismissed"]
+
     public var facts: ExceptionFacts
     public var exceptionID: String
     public var status: String

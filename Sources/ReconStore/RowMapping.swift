@@ -93,7 +93,14 @@ enum RowMapping {
     /// The states of a record still to evaluate.
     static let statesToEvaluate: Set = ["open", "held", "foreign"]
     /// `statesToEvaluate` as an SQL list, for `state IN …`.
-    static let statesToEvaluateList = "(" + statesToEvaluate.sorted().map { "'\($0)'" }.joined(separator: ", ") + ")"
+    static let statesToEvaluateList = sqlList(statesToEvaluate.sorted())
+    /// `ExceptionRow.standingStatuses` as an SQL list, for `status IN …`.
+    static let standingStatusList = sqlList(ExceptionRow.standingStatuses)
+
+    /// Fixed words (states, statuses: no quote in them) as an SQL list `('a', 'b')`.
+    private static func sqlList(_ words: [String]) -> String {
+        "(" + words.map { "'\($0)'" }.joined(separator: ", ") + ")"
+    }
 
     private static let recordSource = "FROM settlement_records r JOIN settlement_files f ON f.sha256 = r.file_sha256"
 

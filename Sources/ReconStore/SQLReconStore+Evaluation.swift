@@ -259,7 +259,7 @@ extension SQLReconStore {
         try await db.forEachChunk(verdicts.map(\.recordID)) { marks, values in
             for row in try await db.query("""
                 SELECT exception_id, record_id, code FROM exceptions
-                WHERE status IN ('open', 'dismissed') AND record_id IN (\(marks))
+                WHERE status IN \(RowMapping.standingStatusList) AND record_id IN (\(marks))
                 """, values) {
                 let decision = decided[row.string(1)]
                 guard !(decision?.keeps.contains(row.string(2)) ?? false),

@@ -31,7 +31,7 @@ extension SQLReconStore {
                 """, [.text(sha256), .text(name), SQLValue(sizeBytes), .text(date.description), .text(runID)])
             // A file that was rejected before and reads now: its rejection is over, dismissed or not.
             let rejections = try await db.query("""
-                SELECT exception_id FROM exceptions WHERE code = 'file_rejected' AND status IN ('open', 'dismissed')
+                SELECT exception_id FROM exceptions WHERE code = 'file_rejected' AND status IN \(RowMapping.standingStatusList)
                 AND subject LIKE ?
                 """, .text(sha256 + "%"))
             try await Self.resolve(rejections.map { ($0.string(0), "the file now reads") }, on: date, runID: runID, in: db)

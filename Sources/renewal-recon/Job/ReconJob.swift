@@ -174,7 +174,7 @@ struct ReconJob {
             // Dismissed ones too: they stay dismissed only while their facts stand.
             var standing: [ExceptionRow] = []
             for code in [ExceptionCode.unsettledOverdue, .noSettlementFile] {
-                for status in ["open", "dismissed"] { standing += try await store.exceptions(code: code, status: status) }
+                for status in ExceptionRow.standingStatuses { standing += try await store.exceptions(code: code, status: status) }
             }
             let plan = Sweep.plan(on: date, unnamedPending: try await store.unnamedPendingOrders(), standing: standing,
                                   filesReceived: try await store.filesReceived(on: date),
