@@ -249,6 +249,22 @@ import ReconTestSupport
         #expect(try await shop.exception(.unknownOrder)?.status == "resolved")
     }
 
+    /// The same for a file refused whole: dismissed while it is too large, resolved once the
+    /// limit lets it read.
+    @Test(arguments: TestStore.available)
+    func aDismissedRejectionResolvesWhenTheFileReads(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
+        try shop.deliver([.init(id: "TX-1", ref: "RN-1")], as: "a.xml")
+        let file = shop.workspace.url("inbox/a.xml")
+        let padded = try String(contentsOf: file, encoding: .utf8) + "<!-- " + String(repeating: "x", count: 1 << 20) + " -->\n"
+        try shop.workspace.write(padded, to: "inbox/a.xml")
+        #expect(try await shop.run("2026-11-12", environment: ["RECON_MAX_FILE_MB": "1"]).filesRejected == 1)
+        let rejected = try #require(try await shop.exception(.fileRejected))
+        _ = try await SupportDesk(job: try await shop.job()).resolve(rejected.exceptionID, .dismiss, note: "too large", by: "sato")
+        #expect(try await shop.run("2026-11-13").filesIngested == 1)
+        #expect(try await shop.exception(.fileRejected)?.status == "resolved")
+    }
+
     @Test func silenceOnAFileDayIsAnException() async throws {
         let shop = try await Shop(yaml: "min_file_age_s: 0\nexpect_daily_files: true\nholidays: [2026-11-23]\n")
         _ = try await shop.run("2026-11-21")  // Saturday
