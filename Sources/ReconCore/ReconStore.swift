@@ -344,9 +344,11 @@ public protocol ReconStore: Sendable {
     func datesWithUnwrittenOutputs() async throws -> [BusinessDate]
     /// One page of a date's mails in order-id byte order, after `orderID`.
     func outbox(on date: BusinessDate, after orderID: String?, limit: Int) async throws -> [OutboxMail]
-    /// One page of a date's feed rows in (serial, order id) byte order, after `position`, as last
-    /// committed: read on a connection of its own where the store has one, beside the mails'.
-    func feed(on date: BusinessDate, after position: (serial: String, orderID: String)?, limit: Int) async throws -> [LicenseExtension]
+    /// A date's feed rows in (serial, order id) byte order, as last committed, each added to
+    /// `state` as it streams in (a day may hold a million): read on a connection of its own
+    /// where the store has one, beside the mails'.
+    func feed<State: Sendable>(on date: BusinessDate, into state: State,
+                               _ add: @Sendable (inout State, LicenseExtension) throws -> Void) async throws -> State
     func markOutputsWritten(on date: BusinessDate) async throws
     /// Numbers the exceptions first seen on or before `date` in report order
     /// (`ExceptionRow.reportOrder`) for `queuedExceptionReport`; returns how many.

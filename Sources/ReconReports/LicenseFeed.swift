@@ -1,7 +1,7 @@
 import Foundation
 import ReconCore
 
-/// `licenses/D/license-extensions.jsonl`: one line per extension (the writer pages them by
+/// `licenses/D/license-extensions.jsonl`: one line per extension (the store hands them over by
 /// serial, then order id).
 public enum LicenseFeed {
     /// Appends one extension to `out` as a JSON line, keys in byte order.

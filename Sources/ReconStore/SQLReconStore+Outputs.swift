@@ -39,19 +39,23 @@ extension SQLReconStore {
         }
     }
 
-    public func feed(on date: BusinessDate, after position: (serial: String, orderID: String)?, limit: Int) async throws -> [LicenseExtension] {
+    public func feed<State: Sendable>(on date: BusinessDate, into state: State,
+                                      _ add: @Sendable (inout State, LicenseExtension) throws -> Void) async throws -> State {
         try await database.readAside { [byte = database.byteCollation] db in
-            var arguments: [SQLValue] = [.text(date.description)]
-            var page = ""
-            if let position {
-                // A row-value comparison, so the (serial, order_id) index walks straight to the page.
-                page = " AND (x.serial\(byte), x.order_id\(byte)) > (?, ?)"
-                arguments += [.text(position.serial), .text(position.orderID)]
+            var state = state
+            // One statement, sorted by the store: the feed rows are read in the order they were
+            // stored (a CROSS JOIN keeps them the outer loop on SQLite), each with its extension,
+            // and sorted by serial. Walking the extensions' index by serial instead visits a page
+            // of the table at random for each row: for a million rows in the `sqlite3` shell,
+            // 9.4 s (6.1 s of it the kernel copying pages the cache lacks) against 2.6 s.
+            try await db.forEachRow("""
+                SELECT \(RowMapping.extensionFields) FROM license_feed f CROSS JOIN license_extensions x
+                WHERE x.order_id = f.order_id AND f.business_date = ?
+                ORDER BY x.serial\(byte), x.order_id\(byte)
+                """, [.text(date.description)]) { row in
+                try add(&state, try RowMapping.licenseExtension(row))
             }
-            return try await db.query("""
-                \(RowMapping.extensionColumns) JOIN license_feed f ON f.order_id = x.order_id
-                WHERE f.business_date = ?\(page) ORDER BY x.serial\(byte), x.order_id\(byte) LIMIT \(limit)
-                """, arguments).map(RowMapping.licenseExtension)
+            return state
         }
     }
 

@@ -326,7 +326,7 @@ import ReconTestSupport
         #expect(counts(dry) == counts(real))
         #expect(real.applied == 1 && real.held == 2 && real.filesRejected == 1)
         #expect(folder("archive") == ["a.xml"])
-        let applied = try await store.feed(on: BusinessDate(iso: "2026-11-12")!, after: nil, limit: 10).map {
+        let applied = try await store.feed(on: BusinessDate(iso: "2026-11-12")!, into: [LicenseExtension]()) { $0.append($1) }.map {
             "apply \($0.orderID) (\($0.transactionID ?? "-")): \($0.serial) \($0.previousExpiresOn) -> \($0.newExpiresOn)"
         }
         #expect(applied == ["apply RN-1 (TX-1): TM-1 2026-12-10 -> 2027-12-10"])

@@ -55,4 +55,21 @@ import ReconReports
         let fileMode = try FileManager.default.attributesOfItem(atPath: root.appendingPathComponent(names[0]).path)[.posixPermissions]
         #expect(fileMode as? Int == 0o640)
     }
+
+    /// The feed's read starts over from the sink it was given when its second connection is
+    /// lost mid-read: what the set-aside copy wrote, past a full buffer, is not in the file.
+    @Test func aSinkSetAsideLeavesNothingInTheFile() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("writer-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let line = Array(repeating: UInt8(ascii: "x"), count: 999) + [0x0A]
+        let url = try await OutputWriter(root: root).stream(to: "feed.jsonl") { sink in
+            try sink.append(Array("kept\n".utf8))
+            var setAside = sink
+            for _ in 0..<3_000 { try setAside.append { $0 += line } }
+            var startedOver = sink
+            try startedOver.append { $0 += Array("again\n".utf8) }
+            sink = startedOver
+        }
+        #expect(try String(contentsOf: url, encoding: .utf8) == "kept\nagain\n")
+    }
 }

@@ -32,12 +32,16 @@ struct OutputWriter {
         return try sink.commit()
     }
 
-    /// An open temporary file, buffered.
-    struct Sink {
+    /// An open temporary file, buffered. A value: it writes its bytes at its own offset, and
+    /// the file ends where the committed value's bytes do, so a copy that was set aside (a read
+    /// that started over from an earlier copy) leaves nothing of its own in the file.
+    struct Sink: Sendable {
         let target: URL
         let temporary: URL
         private let descriptor: Int32
         private var buffer: [UInt8] = []
+        /// Bytes of this value already in the file.
+        private var written = 0
 
         init(_ target: URL) throws {
             self.target = target
@@ -64,6 +68,12 @@ struct OutputWriter {
             }
         }
 
+        /// Appends what `build` writes straight into the buffer (no array of its own per line).
+        mutating func append(building build: (inout [UInt8]) -> Void) throws {
+            build(&buffer)
+            if buffer.count >= Self.capacity { try flush() }
+        }
+
         private static let capacity = 1 << 20
 
         private mutating func flush() throws {
@@ -71,15 +81,16 @@ struct OutputWriter {
             buffer.removeAll(keepingCapacity: true)
         }
 
-        private func writeAll(_ raw: UnsafeRawBufferPointer) throws {
+        private mutating func writeAll(_ raw: UnsafeRawBufferPointer) throws {
             var offset = 0
             while offset < raw.count {
-                let written = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
+                let count = pwrite(descriptor, raw.baseAddress! + offset, raw.count - offset, off_t(written))
+                if count < 0 {
                     if errno == EINTR { continue }
                     throw OutputWriter.failure(temporary)
                 }
-                offset += written
+                offset += count
+                written += count
             }
         }
 
@@ -87,6 +98,7 @@ struct OutputWriter {
             defer { close(descriptor) }
             do {
                 try flush()
+                guard ftruncate(descriptor, off_t(written)) == 0 else { throw OutputWriter.failure(temporary) }
             } catch {
                 unlink(temporary.path)
                 throw error

@@ -15,20 +15,13 @@ extension ReconJob {
             templateDirectory: config.mailTemplateDirectory)
         var written: [URL] = []
         for day in Set(try await store.datesWithUnwrittenOutputs()).union(dates).sorted() {
-            // Paged from the store and streamed to the files: a day may hold a million mails. The
-            // feed is written while the mails are (and read on the store's second connection, if
-            // it has one), and the next page of mails is read while one renders, so the store's
-            // reads and the rendering share the cores.
+            // Streamed from the store to the files: a day may hold a million mails. The feed is
+            // written while the mails are (and read on the store's second connection, if it has
+            // one), and the next page of mails is read while one renders, so the store's reads
+            // and the rendering share the cores.
             async let feedFile = writer.stream(to: "licenses/\(day)/license-extensions.jsonl") { [store] sink in
-                var after: (serial: String, orderID: String)?
-                while true {
-                    let page = try await store.feed(on: day, after: after, limit: Self.outputPage)
-                    guard let last = page.last else { break }
-                    var lines: [UInt8] = []
-                    lines.reserveCapacity(page.count * Self.feedLineBytes)
-                    for item in page { LicenseFeed.appendLine(item, to: &lines) }
-                    try sink.append(lines)
-                    after = (last.serial, last.orderID)
+                sink = try await store.feed(on: day, into: sink) { sink, item in
+                    try sink.append { LicenseFeed.appendLine(item, to: &$0) }
                 }
             }
             written.append(try await writer.stream(to: "mail/\(day)/completion-mails.jsonl") { [store] sink in
@@ -112,10 +105,9 @@ extension ReconJob {
         }
     }
 
-    /// About the size of a mail's JSON line and of a feed line (a reserve, not a limit).
+    /// About the size of a mail's JSON line (a reserve, not a limit).
     static let mailLineBytes = 1_536
-    static let feedLineBytes = 320
 
-    /// Mails or feed rows read from the store at a time while writing.
+    /// Mails read from the store at a time while writing.
     static let outputPage = 5_000
 }
