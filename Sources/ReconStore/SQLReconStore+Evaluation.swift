@@ -40,9 +40,16 @@ extension SQLReconStore {
         }
         // Each record without reference: the pending orders of its amount placed around its
         // booking date, in candidate order (a generous text range; the rules check exactly).
+        // Records of one amount and booking date share their pool, read once.
         var pools: [String: [String]] = [:]
+        var poolsRead: [String: [String]] = [:]
         for candidate in candidates where candidate.attachedOrderID == nil && candidate.record.orderReference == nil {
             guard let amount = candidate.record.amount, let bookedOn = candidate.record.bookedOn else { continue }
+            let poolKey = "\(amount.currency.code) \(amount.minorUnits) \(bookedOn)"
+            if let pool = poolsRead[poolKey] {
+                pools[candidate.record.recordID] = pool
+                continue
+            }
             let rows = try await db.query("""
                 \(RowMapping.orderColumns) WHERE status = 'pending' AND currency = ? AND amount_minor = ?
                 AND placed_at\(byte) >= ? AND placed_at\(byte) < ?
@@ -56,6 +63,7 @@ extension SQLReconStore {
                 pool.append(order.orderID)
             }
             pools[candidate.record.recordID] = pool
+            poolsRead[poolKey] = pool
         }
         var licenses: [License] = []
         var extensions: [LicenseExtension] = []
