@@ -141,7 +141,7 @@ import ReconTestSupport
              AND placed_at\(byte) >= '2026-11-10' AND placed_at\(byte) < '2026-11-22' ORDER BY placed_at\(byte), order_id\(byte) LIMIT 50
              """, kind == .sqlite ? "orders_by_amount" : "orders_pending_candidates"),
             (SQLReconStore.recordsOfTheDay.replacingOccurrences(of: "?", with: "'2026-11-20'"), "settlement_records_file"),
-        ]
+        ] + (kind == .postgres ? [("SELECT order_id FROM orders WHERE status = 'pending'", "orders_pending_candidates")] : [])
         try await store.database.transaction { db in
             if kind == .postgres {
                 try await db.execute("SET LOCAL enable_sort = off", [])

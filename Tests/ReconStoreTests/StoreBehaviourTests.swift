@@ -79,6 +79,29 @@ import ReconTestSupport
         #expect(try await older.openCandidates().count == 1)
     }
 
+    /// Records without reference of one amount and booking date share the pool read for the
+    /// first of them; a record booked on another date gets the pool of its own window.
+    @Test(arguments: TestStore.available)
+    func recordsWithoutReferenceGetThePoolOfTheirAmountAndDate(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate()
+        var later = pendingOrder("RN-2")
+        later.placedAt = Timestamp(iso: "2026-11-14T10:00:00+09:00")!
+        try await store.save(orders: [pendingOrder("RN-1"), later], licenses: [])
+        let booked = [("TX-1", "2026-11-12"), ("TX-2", "2026-11-12"), ("TX-3", "2026-11-16")].map { id, date in
+            var unreferenced = record(id, ref: "")
+            unreferenced.orderReference = nil
+            unreferenced.bookedOn = BusinessDate(iso: date)
+            return unreferenced
+        }
+        let ledger = try await store.ledger(for: booked.map { EvaluationCandidate(record: $0, fileName: "a.xml") },
+                                            windowDays: 5)
+        let candidates = booked.map { record in
+            ledger.candidates(for: record, amount: record.amount!, bookedOn: record.bookedOn!, settings: RuleSettings())
+        }
+        #expect(candidates == [["RN-1"], ["RN-1"], ["RN-2"]])
+    }
+
     @Test(arguments: TestStore.available)
     func aKeyAlreadyStoredIsANoOp(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
