@@ -118,7 +118,11 @@ public final class SQLiteDatabase: SQLDatabase {
             configuration.readonly = true
             configuration.busyMode = .timeout(5)
             configuration.allowsUnsafeTransactions = true
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -4096") }
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA cache_size = -4096")
+                // The feed's sort of a day's rows goes to a temporary file, as the session's do.
+                try db.execute(sql: "PRAGMA temp_store = FILE")
+            }
             return try DatabaseQueue(path: path, configuration: configuration)
         }) { queue in
             let connection = Connection(queue: queue)
