@@ -36,6 +36,18 @@ import ReconTestSupport
                     records: records, skippedStatus: 0, fileExceptions: [])
     }
 
+    /// Both SQLite connections sort and stage in temporary files, not in memory: the reader
+    /// sorts a day's feed (a million rows), the session its queues.
+    @Test func bothSQLiteConnectionsKeepTemporaryTablesInFiles() async throws {
+        let (store, _) = try await TestStore.sqlite.makeEmpty()
+        try await store.migrate()
+        @Sendable func tempStore(_ db: any SQLConnection) async throws -> Int64? {
+            try await db.query("PRAGMA temp_store", []).first?.int(0)
+        }
+        #expect(try await store.database.read(tempStore) == 1)
+        #expect(try await store.database.readCommitted(tempStore) == 1)
+    }
+
     /// SQLite's memory statistics are off from the first store opened: with them on, every
     /// allocation SQLite makes would be counted (under a global lock) and this would not be 0.
     @Test func sqliteCountsNoAllocation() async throws {
