@@ -8,13 +8,10 @@ enum Migrations {
     /// compare as bytes already (PostgreSQL; SQLite's BINARY does), with `{bytes}` replaced by
     /// its byte collation: the keyset pages and candidate searches sort by bytes, and only an
     /// index in that collation lets the database walk to a page instead of sorting the table.
-    /// `inPlaceUpdates` run only on a store that updates a row where it lies (SQLite), not on
-    /// one that writes each updated row anew (PostgreSQL).
     struct Migration {
         var version: Int
         var statements: [String]
         var byteOrderIndexes: [String] = []
-        var inPlaceUpdates: [String] = []
     }
 
     static let all: [Migration] = [
@@ -224,18 +221,6 @@ enum Migrations {
         // serves every search by status; completing an order no longer also moves it across an
         // index of all orders by status.
         Migration(version: 5, statements: ["DROP INDEX orders_status"]),
-        // On SQLite the candidate search walks every order of its amount by placement and skips
-        // those no longer pending, so completing an order leaves every index alone. Each commit
-        // of a night removed 20,000 entries at random from the index of pending orders,
-        // rewriting nearly all its pages on the commits' path: runs of a million evaluated in
-        // 38.0 and 38.7 s against 47.9 and 49.5 s. No search by status is left on an index
-        // there: the sweep and `status` read the orders whole, once a run. PostgreSQL keeps the
-        // index of pending orders: it writes a completed order as a new row, which an index of
-        // every order would gain an entry for, and the pending-only index does not.
-        Migration(version: 6, statements: [], inPlaceUpdates: [
-            "DROP INDEX orders_pending_candidates",
-            "CREATE INDEX orders_by_amount ON orders (currency, amount_minor, placed_at, order_id)",
-        ]),
     ]
 
     static var latest: Int { all.last?.version ?? 0 }

@@ -94,7 +94,6 @@ public final class PostgresDatabase: SQLDatabase {
     public var evaluationQueueScope: String { "UNLOGGED" }
 
     public var byteCollation: String { " COLLATE \"C\"" }
-    public var updatesRowsInPlace: Bool { false }
 
     /// `ANALYZE`: a table filled since autovacuum last looked is planned as if empty, and a
     /// keyset page then sorts the whole day instead of walking its index.

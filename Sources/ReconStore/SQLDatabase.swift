@@ -72,10 +72,6 @@ public protocol SQLDatabase: Sendable {
     func close() async
     /// What an `ORDER BY` term needs to compare text as bytes (SPEC §4: never a collation).
     var byteCollation: String { get }
-    /// Whether an `UPDATE` changes a row where it lies (SQLite), touching only the indexes of
-    /// the columns it changes, rather than writing the row anew with an entry in every index
-    /// of its table (PostgreSQL, unless the new row fits on the old one's page).
-    var updatesRowsInPlace: Bool { get }
     /// How a run's queue finds a settlement record again.
     var recordRowKey: RecordRowKey { get }
     /// What the run's evaluation queue is created as: a table of the store (not a temporary

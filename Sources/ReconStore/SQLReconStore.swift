@@ -54,9 +54,6 @@ public struct SQLReconStore: ReconStore {
                         try await db.execute(statement.replacingOccurrences(of: "{bytes}", with: bytes))
                     }
                 }
-                if database.updatesRowsInPlace {
-                    for statement in migration.inPlaceUpdates { try await db.execute(statement) }
-                }
                 try await db.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
                                      .integer(Int64(migration.version)), .text(StoreClock.now()))
             }

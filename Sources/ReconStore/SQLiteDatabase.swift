@@ -151,7 +151,6 @@ public final class SQLiteDatabase: SQLDatabase {
 
     /// SQLite's default collation, BINARY, compares bytes.
     public var byteCollation: String { "" }
-    public var updatesRowsInPlace: Bool { true }
 
     /// Nothing: SQLite plans these queries from their indexes alone, and its `ANALYZE` reads
     /// every index whole.

@@ -54,39 +54,6 @@ import ReconTestSupport
         #expect(!(try await Self.indexes(of: store, kind)).contains("orders_status"))
     }
 
-    /// Migration 6 drops SQLite's index of pending orders for one of every order by amount
-    /// (PostgreSQL keeps it): the candidate search still reads only the pending orders of a
-    /// record's amount.
-    @Test(arguments: TestStore.available)
-    func migrationSixKeepsTheCandidatesToPendingOrders(_ kind: TestStore) async throws {
-        let (store, _) = try await kind.makeEmpty()
-        #expect(try await store.migrate(through: 5) == 5)
-        let jpy = Currency(code: "JPY")!
-        let orders = ["RN-1", "RN-2", "RN-3", "RN-4"].enumerated().map { index, orderID in
-            RenewalOrder(orderID: orderID, serial: "TM-\(index)", currentProduct: "VBC", targetProduct: "VBC", years: 1,
-                         amount: Money(minorUnits: orderID == "RN-4" ? 4980 : 5980, currency: jpy), email: "a@example.com",
-                         placedAt: Timestamp(iso: "2026-11-1\(index)T10:00:00+09:00")!, status: .pending)
-        }
-        try await store.save(orders: orders, licenses: [])
-        try await store.database.transaction { db in
-            try await db.execute("UPDATE orders SET status = 'completed' WHERE order_id = 'RN-2'", [])
-            try await db.execute("UPDATE orders SET status = 'cancelled' WHERE order_id = 'RN-3'", [])
-        }
-        #expect(try await store.migrate() == Migrations.latest - 5)
-        let indexes = try await Self.indexes(of: store, kind)
-        #expect(indexes.contains("orders_by_amount") == (kind == .sqlite))
-        #expect(indexes.contains("orders_pending_candidates") == (kind == .postgres))
-        let unreferenced = ["TX-1", "TX-2"].map { transactionID in
-            EvaluationCandidate(record: SettlementRecord(
-                transactionID: transactionID, orderReference: nil, amountText: "5980", currencyCode: "JPY",
-                amount: Money(minorUnits: 5980, currency: jpy), direction: .credit, reversal: false,
-                bookedOn: BusinessDate(iso: "2026-11-14"), valueOn: nil, descriptor: "RCH*TrendMicro", line: 10, ordinal: 0),
-                fileName: "a.xml")
-        }
-        let ledger = try await store.ledger(for: unreferenced, windowDays: 5)
-        #expect(ledger.orders.keys.sorted() == ["RN-1"])
-    }
-
     static func indexes(of store: SQLReconStore, _ kind: TestStore) async throws -> [String] {
         try await store.database.read { db in
             try await db.query(kind == .postgres
@@ -139,9 +106,10 @@ import ReconTestSupport
             ("""
              SELECT order_id FROM orders WHERE status = 'pending' AND currency = 'JPY' AND amount_minor = 5980
              AND placed_at\(byte) >= '2026-11-10' AND placed_at\(byte) < '2026-11-22' ORDER BY placed_at\(byte), order_id\(byte) LIMIT 50
-             """, kind == .sqlite ? "orders_by_amount" : "orders_pending_candidates"),
+             """, "orders_pending_candidates"),
             (SQLReconStore.recordsOfTheDay.replacingOccurrences(of: "?", with: "'2026-11-20'"), "settlement_records_file"),
-        ] + (kind == .postgres ? [("SELECT order_id FROM orders WHERE status = 'pending'", "orders_pending_candidates")] : [])
+            ("SELECT order_id FROM orders WHERE status = 'pending'", "orders_pending_candidates"),
+        ]
         try await store.database.transaction { db in
             if kind == .postgres {
                 try await db.execute("SET LOCAL enable_sort = off", [])
@@ -161,7 +129,7 @@ import ReconTestSupport
     }
 
     /// PostgreSQL sorts `COLLATE "C"` only through an index in that collation: without the
-    /// byte-order indexes every page of a million outputs would sort the whole day again.
+    /// byte-order index every page of a million mails would sort the whole day again.
     @Test(arguments: TestStore.available.filter { $0 == .postgres })
     func byteOrderedPagesWalkAnIndexOnPostgreSQL(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
@@ -170,8 +138,6 @@ import ReconTestSupport
         let pages = [
             ("SELECT order_id FROM mail_outbox WHERE business_date = '2026-11-20' AND order_id\(byte) > 'RN' ORDER BY order_id\(byte) LIMIT 10",
              "mail_outbox_pages"),
-            ("SELECT order_id FROM license_extensions WHERE (serial\(byte), order_id\(byte)) > ('TM', 'RN') ORDER BY serial\(byte), order_id\(byte) LIMIT 10",
-             "license_extensions_pages"),
         ]
         try await store.database.transaction { db in
             // Forbid sorting: a plan that still sorts has no index in the right order.
