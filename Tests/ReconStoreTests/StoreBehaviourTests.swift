@@ -37,7 +37,8 @@ import ReconTestSupport
     }
 
     /// Both SQLite connections sort and stage in temporary files, not in memory: the reader
-    /// sorts a day's feed (a million rows), the session its queues.
+    /// sorts a day's feed (a million rows), the session its imports' staging tables and its
+    /// large sorts.
     @Test func bothSQLiteConnectionsKeepTemporaryTablesInFiles() async throws {
         let (store, _) = try await TestStore.sqlite.makeEmpty()
         try await store.migrate()
