@@ -80,7 +80,7 @@ enum CommandFailure {
 
     /// One line, whatever the error said (a database error may span several), and never an
     /// e-mail address or card number.
-    private static func fail(_ message: String, _ status: Int32) -> ExitCode {
+    static func fail(_ message: String, _ status: Int32) -> ExitCode {
         let line = status == 65 ? message : String(message.split(separator: "\n").first ?? "")
         FileHandle.standardError.write(Data("renewal-recon: \(Redaction.apply(line))\n".utf8))
         return ExitCode(status)

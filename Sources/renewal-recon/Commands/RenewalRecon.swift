@@ -29,8 +29,7 @@ struct RenewalRecon: AsyncParsableCommand {
             // (A command's own failure has written its line already and throws its status.)
             guard !(error is ExitCode), exitCode(for: error) == .validationFailure else { exit(withError: error) }
             let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "usage error"
-            FileHandle.standardError.write(Data("renewal-recon: \(Redaction.apply(message)) (see --help)\n".utf8))
-            exit(withError: ExitCode.validationFailure)
+            exit(withError: CommandFailure.fail(message + " (see --help)", ExitCode.validationFailure.rawValue))
         }
     }
 }
