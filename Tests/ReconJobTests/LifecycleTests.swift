@@ -121,6 +121,21 @@ import ReconTestSupport
         #expect(try await shop.license("TM-1")?.expiresOn.description == "2027-12-10")
     }
 
+    /// README: a `missing_reference` decided before a later settlement of the same run
+    /// completed one of its candidates lists only the orders still pending after that apply.
+    @Test(arguments: TestStore.available)
+    func aMissingReferenceListsTheOrdersStillPendingAfterTheRunsApplies(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
+        try await shop.importLicenses(Shop.licenseRow("TM-1"), Shop.licenseRow("TM-2"))
+        try await shop.importOrders(Shop.orderRow("RN20261110-0001", serial: "TM-1"),
+                                    Shop.orderRow("RN20261110-0002", serial: "TM-2"))
+        // TX-1, without reference, comes first in the rules' order; TX-2 then completes RN20261110-0001.
+        try shop.deliver([.init(id: "TX-1", ref: nil), .init(id: "TX-2", ref: "RN20261110-0001")], as: "a.xml")
+        #expect(try await shop.run("2026-11-12").applied == 1)
+        let missing = try #require(try await shop.exception(.missingReference))
+        #expect(missing.facts.candidates == ["RN20261110-0002"])
+    }
+
     @Test(arguments: TestStore.available)
     func aMissingReferenceIsAppliedToTheOrderSupportNames(_ kind: TestStore) async throws {
         let shop = try await Shop(store: kind)

@@ -92,8 +92,8 @@ import ReconTestSupport
         #expect(try await older.openCandidates().count == 1)
     }
 
-    /// Records without reference of one amount and booking date share the pool read for the
-    /// first of them; a record booked on another date gets the pool of its own window.
+    /// Each record without reference gets the pool of its own amount and booking date, whether
+    /// another record of the slice read it first or not.
     @Test(arguments: TestStore.available)
     func recordsWithoutReferenceGetThePoolOfTheirAmountAndDate(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
