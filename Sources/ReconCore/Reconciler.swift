@@ -55,7 +55,8 @@ public struct RecordVerdict: Sendable {
 }
 
 extension Collection<RecordVerdict> {
-    /// The extensions these verdicts apply, in order.
+    /// The extensions these verdicts apply, in the order of the verdicts (a `Reconciler`'s: the
+    /// order they applied).
     public var applied: [LicenseExtension] {
         compactMap { verdict in
             if case .applied(let applied, _) = verdict.outcome { applied } else { nil }
@@ -72,11 +73,15 @@ public struct Reconciler: Sendable {
         self.rules = RenewalRules(settings: settings)
     }
 
-    /// - Returns: one verdict per candidate, in evaluation order.
+    /// - Returns: one verdict per candidate: the applies in the order they applied (a later
+    ///   pass applies after the whole pass before it), then the others in evaluation order. A
+    ///   store writes each license as the last apply of its serial left it, and a ledger is
+    ///   caught up in the same order (`Ledger.catchUp`), so the order of the applies matters.
     public func evaluate(_ candidates: [EvaluationCandidate], ledger: inout Ledger, appliedOn: BusinessDate,
                          appliedAt: Date, runID: String) -> [RecordVerdict] {
         let ordered = candidates.sorted(by: EvaluationCandidate.evaluationOrder)
         var outcomes = [RecordOutcome?](repeating: nil, count: ordered.count)
+        var appliedInOrder: [Int] = []
         var open = Array(ordered.indices)
         var appliedSomething = true
         while appliedSomething {
@@ -99,12 +104,13 @@ public struct Reconciler: Sendable {
                         continue
                     }
                     outcomes[index] = outcome
+                    appliedInOrder.append(index)
                     appliedSomething = true
                 }
             }
             open = stillOpen
         }
-        return ordered.indices.compactMap { index in
+        return (appliedInOrder + open).compactMap { index in
             outcomes[index].map { RecordVerdict(recordID: ordered[index].recordID, storeRow: ordered[index].storeRow, outcome: $0) }
         }
     }

@@ -51,10 +51,10 @@ import Testing
         let expected = evaluate(slice, &sequential)
         let decided = evaluate(slice, &caughtUp)
         #expect(decided.map(\.outcome) == expected.map(\.outcome))
-        // In the rules' order: TX-A2 (RN-A again, held), then TX-B.
-        guard decided.count == 2, case .held(let facts) = decided[0].outcome,
-              case .applied(let renewal, let warnings) = decided[1].outcome else {
-            Issue.record("not RN-A held and RN-B applied: \(decided.map(\.outcome))")
+        // The applies first, then the rest: TX-B applied, TX-A2 (RN-A again) held.
+        guard decided.count == 2, case .applied(let renewal, let warnings) = decided[0].outcome,
+              case .held(let facts) = decided[1].outcome else {
+            Issue.record("not RN-B applied and RN-A held: \(decided.map(\.outcome))")
             return
         }
         #expect(facts.code == .duplicatePayment)

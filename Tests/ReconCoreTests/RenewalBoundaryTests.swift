@@ -63,7 +63,8 @@ import Testing
 
     @Test func anApplyLateInThePassLetsAnEarlierRecordPassOnTheNextPass() {
         // A catalog where X renews only to Y, and Y to Z: A (booked first) wants Z, which only
-        // B's renewal to Y (booked later) makes possible. The second pass applies A.
+        // B's renewal to Y (booked later) makes possible. The second pass applies A, and the
+        // verdicts list the applies in that order, which is how a store writes the license.
         var settings = F.settings
         settings.catalog = ProductCatalog(names: ["X": "x", "Y": "y", "Z": "z"], renewals: ["X": ["Y"], "Y": ["Z"]])
         let a = F.order("RN-A", target: "Z", placed: "2026-11-10T10:00:00+09:00")
@@ -76,7 +77,9 @@ import Testing
         let applied = outcomes.compactMap { item -> String? in
             if case .applied(let applied, _) = item.outcome { return applied.orderID } else { return nil }
         }
-        #expect(applied == ["RN-A", "RN-B"])
+        #expect(applied == ["RN-B", "RN-A"])
+        #expect(outcomes.applied.last?.product == "Z")
+        #expect(outcomes.applied.last?.newExpiresOn.description == "2028-12-10")
         #expect(ledger.licenses["TM-0001"]?.product == "Z")
         #expect(ledger.licenses["TM-0001"]?.expiresOn.description == "2028-12-10")
     }
