@@ -6,10 +6,10 @@ extension ReconJob {
     /// `run`: every stored record not yet matched, one booking date at a time and each date in
     /// slices read from the store's queue (memory holds a slice's records, orders and licenses,
     /// not the day's), in rounds until a round applies nothing: an apply late in the order may
-    /// change an earlier verdict. Only the final verdict is recorded (SPEC §4), so the first
-    /// round's holds are provisional (their exceptions wait for the next round, which decides
-    /// them again with every apply of the first in view); later rounds record theirs, and one
-    /// applies something only where an apply makes another possible.
+    /// change an earlier verdict. Only the final verdict is recorded (SPEC §4), so holds are
+    /// provisional (their exceptions wait) until a round applies nothing; one more round then
+    /// decides the same state again and records them. A round after the first applies
+    /// something only where an apply makes another possible (a chain of applies).
     func evaluateStored(on date: BusinessDate, runID: String, outcome: inout RunOutcome) async throws {
         var applied = 0
         var statistics = StatisticsSchedule(first: statisticsFrom)
@@ -31,8 +31,11 @@ extension ReconJob {
             outcome.matchTime += round.matchTime
             outcome.applyTime += round.applyTime
             outcome.slicesReadBesideCommits += round.slicesReadBesideCommits
-            again = round.applied > 0 || provisionalHolds
-            provisionalHolds = false
+            // Settled when a round applies nothing: the verdicts it reached are final, and only
+            // a round that records them is left.
+            let settled = round.applied == 0
+            again = !settled || provisionalHolds
+            if settled { provisionalHolds = false }
         } while again
         try await store.emptyQueue()
         outcome.applied = applied
