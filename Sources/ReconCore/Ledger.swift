@@ -105,10 +105,13 @@ public struct Ledger: Sendable {
         return found.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
-    /// The order of a serial's extensions: when they applied, then order id (bytes) between
-    /// those of one instant, whatever order a store returned them in.
+    /// The order in which a serial's extensions applied, whatever order a store returned them
+    /// in: when they applied, kept to the second, so the applies of one slice tie; between those,
+    /// the previous expiry, as each apply extends the license past the expiry the one before it
+    /// left (rule 9: at least a year past it); then order id (bytes).
     static func extensionOrder(_ a: LicenseExtension, _ b: LicenseExtension) -> Bool {
         if a.appliedAt != b.appliedAt { return a.appliedAt < b.appliedAt }
+        if a.previousExpiresOn != b.previousExpiresOn { return a.previousExpiresOn < b.previousExpiresOn }
         return a.orderID.utf8.lexicographicallyPrecedes(b.orderID.utf8)
     }
 

@@ -115,4 +115,24 @@ import Testing
         #expect(ledger(mostlyCompleted).candidates(for: record, amount: amount, bookedOn: bookedOn, settings: F.settings)
                 == ["RN-49"])
     }
+
+    /// Rule 7 reads the expiry from before the first extension applied since the order was
+    /// placed. Extensions applied in one slice share their second, and their order ids say
+    /// nothing of which came first (here RN-2 applied before RN-1): each one's previous expiry,
+    /// later than the one before it, does.
+    @Test func theExpiryWhenPlacedIsFromBeforeTheFirstOfExtensionsAppliedInOneSecond() {
+        let orders = [F.order("RN-2", serial: "TM-1"), F.order("RN-1", serial: "TM-1"),
+                      F.order("RN-0", serial: "TM-1", placed: "2026-11-16T10:00:00+09:00")]
+        var ledger = Ledger(orders: orders, licenses: [F.license("TM-1")], extensions: [])
+        let applied = evaluate([F.record("RN-2", id: "TX-1"), F.record("RN-1", id: "TX-2")], &ledger).applied
+        #expect(applied.map(\.orderID) == ["RN-2", "RN-1"])
+        #expect(applied.map(\.appliedAt) == [appliedAt, appliedAt])
+
+        // As a store reads them back, in whatever order.
+        for stored in [applied, applied.reversed()] {
+            let readBack = Ledger(orders: orders, licenses: [ledger.licenses["TM-1"]!], extensions: stored)
+            #expect(readBack.extensions["TM-1"]?.map(\.orderID) == ["RN-2", "RN-1"])
+            #expect(readBack.expiry(of: readBack.licenses["TM-1"]!, whenPlaced: orders[2]).description == "2026-12-10")
+        }
+    }
 }
