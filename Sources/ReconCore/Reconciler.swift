@@ -137,3 +137,47 @@ public struct Reconciler: Sendable {
         return .applied(applied, warnings: warnings)
     }
 }
+
+/// Whether the holds of a round over the store's queue are final, watched slice by slice (SPEC
+/// §4: only the final verdict is recorded, so a round holds provisionally until it knows).
+///
+/// A hold turns into an apply only through the license of its order's serial (rules 7 and 8:
+/// another order's apply changes the product, or the extensions its expiry is read from). An
+/// order completed, or a candidate gone, only turns one hold into another, which the next round
+/// decides and records. So the next round decides every hold of this one again without
+/// applying anything, and its verdicts are final, unless an apply in a later slice of this round
+/// touched the serial of a record held at rules 7–8 before it. (Within a slice the rules reach
+/// their own fixed point, and a later slice's ledger holds every apply before it.)
+public struct RoundHolds: Sendable {
+    /// The serials of the round's holds at rules 7–8 so far.
+    private var serials: Set<String> = []
+    /// true once an apply may have freed a hold made before it, and the next round may apply.
+    public private(set) var mayApplyAgain = false
+
+    /// Serials watched at most; past them a round counts as one that may apply again.
+    static let watchLimit = 100_000
+
+    static let licenseCodes: Set<ExceptionCode> = [
+        .licenseNotFound, .licenseNotRenewable, .renewalTooEarly, .invalidUpgradePath, .autoRenewActive,
+    ]
+
+    public init() {}
+
+    /// Notes one slice's verdicts, in the order the slices were decided.
+    public mutating func note(_ verdicts: [RecordVerdict]) {
+        guard !mayApplyAgain else { return }
+        if verdicts.applied.contains(where: { serials.contains($0.serial) }) { return stopWatching() }
+        for verdict in verdicts {
+            guard case .held(let facts) = verdict.outcome, Self.licenseCodes.contains(facts.code) else { continue }
+            // A license hold names its order's serial; one that did not could not be watched.
+            guard let serial = facts.serial else { return stopWatching() }
+            serials.insert(serial)
+        }
+        if serials.count > Self.watchLimit { stopWatching() }
+    }
+
+    private mutating func stopWatching() {
+        mayApplyAgain = true
+        serials = []
+    }
+}

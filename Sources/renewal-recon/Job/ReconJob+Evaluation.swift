@@ -6,10 +6,11 @@ extension ReconJob {
     /// `run`: every stored record not yet matched, one booking date at a time and each date in
     /// slices read from the store's queue (memory holds a slice's records, orders and licenses,
     /// not the day's), in rounds until a round applies nothing: an apply late in the order may
-    /// change an earlier verdict. Only the final verdict is recorded (SPEC §4), so holds are
-    /// provisional (their exceptions wait) until a round applies nothing; one more round then
-    /// decides the same state again and records them. A round after the first applies
-    /// something only where an apply makes another possible (a chain of applies).
+    /// change an earlier verdict. Only the final verdict is recorded (SPEC §4), so a round's
+    /// holds are provisional (their exceptions wait for the next round, which decides them
+    /// again with every apply of this one in view) until a round that records them can apply
+    /// nothing more (`RoundHolds`). A round after the first applies something only where an
+    /// apply makes another possible (a chain of applies).
     func evaluateStored(on date: BusinessDate, runID: String, outcome: inout RunOutcome) async throws {
         var applied = 0
         var statistics = StatisticsSchedule(first: statisticsFrom)
@@ -19,11 +20,12 @@ extension ReconJob {
         repeat {
             round = RunOutcome(runID: runID, date: date)
             round.plan = outcome.plan
+            var holds = RoundHolds()
             for day in try await store.candidateBookingDates() {
                 let queued = try await store.queueCandidates(bookedOn: day)
                 let earlier = applied + round.applied
                 try await evaluateQueue(of: queued, on: date, runID: runID, provisionalHolds: provisionalHolds,
-                                        outcome: &round) { committed in
+                                        outcome: &round, holds: &holds) { committed in
                     if statistics.isDue(at: earlier + committed) { try await store.refreshStatistics(of: .applies) }
                 }
             }
@@ -31,11 +33,14 @@ extension ReconJob {
             outcome.matchTime += round.matchTime
             outcome.applyTime += round.applyTime
             outcome.slicesReadBesideCommits += round.slicesReadBesideCommits
-            // Settled when a round applies nothing: the verdicts it reached are final, and only
-            // a round that records them is left.
-            let settled = round.applied == 0
-            again = !settled || provisionalHolds
-            if settled { provisionalHolds = false }
+            if provisionalHolds {
+                // Its holds wait for the next round, which records them unless it may apply.
+                again = true
+                provisionalHolds = holds.mayApplyAgain
+            } else {
+                // A recording round applies nothing (`RoundHolds`); were it to, the next decides again.
+                again = round.applied > 0
+            }
         } while again
         try await store.emptyQueue()
         outcome.applied = applied
@@ -55,7 +60,8 @@ extension ReconJob {
     /// connection, a rehearsal, a candidate pool cut short), they are read after the commit.
     /// `committed` is called after each commit with the applies this queue has committed.
     private func evaluateQueue(of queued: Int, on date: BusinessDate, runID: String, provisionalHolds: Bool,
-                               outcome: inout RunOutcome, committed: (Int) async throws -> Void) async throws {
+                               outcome: inout RunOutcome, holds: inout RoundHolds,
+                               committed: (Int) async throws -> Void) async throws {
         let starts = Array(stride(from: 0, to: queued, by: evaluationSlice))
         guard let first = starts.first else { return }
         let windowDays = config.rules.windowDays
@@ -88,6 +94,7 @@ extension ReconJob {
         do {
             for index in starts.indices {
                 let verdicts = decide(slice, ledger: &ledger, on: date, runID: runID, outcome: &outcome)
+                holds.note(verdicts)
                 try await landed()
                 let applied = verdicts.applied
                 committing = Task { [self, verdicts] in

@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+@testable import ReconCore
+
+/// A round's holds are final, and the next round may record them, unless an apply in a later
+/// slice touched the serial of a record held over its license before it.
+@Suite struct RoundHoldsTests {
+    typealias F = RuleFixtures
+    let today = BusinessDate(iso: "2026-11-20")!
+
+    func held(_ code: ExceptionCode, serial: String) -> RecordVerdict {
+        var facts = ExceptionFacts.about(F.record("RN-\(serial)"), fileName: "f.xml", code: code)
+        facts.serial = serial
+        return RecordVerdict(recordID: "held-\(serial)", outcome: .held(facts))
+    }
+
+    func applied(serial: String) -> RecordVerdict {
+        let extensionRecord = LicenseExtension(
+            orderID: "RN-\(serial)-2", serial: serial, transactionID: nil, recordID: "x", previousProduct: "VBC",
+            product: "VBC", previousExpiresOn: today, newExpiresOn: today, years: 1, appliedOn: today,
+            appliedAt: Date(timeIntervalSince1970: 1_795_000_000), placedOn: today, settledOn: today, runID: "r1")
+        return RecordVerdict(recordID: "applied-\(serial)", outcome: .applied(extensionRecord, warnings: []))
+    }
+
+    func mayApplyAgain(_ slices: [[RecordVerdict]]) -> Bool {
+        var holds = RoundHolds()
+        for slice in slices { holds.note(slice) }
+        return holds.mayApplyAgain
+    }
+
+    @Test func aLaterSliceApplyingTheSerialOfALicenseHoldMayApplyAgain() {
+        for code in [ExceptionCode.invalidUpgradePath, .autoRenewActive, .licenseNotRenewable, .renewalTooEarly,
+                     .licenseNotFound] {
+            #expect(mayApplyAgain([[held(code, serial: "TM-1")], [applied(serial: "TM-2")], [applied(serial: "TM-1")]]),
+                    "\(code)")
+        }
+    }
+
+    @Test func otherwiseTheRoundsHoldsAreFinal() {
+        // In the same slice: the rules reached their fixed point with that apply in view.
+        #expect(!mayApplyAgain([[held(.invalidUpgradePath, serial: "TM-1"), applied(serial: "TM-1")]]))
+        // Before the hold: its slice's ledger held the apply.
+        #expect(!mayApplyAgain([[applied(serial: "TM-1")], [held(.invalidUpgradePath, serial: "TM-1")]]))
+        // A hold over the order, not the license: an apply only turns it into another hold.
+        #expect(!mayApplyAgain([[held(.amountMismatch, serial: "TM-1")], [applied(serial: "TM-1")]]))
+        #expect(!mayApplyAgain([[held(.invalidUpgradePath, serial: "TM-1")], [applied(serial: "TM-2")]]))
+        #expect(!mayApplyAgain([]))
+    }
+}
