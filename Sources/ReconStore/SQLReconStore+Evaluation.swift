@@ -41,11 +41,15 @@ extension SQLReconStore {
         // Each record without reference: the pending orders of its amount placed around its
         // booking date, in candidate order (a generous text range; the rules check exactly).
         // Records of one amount and booking date share their pool, read once.
+        struct PoolKey: Hashable {
+            var amount: Money
+            var bookedOn: BusinessDate
+        }
         var pools: [String: [String]] = [:]
-        var poolsRead: [String: [String]] = [:]
+        var poolsRead: [PoolKey: [String]] = [:]
         for candidate in candidates where candidate.attachedOrderID == nil && candidate.record.orderReference == nil {
             guard let amount = candidate.record.amount, let bookedOn = candidate.record.bookedOn else { continue }
-            let poolKey = "\(amount.currency.code) \(amount.minorUnits) \(bookedOn)"
+            let poolKey = PoolKey(amount: amount, bookedOn: bookedOn)
             if let pool = poolsRead[poolKey] {
                 pools[candidate.record.recordID] = pool
                 continue
