@@ -67,6 +67,15 @@ extension Collection<RecordVerdict> {
 /// SPEC §4: evaluates every candidate in (booking date, transaction id, key) order, each
 /// seeing the applies before it, and repeats the pass until nothing more applies.
 public struct Reconciler: Sendable {
+    /// How many passes `evaluate` makes over its candidates.
+    public enum Passes: Sendable {
+        /// Until nothing more applies: the candidates are all there are (`rerun`).
+        case untilSettled
+        /// One: the candidates are a slice of a pass over more (`run`'s queue), and a later
+        /// pass must come after the whole of it.
+        case one
+    }
+
     public let rules: RenewalRules
 
     public init(settings: RuleSettings) {
@@ -74,11 +83,12 @@ public struct Reconciler: Sendable {
     }
 
     /// - Returns: one verdict per candidate: the applies in the order they applied (a later
-    ///   pass applies after the whole pass before it), then the others in evaluation order. A
-    ///   store writes each license as the last apply of its serial left it, and a ledger is
-    ///   caught up in the same order (`Ledger.catchUp`), so the order of the applies matters.
+    ///   pass applies after the whole pass before it), then the others in evaluation order;
+    ///   after one pass, all in evaluation order. A store writes each license as the last apply
+    ///   of its serial left it, and a ledger is caught up in the same order (`Ledger.catchUp`),
+    ///   so the order of the applies matters.
     public func evaluate(_ candidates: [EvaluationCandidate], ledger: inout Ledger, appliedOn: BusinessDate,
-                         appliedAt: Date, runID: String) -> [RecordVerdict] {
+                         appliedAt: Date, runID: String, passes: Passes = .untilSettled) -> [RecordVerdict] {
         let ordered = candidates.sorted(by: EvaluationCandidate.evaluationOrder)
         var outcomes = [RecordOutcome?](repeating: nil, count: ordered.count)
         var appliedInOrder: [Int] = []
@@ -105,12 +115,13 @@ public struct Reconciler: Sendable {
                     }
                     outcomes[index] = outcome
                     appliedInOrder.append(index)
-                    appliedSomething = true
+                    appliedSomething = passes == .untilSettled
                 }
             }
             open = stillOpen
         }
-        return (appliedInOrder + open).compactMap { index in
+        let inOrder = passes == .one ? Array(ordered.indices) : appliedInOrder + open
+        return inOrder.compactMap { index in
             outcomes[index].map { RecordVerdict(recordID: ordered[index].recordID, storeRow: ordered[index].storeRow, outcome: $0) }
         }
     }
@@ -138,16 +149,15 @@ public struct Reconciler: Sendable {
     }
 }
 
-/// Whether the holds of a round over the store's queue are final, watched slice by slice (SPEC
-/// §4: only the final verdict is recorded, so a round holds provisionally until it knows).
+/// Whether the holds of a round over the store's queue are final, watched verdict by verdict
+/// (SPEC §4: only the final verdict is recorded, so a round holds provisionally until it knows).
 ///
 /// A hold turns into an apply only through the license of its order's serial (rules 7 and 8:
 /// another order's apply changes the product, or the extensions its expiry is read from). An
 /// order completed, or a candidate gone, only turns one hold into another, which the next round
 /// decides and records. So the next round decides every hold of this one again without
-/// applying anything, and its verdicts are final, unless an apply in a later slice of this round
-/// touched the serial of a record held at rules 7–8 before it. (Within a slice the rules reach
-/// their own fixed point, and a later slice's ledger holds every apply before it.)
+/// applying anything, and its verdicts are final, unless an apply after it in this round
+/// touched the serial of a record held at rules 7–8.
 public struct RoundHolds: Sendable {
     /// The serials of the round's holds at rules 7–8 so far.
     private var serials: Set<String> = []
@@ -163,15 +173,20 @@ public struct RoundHolds: Sendable {
 
     public init() {}
 
-    /// Notes one slice's verdicts, in the order the slices were decided.
+    /// Notes verdicts in the order they were reached: one pass's, in evaluation order.
     public mutating func note(_ verdicts: [RecordVerdict]) {
         guard !mayApplyAgain else { return }
-        if verdicts.applied.contains(where: { serials.contains($0.serial) }) { return stopWatching() }
         for verdict in verdicts {
-            guard case .held(let facts) = verdict.outcome, Self.licenseCodes.contains(facts.code) else { continue }
-            // A license hold names its order's serial; one that did not could not be watched.
-            guard let serial = facts.serial else { return stopWatching() }
-            serials.insert(serial)
+            switch verdict.outcome {
+            case .applied(let applied, _) where serials.contains(applied.serial):
+                return stopWatching()
+            case .held(let facts) where Self.licenseCodes.contains(facts.code):
+                // A license hold names its order's serial; one that did not could not be watched.
+                guard let serial = facts.serial else { return stopWatching() }
+                serials.insert(serial)
+            default:
+                continue
+            }
         }
         if serials.count > Self.watchLimit { stopWatching() }
     }

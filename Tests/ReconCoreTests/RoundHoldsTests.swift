@@ -2,8 +2,8 @@ import Foundation
 import Testing
 @testable import ReconCore
 
-/// A round's holds are final, and the next round may record them, unless an apply in a later
-/// slice touched the serial of a record held over its license before it.
+/// A round's holds are final, and the next round may record them, unless an apply after one of
+/// them, in its slice or a later one, touched the serial of a record held over its license.
 @Suite struct RoundHoldsTests {
     typealias F = RuleFixtures
     let today = BusinessDate(iso: "2026-11-20")!
@@ -28,18 +28,19 @@ import Testing
         return holds.mayApplyAgain
     }
 
-    @Test func aLaterSliceApplyingTheSerialOfALicenseHoldMayApplyAgain() {
+    @Test func anApplyAfterALicenseHoldOnItsSerialMayApplyAgain() {
         for code in [ExceptionCode.invalidUpgradePath, .autoRenewActive, .licenseNotRenewable, .renewalTooEarly,
                      .licenseNotFound] {
             #expect(mayApplyAgain([[held(code, serial: "TM-1")], [applied(serial: "TM-2")], [applied(serial: "TM-1")]]),
                     "\(code)")
         }
+        // Later in the same slice: one pass over it, the next pass being the next round.
+        #expect(mayApplyAgain([[held(.invalidUpgradePath, serial: "TM-1"), applied(serial: "TM-1")]]))
     }
 
     @Test func otherwiseTheRoundsHoldsAreFinal() {
-        // In the same slice: the rules reached their fixed point with that apply in view.
-        #expect(!mayApplyAgain([[held(.invalidUpgradePath, serial: "TM-1"), applied(serial: "TM-1")]]))
-        // Before the hold: its slice's ledger held the apply.
+        // Before the hold, in its slice or an earlier one: the hold saw the apply.
+        #expect(!mayApplyAgain([[applied(serial: "TM-1"), held(.invalidUpgradePath, serial: "TM-1")]]))
         #expect(!mayApplyAgain([[applied(serial: "TM-1")], [held(.invalidUpgradePath, serial: "TM-1")]]))
         // A hold over the order, not the license: an apply only turns it into another hold.
         #expect(!mayApplyAgain([[held(.amountMismatch, serial: "TM-1")], [applied(serial: "TM-1")]]))

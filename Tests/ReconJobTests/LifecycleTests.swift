@@ -227,8 +227,7 @@ import ReconTestSupport
     /// VBC only through TS-STD, TX-2's upgrade waits for TX-3's apply (the first pass), and
     /// TX-2's apply in the second pass completes RN-B, which makes TX-1 (short, and held as
     /// `amount_mismatch` earlier in that pass) a duplicate payment in the third. The license
-    /// stands as TX-2's apply, the last, left it. With slices of one record the passes are the
-    /// job's, over the store; with one slice of three, the rules' own, in memory.
+    /// stands as TX-2's apply, the last, left it, whether the three are one slice or three.
     @Test(arguments: TestStore.available, [1, 3])
     func aChainOfAppliesOverThreePassesRecordsOnlyTheFinalState(_ kind: TestStore, slice: Int) async throws {
         let shop = try await Shop(store: kind, yaml: """
@@ -254,6 +253,37 @@ import ReconTestSupport
         #expect(try await shop.exception(.invalidUpgradePath) == nil)
         #expect(try await shop.exception(.amountMismatch) == nil)
         #expect(try await shop.exception(.duplicatePayment)?.status == "open")
+    }
+
+    /// SPEC §4: a pass goes over every record before the next pass begins, whatever slices
+    /// and booking dates the records fall into. Under the same catalog, TX-2's upgrade waits
+    /// for TX-3's renewal to TS-STD; TX-4, booked a day later, renews TS-STD as TS-STD in the
+    /// first pass, and only then does the second pass apply TX-2. Had TX-2 applied before TX-4
+    /// was looked at, TX-4 would be held (TS-PRM may not become TS-STD).
+    @Test(arguments: TestStore.available, [1, 2, 3])
+    func aLaterPassBeginsAfterTheWholePass(_ kind: TestStore, slice: Int) async throws {
+        let shop = try await Shop(store: kind, yaml: """
+            min_file_age_s: 0
+            renewals:
+              VBC: [VBC, TS-STD]
+              TS-STD: [TS-STD, TS-PRM]
+              TS-PRM: [TS-PRM]
+            """)
+        try await shop.importLicenses(Shop.licenseRow("TM-1"))
+        try await shop.importOrders(Shop.orderRow("RN-B", serial: "TM-1", target: "TS-PRM"),
+                                    Shop.orderRow("RN-C", serial: "TM-1", target: "TS-STD"),
+                                    Shop.orderRow("RN-D", serial: "TM-1", target: "TS-STD"))
+        try shop.deliver([.init(id: "TX-2", ref: "RN-B"), .init(id: "TX-3", ref: "RN-C"),
+                          .init(id: "TX-4", ref: "RN-D", booked: "2026-11-13")], as: "a.xml")
+        var job = try await shop.job()
+        job.evaluationSlice = slice
+        let outcome = try await job.run(date: BusinessDate(iso: "2026-11-20")!)
+        #expect(outcome.applied == 3)
+        #expect(outcome.held == 0)
+        let license = try await shop.license("TM-1")
+        #expect(license?.product == "TS-PRM")
+        #expect(license?.expiresOn.description == "2029-12-10")
+        #expect(try await shop.exception(.invalidUpgradePath) == nil)
     }
 
     /// SPEC §4 sweep: an order that a held settlement names is not overdue, whether the rules

@@ -93,7 +93,8 @@ extension ReconJob {
         }
         do {
             for index in starts.indices {
-                let verdicts = decide(slice, ledger: &ledger, on: date, runID: runID, outcome: &outcome)
+                // One pass over the slice: the round is the pass, and the next round the next.
+                let verdicts = decide(slice, ledger: &ledger, on: date, runID: runID, passes: .one, outcome: &outcome)
                 holds.note(verdicts)
                 try await landed()
                 let applied = verdicts.applied
@@ -136,18 +137,19 @@ extension ReconJob {
         var ledger = try await timed(&outcome.matchTime) {
             try await store.ledger(for: candidates, windowDays: config.rules.windowDays)
         }
-        let verdicts = decide(candidates, ledger: &ledger, on: date, runID: runID, outcome: &outcome)
+        let verdicts = decide(candidates, ledger: &ledger, on: date, runID: runID, passes: .untilSettled,
+                              outcome: &outcome)
         outcome.applyTime += try await commit(verdicts, on: date, runID: runID, provisionalHolds: false)
     }
 
     /// The rules' verdicts on `candidates`, counted in `outcome`. Applies are stamped to the
     /// second, as the store keeps them, so a ledger caught up in memory equals one read back.
     private func decide(_ candidates: [EvaluationCandidate], ledger: inout Ledger, on date: BusinessDate,
-                        runID: String, outcome: inout RunOutcome) -> [RecordVerdict] {
+                        runID: String, passes: Reconciler.Passes, outcome: inout RunOutcome) -> [RecordVerdict] {
         let started = ContinuousClock.now
         let appliedAt = Date(timeIntervalSince1970: now().timeIntervalSince1970.rounded(.down))
         let verdicts = Reconciler(settings: config.rules).evaluate(candidates, ledger: &ledger, appliedOn: date,
-                                                                   appliedAt: appliedAt, runID: runID)
+                                                                   appliedAt: appliedAt, runID: runID, passes: passes)
         outcome.matchTime += ContinuousClock.now - started
         outcome.count(verdicts)
         CrashPoint.reach("evaluate.computed")
