@@ -4,16 +4,20 @@ import ReconCore
 /// The exception lifecycle (SPEC §4): one row per code and subject, every change in its history.
 extension SQLReconStore {
     /// Raises each of `all` in order, or sees it again: a new exception opens; an open or
-    /// dismissed one only moves `last_seen`; a resolved one reopens. A handful of statements
-    /// for the whole list (a night holds tens of thousands of records; on PostgreSQL each
-    /// statement is a round trip).
+    /// dismissed one only moves `last_seen`; a resolved one reopens. One raised again with
+    /// another severity takes it (a `late_settlement` held, then applied under
+    /// `late_settlement: apply`, is a warning from then on). A handful of statements for the
+    /// whole list (a night holds tens of thousands of records; on PostgreSQL each statement is
+    /// a round trip).
     static func raise(_ all: [ExceptionFacts], on date: BusinessDate, runID: String, in db: any SQLConnection) async throws {
         guard !all.isEmpty else { return }
         // What is stored of each, then what the list makes of it, in order.
-        var stored: [String: (status: String, lastSeen: BusinessDate)] = [:]
+        var stored: [String: (status: String, lastSeen: BusinessDate, severity: String)] = [:]
         try await db.forEachChunk(Array(Set(all.map(\.exceptionID))).sorted()) { marks, values in
-            for row in try await db.query("SELECT exception_id, status, last_seen FROM exceptions WHERE exception_id IN (\(marks))", values) {
-                stored[row.string(0)] = (row.string(1), BusinessDate(iso: row.string(2)) ?? date)
+            for row in try await db.query("""
+                SELECT exception_id, status, last_seen, severity FROM exceptions WHERE exception_id IN (\(marks))
+                """, values) {
+                stored[row.string(0)] = (row.string(1), BusinessDate(iso: row.string(2)) ?? date, row.string(3))
             }
         }
         var current = stored
@@ -21,32 +25,39 @@ extension SQLReconStore {
         var history: [HistoryEntry] = []
         for facts in all {
             let id = facts.exceptionID
-            guard let (status, lastSeen) = current[id] else {
+            let severity = facts.severity.rawValue
+            guard let before = current[id] else {
                 opened.append(openingValues(facts, id: id, on: date))
-                current[id] = ("open", date)
+                current[id] = ("open", date, severity)
                 history.append(HistoryEntry(exceptionID: id, action: "opened", status: "open"))
                 continue
             }
-            if status == "resolved" {
-                current[id] = ("open", max(lastSeen, date))
+            var after = (status: before.status, lastSeen: before.lastSeen, severity: severity)
+            if before.status == "resolved" {
+                (after.status, after.lastSeen) = ("open", max(before.lastSeen, date))
                 history.append(HistoryEntry(exceptionID: id, action: "reopened", status: "open"))
-            } else if date > lastSeen {
-                current[id] = (status, date)
-                history.append(HistoryEntry(exceptionID: id, action: "seen", status: status))
+            } else if date > before.lastSeen {
+                after.lastSeen = date
+                history.append(HistoryEntry(exceptionID: id, action: "seen", status: after.status))
             }
+            if after.severity != before.severity {
+                history.append(HistoryEntry(exceptionID: id, action: "severity \(severity)", status: after.status))
+            }
+            current[id] = after
         }
         try await db.insertRows(into: "exceptions", columns: exceptionColumns, rows: opened)
         // The stored exceptions that changed, grouped by what they now read.
         var changed: [[String]: [String]] = [:]
         for (id, before) in stored {
             if let after = current[id], after != before {
-                changed[[after.status, after.lastSeen.description], default: []].append(id)
+                changed[[after.status, after.lastSeen.description, after.severity], default: []].append(id)
             }
         }
         for (state, ids) in changed.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
             try await db.forEachChunk(ids.sorted()) { marks, values in
-                try await db.execute("UPDATE exceptions SET status = ?, last_seen = ? WHERE exception_id IN (\(marks))",
-                                     [.text(state[0]), .text(state[1])] + values)
+                try await db.execute("""
+                    UPDATE exceptions SET status = ?, last_seen = ?, severity = ? WHERE exception_id IN (\(marks))
+                    """, [.text(state[0]), .text(state[1]), .text(state[2])] + values)
             }
         }
         try await appendHistory(history, on: date, runID: runID, in: db)

@@ -121,6 +121,26 @@ import ReconTestSupport
         #expect(try await shop.license("TM-1")?.expiresOn.description == "2027-12-10")
     }
 
+    /// SPEC §4: severity `error` is held, `warning` applied. A late settlement held under
+    /// `late_settlement: review` and applied once the config says `apply` keeps its exception
+    /// (the same code and subject), now a warning.
+    @Test(arguments: TestStore.available)
+    func aLateSettlementAppliedLaterBecomesAWarning(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
+        try await shop.importLicenses(Shop.licenseRow("TM-1"))
+        try await shop.importOrders(Shop.orderRow("RN-LATE", serial: "TM-1", placed: "2026-11-05"))
+        try shop.deliver([.init(id: "TX-1", ref: "RN-LATE")], as: "a.xml")
+        #expect(try await shop.run("2026-11-12").heldByCode == [.lateSettlement: 1])
+        let held = try #require(try await shop.exception(.lateSettlement))
+        #expect(held.facts.severity == .error)
+        #expect(try await shop.run("2026-11-13", environment: ["RECON_LATE_SETTLEMENT": "apply"]).applied == 1)
+        let applied = try #require(try await shop.exception(.lateSettlement))
+        #expect(applied.exceptionID == held.exceptionID)
+        #expect(applied.facts.severity == .warning)
+        #expect(applied.status == "open")
+        #expect(applied.lastSeen.description == "2026-11-13")
+    }
+
     /// README: a `missing_reference` decided before a later settlement of the same run
     /// completed one of its candidates lists only the orders still pending after that apply.
     @Test(arguments: TestStore.available)
