@@ -96,10 +96,10 @@ public struct Ledger: Sendable {
                            settings: RuleSettings) -> [String] {
         var found: [String] = []
         let pool = candidatePools.map { $0[record.recordID]?.prefix(Self.candidatePoolLimit) ?? [] }
+        let window = settings.candidateWindow
         for orderID in pool ?? ordersByAmount[amount]?[...] ?? [] {
             guard let order = orders[orderID], order.status == .pending, order.amount == amount else { continue }
-            let lag = bookedOn.days(since: order.placedDate(in: settings.settlementTimeZone))
-            if (0...settings.windowDays).contains(lag) { found.append(orderID) }
+            if window.contains(order, bookedOn: bookedOn) { found.append(orderID) }
             if found.count == 3 { break }
         }
         return found.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }

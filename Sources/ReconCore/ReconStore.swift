@@ -48,16 +48,17 @@ public protocol ReconStore: Sendable {
     /// Everything the rules read.
     func ledger() async throws -> Ledger
     /// What the rules read for these candidates: the orders they name, the pending orders a
-    /// record without reference could be (same amount and currency), those orders' licenses,
-    /// and the licenses' extensions.
-    func ledger(for candidates: [EvaluationCandidate], windowDays: Int) async throws -> Ledger
+    /// record without reference could be (same amount and currency, placed in its `window`, the
+    /// first `Ledger.candidatePoolLimit` in candidate order), those orders' licenses, and the
+    /// licenses' extensions.
+    func ledger(for candidates: [EvaluationCandidate], window: CandidateWindow) async throws -> Ledger
     /// The queued records at positions `after`+1 … `after`+`limit` (`queuedCandidates`) and
-    /// their ledger (`ledger(for:windowDays:)`), read from the last committed state on a
+    /// their ledger (`ledger(for:window:)`), read from the last committed state on a
     /// connection of its own, so that it may run while a commit is in progress (whose writes it
     /// may or may not see: `Ledger.catchUp`). nil where the store cannot read beside its
     /// writer: no second connection, its reader busy, or a rehearsal.
     func committedSlice(after position: Int, limit: Int,
-                        windowDays: Int) async throws -> (candidates: [EvaluationCandidate], ledger: Ledger)?
+                        window: CandidateWindow) async throws -> (candidates: [EvaluationCandidate], ledger: Ledger)?
     /// The booking dates of the records not yet matched, in order: `run` evaluates one date
     /// at a time.
     func candidateBookingDates() async throws -> [BusinessDate]

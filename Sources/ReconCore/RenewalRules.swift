@@ -24,6 +24,27 @@ public struct RuleSettings: Sendable {
     }
 }
 
+extension RuleSettings {
+    /// Where rule 3 looks for a `missing_reference`'s candidates.
+    public var candidateWindow: CandidateWindow { CandidateWindow(days: windowDays, timeZone: settlementTimeZone) }
+}
+
+/// The orders a record without reference may list as candidates (rule 3): placed so that its
+/// lag would be in the window, 0 to `days`, the placed date taken in `timeZone`.
+public struct CandidateWindow: Sendable {
+    public var days: Int
+    public var timeZone: TimeZone
+
+    public init(days: Int, timeZone: TimeZone) {
+        self.days = days
+        self.timeZone = timeZone
+    }
+
+    public func contains(_ order: RenewalOrder, bookedOn: BusinessDate) -> Bool {
+        (0...days).contains(bookedOn.days(since: order.placedDate(in: timeZone)))
+    }
+}
+
 /// The verdict of the rules on one record.
 public enum Verdict: Hashable, Sendable {
     case foreign

@@ -12,23 +12,23 @@ extension SQLReconStore {
         }
     }
 
-    public func ledger(for candidates: [EvaluationCandidate], windowDays: Int) async throws -> Ledger {
+    public func ledger(for candidates: [EvaluationCandidate], window: CandidateWindow) async throws -> Ledger {
         try await database.read { [byte = database.byteCollation] db in
-            try await Self.ledger(for: candidates, windowDays: windowDays, poolLimit: Ledger.candidatePoolLimit,
+            try await Self.ledger(for: candidates, window: window, poolLimit: Ledger.candidatePoolLimit,
                                   byte: byte, in: db)
         }
     }
 
     public func committedSlice(after position: Int, limit: Int,
-                               windowDays: Int) async throws -> (candidates: [EvaluationCandidate], ledger: Ledger)? {
+                               window: CandidateWindow) async throws -> (candidates: [EvaluationCandidate], ledger: Ledger)? {
         try await database.readCommitted { [byte = database.byteCollation, key = database.recordRowKey] db in
             let candidates = try await Self.queued(after: position, limit: limit, key: key, in: db)
-            return (candidates, try await Self.ledger(for: candidates, windowDays: windowDays,
+            return (candidates, try await Self.ledger(for: candidates, window: window,
                                                       poolLimit: Ledger.caughtUpPoolLimit, byte: byte, in: db))
         }
     }
 
-    private static func ledger(for candidates: [EvaluationCandidate], windowDays: Int, poolLimit: Int, byte: String,
+    private static func ledger(for candidates: [EvaluationCandidate], window: CandidateWindow, poolLimit: Int, byte: String,
                                in db: any SQLConnection) async throws -> Ledger {
         var orders: [String: RenewalOrder] = [:]
         let named = Set(candidates.compactMap { $0.attachedOrderID ?? $0.record.orderReference })
@@ -38,9 +38,9 @@ extension SQLReconStore {
                 orders[order.orderID] = order
             }
         }
-        // Each record without reference: the pending orders of its amount placed around its
-        // booking date, in candidate order (a generous text range; the rules check exactly).
-        // Records of one amount and booking date share their pool, read once.
+        // Each record without reference: the first `poolLimit` pending orders of its amount
+        // placed in its window, in candidate order. Records of one amount and booking date share
+        // their pool, read once.
         struct PoolKey: Hashable {
             var amount: Money
             var bookedOn: BusinessDate
@@ -54,15 +54,9 @@ extension SQLReconStore {
                 pools[candidate.record.recordID] = pool
                 continue
             }
-            let rows = try await db.query("""
-                \(RowMapping.orderColumns) WHERE status = 'pending' AND currency = ? AND amount_minor = ?
-                AND placed_at\(byte) >= ? AND placed_at\(byte) < ?
-                ORDER BY placed_at\(byte), order_id\(byte) LIMIT \(poolLimit)
-                """, .text(amount.currency.code), .integer(amount.minorUnits),
-                .text(bookedOn.adding(days: -windowDays - 1).description), .text(bookedOn.adding(days: 2).description))
             var pool: [String] = []
-            for row in rows {
-                let order = try RowMapping.order(row)
+            for order in try await pendingOrders(of: amount, placedIn: window, bookedOn: bookedOn, limit: poolLimit,
+                                                 byte: byte, in: db) {
                 orders[order.orderID] = order
                 pool.append(order.orderID)
             }
@@ -80,6 +74,41 @@ extension SQLReconStore {
         }
         return Ledger(orders: Array(orders.values), licenses: licenses, extensions: extensions, candidatePools: pools,
                       poolReadLimit: poolLimit)
+    }
+
+    /// The first `limit` pending orders of `amount` placed in `window` for a record booked on
+    /// `bookedOn`, in candidate order (`placed_at` as written, then order id, as bytes). The
+    /// text range of `placed_at` is a day wider on each side, for offsets other than the
+    /// window's time zone; the orders in it but outside the window (never-paid orders of the
+    /// day before it, say, which sort first) are skipped, a page at a time, so that they never
+    /// take the places of orders inside it.
+    private static func pendingOrders(of amount: Money, placedIn window: CandidateWindow, bookedOn: BusinessDate,
+                                      limit: Int, byte: String, in db: any SQLConnection) async throws -> [RenewalOrder] {
+        var found: [RenewalOrder] = []
+        var last: (placedAt: String, orderID: String)?
+        while found.count < limit {
+            var after = ""
+            var values: [SQLValue] = [
+                .text(amount.currency.code), .integer(amount.minorUnits),
+                .text(bookedOn.adding(days: -window.days - 1).description), .text(bookedOn.adding(days: 2).description),
+            ]
+            if let last {
+                after = "AND (placed_at\(byte) > ? OR (placed_at = ? AND order_id\(byte) > ?))"
+                values += [.text(last.placedAt), .text(last.placedAt), .text(last.orderID)]
+            }
+            let rows = try await db.query("""
+                \(RowMapping.orderColumns) WHERE status = 'pending' AND currency = ? AND amount_minor = ?
+                AND placed_at\(byte) >= ? AND placed_at\(byte) < ? \(after)
+                ORDER BY placed_at\(byte), order_id\(byte) LIMIT \(limit)
+                """, values)
+            for row in rows {
+                let order = try RowMapping.order(row)
+                last = (order.placedAt.text, order.orderID)
+                if window.contains(order, bookedOn: bookedOn), found.count < limit { found.append(order) }
+            }
+            if rows.count < limit { break }
+        }
+        return found
     }
 
     public func candidateBookingDates() async throws -> [BusinessDate] {

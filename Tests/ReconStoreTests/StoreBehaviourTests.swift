@@ -8,6 +8,7 @@ import ReconTestSupport
 @testable import ReconStore
 
 @Suite struct StoreBehaviourTests {
+    static let window = RuleSettings().candidateWindow
     let jpy = Currency(code: "JPY")!
     let day = BusinessDate(iso: "2026-11-20")!
 
@@ -108,11 +109,37 @@ import ReconTestSupport
             return unreferenced
         }
         let ledger = try await store.ledger(for: booked.map { EvaluationCandidate(record: $0, fileName: "a.xml") },
-                                            windowDays: 5)
+                                            window: Self.window)
         let candidates = booked.map { record in
             ledger.candidates(for: record, amount: record.amount!, bookedOn: record.bookedOn!, settings: RuleSettings())
         }
         #expect(candidates == [["RN-1"], ["RN-1"], ["RN-2"]])
+    }
+
+    /// SPEC §4 rule 3: the candidates are pending orders whose lag would be in the window. The
+    /// pool is read from a day before the window (for `placed_at` written in another offset),
+    /// and 120 never-paid orders of that day, which sort first, must not crowd out RN-UTC (written
+    /// in UTC on that day, but placed inside the window in Tokyo) and RN-Z.
+    @Test(arguments: TestStore.available)
+    func ordersOutsideTheWindowNeverCrowdACandidatePool(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate()
+        func order(_ id: String, placed: String) -> RenewalOrder {
+            var order = pendingOrder(id)
+            order.placedAt = Timestamp(iso: placed)!
+            return order
+        }
+        let neverPaid = (0..<120).map { order(String(format: "RN-OLD-%03d", $0), placed: "2026-11-10T10:00:00+09:00") }
+        try await store.save(orders: neverPaid + [order("RN-UTC", placed: "2026-11-10T20:00:00Z"),
+                                                  order("RN-Z", placed: "2026-11-12T10:00:00+09:00")], licenses: [])
+        var unreferenced = record("TX-1", ref: "")
+        unreferenced.orderReference = nil
+        unreferenced.bookedOn = BusinessDate(iso: "2026-11-16")
+        let ledger = try await store.ledger(for: [EvaluationCandidate(record: unreferenced, fileName: "a.xml")],
+                                            window: Self.window)
+        #expect(ledger.candidates(for: unreferenced, amount: unreferenced.amount!, bookedOn: unreferenced.bookedOn!,
+                                  settings: RuleSettings()) == ["RN-UTC", "RN-Z"])
+        #expect(ledger.orders["RN-OLD-000"] == nil)
     }
 
     @Test(arguments: TestStore.available)
@@ -201,7 +228,7 @@ import ReconTestSupport
             #expect(read.map(\.recordID) == Array(before[start..<(start + limit)]))
             #expect(read.map(\.storeRow) == read.map { rowNumbers[$0.recordID] })
         }
-        let beside = try #require(try await store.committedSlice(after: 0, limit: 6, windowDays: 5))
+        let beside = try #require(try await store.committedSlice(after: 0, limit: 6, window: Self.window))
         #expect(beside.candidates.map(\.recordID) == before)
     }
 
@@ -285,10 +312,10 @@ import ReconTestSupport
         let bookedOn = try #require(try await store.candidateBookingDates().first)
         #expect(try await store.queueCandidates(bookedOn: bookedOn) == 2)
         @Sendable func status() async throws -> OrderStatus? {
-            try await store.committedSlice(after: 0, limit: 2, windowDays: 5)?.ledger.orders["RN-1"]?.status
+            try await store.committedSlice(after: 0, limit: 2, window: Self.window)?.ledger.orders["RN-1"]?.status
         }
         let queued = try await store.queuedCandidates(after: 1, limit: 1)
-        let besides = try #require(try await store.committedSlice(after: 1, limit: 1, windowDays: 5))
+        let besides = try #require(try await store.committedSlice(after: 1, limit: 1, window: Self.window))
         #expect(besides.candidates.map(\.recordID) == queued.map(\.recordID))
         #expect(besides.candidates.map(\.storeRow) == queued.map(\.storeRow))
         #expect(besides.candidates.map(\.record.transactionID) == ["TX-2"])
@@ -301,12 +328,12 @@ import ReconTestSupport
         #expect(seenDuringCommit == .pending)
         #expect(try await status() == .completed)
         let seenInRehearsal = try await store.rehearse {
-            try await store.committedSlice(after: 0, limit: 2, windowDays: 5) == nil
+            try await store.committedSlice(after: 0, limit: 2, window: Self.window) == nil
         }
         #expect(seenInRehearsal)
         // Emptied once evaluated: a store keeps no queue between runs.
         try await store.emptyQueue()
-        #expect(try await store.committedSlice(after: 0, limit: 2, windowDays: 5)?.candidates.isEmpty == true)
+        #expect(try await store.committedSlice(after: 0, limit: 2, window: Self.window)?.candidates.isEmpty == true)
         // The reader holds one read transaction at a time: a read beside it is refused, and
         // its caller reads on the session instead.
         let nested = try await store.database.readCommitted { _ in
@@ -364,7 +391,7 @@ import ReconTestSupport
         _ = try await store.ingest(batch([record("TX-1", ref: "RN-1")]), on: day, runID: "r1")
         let bookedOn = try #require(try await store.candidateBookingDates().first)
         #expect(try await store.queueCandidates(bookedOn: bookedOn) == 1)
-        #expect(try await store.committedSlice(after: 0, limit: 1, windowDays: 5) == nil)
+        #expect(try await store.committedSlice(after: 0, limit: 1, window: Self.window) == nil)
         #expect(try await store.database.readCommitted { _ in true } == nil)
         expectOneNote("no second connection", in: log, naming: "too many connections for role")
         #expect(try await orderStatusReadAside(store) == "pending")

@@ -64,7 +64,7 @@ extension ReconJob {
                                committed: (Int) async throws -> Void) async throws {
         let starts = Array(stride(from: 0, to: queued, by: evaluationSlice))
         guard let first = starts.first else { return }
-        let windowDays = config.rules.windowDays
+        let window = config.rules.candidateWindow
         // The slice at `start` (unless read already) and its ledger, read on the session; timed
         // as matching, as the read beside a commit is.
         func readOnSession(_ start: Int, candidates: [EvaluationCandidate]? = nil) async throws
@@ -73,7 +73,7 @@ extension ReconJob {
                 let slice = if let candidates { candidates } else {
                     try await store.queuedCandidates(after: start, limit: evaluationSlice)
                 }
-                return (slice, try await store.ledger(for: slice, windowDays: windowDays))
+                return (slice, try await store.ledger(for: slice, window: window))
             }
         }
         var (slice, ledger) = try await readOnSession(first)
@@ -110,7 +110,7 @@ extension ReconJob {
                 typealias Beside = (candidates: [EvaluationCandidate], ledger: Ledger?)
                 let beside = try await timed(&outcome.matchTime) { () async throws -> Beside? in
                     guard readsBesideCommits,
-                          var read = try await store.committedSlice(after: next, limit: evaluationSlice, windowDays: windowDays)
+                          var read = try await store.committedSlice(after: next, limit: evaluationSlice, window: window)
                     else { return nil }
                     return (read.candidates, read.ledger.catchUp(with: applied) ? read.ledger : nil)
                 }
@@ -135,7 +135,7 @@ extension ReconJob {
     func evaluate(_ candidates: [EvaluationCandidate], on date: BusinessDate, runID: String,
                   outcome: inout RunOutcome) async throws {
         var ledger = try await timed(&outcome.matchTime) {
-            try await store.ledger(for: candidates, windowDays: config.rules.windowDays)
+            try await store.ledger(for: candidates, window: config.rules.candidateWindow)
         }
         let verdicts = decide(candidates, ledger: &ledger, on: date, runID: runID, passes: .untilSettled,
                               outcome: &outcome)

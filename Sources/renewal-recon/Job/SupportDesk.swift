@@ -49,7 +49,7 @@ struct SupportDesk {
                 guard try await !store.orders(ids: [order]).isEmpty else { throw Refusal("no order \(order); import it first") }
                 candidate.attachedOrderID = order
             }
-            var ledger = try await store.ledger(for: [candidate], windowDays: job.config.rules.windowDays)
+            var ledger = try await store.ledger(for: [candidate], window: job.config.rules.candidateWindow)
             let reconciler = Reconciler(settings: job.config.rules)
             switch reconciler.rules.evaluate(candidate.record, fileName: candidate.fileName,
                                              attachedOrderID: candidate.attachedOrderID, ledger: ledger, waiving: code) {
