@@ -41,8 +41,12 @@ public enum Sweep {
                 if let orderID = row.facts.orderID, !pending.contains(orderID) {
                     plan.resolving.append((row.exceptionID, "a settlement names the order, or it is no longer pending"))
                 }
-            case .noSettlementFile where row.facts.subject == date.description && filesReceived > 0:
-                plan.resolving.append((row.exceptionID, "a settlement file arrived"))
+            case .noSettlementFile where row.facts.subject == date.description:
+                if filesReceived > 0 {
+                    plan.resolving.append((row.exceptionID, "a settlement file arrived"))
+                } else if !calendar.expectsFile(on: date) {
+                    plan.resolving.append((row.exceptionID, "no file is expected on that date any more"))
+                }
             default:
                 break
             }

@@ -374,6 +374,12 @@ import ReconTestSupport
         try shop.deliver([.init(id: "TX-1", ref: "RN-1")], as: "a.xml")
         _ = try await shop.run("2026-11-25")
         #expect(try await shop.store().exceptions(code: .noSettlementFile, status: "open").count == 1)
+        // Its facts go away when the date turns out to be a holiday, and a rerun sweeps it again.
+        var later = shop
+        later.today = BusinessDate(iso: "2026-11-26")!
+        let day = BusinessDate(iso: "2026-11-24")!
+        _ = try await later.job(environment: ["RECON_HOLIDAYS": "2026-11-23,2026-11-24"]).rerun(from: day, to: day)
+        #expect(try await shop.exception(.noSettlementFile)?.status == "resolved")
     }
 
     /// The lines a dry run plans, gathered as the job hands them on.
