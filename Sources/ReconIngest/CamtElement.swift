@@ -7,6 +7,7 @@ enum CamtElement: UInt8 {
     case addtlNtryInf, refs, txID, endToEndID, rmtInf, strd, cdtrRefInf, ref, ustrd, amtDtls, txAmt, addtlTxInf
     case nbOfTxs, ttlAmt
     case stmt, ntfctn, txsSummry, ttlNtries, ttlCdtNtries, ttlDbtNtries, ttlNetNtry, ttlNetNtryAmt, nbOfNtries, sum
+    case prtry
 
     private static let names: [(String, CamtElement)] = [
         ("Document", .document), ("Ntry", .ntry), ("NtryDtls", .ntryDtls), ("TxDtls", .txDtls), ("Btch", .btch),
@@ -18,7 +19,7 @@ enum CamtElement: UInt8 {
         ("NbOfTxs", .nbOfTxs), ("TtlAmt", .ttlAmt), ("Stmt", .stmt), ("Ntfctn", .ntfctn),
         ("TxsSummry", .txsSummry), ("TtlNtries", .ttlNtries), ("TtlCdtNtries", .ttlCdtNtries),
         ("TtlDbtNtries", .ttlDbtNtries), ("TtlNetNtry", .ttlNetNtry), ("TtlNetNtryAmt", .ttlNetNtryAmt),
-        ("NbOfNtries", .nbOfNtries), ("Sum", .sum),
+        ("NbOfNtries", .nbOfNtries), ("Sum", .sum), ("Prtry", .prtry),
     ]
     private static let table: [(name: [UInt8], element: CamtElement)] = names.map { (Array($0.0.utf8), $0.1) }
 

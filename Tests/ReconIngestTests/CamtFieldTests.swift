@@ -78,6 +78,13 @@ import Testing
         var older = CamtXML(version: 4)
         older.entries = [older.entry(status: "FUTR", transactions: [older.tx()])]
         #expect(try Read.xml(older).summary.skipped == 1)
+        // From version 08 a status may be proprietary: it is a status, and not BOOK.
+        var proprietary = CamtXML()
+        proprietary.entries = [proprietary.entry(proprietaryStatus: "PENDING", transactions: [proprietary.tx(id: "P")]),
+                               proprietary.entry(transactions: [proprietary.tx(id: "B")])]
+        let read = try Read.xml(proprietary)
+        #expect(read.records.map(\.transactionID) == ["B"])
+        #expect(read.summary.skipped == 1)
     }
 
     @Test func moneyIsExactAndNeverRounded() throws {

@@ -25,7 +25,7 @@ struct CamtXML {
     var statusIsCode: Bool { version >= 8 }
 
     func entry(amount: String = "5980", currency: String = "JPY", indicator: String = "CRDT", status: String? = "BOOK",
-               booked: String? = "<Dt>2026-11-12</Dt>", value: String? = nil, reversal: Bool = false,
+               proprietaryStatus: String? = nil, booked: String? = "<Dt>2026-11-12</Dt>", value: String? = nil, reversal: Bool = false,
                ntryRef: String? = nil, servicerRef: String? = nil, info: String? = nil, batch: String? = nil,
                transactions: [String]) -> String {
         var body = ""
@@ -33,7 +33,11 @@ struct CamtXML {
         body += tag("Amt", amount, attributes: " Ccy=\(attributeQuote)\(currency)\(attributeQuote)")
         body += tag("CdtDbtInd", indicator)
         if reversal { body += tag("RvslInd", "true") }
-        if let status { body += tag("Sts", statusIsCode ? tag("Cd", status) : status) }
+        if let proprietaryStatus {
+            body += tag("Sts", tag("Prtry", proprietaryStatus))
+        } else if let status {
+            body += tag("Sts", statusIsCode ? tag("Cd", status) : status)
+        }
         if let booked { body += tag("BookgDt", prefixed(booked)) }
         if let value { body += tag("ValDt", prefixed(value)) }
         if let servicerRef { body += tag("AcctSvcrRef", servicerRef) }
