@@ -34,7 +34,9 @@ public struct SQLReconStore: ReconStore {
     }
 
     /// Applies the migrations after the store's schema up to `version` (the tests build a store
-    /// of an earlier release this way).
+    /// of an earlier release this way), all in one transaction: a store killed while migrating
+    /// stays at the schema it had, and a store being created stays empty (`StoreOpener` then
+    /// creates it again).
     @discardableResult
     func migrate(through version: Int) async throws -> Int {
         let applied = try await schemaStatus().applied
@@ -43,9 +45,10 @@ public struct SQLReconStore: ReconStore {
         }
         let pending = Migrations.all.filter { $0.version > applied && $0.version <= version }
         let bytes = database.byteCollation
-        for migration in pending {
-            try await database.transaction { db in
-                try await db.execute(Migrations.bookkeeping)
+        guard !pending.isEmpty else { return 0 }
+        try await database.transaction { db in
+            try await db.execute(Migrations.bookkeeping)
+            for migration in pending {
                 for statement in migration.statements {
                     try await db.execute(statement.replacingOccurrences(of: "{bytes}", with: bytes))
                 }

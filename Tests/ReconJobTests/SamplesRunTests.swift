@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import ReconCore
-import ReconStore
+@testable import ReconStore
 import ReconReports
 import ReconTestSupport
 @testable import renewal_recon
@@ -88,10 +88,37 @@ import ReconTestSupport
     @Test func aStoreWithPendingMigrationsIsRefusedUntilInit() async throws {
         let workspace = try TestWorkspace()
         try FileManager.default.createDirectory(at: workspace.url("var"), withIntermediateDirectories: true)
-        _ = try SQLiteDatabase(path: workspace.url("var/recon.sqlite").path, create: true)
+        let older = SQLReconStore(database: try SQLiteDatabase(path: workspace.url("var/recon.sqlite").path, create: true))
+        #expect(try await older.migrate(through: 2) == 2)
+        await older.close()
         let error = await #expect(throws: StoreError.self) { try await workspace.store(.createIfMissing) }
         #expect(error?.description.contains("run `renewal-recon init`") == true)
         _ = try await workspace.store(.migrate)
         #expect(try await workspace.store(.existing).schemaStatus().isCurrent)
+    }
+
+    /// SPEC §7: a run stopped after it created the SQLite file and before it migrated it (here,
+    /// while it waited for the lock) left a file without tables; the next run creates the store
+    /// in it, as in a missing file, and a reading command still refuses it.
+    @Test func aFileARunCreatedButNeverMigratedIsAMissingStore() async throws {
+        let workspace = try TestWorkspace()
+        try FileManager.default.createDirectory(at: workspace.url("var"), withIntermediateDirectories: true)
+        _ = try SQLiteDatabase(path: workspace.url("var/recon.sqlite").path, create: true)
+        await #expect(throws: StoreError.self) { try await workspace.store(.existing) }
+        #expect(try await workspace.store(.createIfMissing).schemaStatus().isCurrent)
+    }
+
+    /// All pending migrations commit together: one that fails leaves the store at the schema it
+    /// had, not between the two.
+    @Test func aFailedMigrationLeavesTheSchemaAsItWas() async throws {
+        let workspace = try TestWorkspace()
+        try FileManager.default.createDirectory(at: workspace.url("var"), withIntermediateDirectories: true)
+        let store = SQLReconStore(database: try SQLiteDatabase(path: workspace.url("var/recon.sqlite").path, create: true))
+        #expect(try await store.migrate(through: 2) == 2)
+        // Migration 5 drops this index; gone already, it fails after 3 and 4 ran.
+        try await store.database.transaction { db in try await db.execute("DROP INDEX orders_status", []) }
+        await #expect(throws: (any Error).self) { try await store.migrate() }
+        #expect(try await store.schemaStatus().applied == 2)
+        await store.close()
     }
 }

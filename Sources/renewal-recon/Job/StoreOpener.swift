@@ -41,8 +41,12 @@ enum StoreOpener {
         let missing: Bool
         switch config.store {
         case .sqlite(let path):
-            missing = !FileManager.default.fileExists(atPath: path)
+            let exists = FileManager.default.fileExists(atPath: path)
             store = SQLReconStore(database: try SQLiteDatabase(path: path, create: purpose != .existing, logger: logger))
+            // A file without a migration is one a run created and was stopped before it migrated
+            // (waiting for the lock, say): for run, still a missing store.
+            let applied = purpose == .createIfMissing ? try await store.schemaStatus().applied : nil
+            missing = !exists || applied == 0
         case .postgres(let url):
             // The password never sits in the config file: RECON_DATABASE_PASSWORD.
             store = SQLReconStore(database: try await PostgresDatabase.connect(
