@@ -115,6 +115,48 @@ import ReconTestSupport
         #expect(reason.contains("line: 1"))
     }
 
+    /// SPEC §3.1: a file committed but not moved (the run stopped in between) is moved silently
+    /// by the next run, even where the processor reuses the name and the archive holds an
+    /// earlier file under it; the same content sent again is a duplicate.
+    @Test func aFileNotMovedBesideAnEarlierOneOfItsNameIsMovedSilently() async throws {
+        let workspace = try TestWorkspace(yaml: "min_file_age_s: 0\narchive_dir: archive\nquarantine_dir: quarantine\n")
+        let second = Self.camt("054", [("TX-2", "RN-2", 5980)])
+        try workspace.write(Self.camt("054", [("TX-1", "RN-1", 5980)]), to: "inbox/settlement.xml")
+        #expect(try await workspace.job().run(date: day).filesIngested == 1)
+        try workspace.write(second, to: "inbox/settlement.xml")
+        #expect(try await workspace.job().run(date: day.adding(days: 1)).filesIngested == 1)
+        let archived = try FileManager.default.contentsOfDirectory(atPath: workspace.url("archive").path)
+            .filter { $0.hasPrefix("settlement.xml.") }
+        #expect(archived.count == 1)
+        // As if the run had stopped after its commit, before the move.
+        try FileManager.default.moveItem(at: workspace.url("archive/\(try #require(archived.first))"),
+                                         to: workspace.url("inbox/settlement.xml"))
+        let resumed = try await workspace.job().run(date: day.adding(days: 1))
+        #expect(resumed.filesIngested == 0)
+        #expect(resumed.filesSkipped == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.url("inbox").path).isEmpty)
+        // Sent again: counted as a duplicate.
+        try workspace.write(second, to: "inbox/settlement.xml")
+        #expect(try await workspace.job().run(date: day.adding(days: 2)).filesSkipped == 1)
+    }
+
+    /// An archive on another file system (here the memory file system, where the machine has
+    /// one): the file is copied under a passing name and renamed once whole.
+    @Test func aFileMovesToAnArchiveOnAnotherFileSystem() async throws {
+        let shm = URL(fileURLWithPath: "/dev/shm")
+        guard FileManager.default.isWritableFile(atPath: shm.path) else {
+            print("note: /dev/shm is not writable here; the move across file systems is not tested")
+            return
+        }
+        let archive = shm.appendingPathComponent("recon-archive-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: archive) }
+        let workspace = try TestWorkspace(yaml: "min_file_age_s: 0\narchive_dir: \(archive.path)\nquarantine_dir: quarantine\n")
+        try workspace.write(Self.camt("054", [("TX-1", "RN-1", 5980)]), to: "inbox/good.xml")
+        #expect(try await workspace.job().run(date: day).filesIngested == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: archive.path) == ["good.xml"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.url("inbox").path).isEmpty)
+    }
+
     @Test func aFileStillBeingUploadedWaitsForTheNextRun() async throws {
         let workspace = try TestWorkspace(yaml: "min_file_age_s: 3600\n")
         try workspace.write(Self.camt("054", [("TX-1", "RN-1", 5980)]), to: "inbox/fresh.xml")

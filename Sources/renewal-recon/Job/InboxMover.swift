@@ -13,6 +13,15 @@ struct InboxMover {
         try move(file, into: archive, sha256: sha256)
     }
 
+    /// Whether the archive holds this file (its content, under its name or the name `move`
+    /// gives it beside another file of that name). A file the store has ingested and the archive
+    /// does not hold was not moved: the run that ingested it stopped first.
+    static func archive(_ archive: URL, holds name: String, sha256: String) -> Bool {
+        [name, "\(name).\(sha256.prefix(12))"].contains { candidate in
+            (try? SettlementFileReader.sha256(of: archive.appendingPathComponent(candidate))) == sha256
+        }
+    }
+
     func quarantine(_ file: URL, sha256: String, rejection: FileRejection, on date: String) throws {
         guard archive != nil else { return }
         let target = try move(file, into: quarantine, sha256: sha256)
@@ -42,8 +51,14 @@ struct InboxMover {
             target = folder.appendingPathComponent("\(file.lastPathComponent).\(sha256.prefix(12))")
         }
         guard rename(file.path, target.path) == 0 else {
-            // Another file system: copy, then remove.
-            try FileManager.default.copyItem(at: file, to: target)
+            // Another file system: a copy under a passing name, renamed once whole, so that the
+            // folder never holds part of a file under its name; then the original removed.
+            let partial = folder.appendingPathComponent(".\(target.lastPathComponent).partial")
+            try? FileManager.default.removeItem(at: partial)
+            try FileManager.default.copyItem(at: file, to: partial)
+            guard rename(partial.path, target.path) == 0 else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: target.path])
+            }
             try FileManager.default.removeItem(at: file)
             return target
         }

@@ -74,13 +74,14 @@ extension ReconJob {
     }
 
     /// nil for a file the store does not know as ingested; else whether seeing it again counts
-    /// as a duplicate arrival (not for a copy left in place, nor for a move a crash interrupted).
+    /// as a duplicate arrival (not for a copy left in place, nor for a move a crash interrupted:
+    /// the archive holds no file of that content, whatever else it holds under the name).
     private func knownFile(_ url: URL, sha256: String) async throws -> Bool? {
         guard let known = try await store.settlementFile(sha256: sha256), known.status == .ingested else { return nil }
         let sameName = known.name == url.lastPathComponent
         let leftInPlace = config.archiveDirectory == nil && sameName
         let interruptedMove = config.archiveDirectory.map { archive in
-            sameName && !FileManager.default.fileExists(atPath: archive.appendingPathComponent(known.name).path)
+            sameName && !InboxMover.archive(archive, holds: known.name, sha256: sha256)
         } ?? false
         return !leftInPlace && !interruptedMove
     }
