@@ -57,6 +57,19 @@ import ReconCore
         #expect(refused?.problems.map(\.line) == [11_502])
     }
 
+    /// SPEC §3.2: every bad row is listed. A quote never closed ends the reading; the bad rows
+    /// before it are listed with it.
+    @Test func aRowThatStopsTheReadingIsListedAfterTheBadRowsBeforeIt() async throws {
+        let bad = "RN-2,TM-2,VBC,VBC,4,5980,JPY,b@example.com,2026-11-10T10:00:00+09:00,credit_card,pending\n"
+        let unclosed = "RN-3,\"TM-3,VBC,VBC,1,5980,JPY,c@example.com,2026-11-10T10:00:00+09:00,credit_card,pending\n"
+        let workspace = try TestWorkspace()
+        try workspace.write(Self.header + Self.good + bad + unclosed, to: "orders.csv")
+        let importer = try await importer(workspace)
+        let refused = await #expect(throws: ImportRefused.self) { try await importer.importOrders(from: workspace.url("orders.csv")) }
+        #expect(refused?.problems.map(\.line) == [3, 4])
+        #expect(refused?.problems.last?.reason.contains("not closed") == true, "\(refused?.problems ?? [])")
+    }
+
     @Test func aWrongHeaderIsRefused() async throws {
         let workspace = try TestWorkspace()
         try workspace.write("order,serial\n" + Self.good, to: "orders.csv")

@@ -35,7 +35,7 @@ struct Importer {
         } skipping: { cells in
             cells[9] != "credit_card"
         }
-        let (saved, completed) = try await refusingBadRows(url) { try await store.importOrders(from: rows) }
+        let (saved, completed) = try await refusingBadRows(url, rows) { try await store.importOrders(from: rows) }
         return ImportSummary(saved: saved, skippedPaymentMethod: rows.skipped, skippedCompleted: completed)
     }
 
@@ -43,18 +43,20 @@ struct Importer {
         let rows = try ExportRows(url, header: Self.licenseHeader, optionalLast: nil) { cells throws(RowProblem) in
             try parseLicense(cells)
         }
-        let saved = try await refusingBadRows(url) { try await store.importLicenses(from: rows, allowEarlier: allowEarlier) }
+        let saved = try await refusingBadRows(url, rows) { try await store.importLicenses(from: rows, allowEarlier: allowEarlier) }
         return ImportSummary(saved: saved)
     }
 
-    /// The store's refusal, or a CSV that stops parsing, as the refusal of the file.
-    private func refusingBadRows<T>(_ url: URL, _ body: () async throws -> T) async throws -> T {
+    /// The store's refusal, or a CSV that stops parsing, as the refusal of the file: where it
+    /// stops, the bad rows `rows` found before it are listed with it (SPEC §3.2: every bad row).
+    private func refusingBadRows<T, Row>(_ url: URL, _ rows: ExportRows<Row>, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let refused as ImportRowsRefused {
             throw ImportRefused(file: url.lastPathComponent, problems: refused.problems.map { ($0.line, $0.reason) })
         } catch let broken as CSVError {
-            throw ImportRefused(file: url.lastPathComponent, problems: [broken.importProblem])
+            throw ImportRefused(file: url.lastPathComponent,
+                                problems: rows.problems.map { ($0.line, $0.reason) } + [broken.importProblem])
         }
     }
 
