@@ -184,7 +184,8 @@ final class CamtReader {
         if entryDepth != nil {
             // A tag inside a field restarts it (`Sts` holding `Cd`): the field is its innermost text.
             if capturing { entry.text.removeSubrange(captureStart...) }
-            if element == .amt {
+            // An amount's currency is its own `Ccy`, not that of an amount before it.
+            if element == .amt || element == .ttlAmt {
                 currency = entry.append(attributes.flatMap { attribute("Ccy", $0, count) } ?? UnsafeBufferPointer(start: nil, count: 0))
             }
             captureStart = entry.text.count

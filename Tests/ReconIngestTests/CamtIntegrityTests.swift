@@ -31,6 +31,20 @@ import Testing
         #expect(mismatches.first?.detail.contains("TtlAmt 11970 JPY, its TxDtls net 11960") == true)
     }
 
+    /// The batch total is read in its own currency (`TtlAmt/@Ccy`), not that of an amount
+    /// before it in the entry, such as the instructed amount in another currency.
+    @Test func aBatchTotalIsCheckedInItsOwnCurrency() throws {
+        var camt = CamtXML()
+        let instructed = camt.tag("AmtDtls", camt.tag("InstdAmt", camt.tag("Amt", "80.00", attributes: " Ccy=\"USD\"")))
+        let details = "<\(camt.el("NtryDtls"))>"
+        camt.entries = [camt.entry(amount: "11960", batch: camt.batch(count: 2, total: "99999"),
+                                   transactions: [camt.tx(id: "A"), camt.tx(id: "B")])
+            .replacingOccurrences(of: details, with: instructed + details)]
+        let mismatches = try Read.xml(camt).summary.mismatches
+        #expect(mismatches.map(\.position) == ["Ntfctn 1 Ntry 1 Btch 1"])
+        #expect(mismatches.first?.detail.contains("TtlAmt 99999 JPY, its TxDtls net 11960") == true, "\(mismatches)")
+    }
+
     @Test func aTransactionsSummaryOtherThanTheEntriesIsReported() throws {
         var camt = CamtXML(kind: "053")
         camt.summary = camt.tag("TxsSummry", camt.tag("TtlNtries", camt.tag("NbOfNtries", "3") + camt.tag("Sum", "11960"))
