@@ -9,10 +9,11 @@ extension CamtEntry {
         let details = transactions.isEmpty ? [Transaction(line: line)] : transactions
         for (offset, tx) in details.enumerated() {
             let index = offset + 1
-            let transactionID = string(tx.acctSvcrRef) ?? string(tx.txID) ?? string(acctSvcrRef).map { "\($0)#\(index)" }
-                ?? string(ntryRef).map { "\($0)#\(index)" }
-            let endToEnd = tx.endToEndID.flatMap { self[$0, is: "NOTPROVIDED"] ? nil : string($0) }
-            let reference = endToEnd ?? string(tx.creditorRef)
+            // An element left empty is no source: the next one is read, as where it is absent.
+            let transactionID = present(tx.acctSvcrRef) ?? present(tx.txID) ?? present(acctSvcrRef).map { "\($0)#\(index)" }
+                ?? present(ntryRef).map { "\($0)#\(index)" }
+            let endToEnd = tx.endToEndID.flatMap { self[$0, is: "NOTPROVIDED"] ? nil : present($0) }
+            let reference = endToEnd ?? present(tx.creditorRef)
                 ?? (tx.ustrd.isEmpty ? nil : references.firstReference(in: ustrd(of: tx)))
             let money = tx.amount ?? tx.txAmount ?? (details.count == 1 ? amount : nil)
             let indicator = tx.cdtDbtInd ?? cdtDbtInd

@@ -77,6 +77,12 @@ struct CamtEntry {
         return withBytes(span) { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// The span's text, or nil where the element is absent or empty (white space only).
+    func present(_ span: Span?) -> String? {
+        guard let span, span.count > 0 else { return nil }
+        return string(span)
+    }
+
     /// The span's bytes, borrowed for `body` (no copy, no reference counting).
     func withBytes<Result>(_ span: Span, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
         text.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[span.start..<span.start + span.count])) }

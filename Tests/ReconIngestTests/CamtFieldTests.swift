@@ -87,6 +87,21 @@ import Testing
         #expect(read.summary.skipped == 1)
     }
 
+    /// An element left empty is no source: an empty `EndToEndId` gives way to the reference in
+    /// `Ustrd`, and two settlements under one `AcctSvcrRef`, one with an empty `EndToEndId` and
+    /// one with none, are two records, not one key twice.
+    @Test func anEmptyElementIsNoSource() throws {
+        let found = try records { c in [
+            c.entry(transactions: [c.tx(id: "X", endToEnd: " ", ustrd: ["RCH*TrendMicro"]),
+                                   c.tx(id: "X", endToEnd: nil, ustrd: ["RCH*TrendMicro"]),
+                                   c.tx(id: "Y", endToEnd: "", ustrd: ["RCH*TrendMicro RN20261110-0007"])]),
+            c.entry(servicerRef: "E-1", transactions: [c.tx(id: " ")]),
+        ] }
+        #expect(found.map(\.orderReference) == [nil, nil, "RN20261110-0007", "RN20261110-0001"])
+        #expect(found[0].recordID != found[1].recordID)
+        #expect(found[3].transactionID == "E-1#1")
+    }
+
     @Test func moneyIsExactAndNeverRounded() throws {
         let found = try records { c in [
             c.entry(amount: "5980.5", transactions: [c.tx(id: "A", amount: "5980.5")]),
