@@ -69,7 +69,9 @@ import ReconCore
 
     @Test(arguments: ["timezone: Mars/Olympus\n", "late_settlement: maybe\n", "window_days: -1\n",
                       "file_days: [mon, funday]\n", "holidays: [2026-13-01]\n", "database_url: mysql://x\n",
-                      "exception_texts:\n  no_such_code: {summary_ja: a, action_ja: b}\n", "window_days: many\n"])
+                      "exception_texts:\n  no_such_code: {summary_ja: a, action_ja: b}\n", "window_days: many\n",
+                      "mail:\n  from: \"サポート <no-reply@example.jp>\"\n", "mail:\n  from: \"<no-reply@example.jp>\"\n",
+                      "mail:\n  from: no-reply\n"])
     func invalidValuesAreConfigErrors(_ yaml: String) throws {
         let workspace = try TestWorkspace(yaml: yaml)
         #expect(throws: ConfigError.self) { try workspace.config() }

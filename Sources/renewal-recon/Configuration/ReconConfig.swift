@@ -45,7 +45,7 @@ struct ReconConfig: Sendable {
     var holidays: Set<BusinessDate>
     /// `exception_texts`, default SPEC §4.
     var exceptionTexts: [ExceptionCode: ExceptionText]
-    /// `mail.from`, default `no-reply@example.invalid`.
+    /// `mail.from`, default `no-reply@example.invalid`: a bare address, no display name.
     var mailFrom: String
     /// `mail.template_dir`, default the shipped templates.
     var mailTemplateDirectory: URL?
@@ -134,6 +134,10 @@ struct ReconConfig: Sendable {
         }
         exceptionTexts = texts
         mailFrom = file.mail?.from ?? "no-reply@example.invalid"
+        // The mail's `from` and the .eml's From and Message-ID are built from a bare address.
+        guard Importer.isEmailAddress(mailFrom), mailFrom.allSatisfy({ $0.isASCII && !"<>\"(),;:".contains($0) }) else {
+            throw ConfigError("mail.from must be a bare e-mail address such as no-reply@example.jp (no display name or angle brackets)")
+        }
         mailTemplateDirectory = path(file.mail?.templateDir, nil)
         if let folder = mailTemplateDirectory {
             do {
