@@ -81,6 +81,13 @@ struct Shop {
         try await job(environment: environment).run(date: BusinessDate(iso: date)!)
     }
 
+    /// A run that reads its queue `slice` records at a time.
+    func run(_ date: String, slice: Int) async throws -> RunOutcome {
+        var job = try await job()
+        job.evaluationSlice = slice
+        return try await job.run(date: BusinessDate(iso: date)!)
+    }
+
     func store() async throws -> any ReconStore { try await workspace.store() }
 
     func exception(_ code: ExceptionCode) async throws -> ExceptionRow? {

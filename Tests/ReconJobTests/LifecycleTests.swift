@@ -243,6 +243,15 @@ import ReconTestSupport
         #expect(try await shop.exception(.amountMismatch) == nil)
     }
 
+    /// A catalog where TS-PRM is reached from VBC only through TS-STD.
+    static let throughTSSTD = """
+        min_file_age_s: 0
+        renewals:
+          VBC: [VBC, TS-STD]
+          TS-STD: [TS-STD, TS-PRM]
+          TS-PRM: [TS-PRM]
+        """
+
     /// SPEC §4 again, down a chain of applies. Under a catalog where TS-PRM is reached from
     /// VBC only through TS-STD, TX-2's upgrade waits for TX-3's apply (the first pass), and
     /// TX-2's apply in the second pass completes RN-B, which makes TX-1 (short, and held as
@@ -250,21 +259,13 @@ import ReconTestSupport
     /// stands as TX-2's apply, the last, left it, whether the three are one slice or three.
     @Test(arguments: TestStore.available, [1, 3])
     func aChainOfAppliesOverThreePassesRecordsOnlyTheFinalState(_ kind: TestStore, slice: Int) async throws {
-        let shop = try await Shop(store: kind, yaml: """
-            min_file_age_s: 0
-            renewals:
-              VBC: [VBC, TS-STD]
-              TS-STD: [TS-STD, TS-PRM]
-              TS-PRM: [TS-PRM]
-            """)
+        let shop = try await Shop(store: kind, yaml: Self.throughTSSTD)
         try await shop.importLicenses(Shop.licenseRow("TM-1"))
         try await shop.importOrders(Shop.orderRow("RN-B", serial: "TM-1", target: "TS-PRM"),
                                     Shop.orderRow("RN-C", serial: "TM-1", target: "TS-STD"))
         try shop.deliver([.init(id: "TX-1", ref: "RN-B", amount: 5900), .init(id: "TX-2", ref: "RN-B"),
                           .init(id: "TX-3", ref: "RN-C")], as: "a.xml")
-        var job = try await shop.job()
-        job.evaluationSlice = slice
-        let outcome = try await job.run(date: BusinessDate(iso: "2026-11-20")!)
+        let outcome = try await shop.run("2026-11-20", slice: slice)
         #expect(outcome.applied == 2)
         #expect(outcome.heldByCode == [.duplicatePayment: 1])
         let license = try await shop.license("TM-1")
@@ -282,22 +283,14 @@ import ReconTestSupport
     /// was looked at, TX-4 would be held (TS-PRM may not become TS-STD).
     @Test(arguments: TestStore.available, [1, 2, 3])
     func aLaterPassBeginsAfterTheWholePass(_ kind: TestStore, slice: Int) async throws {
-        let shop = try await Shop(store: kind, yaml: """
-            min_file_age_s: 0
-            renewals:
-              VBC: [VBC, TS-STD]
-              TS-STD: [TS-STD, TS-PRM]
-              TS-PRM: [TS-PRM]
-            """)
+        let shop = try await Shop(store: kind, yaml: Self.throughTSSTD)
         try await shop.importLicenses(Shop.licenseRow("TM-1"))
         try await shop.importOrders(Shop.orderRow("RN-B", serial: "TM-1", target: "TS-PRM"),
                                     Shop.orderRow("RN-C", serial: "TM-1", target: "TS-STD"),
                                     Shop.orderRow("RN-D", serial: "TM-1", target: "TS-STD"))
         try shop.deliver([.init(id: "TX-2", ref: "RN-B"), .init(id: "TX-3", ref: "RN-C"),
                           .init(id: "TX-4", ref: "RN-D", booked: "2026-11-13")], as: "a.xml")
-        var job = try await shop.job()
-        job.evaluationSlice = slice
-        let outcome = try await job.run(date: BusinessDate(iso: "2026-11-20")!)
+        let outcome = try await shop.run("2026-11-20", slice: slice)
         #expect(outcome.applied == 3)
         #expect(outcome.held == 0)
         let license = try await shop.license("TM-1")

@@ -85,10 +85,15 @@ import ReconTestSupport
         #expect(try await workspace.store(.existing).schemaStatus().isCurrent)
     }
 
+    /// The workspace's SQLite file, created (without tables) and opened.
+    static func newStoreFile(in workspace: TestWorkspace) throws -> SQLiteDatabase {
+        try FileManager.default.createDirectory(at: workspace.url("var"), withIntermediateDirectories: true)
+        return try SQLiteDatabase(path: workspace.url("var/recon.sqlite").path, create: true)
+    }
+
     @Test func aStoreWithPendingMigrationsIsRefusedUntilInit() async throws {
         let workspace = try TestWorkspace()
-        try FileManager.default.createDirectory(at: workspace.url("var"), withIntermediateDirectories: true)
-        let older = SQLReconStore(database: try SQLiteDatabase(path: workspace.url("var/recon.sqlite").path, create: true))
+        let older = SQLReconStore(database: try Self.newStoreFile(in: workspace))
         #expect(try await older.migrate(through: 2) == 2)
         await older.close()
         let error = await #expect(throws: StoreError.self) { try await workspace.store(.createIfMissing) }
@@ -102,8 +107,7 @@ import ReconTestSupport
     /// in it, as in a missing file, and a reading command still refuses it.
     @Test func aFileARunCreatedButNeverMigratedIsAMissingStore() async throws {
         let workspace = try TestWorkspace()
-        try FileManager.default.createDirectory(at: workspace.url("var"), withIntermediateDirectories: true)
-        _ = try SQLiteDatabase(path: workspace.url("var/recon.sqlite").path, create: true)
+        _ = try Self.newStoreFile(in: workspace)
         await #expect(throws: StoreError.self) { try await workspace.store(.existing) }
         #expect(try await workspace.store(.createIfMissing).schemaStatus().isCurrent)
     }
@@ -112,8 +116,7 @@ import ReconTestSupport
     /// had, not between the two.
     @Test func aFailedMigrationLeavesTheSchemaAsItWas() async throws {
         let workspace = try TestWorkspace()
-        try FileManager.default.createDirectory(at: workspace.url("var"), withIntermediateDirectories: true)
-        let store = SQLReconStore(database: try SQLiteDatabase(path: workspace.url("var/recon.sqlite").path, create: true))
+        let store = SQLReconStore(database: try Self.newStoreFile(in: workspace))
         #expect(try await store.migrate(through: 2) == 2)
         // Migration 5 drops this index; gone already, it fails after 3 and 4 ran.
         try await store.database.transaction { db in try await db.execute("DROP INDEX orders_status", []) }
