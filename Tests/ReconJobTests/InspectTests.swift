@@ -40,6 +40,21 @@ import ReconCore
         #expect((lines[3]["error"] as? String)?.contains("not well-formed") == true)
     }
 
+    /// Records stream out as they are read: a file rejected after some were printed says how
+    /// many in its `records`, as a parsed one does.
+    @Test func aFileRejectedLateCountsTheRecordsItPrinted() throws {
+        let workspace = try TestWorkspace()
+        let transactions = (0..<2_500).map { (id: "TX-\($0)", ref: "RN-\($0)", amount: 5980) }
+        let text = IngestionJobTests.camt("054", transactions)
+        try workspace.write(String(text[..<text.range(of: "</Ntfctn>")!.lowerBound]) + "<broken", to: "late.xml")
+        let (rejected, lines) = try inspect(workspace, ["late.xml"])
+        #expect(rejected.count == 1)
+        let records = lines.filter { $0["kind"] as? String == "record" }.count
+        #expect(records > 0)
+        #expect(lines.last?["status"] as? String == "rejected")
+        #expect(lines.last?["records"] as? Int == records)
+    }
+
     @Test func anInvalidRecordIsHeldNamingFileAndLineWhileTheRestGoesOn() async throws {
         let workspace = try TestWorkspace()
         let text = IngestionJobTests.camt("054", [("TX-1", "RN-1", 5980), ("TX-2", "RN-2", 6980)])

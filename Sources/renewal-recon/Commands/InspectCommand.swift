@@ -43,10 +43,13 @@ struct Inspector {
             line.string("kind", "file")
             line.string("file", name)
             let stream = RecordStream(reading: url, with: reader)
+            // Records stream out as they are read, so a file rejected late has printed some.
+            var printed = 0
             reading: while true {
                 switch stream.next() {
                 case .records(let records):
                     for record in records { buffer.append { Self.write(record, file: name, to: &$0) } }
+                    printed += records.count
                 case .finished(let summary):
                     line.string("format", summary.format)
                     line.string("version", summary.version)
@@ -60,7 +63,7 @@ struct Inspector {
                     rejections.append("\(name): \(error)")
                     line.string("format", nil)
                     line.string("version", nil)
-                    line.int("records", 0)
+                    line.int("records", printed)
                     line.int("skipped", 0)
                     line.string("status", "rejected")
                     line.string("error", error.description)
