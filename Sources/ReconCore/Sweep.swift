@@ -35,11 +35,17 @@ public enum Sweep {
         var plan = Plan()
         let pending = Set(unnamedPending.map(\.orderID))
         plan.raising = overdueOrders(unnamedPending, on: date, settings: settings)
+        let overdue = Set(plan.raising.compactMap(\.orderID))
         for row in standing {
             switch row.facts.code {
             case .unsettledOverdue:
-                if let orderID = row.facts.orderID, !pending.contains(orderID) {
+                guard let orderID = row.facts.orderID else { break }
+                if !pending.contains(orderID) {
                     plan.resolving.append((row.exceptionID, "a settlement names the order, or it is no longer pending"))
+                } else if !overdue.contains(orderID), date >= row.lastSeen {
+                    // Not overdue on a date no earlier than it was last seen: `window_days` grew.
+                    // (A rerun of an earlier date, before the order was due, leaves it alone.)
+                    plan.resolving.append((row.exceptionID, "the order is no longer overdue under window_days"))
                 }
             case .noSettlementFile where row.facts.subject == date.description:
                 if filesReceived > 0 {

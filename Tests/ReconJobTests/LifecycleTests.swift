@@ -222,6 +222,22 @@ import ReconTestSupport
         #expect(try await shop.exception(.lateSettlement)?.status == "open")
     }
 
+    /// SPEC §4 lifecycle: an overdue order stops being overdue when `window_days` grows past
+    /// its lag; a rerun of a date before it was due leaves the exception alone.
+    @Test(arguments: TestStore.available)
+    func unsettledOverdueResolvesWhenTheWindowGrows(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
+        try await shop.importLicenses(Shop.licenseRow("TM-1"))
+        try await shop.importOrders(Shop.orderRow("RN-1", serial: "TM-1", placed: "2026-11-01"))
+        _ = try await shop.run("2026-11-07")
+        #expect(try await shop.exception(.unsettledOverdue)?.status == "open")
+        let earlier = BusinessDate(iso: "2026-11-05")!
+        _ = try await shop.job().rerun(from: earlier, to: earlier)
+        #expect(try await shop.exception(.unsettledOverdue)?.status == "open")
+        _ = try await shop.run("2026-11-08", environment: ["RECON_WINDOW_DAYS": "10"])
+        #expect(try await shop.exception(.unsettledOverdue)?.status == "resolved")
+    }
+
     /// SPEC §4: only the final verdict of the passes is recorded. The first payment of RN-1
     /// is short, and held as amount_mismatch until the second, booked a day later, completes
     /// the order; the next pass finds the first a duplicate payment. No amount_mismatch was
