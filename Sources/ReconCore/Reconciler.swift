@@ -152,11 +152,13 @@ public struct Reconciler: Sendable {
 /// Whether the holds of a round over the store's queue are final, watched verdict by verdict
 /// (SPEC §4: only the final verdict is recorded, so a round holds provisionally until it knows).
 ///
-/// A hold turns into an apply only through the license of its order's serial (rules 7 and 8:
-/// another order's apply changes the product, or the extensions its expiry is read from). An
-/// order completed, or a candidate gone, only turns one hold into another, which the next round
-/// decides and records. So the next round decides every hold of this one again without
-/// applying anything, and its verdicts are final, unless an apply after it in this round
+/// An apply completes its order and moves its serial's license (expiry, product, one more
+/// extension); nothing else. A hold turns into an apply only through that license (rule 8: a
+/// product another renewal reached, under a `renewals` table that is not transitively closed).
+/// Rule 7 holds are watched too, though an extension applied after an order was placed leaves
+/// the expiry rule 7 reads for it alone: to be safe, should an order be placed after the job's
+/// clock. An order completed, or a candidate gone, only turns one hold into another. So the next
+/// round applies nothing, and its verdicts are final, unless an apply after it in this round
 /// touched the serial of a record held at rules 7–8.
 public struct RoundHolds: Sendable {
     /// The serials of the round's holds at rules 7–8 so far.

@@ -12,7 +12,8 @@ enum CamtField {
     private static let paths: [(path: [CamtElement], field: CamtField)] = [
         ([.ntry, .ntryRef], .entryRef), ([.ntry, .amt], .entryAmount), ([.ntry, .cdtDbtInd], .entryIndicator),
         ([.ntry, .rvslInd], .entryReversal), ([.ntry, .sts], .entryStatus), ([.ntry, .sts, .cd], .entryStatus),
-        // From version 08 a status is a code or a proprietary one (`Prtry`), which is not `BOOK`.
+        // From version 08 a status is a code or a proprietary one (`Prtry`): either is the status,
+        // booked only where it reads `BOOK`.
         ([.ntry, .sts, .prtry], .entryStatus),
         ([.ntry, .bookgDt, .dt], .bookingDate), ([.ntry, .bookgDt, .dtTm], .bookingDateTime),
         ([.ntry, .valDt, .dt], .valueDate), ([.ntry, .valDt, .dtTm], .valueDateTime),

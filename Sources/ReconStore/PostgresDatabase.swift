@@ -142,6 +142,13 @@ public final class PostgresDatabase: SQLDatabase {
         return (rows.first?.int(0) ?? 0) > 0
     }
 
+    public func tableCount() async throws -> Int {
+        let rows = try await session().query("""
+            SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+            """, [])
+        return Int(rows.first?.int(0) ?? 0)
+    }
+
     /// A session-level advisory lock: it dies with the connection, so with the process.
     public func tryLock() async throws -> Bool {
         let rows = try await session()

@@ -93,8 +93,9 @@ extension SQLReconStore {
                 .text(bookedOn.adding(days: -window.days - 1).description), .text(bookedOn.adding(days: 2).description),
             ]
             if let last {
-                after = "AND (placed_at\(byte) > ? OR (placed_at = ? AND order_id\(byte) > ?))"
-                values += [.text(last.placedAt), .text(last.placedAt), .text(last.orderID)]
+                // After the last row read; the plain `>=` lets the index start the page there.
+                after = "AND placed_at\(byte) >= ? AND (placed_at\(byte) > ? OR (placed_at = ? AND order_id\(byte) > ?))"
+                values += [.text(last.placedAt), .text(last.placedAt), .text(last.placedAt), .text(last.orderID)]
             }
             let rows = try await db.query("""
                 \(RowMapping.orderColumns) WHERE status = 'pending' AND currency = ? AND amount_minor = ?

@@ -28,6 +28,11 @@ public struct SQLReconStore: ReconStore {
         return SchemaStatus(applied: Int(applied), latest: Migrations.latest)
     }
 
+    /// Whether the database holds no table at all, ours or another's: one just created.
+    public func holdsNoTables() async throws -> Bool {
+        try await database.tableCount() == 0
+    }
+
     @discardableResult
     public func migrate() async throws -> Int {
         try await migrate(through: Migrations.latest)

@@ -160,6 +160,10 @@ public final class SQLiteDatabase: SQLDatabase {
         try queue.inDatabase { db in try db.tableExists(name) }
     }
 
+    public func tableCount() async throws -> Int {
+        try queue.inDatabase { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'") ?? 0 }
+    }
+
     /// Statements are prepared and cached by GRDB; their arguments are bound and their rows
     /// read here with SQLite's own calls, so each value goes straight between `SQLValue` and
     /// SQLite (a night binds and reads tens of millions of them).

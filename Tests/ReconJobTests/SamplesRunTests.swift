@@ -112,6 +112,19 @@ import ReconTestSupport
         #expect(try await workspace.store(.createIfMissing).schemaStatus().isCurrent)
     }
 
+    /// A file that holds someone else's tables is not a missing store: run refuses it rather than
+    /// build its schema among them.
+    @Test func aFileHoldingOtherTablesIsNotTakenForAMissingStore() async throws {
+        let workspace = try TestWorkspace()
+        let other = SQLReconStore(database: try Self.newStoreFile(in: workspace))
+        try await other.database.transaction { db in try await db.execute("CREATE TABLE customers (id INTEGER)", []) }
+        await other.close()
+        await #expect(throws: StoreError.self) { try await workspace.store(.createIfMissing) }
+        let reopened = SQLReconStore(database: try Self.newStoreFile(in: workspace))
+        #expect(try await !reopened.database.tableExists("orders"))
+        await reopened.close()
+    }
+
     /// All pending migrations commit together: one that fails leaves the store at the schema it
     /// had, not between the two.
     @Test func aFailedMigrationLeavesTheSchemaAsItWas() async throws {

@@ -15,8 +15,10 @@ struct InboxMover {
 
     /// Whether the archive holds this file (its content, under its name or the name `move`
     /// gives it beside another file of that name). A file the store has ingested and the archive
-    /// does not hold was not moved: the run that ingested it stopped first.
-    static func archive(_ archive: URL, holds name: String, sha256: String) -> Bool {
+    /// does not hold was not moved: the run that ingested it stopped first. (One stopped between
+    /// the copy to another file system and the removal of the original leaves both: the file
+    /// left in the inbox then counts as a duplicate arrival.)
+    static func folder(_ archive: URL, holds name: String, sha256: String) -> Bool {
         [name, "\(name).\(sha256.prefix(12))"].contains { candidate in
             (try? SettlementFileReader.sha256(of: archive.appendingPathComponent(candidate))) == sha256
         }
@@ -52,7 +54,8 @@ struct InboxMover {
         }
         guard rename(file.path, target.path) == 0 else {
             // Another file system: a copy under a passing name, renamed once whole, so that the
-            // folder never holds part of a file under its name; then the original removed.
+            // folder never holds part of a file under its name; then the original removed (a run
+            // stopped before that finds the file in both places).
             let partial = folder.appendingPathComponent(".\(target.lastPathComponent).partial")
             try? FileManager.default.removeItem(at: partial)
             try FileManager.default.copyItem(at: file, to: partial)

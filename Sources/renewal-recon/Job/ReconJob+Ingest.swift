@@ -81,7 +81,7 @@ extension ReconJob {
         let sameName = known.name == url.lastPathComponent
         let leftInPlace = config.archiveDirectory == nil && sameName
         let interruptedMove = config.archiveDirectory.map { archive in
-            sameName && !InboxMover.archive(archive, holds: known.name, sha256: sha256)
+            sameName && !InboxMover.folder(archive, holds: known.name, sha256: sha256)
         } ?? false
         return !leftInPlace && !interruptedMove
     }

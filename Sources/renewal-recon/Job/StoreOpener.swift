@@ -43,17 +43,18 @@ enum StoreOpener {
         case .sqlite(let path):
             let exists = FileManager.default.fileExists(atPath: path)
             store = SQLReconStore(database: try SQLiteDatabase(path: path, create: purpose != .existing, logger: logger))
-            // A file without a migration is one a run created and was stopped before it migrated
-            // (waiting for the lock, say): for run, still a missing store.
-            let applied = purpose == .createIfMissing ? try await store.schemaStatus().applied : nil
-            missing = !exists || applied == 0
+            // A file without any table is one a run created and was stopped before it migrated
+            // (waiting for the lock, say): for run, still a missing store. A file holding other
+            // tables is someone else's database, and run leaves it alone.
+            let empty = purpose == .createIfMissing ? try await store.holdsNoTables() : false
+            missing = !exists || empty
         case .postgres(let url):
             // The password never sits in the config file: RECON_DATABASE_PASSWORD.
             store = SQLReconStore(database: try await PostgresDatabase.connect(
                 url: url, password: environment["RECON_DATABASE_PASSWORD"], logger: logger))
             // A database the DBA created holds no table yet: for run, that is a missing store.
-            let applied = try await store.schemaStatus().applied
-            missing = purpose == .createIfMissing && applied == 0
+            let empty = try await store.holdsNoTables()
+            missing = purpose == .createIfMissing && empty
         }
         do {
             if let wait = lock { try await JobLock.acquire(store, wait: wait, where: config.storeDescription) }
