@@ -38,27 +38,21 @@ enum StoreOpener {
                      environment: [String: String] = ProcessInfo.processInfo.environment,
                      logger: Logger = Logger(label: "renewal-recon.store")) async throws -> any ReconStore {
         let store: SQLReconStore
-        let missing: Bool
         switch config.store {
         case .sqlite(let path):
-            let exists = FileManager.default.fileExists(atPath: path)
             store = SQLReconStore(database: try SQLiteDatabase(path: path, create: purpose != .existing, logger: logger))
-            // A file without any table is one a run created and was stopped before it migrated
-            // (waiting for the lock, say): for run, still a missing store. A file holding other
-            // tables is someone else's database, and run leaves it alone.
-            let empty = purpose == .createIfMissing ? try await store.holdsNoTables() : false
-            missing = !exists || empty
         case .postgres(let url):
             // The password never sits in the config file: RECON_DATABASE_PASSWORD.
             store = SQLReconStore(database: try await PostgresDatabase.connect(
                 url: url, password: environment["RECON_DATABASE_PASSWORD"], logger: logger))
-            // A database the DBA created holds no table yet: for run, that is a missing store.
-            let empty = try await store.holdsNoTables()
-            missing = purpose == .createIfMissing && empty
         }
         do {
             if let wait = lock { try await JobLock.acquire(store, wait: wait, where: config.storeDescription) }
-            if purpose == .migrate || (purpose == .createIfMissing && missing) {
+            // For run, a store holding no table at all is missing: a SQLite file the open just
+            // created, or one a run created and was stopped before it migrated (waiting for the
+            // lock, say), or a database the DBA created. One holding others' tables is left alone.
+            let missing = purpose == .createIfMissing ? try await store.holdsNoTables() : false
+            if purpose == .migrate || missing {
                 try await store.migrate()
                 return store
             }
