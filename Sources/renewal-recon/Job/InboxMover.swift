@@ -13,14 +13,14 @@ struct InboxMover {
         try move(file, into: archive, sha256: sha256)
     }
 
-    /// Whether the archive holds this file (its content, under its name or the name `move`
-    /// gives it beside another file of that name). A file the store has ingested and the archive
-    /// does not hold was not moved: the run that ingested it stopped first. (One stopped between
-    /// the copy to another file system and the removal of the original leaves both: the file
-    /// left in the inbox then counts as a duplicate arrival.)
-    static func folder(_ archive: URL, holds name: String, sha256: String) -> Bool {
-        [name, "\(name).\(sha256.prefix(12))"].contains { candidate in
-            (try? SettlementFileReader.sha256(of: archive.appendingPathComponent(candidate))) == sha256
+    /// Where `folder` holds this content under `name`, or under the name `move` gives it beside
+    /// another file of that name; nil where it does not. A file the store has ingested and the
+    /// archive does not hold was not moved: the run that ingested it stopped first. (One stopped
+    /// between the copy to another file system and the removal of the original leaves both: the
+    /// file left in the inbox then counts as a duplicate arrival.)
+    static func file(in folder: URL, named name: String, holding sha256: String) -> URL? {
+        [name, "\(name).\(sha256.prefix(12))"].lazy.map { folder.appendingPathComponent($0) }.first { file in
+            (try? SettlementFileReader.sha256(of: file)) == sha256
         }
     }
 
@@ -44,13 +44,14 @@ struct InboxMover {
     @discardableResult
     private func move(_ file: URL, into folder: URL, sha256: String) throws -> URL {
         try OutputWriter.makeFolder(folder)
-        var target = folder.appendingPathComponent(file.lastPathComponent)
+        let name = file.lastPathComponent
+        if let held = Self.file(in: folder, named: name, holding: sha256) {
+            try FileManager.default.removeItem(at: file)
+            return held
+        }
+        var target = folder.appendingPathComponent(name)
         if FileManager.default.fileExists(atPath: target.path) {
-            if (try? SettlementFileReader.sha256(of: target)) == sha256 {
-                try FileManager.default.removeItem(at: file)
-                return target
-            }
-            target = folder.appendingPathComponent("\(file.lastPathComponent).\(sha256.prefix(12))")
+            target = folder.appendingPathComponent("\(name).\(sha256.prefix(12))")
         }
         guard rename(file.path, target.path) == 0 else {
             // Another file system: a copy under a passing name, renamed once whole, so that the

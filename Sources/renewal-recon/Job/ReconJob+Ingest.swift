@@ -81,7 +81,7 @@ extension ReconJob {
         let sameName = known.name == url.lastPathComponent
         let leftInPlace = config.archiveDirectory == nil && sameName
         let interruptedMove = config.archiveDirectory.map { archive in
-            sameName && !InboxMover.folder(archive, holds: known.name, sha256: sha256)
+            sameName && InboxMover.file(in: archive, named: known.name, holding: sha256) == nil
         } ?? false
         return !leftInPlace && !interruptedMove
     }
