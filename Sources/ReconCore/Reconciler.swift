@@ -65,7 +65,8 @@ extension Collection<RecordVerdict> {
 }
 
 /// SPEC §4: evaluates every candidate in (booking date, transaction id, key) order, each
-/// seeing the applies before it, and repeats the pass until nothing more applies.
+/// seeing the applies before it, and repeats the pass until nothing more applies (or makes
+/// one pass, where the candidates are a slice of a pass over more: `Passes`).
 public struct Reconciler: Sendable {
     /// How many passes `evaluate` makes over its candidates.
     public enum Passes: Sendable {
