@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import ReconCore
+@testable import ReconStore
 import ReconTestSupport
 @testable import renewal_recon
 
@@ -354,6 +355,41 @@ import ReconTestSupport
         #expect(try await shop.run("2026-11-09").applied == 1)
         #expect(try await shop.exception(.unsettledOverdue)?.status == "resolved")
         #expect(try await shop.exception(.unknownOrder)?.status == "resolved")
+    }
+
+    /// "Stays dismissed unless its facts change" (SPEC §4, lifecycle): an order imported again
+    /// with another price gives the held settlement another expected amount, so its dismissed
+    /// `amount_mismatch` reopens with the new figure, the reason in its history.
+    @Test(arguments: TestStore.available)
+    func aDismissedExceptionReopensWithItsNewFacts(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
+        try await shop.importLicenses(Shop.licenseRow("TM-1"))
+        try await shop.importOrders(Shop.orderRow("RN-1", serial: "TM-1", amount: 5980))
+        try shop.deliver([.init(id: "TX-1", ref: "RN-1", amount: 5900)], as: "a.xml")
+        _ = try await shop.run("2026-11-12")
+        let held = try #require(try await shop.exception(.amountMismatch))
+        _ = try await SupportDesk(job: try await shop.job()).resolve(held.exceptionID, .dismiss, note: "asked", by: "sato")
+        _ = try await shop.run("2026-11-13")
+        #expect(try await shop.exception(.amountMismatch)?.status == "dismissed", "its facts stand")
+
+        try await shop.importOrders(Shop.orderRow("RN-1", serial: "TM-1", amount: 6200))
+        _ = try await shop.run("2026-11-14")
+        let reopened = try #require(try await shop.exception(.amountMismatch))
+        #expect(reopened.status == "open")
+        #expect(reopened.facts.expectedAmountMinor == 6200)
+        #expect(reopened.facts.amountMinor == 5900)
+        #expect(reopened.lastSeen.description == "2026-11-14")
+        let database = try #require((try await shop.store() as? SQLReconStore)?.database)
+        let history = try await database.read { db in
+            try await db.query("SELECT action, status, business_date, note FROM exception_history WHERE exception_id = ? ORDER BY seq",
+                               .text(held.exceptionID))
+                .map { [$0.string(0), $0.string(1), $0.string(2), $0.string(3)] }
+        }
+        #expect(history.last == ["reopened", "open", "2026-11-14", "facts changed: expected_amount_minor"])
+        #expect(history.map(\.[0]) == ["opened", "dismissed", "seen", "reopened"])
+        // The report of the date lists it open, with the new figure.
+        let csv = try String(contentsOf: shop.workspace.url("out/reports/2026-11-14/exceptions.csv"), encoding: .utf8)
+        #expect(csv.contains("\(held.exceptionID),amount_mismatch,open,") && csv.contains(",5900,6200,JPY,"))
     }
 
     /// The same for a file refused whole: dismissed while it is too large, resolved once the

@@ -566,6 +566,60 @@ import ReconTestSupport
             == [open.exceptionID, new.exceptionID].sorted())
     }
 
+    /// Facts seen again otherwise are taken, with the columns that changed in the history: an
+    /// open exception stays open, a dismissed one reopens. Other candidates, another lag, or a
+    /// fact first unknown and known now change nothing. A list naming a new exception twice
+    /// opens it with the last facts.
+    @Test(arguments: TestStore.available)
+    func factsSeenAgainOtherwiseAreTaken(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate()
+        @Sendable func facts(_ subject: String, expected: Int64 = 5980, serial: String? = "TM-1", lag: Int = 2,
+                   candidates: [String] = []) -> ExceptionFacts {
+            ExceptionFacts(code: .amountMismatch, subject: subject, orderID: "RN-\(subject)", serial: serial,
+                           amountMinor: 5900, expectedAmountMinor: expected, currency: "JPY", lagDays: lag,
+                           candidates: candidates)
+        }
+        let before = day.adding(days: -1)
+        try await store.database.transaction { db in
+            try await SQLReconStore.raise([facts("O"), facts("D"), facts("S"), facts("U", serial: nil)],
+                                          on: before, runID: "r0", in: db)
+            try await db.execute("UPDATE exceptions SET status = 'dismissed' WHERE exception_id IN (?, ?)",
+                                 [.text(facts("D").exceptionID), .text(facts("S").exceptionID)])
+        }
+        try await store.database.transaction { db in
+            try await SQLReconStore.raise([
+                facts("O", expected: 6200), facts("D", serial: "TM-2"), facts("S", lag: 3, candidates: ["RN-X"]),
+                facts("U"), facts("N"), facts("N", expected: 6100),
+            ], on: day, runID: "r1", in: db)
+        }
+        let rows = try await store.database.read { db in
+            try await db.query("""
+                SELECT subject, status, expected_amount_minor, serial, lag_days, candidates, last_seen FROM exceptions ORDER BY subject
+                """, []).map { $0.values.map { $0 == .null ? "-" : SQLRow(values: [$0]).string(0) } }
+        }
+        let d = day.description
+        #expect(rows == [
+            ["D", "open", "5980", "TM-2", "2", "", d],
+            ["N", "open", "6100", "TM-1", "2", "", d],
+            ["O", "open", "6200", "TM-1", "2", "", d],
+            ["S", "dismissed", "5980", "TM-1", "2", "", d],
+            ["U", "open", "5980", "-", "2", "", d],
+        ])
+        let history = try await store.database.read { db in
+            try await db.query("""
+                SELECT e.subject, h.action, h.status, COALESCE(h.note, '') FROM exception_history h
+                JOIN exceptions e ON e.exception_id = h.exception_id WHERE h.business_date = ? ORDER BY e.subject, h.seq
+                """, [.text(d)]).map { "\($0.string(0)) \($0.string(1)) \($0.string(2)) \($0.string(3))" }
+        }
+        #expect(history == [
+            "D reopened open facts changed: serial",
+            "N opened open ", "N facts changed open facts changed: expected_amount_minor",
+            "O facts changed open facts changed: expected_amount_minor",
+            "S seen dismissed ", "U seen open ",
+        ])
+    }
+
     /// The report read a page at a time from SQL is the Swift rule applied to everything stored:
     /// first seen by the date, open at its end or changed on it, in report order (bytes, not
     /// collation; absent ids as empty), each marked when it is about a record the date received.
