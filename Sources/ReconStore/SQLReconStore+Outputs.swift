@@ -160,21 +160,29 @@ extension SQLReconStore {
     }
 
     /// What the day summary reads of the records of the files first received on a date: their
-    /// amounts and booking dates, with their outcome (state, the day their extension was applied
-    /// and their order's placement), and whether their order was still unknown at the end of the
-    /// date: held then by a rule's exception that found no order (`unknown_order`,
-    /// `missing_reference`, a refund naming no known order), so that an order imported or
-    /// attached later gives that day no lag. (A hold of ingestion, `invalid_record` or
-    /// `duplicate_settlement`, looks no order up and cannot tell.) Its three parameters are the date.
+    /// amounts and booking dates, with their outcome at the end of the date (SPEC §5), their
+    /// order's placement, and whether their order was still unknown then.
+    ///
+    /// The outcome: `matched` when its extension was applied by the date; `held` when an
+    /// exception about it was open or dismissed at the end of the date (the history's last
+    /// entry by then), as every settlement held has one from the run that held it; `held` too
+    /// for one not yet evaluated (a run stopped before it); otherwise `foreign`. Its current
+    /// state alone would not do: descriptors changed later make a foreign settlement ours or
+    /// one held foreign. Its order was unknown when it was held by a rule's exception that
+    /// found no order (`unknown_order`, `missing_reference`, a refund naming no known order),
+    /// so that an order imported or attached later gives that date no lag. (A hold of
+    /// ingestion, `invalid_record` or `duplicate_settlement`, looks no order up and cannot
+    /// tell.) Its five parameters are the date.
     static let recordsOfTheDay = """
-        SELECT r.currency, r.amount_minor, r.direction, r.reversal, r.booked_on, r.state, x.applied_on, o.placed_at,
+        SELECT r.currency, r.amount_minor, r.direction, r.reversal, r.booked_on,
+               CASE WHEN r.state = 'matched' AND x.applied_on <= ? THEN 'matched'
+                    WHEN r.state = 'open' OR \(heldAtTheEndOfTheDate()) THEN 'held'
+                    ELSE 'foreign' END,
+               o.placed_at,
                CASE WHEN r.state = 'matched' AND x.applied_on <= ? THEN 0
-                    WHEN EXISTS (SELECT 1 FROM exceptions e JOIN exception_history h ON h.exception_id = e.exception_id
-                                 WHERE e.record_id = r.record_id AND e.serial IS NULL
-                                   AND e.code NOT IN ('invalid_record', 'duplicate_settlement')
-                                   AND h.seq = (SELECT MAX(seq) FROM exception_history
-                                                WHERE exception_id = e.exception_id AND business_date <= ?)
-                                   AND h.status <> 'resolved') THEN 1
+                    WHEN \(heldAtTheEndOfTheDate("""
+                        AND e.serial IS NULL AND e.code NOT IN ('invalid_record', 'duplicate_settlement')
+                        """)) THEN 1
                     ELSE 0 END
         FROM settlement_files f JOIN settlement_records r ON r.file_sha256 = f.sha256
         LEFT JOIN license_extensions x ON x.order_id = COALESCE(r.attached_order_id, r.order_reference)
@@ -182,6 +190,17 @@ extension SQLReconStore {
         LEFT JOIN orders o ON o.order_id = COALESCE(r.attached_order_id, r.order_reference)
         WHERE f.received_on = ?
         """
+
+    /// Whether an exception about the record `r` (and `also` of it, `e`) was open or dismissed at
+    /// the end of the date, its one parameter.
+    private static func heldAtTheEndOfTheDate(_ also: String = "") -> String {
+        """
+        EXISTS (SELECT 1 FROM exceptions e JOIN exception_history h ON h.exception_id = e.exception_id
+                WHERE e.record_id = r.record_id \(also)
+                  AND h.seq = (SELECT MAX(seq) FROM exception_history WHERE exception_id = e.exception_id AND business_date <= ?)
+                  AND h.status <> 'resolved')
+        """
+    }
 
     public func dayFacts(on date: BusinessDate, settlementTimeZone: TimeZone) async throws -> DayFacts {
         try await database.readAside { db in
@@ -191,19 +210,14 @@ extension SQLReconStore {
             // stream in. A record applies to the order it names or was attached to, so its
             // extension is found by that order's key.
             var tally = DayTally()
-            try await db.forEachRow(Self.recordsOfTheDay, [day, day, day]) { row in
+            try await db.forEachRow(Self.recordsOfTheDay, Array(repeating: day, count: 5)) { row in
                 let currencyCode = row.string(0)
-                let matchedOn = row.text(6).flatMap { BusinessDate(iso: $0) }
-                let outcome: DayTally.Outcome = switch row.string(5) {
-                case "matched" where matchedOn.map({ $0 <= date }) ?? true: .matched
-                case "foreign": .foreign
-                default: .held
-                }
+                let outcome = DayTally.Outcome(rawValue: row.string(5)) ?? .held
                 tally.add(currencyCode: currencyCode,
                           minorUnits: RowMapping.amount(minorUnits: row.int(1), currencyCode: currencyCode)?.minorUnits,
                           givesBack: row.string(2) == Direction.debit.rawValue || row.int(3) == 1,
                           bookedOn: row.text(4).flatMap { BusinessDate(iso: $0) }, outcome: outcome,
-                          placedOn: row.int(8) == 1 ? nil : row.text(7).flatMap { Timestamp(iso: $0) }?.date(in: settlementTimeZone))
+                          placedOn: row.int(7) == 1 ? nil : row.text(6).flatMap { Timestamp(iso: $0) }?.date(in: settlementTimeZone))
             }
             return DayFacts(
                 date: date,

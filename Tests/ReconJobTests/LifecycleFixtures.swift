@@ -90,6 +90,22 @@ struct Shop {
 
     func store() async throws -> any ReconStore { try await workspace.store() }
 
+    /// The date's summary.json without its `run` object, the one part two runs of the same
+    /// state may write differently (SPEC §5).
+    func summary(of day: BusinessDate) throws -> [String: Any] {
+        let data = try workspace.outputs()["reports/\(day)/summary.json"] ?? Data()
+        var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        object["run"] = nil
+        return object
+    }
+
+    /// Writes the date's outputs again from what the store holds now, as `report --date` does.
+    func rewriteOutputs(of day: BusinessDate) async throws {
+        let job = try await job()
+        _ = try await job.writeOutputs(for: [day], run: job.runInfo("report", RunOutcome(runID: "r", date: day),
+                                                                    job.now(), PhaseClock()))
+    }
+
     func exception(_ code: ExceptionCode) async throws -> ExceptionRow? {
         try await store().exceptions(code: code, status: nil).first
     }
