@@ -107,6 +107,12 @@ import ReconCore
         #expect(result.status == 64)
         #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("yesterday"), "\(result.stderr)")
         #expect(try recon(workspace, ["--help"]).status == 0)
+        // A command line without its command (a crontab line that lost `run`) is no success.
+        for arguments in [config, config + ["import"], config + ["exceptions"]] {
+            result = try recon(workspace, arguments)
+            #expect(result.status == 64, "\(arguments)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        }
         // An unknown key names itself.
         try workspace.write("min_file_age_s: 0\nwindow_dayz: 5\n", to: "recon.yaml")
         result = try recon(workspace, config + ["status"])

@@ -7,6 +7,8 @@ struct ExceptionsCommand: AsyncParsableCommand {
         commandName: "exceptions", abstract: "List exceptions, or record a support decision on one.",
         subcommands: [List.self, Resolve.self])
 
+    func run() async throws { throw ValidationError("exceptions what: list or resolve") }
+
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List exceptions.")
         @OptionGroup var options: GlobalOptions

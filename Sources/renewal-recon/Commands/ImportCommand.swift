@@ -6,6 +6,8 @@ struct ImportCommand: AsyncParsableCommand {
         commandName: "import", abstract: "Load or update orders or licenses from a CSV export.",
         subcommands: [Orders.self, Licenses.self])
 
+    func run() async throws { throw ValidationError("import what: orders or licenses") }
+
     struct Orders: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Import an orders CSV (SPEC §3.2).")
         @OptionGroup var options: GlobalOptions

@@ -13,8 +13,13 @@ struct RenewalRecon: AsyncParsableCommand {
     /// Declared here too so that `renewal-recon --config FILE COMMAND` works (SPEC §6).
     @OptionGroup var options: GlobalOptions
 
+    /// No command is a usage error (exit 64): a crontab line that lost its `run` must not
+    /// pass for a night that went well, as the parser's default (help, exit 0) would have it.
+    func run() async throws {
+        throw ValidationError("no command given: one of init, inspect, import, run, rerun, report, status, exceptions")
+    }
+
     static func main() async {
-        Interruption.install()
         let arguments = LockOptions.normalise(Array(CommandLine.arguments.dropFirst()))
         do {
             var command = try parseAsRoot(arguments)
