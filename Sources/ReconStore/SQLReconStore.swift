@@ -38,6 +38,14 @@ public struct SQLReconStore: ReconStore {
         try await migrate(through: Migrations.latest)
     }
 
+    /// A store migrated by a later version of the job: this one must not read or write it (exit 64).
+    public static func newerStore(schema: Int) -> StoreError {
+        StoreError(.notInitialised, """
+            the store is at schema \(schema), newer than this version of renewal-recon knows (\(Migrations.latest)); \
+            use the version that migrated it
+            """)
+    }
+
     /// Applies the migrations after the store's schema up to `version` (the tests build a store
     /// of an earlier release this way), all in one transaction: a store killed while migrating
     /// stays at the schema it had, and a store being created stays empty (`StoreOpener` then
@@ -46,7 +54,7 @@ public struct SQLReconStore: ReconStore {
     func migrate(through version: Int) async throws -> Int {
         let applied = try await schemaStatus().applied
         guard applied <= Migrations.latest else {
-            throw StoreError(.corrupt, "the store is at schema \(applied), newer than this version of renewal-recon (\(Migrations.latest))")
+            throw Self.newerStore(schema: applied)
         }
         let pending = Migrations.all.filter { $0.version > applied && $0.version <= version }
         let bytes = database.byteCollation
@@ -145,9 +153,12 @@ public struct SQLReconStore: ReconStore {
                     BusinessDate(iso: row.string(1)).map { (code: code, firstSeen: $0) }
                 }
             }
+            // The nightly job's runs only: a support decision also records a run, and must not
+            // make a cron job that stopped look alive.
             let run = try await db.query("""
                 SELECT run_id, business_date, finished_at FROM runs
-                WHERE finished_at IS NOT NULL ORDER BY finished_at DESC, run_id DESC LIMIT 1
+                WHERE finished_at IS NOT NULL AND (command = 'run' OR command LIKE 'rerun %')
+                ORDER BY finished_at DESC, run_id DESC LIMIT 1
                 """).first.flatMap { row in
                 BusinessDate(iso: row.string(1)).map { (id: row.string(0), date: $0, finishedAt: row.string(2)) }
             }

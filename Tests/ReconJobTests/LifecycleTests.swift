@@ -187,8 +187,10 @@ import ReconTestSupport
         await #expect(throws: SupportDesk.Refusal.self) {
             try await desk.resolve(missing.exceptionID, .apply(order: nil), note: "x", by: "sato")
         }
+        let nightly = try await shop.store().overview().lastRun?.id
         _ = try await desk.resolve(missing.exceptionID, .apply(order: "RN20261110-0001"), note: "customer confirmed", by: "sato")
         #expect(try await shop.license("TM-1")?.expiresOn.description == "2027-12-10")
+        #expect(try await shop.store().overview().lastRun?.id == nightly, "status's last run is the nightly job's")
         #expect(try await shop.run("2026-11-13").applied == 0)
         #expect(try await !shop.store().unnamedPendingOrders().contains { $0.orderID == "RN20261110-0001" })
     }

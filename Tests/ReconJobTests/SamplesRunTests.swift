@@ -102,6 +102,23 @@ import ReconTestSupport
         #expect(try await workspace.store(.existing).schemaStatus().isCurrent)
     }
 
+    /// A store a later version migrated (a binary rolled back) is refused by every command,
+    /// `init` included, with a usage error that says so, not "run init".
+    @Test func aStoreNewerThanTheJobIsRefusedByEveryCommand() async throws {
+        let workspace = try TestWorkspace()
+        let newer = try #require(try await workspace.store(.migrate) as? SQLReconStore)
+        try await newer.database.transaction { db in
+            try await db.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?, '2027-01-01T00:00:00Z')",
+                                 [.integer(Int64(Migrations.latest + 1))])
+        }
+        await newer.close()
+        for purpose in [StoreOpener.Purpose.existing, .createIfMissing, .migrate] {
+            let error = await #expect(throws: StoreError.self) { try await workspace.store(purpose) }
+            #expect(error?.code == .notInitialised, "\(purpose)")
+            #expect(error?.description.contains("newer than this version") == true, "\(error?.description ?? "")")
+        }
+    }
+
     /// SPEC §7: a run stopped after it created the SQLite file and before it migrated it (here,
     /// while it waited for the lock) left a file without tables; the next run creates the store
     /// in it, as in a missing file, and a reading command still refuses it.
