@@ -186,6 +186,19 @@ import ReconTestSupport
         #expect(try await BusinessState.dump(workspace.store()) == state)
     }
 
+    /// A run waiting for the lock stops at SIGTERM too (exit 75), rather than wait on.
+    @Test func sigtermStopsARunWaitingForTheLock() async throws {
+        let workspace = try await Self.prepared(.sqlite)
+        let holder = try await workspace.store(.existing)
+        #expect(try await holder.tryLock())
+        let started = ContinuousClock.now
+        let waiting = try await Self.recon(workspace, ["run", "--date", Self.day, "--wait", "60"],
+                                           killAfter: .milliseconds(1_500), signal: SIGTERM)
+        #expect(waiting.status == 75 && !waiting.killed, "\(waiting)")
+        #expect(ContinuousClock.now - started < .seconds(30), "it stopped at the signal, not after its 60 s")
+        await holder.close()
+    }
+
     @Test(arguments: TestStore.available)
     func twoRunsAtOnceOneWorksTheOtherExits75(_ kind: TestStore) async throws {
         let reference = try await Self.prepared(kind)

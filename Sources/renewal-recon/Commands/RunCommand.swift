@@ -21,6 +21,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        Interruption.install()
         try await CommandFailure.run {
             let config = try options.loadConfig()
             let logger = options.logger()
@@ -57,6 +58,7 @@ struct RerunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        Interruption.install()
         try await CommandFailure.run {
             let config = try options.loadConfig()
             let logger = options.logger()

@@ -2,8 +2,10 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// SIGTERM and SIGINT stop the job between transactions: the work done so far is committed
-/// whole, and the next run finishes the rest.
+/// SIGTERM and SIGINT stop `run` and `rerun` between transactions (or while they wait for the
+/// lock): the work done so far is committed whole, and the next run finishes the rest. Other
+/// commands keep the signals' default and end at once; the store rolls back a transaction
+/// they leave open, and their output files are renamed into place whole.
 enum Interruption {
     /// The job stopped at a signal (exit 75: run it again).
     struct Stopped: Error, CustomStringConvertible {
@@ -13,7 +15,7 @@ enum Interruption {
     private static let requested = Atomic<Bool>(false)
     private static let sources = Mutex<[any DispatchSourceSignal]>([])
 
-    /// Catches SIGTERM and SIGINT from now on (the executable calls this once).
+    /// Catches SIGTERM and SIGINT from now on (`run` and `rerun` call this first).
     static func install() {
         sources.withLock { sources in
             guard sources.isEmpty else { return }

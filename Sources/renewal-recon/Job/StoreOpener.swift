@@ -57,6 +57,7 @@ enum StoreOpener {
                 return store
             }
             let status = try await store.schemaStatus()
+            if status.applied > status.latest { throw SQLReconStore.newerStore(schema: status.applied) }
             guard status.isCurrent else {
                 throw StoreError(.notInitialised, "the store is at schema \(status.applied) and \(status.latest - status.applied) migration(s) are pending; run `renewal-recon init`")
             }
@@ -80,8 +81,9 @@ enum JobLock {
         let deadline = wait.flatMap { $0 < 0 ? nil : ContinuousClock.now + .seconds($0) }
         while true {
             if try await store.tryLock() { return }
+            try Interruption.check()  // a run waiting for the lock stops at a signal too
             guard let wait else {
-                throw Held(description: "another renewal-recon holds the lock of \(location); try again later or use --wait")
+                throw Held(description: "another renewal-recon holds the lock of \(location); try again later (run and rerun can --wait)")
             }
             if wait >= 0, let deadline, ContinuousClock.now >= deadline {
                 throw Held(description: "the lock of \(location) was still held after \(wait) s")
