@@ -135,11 +135,39 @@ struct DateProblemText: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A small date pattern: `yyyy`, `MM`, `dd`, `HH`, `mm`, `ss`; any other character is literal.
-struct CSVDateFormat {
+/// A small date pattern: `yyyy`, `MM` or `M`, `dd` or `d`, `HH` or `H`, `mm` or `m`, `ss` or
+/// `s`; any other character is literal. A doubled letter reads two digits, a single one one or
+/// two (`M/d/yyyy` reads `9/4/2018` and `9/11/2018`, as processors write them).
+public struct CSVDateFormat {
     let pattern: [Character]
 
-    init(_ format: String) { pattern = Array(format) }
+    public init(_ format: String) { pattern = Array(format) }
+
+    /// Why `format` cannot be a profile's `date_format`, or nil when it can.
+    public static func problem(with format: String) -> String? {
+        var runs: [Character: [Int]] = [:]
+        CSVDateFormat(format).forEachRun { token, run in runs[token, default: []].append(run) }
+        for (token, name) in [("y", "year"), ("M", "month"), ("d", "day")] where runs[Character(token)] == nil {
+            return "'\(format)' has no \(name) (use yyyy, MM and dd)"
+        }
+        if runs["y"] != [4] { return "'\(format)' must write the year once, as yyyy" }
+        for token in "MdHms" where (runs[token] ?? []).count > 1 || (runs[token] ?? []).contains(where: { $0 > 2 }) {
+            return "'\(format)' must write \(token) once, as \(token) or \(token)\(token)"
+        }
+        if runs["H"] == nil, runs["m"] != nil || runs["s"] != nil { return "'\(format)' has minutes or seconds but no hour (HH)" }
+        return nil
+    }
+
+    /// Each run of one character: a field's letters, or literal text.
+    private func forEachRun(_ body: (Character, Int) -> Void) {
+        var index = 0
+        while index < pattern.count {
+            var run = 1
+            while index + run < pattern.count, pattern[index + run] == pattern[index] { run += 1 }
+            if "yMdHms".contains(pattern[index]) { body(pattern[index], run) }
+            index += run
+        }
+    }
 
     func parse(_ value: String) -> (date: BusinessDate, secondsOfDay: Int?)? {
         let text = Array(value)
@@ -151,11 +179,15 @@ struct CSVDateFormat {
             var run = 1
             while index + run < pattern.count, pattern[index + run] == token { run += 1 }
             if "yMdHms".contains(token) {
-                guard position + run <= text.count else { return nil }
-                let digits = String(text[position..<(position + run)])
-                guard digits.allSatisfy(\.isASCII), let number = Int(digits) else { return nil }
+                var end = position + run
+                if run == 1 && token != "y", position + 1 < text.count, text[position + 1].isASCII, text[position + 1].isNumber {
+                    end = position + 2
+                }
+                guard end <= text.count else { return nil }
+                let digits = String(text[position..<end])
+                guard digits.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(digits) else { return nil }
                 fields[String(token)] = number
-                position += run
+                position = end
             } else {
                 for _ in 0..<run {
                     guard position < text.count, text[position] == token else { return nil }

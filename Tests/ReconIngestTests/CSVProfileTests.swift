@@ -71,6 +71,37 @@ import Testing
         #expect(parsed.summary.skipped == 1)
     }
 
+    /// A doubled letter reads two digits, a single one one or two, as processors write dates
+    /// (`9/4/2018`, `9/11/2018`).
+    @Test func singleLetterDateFieldsReadOneOrTwoDigits() throws {
+        let format = CSVDateFormat("M/d/yyyy H:mm")
+        let early = try #require(format.parse("9/4/2018 7:05"))
+        #expect(early.date.description == "2018-09-04" && early.secondsOfDay == 7 * 3600 + 5 * 60)
+        #expect(format.parse("09/11/2018 17:05")?.date.description == "2018-09-11")
+        #expect(format.parse("9/111/2018 17:05") == nil)
+        #expect(format.parse("9/1/18 17:05") == nil)
+        #expect(CSVDateFormat("MM/dd/yyyy").parse("9/4/2018") == nil, "a doubled letter reads two digits")
+        #expect(CSVDateFormat("yyyy-MM-dd").parse("2018-+9-04") == nil)
+    }
+
+    @Test(arguments: [("yyyy-MM-dd HH:mm:ss", true), ("M/d/yyyy", true), ("dd.MM.yyyy H:mm", true),
+                      ("dd/MM/yy", false), ("yyyy-MM", false), ("yyyy-MM-dd mm", false), ("yyyy-MMM-dd", false),
+                      ("yyyy-MM-dd dd", false)])
+    func aDateFormatNeedsAFourDigitYearAMonthAndADay(format: String, valid: Bool) {
+        #expect((CSVDateFormat.problem(with: format) == nil) == valid, "\(format)")
+    }
+
+    /// cp932 is Shift_JIS with the vendor's additions (NEC row 13, IBM extensions): ㈱ (0x878A)
+    /// and 髙 (0xFBFC) are common in Japanese company and family names.
+    @Test func cp932ReadsTheVendorsAdditions() throws {
+        var profile = Self.shopProfile
+        profile.columns[.descriptor] = "摘要"
+        let text = "取引ID;注文番号;金額;通貨;種別;計上日;摘要\r\nT-1;RN20261110-0001;12,50;USD;売上;2026/11/12;"
+        let bytes = Array(try #require(text.data(using: .shiftJIS))) + [0x87, 0x8A, 0xFB, 0xFC, 0x0D, 0x0A]
+        let parsed = try Read.file(bytes, name: "shop.csv", profiles: [profile])
+        #expect(parsed.records.map(\.descriptor) == ["㈱髙"])
+    }
+
     @Test func quotedCellsMayHoldDelimitersQuotesAndLineBreaks() throws {
         let table = try CSVTable(text: "a,b,c\r\n\"x, y\",\"say \"\"hi\"\"\",\"two\nlines\"\r\nlast,row,here")
         #expect(table.rows.map(\.cells) == [["a", "b", "c"], ["x, y", "say \"hi\"", "two\nlines"], ["last", "row", "here"]])

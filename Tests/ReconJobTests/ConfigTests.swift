@@ -71,9 +71,32 @@ import ReconCore
                       "file_days: [mon, funday]\n", "holidays: [2026-13-01]\n", "database_url: mysql://x\n",
                       "exception_texts:\n  no_such_code: {summary_ja: a, action_ja: b}\n", "window_days: many\n",
                       "mail:\n  from: \"サポート <no-reply@example.jp>\"\n", "mail:\n  from: \"<no-reply@example.jp>\"\n",
-                      "mail:\n  from: no-reply\n"])
+                      "mail:\n  from: no-reply\n", "descriptors: []\n", "descriptors: [\" \"]\n",
+                      "archive_dir: inbox\n", "archive_dir: archive\nquarantine_dir: ./inbox\n",
+                      Self.profile(dateFormat: "dd/MM/yy"), Self.profile(dateFormat: "yyyy-MM"),
+                      Self.profile(dateFormat: "yyyy-MM-dd mm")])
     func invalidValuesAreConfigErrors(_ yaml: String) throws {
         let workspace = try TestWorkspace(yaml: yaml)
         #expect(throws: ConfigError.self) { try workspace.config() }
+    }
+
+    static func profile(dateFormat: String) -> String {
+        """
+        csv_profiles:
+          - name: shop
+            match_columns: [id]
+            columns: {transaction_id: id, amount: amount, currency: currency, booking_date: date, type: kind}
+            types: {sale: credit}
+            date_format: "\(dateFormat)"
+
+        """
+    }
+
+    /// A profile is recognised by its `match_columns` and reads only files whose header also
+    /// holds every column it reads: a column named wrong would read as empty in every row.
+    @Test func aProfileReadsOnlyHeadersHoldingEveryColumnItReads() throws {
+        let config = try TestWorkspace(yaml: Self.profile(dateFormat: "M/d/yyyy")).config()
+        let profile = try #require(config.csvProfiles.first)
+        #expect(profile.matchColumns == ["id", "amount", "currency", "date", "kind"])
     }
 }

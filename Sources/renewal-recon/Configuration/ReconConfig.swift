@@ -88,9 +88,15 @@ struct ReconConfig: Sendable {
         }
         timeZone = try zone("timezone", file.timezone ?? "Asia/Tokyo") ?? .gmt
         settlementTimeZone = try zone("settlement_timezone", file.settlementTimezone) ?? timeZone
-        inboxDirectory = path(file.inboxDir, "inbox")!
-        archiveDirectory = path(file.archiveDir, nil)
-        quarantineDirectory = path(file.quarantineDir, "quarantine")!
+        let inbox = path(file.inboxDir, "inbox")!, archive = path(file.archiveDir, nil)
+        let quarantine = path(file.quarantineDir, "quarantine")!
+        // Files leave the inbox only with an archive. One "moved" into the folder it is in would
+        // be taken for its own copy there, and removed.
+        let destinations = archive.map { [("archive_dir", $0), ("quarantine_dir", quarantine)] } ?? []
+        for (key, folder) in destinations where folder.standardizedFileURL.path == inbox.standardizedFileURL.path {
+            throw ConfigError("\(key) must not be inbox_dir (\(folder.path)): files move out of the inbox")
+        }
+        (inboxDirectory, archiveDirectory, quarantineDirectory) = (inbox, archive, quarantine)
         outDirectory = path(file.outDir, "out")!
         minFileAgeSeconds = try atLeast("min_file_age_s", file.minFileAgeS, 0, 60)
         maxFileMB = try atLeast("max_file_mb", file.maxFileMB, 1, 2048)
@@ -105,6 +111,10 @@ struct ReconConfig: Sendable {
         if let products = file.products { catalog.names = products }
         if let renewals = file.renewals { catalog.renewals = renewals.mapValues(Set.init) }
         let descriptors = file.descriptors ?? Self.defaultDescriptors
+        // With none, every settlement would be foreign and a night would extend nothing, quietly.
+        guard descriptors.contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
+            throw ConfigError("descriptors must name at least one statement descriptor (default: RCH*TrendMicro, With Reach)")
+        }
         rules = RuleSettings(windowDays: windowDays, amountToleranceMinor: tolerance,
                              appliesLateSettlements: late == "apply",
                              descriptors: DescriptorMatcher(descriptors: descriptors), catalog: catalog,
@@ -186,11 +196,18 @@ struct ReconConfig: Sendable {
             guard let named = TimeZone(identifier: name) else { throw ConfigError("\(key).timezone: '\(name)' is not a time zone") }
             zone = named
         }
+        let dateFormat = raw.dateFormat ?? "yyyy-MM-dd"
+        if let problem = CSVDateFormat.problem(with: dateFormat) { throw ConfigError("\(key).date_format: \(problem)") }
+        // The header must hold every column the profile reads, not only those it is recognised
+        // by: a column named wrong would otherwise read as empty in every row (each row skipped,
+        // or every settlement without descriptor, foreign), and the file would pass as read.
+        let read = columns.values.sorted() + [raw.timezoneColumn].compactMap { $0 }
+        let matchColumns = raw.matchColumns + read.filter { !raw.matchColumns.contains($0) }
         return CSVProfile(
-            name: raw.name, matchColumns: raw.matchColumns, delimiter: separator, encoding: encoding,
+            name: raw.name, matchColumns: matchColumns, delimiter: separator, encoding: encoding,
             decimalSeparator: Character(decimal), columns: columns, types: types,
             bookingDates: [CSVProfile.DateSource(column: bookingColumn, zoneColumn: raw.timezoneColumn)],
-            dateFormat: raw.dateFormat ?? "yyyy-MM-dd", timeZone: zone, descriptor: raw.descriptor)
+            dateFormat: dateFormat, timeZone: zone, descriptor: raw.descriptor)
     }
 
     /// The store for messages: a path, or the URL without a password.
