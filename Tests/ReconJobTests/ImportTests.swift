@@ -36,6 +36,20 @@ import ReconCore
         #expect(try await workspace.store().orders(ids: ["RN20261110-0001"]).isEmpty)
     }
 
+    /// An export saved in another encoding (é as Latin-1's 0xE9) is refused at its row, not
+    /// imported with a mangled e-mail address.
+    @Test func aRowThatIsNotUTF8IsABadRow() async throws {
+        let workspace = try TestWorkspace()
+        let row = Array("RN-2,TM-2,VBC,VBC,1,5980,JPY,jos".utf8) + [0xE9]
+            + Array("@example.com,2026-11-10T10:00:00+09:00,credit_card,pending\n".utf8)
+        try Data(Array((Self.header + Self.good).utf8) + row).write(to: workspace.url("orders.csv"))
+        let importer = try await importer(workspace)
+        let refused = await #expect(throws: ImportRefused.self) { try await importer.importOrders(from: workspace.url("orders.csv")) }
+        #expect(refused?.problems.map(\.line) == [3])
+        #expect(refused?.problems.first?.reason == "the row is not UTF-8 text")
+        #expect(try await workspace.store().orders(ids: ["RN-2"]).isEmpty)
+    }
+
     /// Rows are read a batch of 5,000 at a time, the next while the store writes the last:
     /// what every batch skipped and saved is counted, and a bad row late in the file is named.
     @Test func anExportOfManyBatchesIsCountedAndCheckedWhole() async throws {
