@@ -93,6 +93,10 @@ import ReconCore
         #expect(result.stderr.contains("run `renewal-recon init`"))
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         #expect(try recon(workspace, config + ["init"]).status == 0)
+        // An inbox that is not there (a path named wrong) is no quiet night.
+        result = try recon(workspace, config + ["run", "--date", "2026-11-20"], environment: ["RECON_INBOX_DIR": "inbx"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("inbox_dir") && result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         // A refused import.
         try workspace.write("serial,product,expires_on,auto_renew,email\nTM-1,VBC,2026-02-30,false,a@example.com\n", to: "bad.csv")
         result = try recon(workspace, config + ["import", "licenses", "bad.csv"])

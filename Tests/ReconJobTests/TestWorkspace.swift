@@ -14,7 +14,7 @@ struct TestWorkspace {
 
     init(yaml: String = "database_url: sqlite:var/recon.sqlite\nmin_file_age_s: 0\n") throws {
         root = Scratch.path("recon-job")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("inbox"), withIntermediateDirectories: true)
         try write(yaml, to: "recon.yaml")
     }
 
