@@ -84,6 +84,18 @@ import ReconCore
         #expect(Redaction.apply("postgres://recon:s3cret@db.example.com/x") == "postgres://recon@db.example.com/x")
     }
 
+    /// `--by` defaults to the login name: the terminal's, else `sudo`'s caller, else the
+    /// environment's login name.
+    @Test func aDecisionIsByTheLoginNameUnlessSaidOtherwise() {
+        guard getlogin() == nil else {
+            print("note: this process has a login name (\(String(cString: getlogin()))); checking it is taken")
+            #expect(ExceptionsCommand.Resolve.loginName(environment: ["SUDO_USER": "sato"]) == String(cString: getlogin()))
+            return
+        }
+        #expect(ExceptionsCommand.Resolve.loginName(environment: ["SUDO_USER": "sato", "LOGNAME": "recon", "USER": "recon"]) == "sato")
+        #expect(ExceptionsCommand.Resolve.loginName(environment: ["LOGNAME": "tanaka", "USER": "recon"]) == "tanaka")
+    }
+
     @Test func everyFailureHasItsStatusAndOneClearLine() async throws {
         let workspace = try TestWorkspace(yaml: "min_file_age_s: 0\n")
         let config = ["--config", workspace.configPath]
@@ -111,6 +123,8 @@ import ReconCore
         #expect(result.status == 64)
         #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("yesterday"), "\(result.stderr)")
         #expect(try recon(workspace, ["--help"]).status == 0)
+        result = try recon(workspace, config + ["exceptions", "resolve", "EX-1", "--dismiss", "--note", "x", "--by", " "])
+        #expect(result.status == 64 && result.stderr.contains("--by"), "\(result.stderr)")
         // A command line without its command (a crontab line that lost `run`) is no success.
         for arguments in [config, config + ["import"], config + ["exceptions"]] {
             result = try recon(workspace, arguments)

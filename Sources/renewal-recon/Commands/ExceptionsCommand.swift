@@ -67,13 +67,22 @@ struct ExceptionsCommand: AsyncParsableCommand {
             guard apply != dismiss else { throw ValidationError("give exactly one of --apply and --dismiss") }
             if order != nil, !apply { throw ValidationError("--order goes with --apply") }
             guard !note.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--note must say why") }
+            if let by, by.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--by must name someone") }
+        }
+
+        /// The login name (SPEC §6), so that `sudo -u recon renewal-recon …` records the person
+        /// who logged in, not the service account; where the process has no terminal, the
+        /// environment's login name, then the user's.
+        static func loginName(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+            if let name = getlogin(), name.pointee != 0 { return String(cString: name) }
+            return environment["SUDO_USER"] ?? environment["LOGNAME"] ?? environment["USER"] ?? ProcessInfo.processInfo.userName
         }
 
         func run() async throws {
             try await CommandFailure.run {
                 let config = try options.loadConfig()
                 let logger = options.logger()
-                let actor = by ?? ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.userName
+                let actor = by ?? Self.loginName()
                 print(try await StoreOpener.with(config, for: .existing, lock: .some(nil)) { store in
                     try await SupportDesk(job: ReconJob(config: config, store: store, logger: logger))
                         .resolve(id, apply ? .apply(order: order) : .dismiss, note: note, by: actor)
