@@ -376,6 +376,22 @@ import ReconTestSupport
         #expect(try await shop.exception(.unknownOrder)?.status == "resolved")
     }
 
+    /// `status` counts as overdue the orders the sweep raises `unsettled_overdue` for: not an
+    /// order a held settlement names.
+    @Test func statusCountsOverdueOrdersAsTheSweepDoes() async throws {
+        var shop = try await Shop()
+        try await shop.importLicenses(Shop.licenseRow("TM-1"), Shop.licenseRow("TM-2"))
+        try await shop.importOrders(Shop.orderRow("RN-1", serial: "TM-1", placed: "2026-11-01"),
+                                    Shop.orderRow("RN-2", serial: "TM-2", placed: "2026-11-01"))
+        try shop.deliver([.init(id: "TX-1", ref: "RN-1", amount: 5900, booked: "2026-11-03")], as: "a.xml")
+        shop.today = BusinessDate(iso: "2026-11-12")!
+        _ = try await shop.run("2026-11-12")
+        #expect(try await shop.store().exceptions(code: .unsettledOverdue, status: "open").map(\.facts.orderID) == ["RN-2"])
+        let job = try await shop.job()
+        let report = try await StatusReport(store: job.store, today: shop.today, config: job.config)
+        #expect(report.text.contains("pending orders: 2 (overdue: 1)"), "\(report.text)")
+    }
+
     /// "Stays dismissed unless its facts change" (SPEC §4, lifecycle): an order imported again
     /// with another price gives the held settlement another expected amount, so its dismissed
     /// `amount_mismatch` reopens with the new figure, the reason in its history.

@@ -13,8 +13,11 @@ struct StatusCommand: AsyncParsableCommand {
         try await CommandFailure.run {
             let config = try options.loadConfig()
             _ = options.logger()
-            let overview = try await StoreOpener.with(config, for: .existing) { store in try await store.overview() }
-            print(StatusReport(overview: overview, today: config.today(), config: config).text)
+            let today = config.today()
+            let report = try await StoreOpener.with(config, for: .existing) { store in
+                try await StatusReport(store: store, today: today, config: config)
+            }
+            print(report.text)
             return .success
         }
     }
@@ -23,17 +26,22 @@ struct StatusCommand: AsyncParsableCommand {
 /// The text `status` prints.
 struct StatusReport {
     let overview: StoreOverview
+    /// The pending orders the sweep of today would raise `unsettled_overdue` for: past their
+    /// window and named by no settlement matched or held.
+    let overdue: Int
     let today: BusinessDate
-    let config: ReconConfig
+
+    init(store: any ReconStore, today: BusinessDate, config: ReconConfig) async throws {
+        overview = try await store.overview()
+        overdue = Sweep.overdueOrders(try await store.unnamedPendingOrders(), on: today, settings: config.rules).count
+        self.today = today
+    }
 
     static let ageBuckets: [(label: String, range: ClosedRange<Int>)] = [("0-1", 0...1), ("2-7", 2...7), ("8-30", 8...30), ("31+", 31...Int.max)]
 
     var text: String {
         var lines: [String] = []
-        let overdue = overview.pendingOrders.filter {
-            $0.placedDate(in: config.settlementTimeZone).adding(days: config.rules.windowDays) < today
-        }
-        lines.append("pending orders: \(overview.pendingOrders.count) (overdue: \(overdue.count))")
+        lines.append("pending orders: \(overview.pendingOrders.count) (overdue: \(overdue))")
         lines.append("open exceptions: \(overview.openExceptions.count)")
         let byCode = Dictionary(grouping: overview.openExceptions, by: \.code)
         for code in byCode.keys.sorted() {
