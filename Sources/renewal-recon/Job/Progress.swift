@@ -11,9 +11,14 @@ struct Progress {
     }
 
     func show(files: Int, of total: Int, records: Int, phase: String) {
+        show("\(phase): files \(files)/\(total)", count: records, of: "records")
+    }
+
+    /// `what`, then `count` things and how many a second since this progress began.
+    func show(_ what: String, count: Int, of things: String) {
         guard enabled else { return }
-        let rate = records * 1000 / max(1, PhaseClock.milliseconds(ContinuousClock.now - started))
-        FileHandle.standardError.write(Data("\r\u{1B}[2K\(phase): files \(files)/\(total), records \(records), \(rate) records/s".utf8))
+        let rate = count * 1000 / max(1, PhaseClock.milliseconds(ContinuousClock.now - started))
+        FileHandle.standardError.write(Data("\r\u{1B}[2K\(what), \(things) \(count), \(rate) \(things)/s".utf8))
     }
 
     func finish() {

@@ -17,15 +17,20 @@ extension ReconJob {
         var round: RunOutcome
         var provisionalHolds = true
         var again: Bool
+        var rounds = 0
+        let progress = Progress()
+        defer { progress.finish() }
         repeat {
             round = RunOutcome(runID: runID, date: date)
             round.plan = outcome.plan
+            rounds += 1
             var holds = RoundHolds()
             for day in try await store.candidateBookingDates() {
                 let queued = try await store.queueCandidates(bookedOn: day)
                 let earlier = applied + round.applied
                 try await evaluateQueue(of: queued, on: date, runID: runID, provisionalHolds: provisionalHolds,
                                         outcome: &round, holds: &holds) { committed in
+                    progress.show("evaluate: round \(rounds), booked on \(day)", count: earlier + committed, of: "extensions")
                     if statistics.isDue(at: earlier + committed) { try await store.refreshStatistics(of: .applies) }
                 }
             }
