@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ReconCore
 import ReconStore
 
 /// Options every command takes.
@@ -76,6 +77,15 @@ enum CommandFailure {
         FileHandle.standardError.write(Data(
             "renewal-recon: \(rejections.count) settlement file(s) \(what): \(Redaction.apply(rejections.joined(separator: "; ")))\n".utf8))
         return ExitCode(2)
+    }
+
+    /// A usage error (64) for a date after today in the configured time zone: a run of a day
+    /// that has not begun (a mistyped year) would sweep every pending order overdue and write
+    /// mails under that date.
+    static func afterToday(_ date: BusinessDate, _ option: String, _ config: ReconConfig) -> ExitCode? {
+        let today = config.today()
+        guard date > today else { return nil }
+        return fail("\(option) \(date) is after today (\(today) in \(config.timeZone.identifier))", 64)
     }
 
     /// One line, whatever the error said (a database error may span several), and never an
