@@ -64,12 +64,20 @@ struct CSVSettlementReader {
         var problem: String?
         var amountText = field(.amount) ?? ""
         var direction: Direction = meaning == .debit ? .debit : .credit
-        if let credit = field(.creditAmount) {
+        // The column says which way the money went; it must agree with the type, and only one
+        // of the two may hold an amount.
+        let columns = (credit: field(.creditAmount), debit: field(.debitAmount))
+        if let credit = columns.credit, let debit = columns.debit {
+            amountText = credit
+            problem = "both the credit amount (\(credit)) and the debit amount (\(debit)) are filled"
+        } else if let credit = columns.credit {
             amountText = credit
             if meaning == .bySign { direction = .credit }
-        } else if let debit = field(.debitAmount) {
+            if meaning == .debit { problem = "a debit type with its amount in the credit column" }
+        } else if let debit = columns.debit {
             amountText = debit
             if meaning == .bySign { direction = .debit }
+            if meaning == .credit { problem = "a credit type with its amount in the debit column" }
         }
         if amountText.hasPrefix("-") {
             amountText.removeFirst()
@@ -92,7 +100,7 @@ struct CSVSettlementReader {
         var bookedOn: BusinessDate?
         for source in profile.bookingDates {
             guard let value = cell(source.column) else { continue }
-            switch date(value, zoneName: cell(source.zoneColumn)) {
+            switch date(value, zoneName: cell(source.zoneColumn), zoneColumn: source.zoneColumn) {
             case .success(let date): bookedOn = date
             case .failure(let reason): problem = problem ?? reason.description
             }
@@ -109,12 +117,16 @@ struct CSVSettlementReader {
     }
 
     /// A date as `date_format` writes it; with a time of day, converted from its zone to the
-    /// settlement zone.
-    private func date(_ value: String, zoneName: String?) -> Result<BusinessDate, DateProblemText> {
+    /// settlement zone. A time whose zone column is empty, where the profile names no zone of
+    /// its own, is a problem: which day it was cannot be told.
+    private func date(_ value: String, zoneName: String?, zoneColumn: String? = nil) -> Result<BusinessDate, DateProblemText> {
         guard let parsed = CSVDateFormat(profile.dateFormat).parse(value) else {
             return .failure(DateProblemText("date '\(value)' does not match the format \(profile.dateFormat)"))
         }
         guard let seconds = parsed.secondsOfDay else { return .success(parsed.date) }
+        if let zoneColumn, zoneName == nil, profile.timeZone == nil {
+            return .failure(DateProblemText("the time '\(value)' has no time zone (\(zoneColumn) is empty)"))
+        }
         var zone = profile.timeZone ?? options.settlementTimeZone
         if let zoneName {
             guard let named = TimeZone(identifier: zoneName) ?? TimeZone(abbreviation: zoneName) else {

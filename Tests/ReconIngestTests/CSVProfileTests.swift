@@ -31,6 +31,30 @@ import Testing
         #expect(parsed.records.map(\.line) == [4, 5])
     }
 
+    /// The amount's column must agree with the type, and only one may be filled: a `Settled`
+    /// row with a debit amount, or a row with both, is an `invalid_record`, not a credit.
+    @Test func anAmountInTheWrongColumnIsAnInvalidRecord() throws {
+        let csv = Self.adyenHeader + "\n"
+            + "Shop,RCH*TrendMicro,PSP1,RN-1,visa,2026-11-10 20:00:00,CET,,,Settled,MOD-1,JPY,5980,,7\n"
+            + "Shop,RCH*TrendMicro,PSP2,RN-2,visa,2026-11-10 20:00:00,CET,,,Refunded,MOD-2,JPY,5980,0,7\n"
+            + "Shop,RCH*TrendMicro,PSP3,RN-3,visa,2026-11-10 20:00:00,CET,,,Settled,MOD-3,JPY,,5980,7\n"
+        let parsed = try Read.text(csv)
+        #expect(parsed.records.map(\.problem) == [
+            "a credit type with its amount in the debit column",
+            "both the credit amount (0) and the debit amount (5980) are filled", nil,
+        ])
+    }
+
+    /// A booking time whose zone cell is empty cannot tell its day (20:00 CET is the next day
+    /// in Tokyo): an `invalid_record`, not a time read in the settlement zone.
+    @Test func aTimeWithoutItsZoneIsAnInvalidRecord() throws {
+        let csv = Self.adyenHeader + "\n"
+            + "Shop,RCH*TrendMicro,PSP1,RN-1,visa,2026-11-10 20:00:00,CET,2026-11-10 20:00:00,,Settled,MOD-1,JPY,,5980,7\n"
+        let record = try #require(try Read.text(csv).records.first)
+        #expect(record.problem == "the time '2026-11-10 20:00:00' has no time zone (Booking Date TimeZone is empty)")
+        #expect(record.amount == nil)
+    }
+
     @Test func adyenColumnsMayComeInAnyOrder() throws {
         let csv = "Type,Gross Credit (GC),Gross Currency,Gross Debit (GC),Modification Reference,Merchant Reference,Psp Reference,Merchant Account,TimeZone,Creation Date\n"
             + "Settled,5980,JPY,,MOD-1,RN20261110-0001,PSP1,RCH*TrendMicro,Asia/Tokyo,2026-11-11 09:00:00\n"
