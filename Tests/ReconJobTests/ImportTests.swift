@@ -17,7 +17,7 @@ import ReconCore
         ("RN-2,TM-2,VBC,VBC,1,5980,YEN,b@example.com,2026-11-10T10:00:00+09:00,credit_card,pending", "currency"),
         ("RN-2,TM-2,VBC,VBC,1,5980,JPY,b@example.com,2026-11-10T10:00:00,credit_card,pending", "placed_at"),
         ("RN-2,TM-2,VBC,VBC,1,5980,JPY,not-an-address,2026-11-10T10:00:00+09:00,credit_card,pending", "email"),
-        ("RN-2,TM-2,VBC,NOPE,1,5980,JPY,b@example.com,2026-11-10T10:00:00+09:00,credit_card,pending", "target_product"),
+        ("RN-2,TM-2,VBC,,1,5980,JPY,b@example.com,2026-11-10T10:00:00+09:00,credit_card,pending", "target_product"),
         ("RN-2,TM-2,VBC,VBC,1,5980,JPY,b@example.com,2026-11-10T10:00:00+09:00,credit_card,completed", "status"),
         ("RN-2,TM-2,VBC,VBC,1,5980,JPY", "cells"),
         ("RN\"2,TM-2,VBC,VBC,1,5980,JPY,b@example.com,2026-11-10T10:00:00+09:00,credit_card,pending",
@@ -116,7 +116,7 @@ import ReconCore
 
     @Test(arguments: [("TM-1,VBC,2026-02-30,false,a@example.com", "expires_on"),
                       ("TM-1,VBC,2026-12-01,yes,a@example.com", "auto_renew"),
-                      ("TM-1,XYZ,2026-12-01,false,a@example.com", "product"),
+                      ("TM-1,,2026-12-01,false,a@example.com", "product"),
                       ("TM-1,VBC,2026-12-01,false,", "email")])
     func aBadLicenseRowIsRefusedWithItsLine(row: String, reason: String) async throws {
         let workspace = try TestWorkspace()

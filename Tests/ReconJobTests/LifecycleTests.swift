@@ -376,6 +376,31 @@ import ReconTestSupport
         #expect(try await shop.exception(.unknownOrder)?.status == "resolved")
     }
 
+    /// A product the catalog does not know (a legacy license, a product on sale before the
+    /// config has it) imports, is held by rule 8 order by order, and heals once the config
+    /// knows it (SPEC §4: a changed config heals on the next night).
+    @Test(arguments: TestStore.available)
+    func aProductTheCatalogDoesNotKnowIsHeldUntilTheConfigKnowsIt(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
+        try await shop.importLicenses(Shop.licenseRow("TM-1", product: "VB2019"), Shop.licenseRow("TM-2"))
+        try await shop.importOrders(Shop.orderRow("RN-1", serial: "TM-1", target: "TS-STD"),
+                                    Shop.orderRow("RN-2", serial: "TM-2", target: "TS-ULT"))
+        try shop.deliver([.init(id: "TX-1", ref: "RN-1"), .init(id: "TX-2", ref: "RN-2")], as: "a.xml")
+        #expect(try await shop.run("2026-11-12").applied == 0)
+        let held = try await shop.store().exceptions(code: .invalidUpgradePath, status: "open")
+        #expect(held.compactMap(\.facts.orderID).sorted() == ["RN-1", "RN-2"])
+        let yaml = try String(contentsOf: shop.workspace.url("recon.yaml"), encoding: .utf8)
+        try shop.workspace.write(yaml + """
+
+            products: {VBC: VBC, TS-STD: TS-STD, TS-ULT: TS-ULT}
+            renewals: {VB2019: [TS-STD], VBC: [VBC, TS-STD, TS-ULT]}
+
+            """, to: "recon.yaml")
+        #expect(try await shop.run("2026-11-13").applied == 2)
+        #expect(try await shop.license("TM-1")?.product == "TS-STD")
+        #expect(try await shop.license("TM-2")?.product == "TS-ULT")
+    }
+
     /// `status` counts as overdue the orders the sweep raises `unsettled_overdue` for: not an
     /// order a held settlement names.
     @Test func statusCountsOverdueOrdersAsTheSweepDoes() async throws {
