@@ -52,7 +52,7 @@ public final class PostgresDatabase: SQLDatabase {
         }
         var configuration = PostgresConnection.Configuration(
             host: host, port: components.port ?? 5432, username: user,
-            password: password ?? components.password, database: database.isEmpty ? nil : database, tls: tls)
+            password: password, database: database.isEmpty ? nil : database, tls: tls)
         configuration.options.connectTimeout = .seconds(5)
         do {
             let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)

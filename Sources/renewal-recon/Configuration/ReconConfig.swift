@@ -82,6 +82,11 @@ struct ReconConfig: Sendable {
             guard !target.isEmpty, let resolved = path(target, nil) else { throw ConfigError("database_url: 'sqlite:' needs a path") }
             store = .sqlite(path: resolved.path)
         } else if databaseURL.hasPrefix("postgres://") || databaseURL.hasPrefix("postgresql://") {
+            // The password comes from RECON_DATABASE_PASSWORD only (SPEC §8), never from a file
+            // that is copied, committed and mailed around.
+            guard URLComponents(string: databaseURL)?.password == nil else {
+                throw ConfigError("database_url must not hold a password: set RECON_DATABASE_PASSWORD instead")
+            }
             store = .postgres(url: databaseURL)
         } else {
             throw ConfigError("database_url must start with sqlite: or postgres://")
