@@ -16,6 +16,8 @@ public struct CSVProfile: Sendable {
         case creditAmount = "credit_amount"
         case debitAmount = "debit_amount"
         case bookingDate = "booking_date"
+        /// A time of day kept apart from the booking date (PayPal's `Date`, `Time`, `TimeZone`).
+        case bookingTime = "booking_time"
         case valueDate = "value_date"
     }
 
@@ -29,9 +31,13 @@ public struct CSVProfile: Sendable {
     /// A date column and where its time zone comes from.
     public struct DateSource: Sendable {
         public var column: String
+        /// The time of day, where a column of its own holds it: read after the date, joined
+        /// by one space, through the one `date_format`.
+        public var timeColumn: String?
         public var zoneColumn: String?
-        public init(column: String, zoneColumn: String? = nil) {
+        public init(column: String, timeColumn: String? = nil, zoneColumn: String? = nil) {
             self.column = column
+            self.timeColumn = timeColumn
             self.zoneColumn = zoneColumn
         }
     }

@@ -99,7 +99,8 @@ struct CSVSettlementReader {
         }
         var bookedOn: BusinessDate?
         for source in profile.bookingDates {
-            guard let value = cell(source.column) else { continue }
+            guard let day = cell(source.column) else { continue }
+            let value = [day, cell(source.timeColumn)].compactMap { $0 }.joined(separator: " ")
             switch date(value, zoneName: cell(source.zoneColumn), zoneColumn: source.zoneColumn) {
             case .success(let date): bookedOn = date
             case .failure(let reason): problem = problem ?? reason.description

@@ -126,6 +126,27 @@ import Testing
         #expect(parsed.records.map(\.descriptor) == ["㈱髙"])
     }
 
+    /// PayPal writes the date, the time and its zone in three columns: 07:45:51 PST on
+    /// 29 December is 00:45 on the 30th in Tokyo.
+    @Test func aTimeInAColumnOfItsOwnIsReadWithTheDate() throws {
+        let profile = CSVProfile(
+            name: "paypal-activity", matchColumns: ["Date", "Time", "TimeZone", "Transaction ID"],
+            columns: [.bookingDate: "Date", .bookingTime: "Time", .transactionID: "Transaction ID", .amount: "Gross",
+                      .currency: "Currency", .type: "Type", .descriptor: "Subject"],
+            types: ["General Payment": .credit],
+            bookingDates: [.init(column: "Date", timeColumn: "Time", zoneColumn: "TimeZone")],
+            dateFormat: "dd/MM/yyyy HH:mm:ss")
+        let csv = """
+            "Date","Time","TimeZone","Type","Currency","Gross","Transaction ID","Subject"
+            "29/12/2015","07:45:51","PST","General Payment","USD","84.00","TID1","RCH*TrendMicro RN20151229-0001"
+            "29/12/2015","","PST","General Payment","USD","84.00","TID2","RCH*TrendMicro RN20151229-0002"
+            """
+        let parsed = try Read.file(Array(csv.utf8), name: "paypal.csv", profiles: [profile])
+        #expect(parsed.records.map { $0.bookedOn?.description } == ["2015-12-30", nil])
+        #expect(parsed.records.map(\.problem) == [nil, "date '29/12/2015' does not match the format dd/MM/yyyy HH:mm:ss"])
+        #expect(parsed.records.first?.orderReference == "RN20151229-0001")
+    }
+
     @Test func quotedCellsMayHoldDelimitersQuotesAndLineBreaks() throws {
         let table = try CSVTable(text: "a,b,c\r\n\"x, y\",\"say \"\"hi\"\"\",\"two\nlines\"\r\nlast,row,here")
         #expect(table.rows.map(\.cells) == [["a", "b", "c"], ["x, y", "say \"hi\"", "two\nlines"], ["last", "row", "here"]])

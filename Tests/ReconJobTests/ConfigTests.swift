@@ -74,7 +74,8 @@ import ReconCore
                       "mail:\n  from: no-reply\n", "descriptors: []\n", "descriptors: [\" \"]\n",
                       "archive_dir: inbox\n", "archive_dir: archive\nquarantine_dir: ./inbox\n",
                       Self.profile(dateFormat: "dd/MM/yy"), Self.profile(dateFormat: "yyyy-MM"),
-                      Self.profile(dateFormat: "yyyy-MM-dd mm")])
+                      Self.profile(dateFormat: "yyyy-MM-dd mm"),
+                      Self.profile(dateFormat: "dd/MM/yyyy").replacingOccurrences(of: "booking_date: date", with: "booking_date: date, booking_time: time")])
     func invalidValuesAreConfigErrors(_ yaml: String) throws {
         let workspace = try TestWorkspace(yaml: yaml)
         #expect(throws: ConfigError.self) { try workspace.config() }

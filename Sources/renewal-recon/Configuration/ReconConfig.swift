@@ -203,6 +203,9 @@ struct ReconConfig: Sendable {
         }
         let dateFormat = raw.dateFormat ?? "yyyy-MM-dd"
         if let problem = CSVDateFormat.problem(with: dateFormat) { throw ConfigError("\(key).date_format: \(problem)") }
+        if columns[.bookingTime] != nil, !dateFormat.contains("H") {
+            throw ConfigError("\(key).date_format must read the booking_time too, after the date and a space (e.g. dd/MM/yyyy HH:mm:ss)")
+        }
         // The header must hold every column the profile reads, not only those it is recognised
         // by: a column named wrong would otherwise read as empty in every row (each row skipped,
         // or every settlement without descriptor, foreign), and the file would pass as read.
@@ -211,7 +214,8 @@ struct ReconConfig: Sendable {
         return CSVProfile(
             name: raw.name, matchColumns: matchColumns, delimiter: separator, encoding: encoding,
             decimalSeparator: Character(decimal), columns: columns, types: types,
-            bookingDates: [CSVProfile.DateSource(column: bookingColumn, zoneColumn: raw.timezoneColumn)],
+            bookingDates: [CSVProfile.DateSource(column: bookingColumn, timeColumn: columns[.bookingTime],
+                                                 zoneColumn: raw.timezoneColumn)],
             dateFormat: dateFormat, timeZone: zone, descriptor: raw.descriptor)
     }
 
