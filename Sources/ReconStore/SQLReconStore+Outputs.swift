@@ -165,21 +165,25 @@ extension SQLReconStore {
     ///
     /// The outcome: `matched` when its extension was applied by the date; `held` when an
     /// exception about it was open or dismissed at the end of the date (the history's last
-    /// entry by then), as every settlement held has one from the run that held it; `held` too
-    /// for one not yet evaluated (a run stopped before it); otherwise `foreign`. Its current
-    /// state alone would not do: descriptors changed later make a foreign settlement ours or
-    /// one held foreign. Its order was unknown when it was held by a rule's exception that
-    /// found no order (`unknown_order`, `missing_reference`, a refund naming no known order),
-    /// so that an order imported or attached later gives that date no lag. (A hold of
-    /// ingestion, `invalid_record` or `duplicate_settlement`, looks no order up and cannot
-    /// tell.) Its five parameters are the date.
+    /// entry by then), as every settlement held has one from the run that held it; `foreign`
+    /// when it is foreign now, or when the run that ingested it finished (it was decided that
+    /// night, neither matched nor held: foreign under the descriptors of then, ours only since);
+    /// otherwise `held`, as one that run was stopped before deciding. Its current state alone
+    /// would not do: descriptors changed later make a foreign settlement ours or one held
+    /// foreign. Its order was unknown when it was held by a rule's exception that found no
+    /// order (`unknown_order`, `missing_reference`, a refund naming no known order), so that an
+    /// order imported or attached later gives that date no lag. (A hold of ingestion,
+    /// `invalid_record` or `duplicate_settlement`, looks no order up and cannot tell.) Its five
+    /// parameters are the date.
     static let recordsOfTheDay = """
         SELECT r.currency, r.amount_minor, r.direction, r.reversal, r.booked_on,
-               CASE WHEN r.state = 'matched' AND x.applied_on <= ? THEN 'matched'
-                    WHEN r.state = 'open' OR \(heldAtTheEndOfTheDate()) THEN 'held'
-                    ELSE 'foreign' END,
+               CASE WHEN \(matchedByTheDate) THEN 'matched'
+                    WHEN \(heldAtTheEndOfTheDate()) THEN 'held'
+                    WHEN r.state = 'foreign'
+                      OR EXISTS (SELECT 1 FROM runs WHERE run_id = f.run_id AND finished_at IS NOT NULL) THEN 'foreign'
+                    ELSE 'held' END,
                o.placed_at,
-               CASE WHEN r.state = 'matched' AND x.applied_on <= ? THEN 0
+               CASE WHEN \(matchedByTheDate) THEN 0
                     WHEN \(heldAtTheEndOfTheDate("""
                         AND e.serial IS NULL AND e.code NOT IN ('invalid_record', 'duplicate_settlement')
                         """)) THEN 1
@@ -190,6 +194,9 @@ extension SQLReconStore {
         LEFT JOIN orders o ON o.order_id = COALESCE(r.attached_order_id, r.order_reference)
         WHERE f.received_on = ?
         """
+
+    /// Whether the record `r` was matched by the date, its one parameter.
+    private static let matchedByTheDate = "r.state = 'matched' AND x.applied_on <= ?"
 
     /// Whether an exception about the record `r` (and `also` of it, `e`) was open or dismissed at
     /// the end of the date, its one parameter.

@@ -186,6 +186,21 @@ import ReconTestSupport
         #expect(try await BusinessState.dump(workspace.store()) == state)
     }
 
+    /// A night stopped after its first file was stored, decided by the next night's run: the
+    /// first night's summary counts that file's settlements as held at its end (still to be
+    /// decided), not as foreign, nor as matched.
+    @Test func aNightStoppedBeforeDecidingCountsItsSettlementsHeld() async throws {
+        let workspace = try await Self.prepared(.sqlite)
+        #expect(try await Self.recon(workspace, ["run", "--date", Self.day], crashAt: "ingest.committed:1").killed)
+        #expect(try await Self.recon(workspace, ["run", "--date", "2026-11-21"]).status == 0)
+        #expect(try await Self.recon(workspace, ["report", "--date", Self.day]).status == 0)
+        let data = try #require(try workspace.outputs()["reports/\(Self.day)/summary.json"])
+        let summary = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let records = try #require(summary["records"] as? [String: Any])
+        #expect(records["total"] as? Int == 500)
+        #expect(records["foreign"] as? Int == 0 && records["matched"] as? Int == 0, "\(records)")
+    }
+
     /// A run waiting for the lock stops at SIGTERM too (exit 75), rather than wait on.
     @Test func sigtermStopsARunWaitingForTheLock() async throws {
         let workspace = try await Self.prepared(.sqlite)
