@@ -3,85 +3,89 @@ import ReconCore
 
 /// The exception lifecycle (SPEC §4): one row per code and subject, every change in its history.
 extension SQLReconStore {
-    /// Raises each of `all` in order, or sees it again: a new exception opens; an open or
-    /// dismissed one only moves `last_seen`; a resolved one reopens. One raised again with
-    /// another severity takes it (a `late_settlement` held, then applied under
-    /// `late_settlement: apply`, is a warning from then on). One raised again with other facts
-    /// (`comparedFacts`: an order imported again with another amount, date or serial) takes
-    /// them, and a dismissed one reopens: a dismissal stands only while its facts do (SPEC §4,
-    /// lifecycle). A fact first unknown and known now is no change. A handful of statements
-    /// for the whole list (a night holds tens of thousands of records; on PostgreSQL each
-    /// statement is a round trip), and one more for each exception whose facts changed.
+    /// Raises each of `all` in order, or sees it again: a new exception opens; a resolved one
+    /// reopens; an open or dismissed one moves `last_seen`. One raised again with another
+    /// severity takes it (a `late_settlement` held, then applied under `late_settlement:
+    /// apply`, is a warning from then on). One raised again with other facts (`comparedFacts`:
+    /// an order imported again with another amount, date or serial) takes them, and a
+    /// dismissed one reopens: a dismissal stands only while its facts do (SPEC §4, lifecycle).
+    /// A fact unknown on one side (a refund's order imported after it was raised gives it a
+    /// serial) is no change, and is left as it was: the day's summary reads a missing serial
+    /// as an order unknown that day. A handful of statements for the whole list (a night holds
+    /// tens of thousands of records; on PostgreSQL each statement is a round trip), and one
+    /// more for each exception whose facts changed.
     static func raise(_ all: [ExceptionFacts], on date: BusinessDate, runID: String, in db: any SQLConnection) async throws {
         guard !all.isEmpty else { return }
-        // What is stored of each, then what the list makes of it, in order.
-        var stored: [String: RaisedState] = [:]
+        // What is stored of each (or what it opens with), then what the list makes of it, in order.
+        var before: [String: RaisedState] = [:]
         try await db.forEachChunk(Array(Set(all.map(\.exceptionID))).sorted()) { marks, values in
             for row in try await db.query("""
-                SELECT exception_id, status, last_seen, severity, \(comparedFacts.joined(separator: ", "))
+                SELECT exception_id, status, last_seen, severity, lag_days, \(comparedFacts.joined(separator: ", "))
                 FROM exceptions WHERE exception_id IN (\(marks))
                 """, values) {
-                stored[row.string(0)] = RaisedState(status: row.string(1), lastSeen: BusinessDate(iso: row.string(2)) ?? date,
-                                                    severity: row.string(3), facts: Array(row.values.dropFirst(4)))
+                before[row.string(0)] = RaisedState(status: row.string(1), lastSeen: BusinessDate(iso: row.string(2)) ?? date,
+                                                    severity: row.string(3), lagDays: row.values[4],
+                                                    facts: Array(row.values.dropFirst(5)))
             }
         }
-        var current = stored
-        var latest: [String: ExceptionFacts] = [:]
-        var opened: [String] = []
+        var current = before
+        var opened: [[SQLValue]] = []
         var history: [HistoryEntry] = []
         for facts in all {
             let id = facts.exceptionID
-            let compared = comparedValues(facts)
-            latest[id] = facts
-            guard let before = current[id] else {
-                opened.append(id)
-                current[id] = RaisedState(status: "open", lastSeen: date, severity: facts.severity.rawValue, facts: compared)
+            let seen = comparedValues(facts)
+            guard var state = current[id] else {
+                let opening = RaisedState(status: "open", lastSeen: date, severity: facts.severity.rawValue,
+                                          lagDays: SQLValue(facts.lagDays), facts: seen)
+                opened.append(openingValues(facts, id: id, on: date))
+                (before[id], current[id]) = (opening, opening)
                 history.append(HistoryEntry(exceptionID: id, action: "opened", status: "open"))
                 continue
             }
-            // A fact recorded that reads otherwise now. One unknown when the exception was
-            // raised and known now (a refund's order imported later gives it a serial) is not
-            // a change: the exception keeps what was known then, as the day's summary reads it.
-            let changed = zip(comparedFacts, zip(before.facts, compared)).filter { $1.0 != .null && $1.0 != $1.1 }.map(\.0)
-            var after = before
-            after.severity = facts.severity.rawValue
-            if !changed.isEmpty { after.facts = compared }
-            let note = changed.isEmpty ? nil : "facts changed: " + changed.joined(separator: ", ")
-            if before.status == "resolved" || (before.status == "dismissed" && !changed.isEmpty) {
-                (after.status, after.lastSeen) = ("open", max(before.lastSeen, date))
+            let changedColumns = comparedFacts.indices.filter { index in
+                state.facts[index] != .null && seen[index] != .null && state.facts[index] != seen[index]
+            }
+            for index in changedColumns { state.facts[index] = seen[index] }
+            if changedColumns.contains(where: { ["placed_on", "settled_on"].contains(comparedFacts[$0]) }) {
+                state.lagDays = SQLValue(facts.lagDays)
+            }
+            let note = changedColumns.isEmpty ? nil : "facts changed: " + changedColumns.map { comparedFacts[$0] }.joined(separator: ", ")
+            let severity = state.severity
+            state.severity = facts.severity.rawValue
+            if state.status == "resolved" || (state.status == "dismissed" && note != nil) {
+                (state.status, state.lastSeen) = ("open", max(state.lastSeen, date))
                 history.append(HistoryEntry(exceptionID: id, action: "reopened", status: "open", note: note))
-            } else if !changed.isEmpty {
-                after.lastSeen = max(before.lastSeen, date)
-                history.append(HistoryEntry(exceptionID: id, action: "facts changed", status: after.status, note: note))
-            } else if date > before.lastSeen {
-                after.lastSeen = date
-                history.append(HistoryEntry(exceptionID: id, action: "seen", status: after.status))
+            } else if note != nil {
+                state.lastSeen = max(state.lastSeen, date)
+                history.append(HistoryEntry(exceptionID: id, action: "facts changed", status: state.status, note: note))
+            } else if date > state.lastSeen {
+                state.lastSeen = date
+                history.append(HistoryEntry(exceptionID: id, action: "seen", status: state.status))
             }
-            if after.severity != before.severity {
-                history.append(HistoryEntry(exceptionID: id, action: "severity \(after.severity)", status: after.status))
+            if state.severity != severity {
+                history.append(HistoryEntry(exceptionID: id, action: "severity \(state.severity)", status: state.status))
             }
-            current[id] = after
+            current[id] = state
         }
-        // A new exception opens with the last facts the list gives it.
-        try await db.insertRows(into: "exceptions", columns: exceptionColumns, rows: opened.map { id in
-            openingValues(latest[id]!, id: id, on: date)
-        })
-        // The stored exceptions whose facts changed take the list's last facts; the others that
-        // changed are grouped by what they now read.
-        var changed: [[String]: [String]] = [:]
-        for (id, before) in stored.sorted(by: { $0.key < $1.key }) {
-            guard let after = current[id], after != before else { continue }
-            if after.facts != before.facts, let facts = latest[id] {
+        try await db.insertRows(into: "exceptions", columns: exceptionColumns, rows: opened)
+        // Those whose facts changed are written one by one, the facts that changed only; the
+        // others that changed are grouped by what they now read.
+        var byState: [[String]: [String]] = [:]
+        for (id, was) in before.sorted(by: { $0.key < $1.key }) {
+            guard let now = current[id], now != was else { continue }
+            let facts = comparedFacts.indices.filter { now.facts[$0] != was.facts[$0] }
+            guard facts.isEmpty && now.lagDays == was.lagDays else {
+                let columns = facts.map { comparedFacts[$0] } + (now.lagDays == was.lagDays ? [] : ["lag_days"])
                 try await db.execute("""
                     UPDATE exceptions SET status = ?, last_seen = ?, severity = ?,
-                        \(updatedFacts.map { "\($0) = ?" }.joined(separator: ", ")) WHERE exception_id = ?
-                    """, [.text(after.status), .text(after.lastSeen.description), .text(after.severity)]
-                        + updatedValues(facts) + [.text(id)])
-            } else {
-                changed[[after.status, after.lastSeen.description, after.severity], default: []].append(id)
+                        \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE exception_id = ?
+                    """, [.text(now.status), .text(now.lastSeen.description), .text(now.severity)]
+                        + facts.map { now.facts[$0] } + (now.lagDays == was.lagDays ? [] : [now.lagDays]) + [.text(id)])
+                continue
             }
+            byState[[now.status, now.lastSeen.description, now.severity], default: []].append(id)
         }
-        for (state, ids) in changed.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+        for (state, ids) in byState.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
             try await db.forEachChunk(ids.sorted()) { marks, values in
                 try await db.execute("""
                     UPDATE exceptions SET status = ?, last_seen = ?, severity = ? WHERE exception_id IN (\(marks))
@@ -96,41 +100,39 @@ extension SQLReconStore {
         var status: String
         var lastSeen: BusinessDate
         var severity: String
+        var lagDays: SQLValue
         /// The values of `comparedFacts`.
         var facts: [SQLValue]
     }
 
     private static let exceptionColumns = ["exception_id", "code", "severity", "subject", "status"]
-        + updatedFacts + ["first_seen", "last_seen"]
+        + comparedFacts + ["lag_days", "candidates", "file_name", "detail", "first_seen", "last_seen"]
 
-    /// The facts whose change reopens a dismissed exception. Not among them: `candidates`
-    /// (suggestions that move as other orders complete) and `lag_days` (an overdue order's
-    /// lag grows every day; a settlement's follows from `placed_on` and `settled_on`).
+    /// The facts whose change reopens a dismissed exception, and which are written again when
+    /// they change. Not among them: `candidates` (those of a `missing_reference` are the ones
+    /// computed when it was first raised, SPEC §4), `lag_days` (an overdue order's lag grows
+    /// every day; a settlement's is written again with `placed_on` or `settled_on`), and what
+    /// describes rather than states a fact: the file's name (the same content sent again under
+    /// another) and `detail` (a reader's wording, which a later version may change).
     private static let comparedFacts = [
-        "record_id", "order_id", "serial", "transaction_id", "file_name", "line", "col", "amount_minor",
-        "expected_amount_minor", "expected_currency", "currency", "placed_on", "settled_on", "descriptor", "detail",
+        "record_id", "order_id", "serial", "transaction_id", "line", "col", "amount_minor",
+        "expected_amount_minor", "expected_currency", "currency", "placed_on", "settled_on", "descriptor",
     ]
-
-    /// The facts written when an exception opens or its facts change.
-    private static let updatedFacts = comparedFacts + ["lag_days", "candidates"]
 
     private static func comparedValues(_ facts: ExceptionFacts) -> [SQLValue] {
         [
             SQLValue(facts.recordID), SQLValue(facts.orderID), SQLValue(facts.serial), SQLValue(facts.transactionID),
-            SQLValue(facts.fileName), SQLValue(facts.line), SQLValue(facts.column), SQLValue(facts.amountMinor),
+            SQLValue(facts.line), SQLValue(facts.column), SQLValue(facts.amountMinor),
             SQLValue(facts.expectedAmountMinor), SQLValue(facts.expectedCurrency), SQLValue(facts.currency),
             SQLValue(facts.placedOn?.description), SQLValue(facts.settledOn?.description), SQLValue(facts.descriptor),
-            SQLValue(facts.detail),
         ]
-    }
-
-    private static func updatedValues(_ facts: ExceptionFacts) -> [SQLValue] {
-        comparedValues(facts) + [SQLValue(facts.lagDays), .text(facts.candidates.joined(separator: " "))]
     }
 
     private static func openingValues(_ facts: ExceptionFacts, id: String, on date: BusinessDate) -> [SQLValue] {
         [.text(id), .text(facts.code.rawValue), .text(facts.severity.rawValue), .text(facts.subject), .text("open")]
-            + updatedValues(facts) + [.text(date.description), .text(date.description)]
+            + comparedValues(facts)
+            + [SQLValue(facts.lagDays), .text(facts.candidates.joined(separator: " ")), SQLValue(facts.fileName),
+               SQLValue(facts.detail), .text(date.description), .text(date.description)]
     }
 
     /// Resolves each of `items` (an exception and why), in order.

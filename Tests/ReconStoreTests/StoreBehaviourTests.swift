@@ -567,44 +567,49 @@ import ReconTestSupport
     }
 
     /// Facts seen again otherwise are taken, with the columns that changed in the history: an
-    /// open exception stays open, a dismissed one reopens. Other candidates, another lag, or a
-    /// fact first unknown and known now change nothing. A list naming a new exception twice
-    /// opens it with the last facts.
+    /// open exception stays open, a dismissed one reopens; only the facts that changed are
+    /// written (a `missing_reference`'s candidates stay those of its first sighting), and the
+    /// lag with a date it follows from. Other candidates, another lag alone, or a fact unknown
+    /// on either side change nothing. A list naming a new exception twice opens it once.
     @Test(arguments: TestStore.available)
     func factsSeenAgainOtherwiseAreTaken(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
         try await store.migrate()
         @Sendable func facts(_ subject: String, expected: Int64 = 5980, serial: String? = "TM-1", lag: Int = 2,
-                   candidates: [String] = []) -> ExceptionFacts {
+                             placed: String = "2026-11-10", candidates: [String] = []) -> ExceptionFacts {
             ExceptionFacts(code: .amountMismatch, subject: subject, orderID: "RN-\(subject)", serial: serial,
-                           amountMinor: 5900, expectedAmountMinor: expected, currency: "JPY", lagDays: lag,
-                           candidates: candidates)
+                           amountMinor: 5900, expectedAmountMinor: expected, currency: "JPY",
+                           placedOn: BusinessDate(iso: placed), lagDays: lag, candidates: candidates)
         }
         let before = day.adding(days: -1)
         try await store.database.transaction { db in
-            try await SQLReconStore.raise([facts("O"), facts("D"), facts("S"), facts("U", serial: nil)],
+            try await SQLReconStore.raise([facts("O"), facts("D"), facts("S"), facts("U", serial: nil), facts("K"), facts("P")],
                                           on: before, runID: "r0", in: db)
             try await db.execute("UPDATE exceptions SET status = 'dismissed' WHERE exception_id IN (?, ?)",
                                  [.text(facts("D").exceptionID), .text(facts("S").exceptionID)])
         }
         try await store.database.transaction { db in
             try await SQLReconStore.raise([
-                facts("O", expected: 6200), facts("D", serial: "TM-2"), facts("S", lag: 3, candidates: ["RN-X"]),
-                facts("U"), facts("N"), facts("N", expected: 6100),
+                facts("O", expected: 6200, candidates: ["RN-X"]), facts("D", serial: "TM-2"),
+                facts("S", lag: 3, candidates: ["RN-X"]), facts("U"), facts("K", serial: nil),
+                facts("P", lag: 4, placed: "2026-11-08"), facts("N"), facts("N", expected: 6100),
             ], on: day, runID: "r1", in: db)
         }
         let rows = try await store.database.read { db in
             try await db.query("""
-                SELECT subject, status, expected_amount_minor, serial, lag_days, candidates, last_seen FROM exceptions ORDER BY subject
+                SELECT subject, status, expected_amount_minor, serial, lag_days, candidates, placed_on, last_seen
+                FROM exceptions ORDER BY subject
                 """, []).map { $0.values.map { $0 == .null ? "-" : SQLRow(values: [$0]).string(0) } }
         }
         let d = day.description
         #expect(rows == [
-            ["D", "open", "5980", "TM-2", "2", "", d],
-            ["N", "open", "6100", "TM-1", "2", "", d],
-            ["O", "open", "6200", "TM-1", "2", "", d],
-            ["S", "dismissed", "5980", "TM-1", "2", "", d],
-            ["U", "open", "5980", "-", "2", "", d],
+            ["D", "open", "5980", "TM-2", "2", "", "2026-11-10", d],
+            ["K", "open", "5980", "TM-1", "2", "", "2026-11-10", d],
+            ["N", "open", "6100", "TM-1", "2", "", "2026-11-10", d],
+            ["O", "open", "6200", "TM-1", "2", "", "2026-11-10", d],
+            ["P", "open", "5980", "TM-1", "4", "", "2026-11-08", d],
+            ["S", "dismissed", "5980", "TM-1", "2", "", "2026-11-10", d],
+            ["U", "open", "5980", "-", "2", "", "2026-11-10", d],
         ])
         let history = try await store.database.read { db in
             try await db.query("""
@@ -613,9 +618,10 @@ import ReconTestSupport
                 """, [.text(d)]).map { "\($0.string(0)) \($0.string(1)) \($0.string(2)) \($0.string(3))" }
         }
         #expect(history == [
-            "D reopened open facts changed: serial",
+            "D reopened open facts changed: serial", "K seen open ",
             "N opened open ", "N facts changed open facts changed: expected_amount_minor",
             "O facts changed open facts changed: expected_amount_minor",
+            "P facts changed open facts changed: placed_on",
             "S seen dismissed ", "U seen open ",
         ])
     }
