@@ -51,9 +51,10 @@ public struct CSVProfile: Sendable {
     public var columns: [Field: String]
     /// `type` values; a value not listed is skipped and counted.
     public var types: [String: TypeMeaning]
-    /// Where the booking date is read, first non-empty wins.
+    /// Where the booking date is read: the first present wins (a date, and the zone of a
+    /// date-time where a zone column is named), the last source even without its zone.
     public var bookingDates: [DateSource]
-    /// `date_format` with `yyyy`, `MM`, `dd`, `HH`, `mm`, `ss` (e.g. `yyyy-MM-dd HH:mm:ss`).
+    /// `date_format`, as `CSVDateFormat` reads it (e.g. `yyyy-MM-dd HH:mm:ss`, `M/d/yyyy`).
     public var dateFormat: String
     /// `timezone`: the zone of date-times without a zone column; nil = the settlement zone.
     public var timeZone: TimeZone?

@@ -37,7 +37,10 @@ struct CSVSettlementReader {
         }
         func field(_ field: CSVProfile.Field) -> String? { cell(profile.columns[field]) }
         let ragged = cells.count < names.count || cells[names.count...].contains { !$0.isEmpty }
-        var meaning: CSVProfile.TypeMeaning = .credit
+        // Without a type column the amount's column says which way the money went, where the
+        // profile splits them; a single amount column is a credit.
+        let splitAmounts = profile.columns[.creditAmount] != nil || profile.columns[.debitAmount] != nil
+        var meaning: CSVProfile.TypeMeaning = splitAmounts ? .bySign : .credit
         if profile.columns[.type] != nil, !ragged {
             guard let type = field(.type), let known = profile.types[type], known != .skip else {
                 skipped += 1
@@ -65,8 +68,9 @@ struct CSVSettlementReader {
         var amountText = field(.amount) ?? ""
         var direction: Direction = meaning == .debit ? .debit : .credit
         // The column says which way the money went; it must agree with the type, and only one
-        // of the two may hold an amount.
-        let columns = (credit: field(.creditAmount), debit: field(.debitAmount))
+        // of the two may hold an amount (a zero in the other is no amount).
+        func nonZero(_ text: String?) -> String? { text.flatMap { $0.allSatisfy { "0.,".contains($0) } ? nil : $0 } }
+        let columns = (credit: nonZero(field(.creditAmount)), debit: nonZero(field(.debitAmount)))
         if let credit = columns.credit, let debit = columns.debit {
             amountText = credit
             problem = "both the credit amount (\(credit)) and the debit amount (\(debit)) are filled"
@@ -78,6 +82,8 @@ struct CSVSettlementReader {
             amountText = debit
             if meaning == .bySign { direction = .debit }
             if meaning == .credit { problem = "a credit type with its amount in the debit column" }
+        } else if let zero = field(.creditAmount) ?? field(.debitAmount) {
+            amountText = zero
         }
         if amountText.hasPrefix("-") {
             amountText.removeFirst()
@@ -98,9 +104,12 @@ struct CSVSettlementReader {
             problem = problem ?? "currency '\(currencyCode)' is not an ISO 4217 code"
         }
         var bookedOn: BusinessDate?
-        for source in profile.bookingDates {
+        for (index, source) in profile.bookingDates.enumerated() {
             guard let day = cell(source.column) else { continue }
             let value = [day, cell(source.timeColumn)].compactMap { $0 }.joined(separator: " ")
+            // A date-time without its zone is not present while another source may be (Adyen's
+            // Booking Date without its zone gives way to Creation Date and TimeZone).
+            if source.zoneColumn != nil, cell(source.zoneColumn) == nil, index < profile.bookingDates.count - 1 { continue }
             switch date(value, zoneName: cell(source.zoneColumn), zoneColumn: source.zoneColumn) {
             case .success(let date): bookedOn = date
             case .failure(let reason): problem = problem ?? reason.description
@@ -126,7 +135,7 @@ struct CSVSettlementReader {
         }
         guard let seconds = parsed.secondsOfDay else { return .success(parsed.date) }
         if let zoneColumn, zoneName == nil, profile.timeZone == nil {
-            return .failure(DateProblemText("the time '\(value)' has no time zone (\(zoneColumn) is empty)"))
+            return .failure(DateProblemText("the time '\(value)' has no time zone (no \(zoneColumn))"))
         }
         var zone = profile.timeZone ?? options.settlementTimeZone
         if let zoneName {

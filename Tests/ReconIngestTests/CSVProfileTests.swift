@@ -36,23 +36,40 @@ import Testing
     @Test func anAmountInTheWrongColumnIsAnInvalidRecord() throws {
         let csv = Self.adyenHeader + "\n"
             + "Shop,RCH*TrendMicro,PSP1,RN-1,visa,2026-11-10 20:00:00,CET,,,Settled,MOD-1,JPY,5980,,7\n"
-            + "Shop,RCH*TrendMicro,PSP2,RN-2,visa,2026-11-10 20:00:00,CET,,,Refunded,MOD-2,JPY,5980,0,7\n"
-            + "Shop,RCH*TrendMicro,PSP3,RN-3,visa,2026-11-10 20:00:00,CET,,,Settled,MOD-3,JPY,,5980,7\n"
+            + "Shop,RCH*TrendMicro,PSP2,RN-2,visa,2026-11-10 20:00:00,CET,,,Refunded,MOD-2,JPY,5980,100,7\n"
+            + "Shop,RCH*TrendMicro,PSP3,RN-3,visa,2026-11-10 20:00:00,CET,,,Settled,MOD-3,JPY,0.00,5980,7\n"
         let parsed = try Read.text(csv)
         #expect(parsed.records.map(\.problem) == [
             "a credit type with its amount in the debit column",
-            "both the credit amount (0) and the debit amount (5980) are filled", nil,
+            "both the credit amount (100) and the debit amount (5980) are filled", nil,
         ])
+        #expect(parsed.records.last?.amount?.minorUnits == 5980, "a zero in the other column is no amount")
+    }
+
+    /// Without a type column, split amount columns say which way the money went.
+    @Test func withoutATypeColumnTheAmountsColumnGivesTheDirection() throws {
+        let profile = CSVProfile(
+            name: "ledger", matchColumns: ["id", "credit", "debit"],
+            columns: [.transactionID: "id", .creditAmount: "credit", .debitAmount: "debit", .currency: "currency",
+                      .bookingDate: "date", .orderReference: "ref"],
+            types: [:], bookingDates: [.init(column: "date")], dateFormat: "yyyy-MM-dd", descriptor: "With Reach")
+        let csv = "id,credit,debit,currency,date,ref\nT1,5980,,JPY,2026-11-12,RN-1\nT2,,5980,JPY,2026-11-12,RN-1\n"
+        let parsed = try Read.file(Array(csv.utf8), name: "ledger.csv", profiles: [profile])
+        #expect(parsed.records.map(\.direction) == [.credit, .debit])
+        #expect(parsed.records.map(\.problem) == [nil, nil])
     }
 
     /// A booking time whose zone cell is empty cannot tell its day (20:00 CET is the next day
-    /// in Tokyo): an `invalid_record`, not a time read in the settlement zone.
-    @Test func aTimeWithoutItsZoneIsAnInvalidRecord() throws {
+    /// in Tokyo): Adyen's Booking Date then gives way to Creation Date and its zone; a time
+    /// whose zone is nowhere is an `invalid_record`, not a time read in the settlement zone.
+    @Test func aTimeWithoutItsZoneGivesWayOrIsAnInvalidRecord() throws {
         let csv = Self.adyenHeader + "\n"
-            + "Shop,RCH*TrendMicro,PSP1,RN-1,visa,2026-11-10 20:00:00,CET,2026-11-10 20:00:00,,Settled,MOD-1,JPY,,5980,7\n"
-        let record = try #require(try Read.text(csv).records.first)
-        #expect(record.problem == "the time '2026-11-10 20:00:00' has no time zone (Booking Date TimeZone is empty)")
-        #expect(record.amount == nil)
+            + "Shop,RCH*TrendMicro,PSP1,RN-1,visa,2026-11-10 20:00:00,CET,2026-11-12 20:00:00,,Settled,MOD-1,JPY,,5980,7\n"
+            + "Shop,RCH*TrendMicro,PSP2,RN-2,visa,2026-11-10 20:00:00,,2026-11-12 20:00:00,,Settled,MOD-2,JPY,,5980,7\n"
+        let records = try Read.text(csv).records
+        #expect(records.first?.bookedOn?.description == "2026-11-11", "Creation Date 20:00 CET is the 11th in Tokyo")
+        #expect(records.last?.problem == "the time '2026-11-10 20:00:00' has no time zone (no TimeZone)")
+        #expect(records.last?.amount == nil)
     }
 
     @Test func adyenColumnsMayComeInAnyOrder() throws {
