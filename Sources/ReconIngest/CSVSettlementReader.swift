@@ -173,6 +173,11 @@ public struct CSVDateFormat {
             return "'\(format)' has no \(name) (use yyyy, MM and dd)"
         }
         if runs["y"] != [4] { return "'\(format)' must write the year once, as yyyy" }
+        // Any other character is literal text; a letter there is most likely a field this
+        // small pattern does not read (S, a, E), which would refuse every row.
+        if let letter = format.first(where: { $0.isASCII && $0.isLetter && !"yMdHmsTZ".contains($0) }) {
+            return "'\(format)' has '\(letter)', which is no field (yyyy MM dd HH mm ss) nor literal T or Z"
+        }
         for token in "MdHms" where (runs[token] ?? []).count > 1 || (runs[token] ?? []).contains(where: { $0 > 2 }) {
             return "'\(format)' must write \(token) once, as \(token) or \(token)\(token)"
         }

@@ -153,11 +153,11 @@ public struct SQLReconStore: ReconStore {
                     BusinessDate(iso: row.string(1)).map { (code: code, firstSeen: $0) }
                 }
             }
-            // The nightly job's runs only: a support decision also records a run, and must not
-            // make a cron job that stopped look alive.
+            // The nightly `run` only: a rerun by hand or a support decision also records a run,
+            // and must not make a cron job that stopped look alive.
             let run = try await db.query("""
                 SELECT run_id, business_date, finished_at FROM runs
-                WHERE finished_at IS NOT NULL AND (command = 'run' OR command LIKE 'rerun %')
+                WHERE finished_at IS NOT NULL AND command = 'run'
                 ORDER BY finished_at DESC, run_id DESC LIMIT 1
                 """).first.flatMap { row in
                 BusinessDate(iso: row.string(1)).map { (id: row.string(0), date: $0, finishedAt: row.string(2)) }

@@ -127,7 +127,8 @@ import Testing
 
     @Test(arguments: [("yyyy-MM-dd HH:mm:ss", true), ("M/d/yyyy", true), ("dd.MM.yyyy H:mm", true),
                       ("dd/MM/yy", false), ("yyyy-MM", false), ("yyyy-MM-dd mm", false), ("yyyy-MMM-dd", false),
-                      ("yyyy-MM-dd dd", false)])
+                      ("yyyy-MM-dd dd", false), ("yyyy-MM-ddTHH:mm:ssZ", true), ("yyyy-MM-dd HH:mm:ss.SSS", false),
+                      ("M/d/yyyy h:mm a", false)])
     func aDateFormatNeedsAFourDigitYearAMonthAndADay(format: String, valid: Bool) {
         #expect((CSVDateFormat.problem(with: format) == nil) == valid, "\(format)")
     }

@@ -206,10 +206,26 @@ import ReconTestSupport
         let workspace = try await Self.prepared(.sqlite)
         let holder = try await workspace.store(.existing)
         #expect(try await holder.tryLock())
+        let process = Process()
+        process.executableURL = Self.binary
+        process.currentDirectoryURL = workspace.root
+        process.arguments = ["--config", workspace.configPath, "run", "--date", Self.day, "--wait", "60"]
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Signalled once it says it waits, so the signal finds it waiting, not starting.
+        var said = Data()
+        while !String(decoding: said, as: UTF8.self).contains("waiting for the lock") {
+            let chunk = stderr.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            said += chunk
+        }
         let started = ContinuousClock.now
-        let waiting = try await Self.recon(workspace, ["run", "--date", Self.day, "--wait", "60"],
-                                           killAfter: .milliseconds(1_500), signal: SIGTERM)
-        #expect(waiting.status == 75 && !waiting.killed, "\(waiting)")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(String(decoding: said, as: UTF8.self).contains("waiting for the lock"))
+        #expect(process.terminationStatus == 75 && process.terminationReason == .exit)
         #expect(ContinuousClock.now - started < .seconds(30), "it stopped at the signal, not after its 60 s")
         await holder.close()
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ReconCore
+@testable import ReconStore
 @testable import renewal_recon
 
 /// The job as cron sees it: exit statuses, one clear stderr line, logs without personal data.
@@ -105,10 +106,14 @@ import ReconCore
         #expect(result.stderr.contains("run `renewal-recon init`"))
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         #expect(try recon(workspace, config + ["init"]).status == 0)
-        // An inbox that is not there (a path named wrong) is no quiet night.
+        // An inbox that is not there (a path named wrong) is no quiet night, and leaves no run behind.
         result = try recon(workspace, config + ["run", "--date", "2026-11-20"], environment: ["RECON_INBOX_DIR": "inbx"])
         #expect(result.status == 64)
         #expect(result.stderr.contains("inbox_dir") && result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        let runs = try await (workspace.store(.existing) as? SQLReconStore)?.database.read { db in
+            try await db.query("SELECT COUNT(*) FROM runs", []).first?.int(0)
+        }
+        #expect(runs == 0)
         // A refused import.
         try workspace.write("serial,product,expires_on,auto_renew,email\nTM-1,VBC,2026-02-30,false,a@example.com\n", to: "bad.csv")
         result = try recon(workspace, config + ["import", "licenses", "bad.csv"])

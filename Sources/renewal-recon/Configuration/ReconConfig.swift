@@ -117,7 +117,7 @@ struct ReconConfig: Sendable {
         if let renewals = file.renewals { catalog.renewals = renewals.mapValues(Set.init) }
         let descriptors = file.descriptors ?? Self.defaultDescriptors
         // With none, every settlement would be foreign and a night would extend nothing, quietly.
-        guard descriptors.contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
+        guard descriptors.contains(where: { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) else {
             throw ConfigError("descriptors must name at least one statement descriptor (default: RCH*TrendMicro, With Reach)")
         }
         rules = RuleSettings(windowDays: windowDays, amountToleranceMinor: tolerance,

@@ -47,7 +47,7 @@ enum StoreOpener {
                 url: url, password: environment["RECON_DATABASE_PASSWORD"], logger: logger))
         }
         do {
-            if let wait = lock { try await JobLock.acquire(store, wait: wait, where: config.storeDescription) }
+            if let wait = lock { try await JobLock.acquire(store, wait: wait, where: config.storeDescription, logger: logger) }
             // For run, a store holding no table at all is missing: a SQLite file the open just
             // created, or one a run created and was stopped before it migrated (waiting for the
             // lock, say), or a database the DBA created. One holding others' tables is left alone.
@@ -77,13 +77,19 @@ enum JobLock {
     }
 
     /// - Parameter wait: nil: fail at once; a negative number: wait forever; else seconds.
-    static func acquire(_ store: any ReconStore, wait: Int?, where location: String) async throws {
+    static func acquire(_ store: any ReconStore, wait: Int?, where location: String,
+                        logger: Logger = Logger(label: "renewal-recon.store")) async throws {
         let deadline = wait.flatMap { $0 < 0 ? nil : ContinuousClock.now + .seconds($0) }
+        var waiting = false
         while true {
             if try await store.tryLock() { return }
             try Interruption.check()  // a run waiting for the lock stops at a signal too
             guard let wait else {
                 throw Held(description: "another renewal-recon holds the lock of \(location); try again later (run and rerun can --wait)")
+            }
+            if !waiting {
+                logger.info("waiting for the lock", metadata: ["store": "\(location)"])
+                waiting = true
             }
             if wait >= 0, let deadline, ContinuousClock.now >= deadline {
                 throw Held(description: "the lock of \(location) was still held after \(wait) s")
