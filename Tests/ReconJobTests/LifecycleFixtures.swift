@@ -26,17 +26,19 @@ struct Shop {
         "\(serial),\(product),\(expires),\(autoRenew),\(serial.lowercased())@example.com\n"
     }
 
-    func importOrders(_ rows: String...) async throws {
-        try workspace.write(Self.orderHeader + rows.joined(), to: "orders-\(UUID().uuidString).csv")
-        let name = try FileManager.default.contentsOfDirectory(atPath: workspace.root.path).first { $0.hasPrefix("orders-") }!
-        _ = try await Importer(store: try await workspace.store(), config: try workspace.config())
+    @discardableResult
+    func importOrders(_ rows: String...) async throws -> ImportSummary {
+        let name = "orders-\(UUID().uuidString).csv"
+        try workspace.write(Self.orderHeader + rows.joined(), to: name)
+        defer { try? FileManager.default.removeItem(at: workspace.url(name)) }
+        return try await Importer(store: try await workspace.store(), config: try workspace.config())
             .importOrders(from: workspace.url(name))
-        try FileManager.default.removeItem(at: workspace.url(name))
     }
 
-    func importLicenses(_ rows: String...) async throws {
+    @discardableResult
+    func importLicenses(_ rows: String...) async throws -> ImportSummary {
         try workspace.write("serial,product,expires_on,auto_renew,email\n" + rows.joined(), to: "licenses.csv")
-        _ = try await Importer(store: try await workspace.store(), config: try workspace.config())
+        return try await Importer(store: try await workspace.store(), config: try workspace.config())
             .importLicenses(from: workspace.url("licenses.csv"), allowEarlier: false)
     }
 

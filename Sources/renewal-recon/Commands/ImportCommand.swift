@@ -21,6 +21,7 @@ struct ImportCommand: AsyncParsableCommand {
                     try await Importer(store: store, config: config).importOrders(from: URL(fileURLWithPath: file))
                 }
                 print("orders: \(summary.saved) saved, \(summary.skippedPaymentMethod) skipped (not credit_card), \(summary.skippedCompleted) skipped (already completed)")
+                if let unknown = summary.unknownProductsLine { print(unknown) }
                 return .success
             }
         }
@@ -41,6 +42,7 @@ struct ImportCommand: AsyncParsableCommand {
                         .importLicenses(from: URL(fileURLWithPath: file), allowEarlier: allowEarlier)
                 }
                 print("licenses: \(summary.saved) saved")
+                if let unknown = summary.unknownProductsLine { print(unknown) }
                 return .success
             }
         }

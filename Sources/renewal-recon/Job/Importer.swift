@@ -18,6 +18,16 @@ struct ImportSummary: Equatable {
     var saved = 0
     var skippedPaymentMethod = 0
     var skippedCompleted = 0
+    /// Rows naming a product the catalog does not know, by product: imported, and held by rule
+    /// 8 until the config knows it; said, so that a typo shows before its customer pays.
+    var unknownProducts: [String: Int] = [:]
+
+    /// The line the command prints after its counts, or nil.
+    var unknownProductsLine: String? {
+        guard !unknownProducts.isEmpty else { return nil }
+        let products = unknownProducts.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
+        return "products the catalog does not know (rule 8 holds their orders until it does): \(products)"
+    }
 }
 
 /// Loads orders and licenses CSV exports (SPEC §3.2) as one idempotent upsert.
@@ -34,17 +44,22 @@ struct Importer {
             try parseOrder(cells)
         } skipping: { cells in
             cells[9] != "credit_card"
+        } noting: { [catalog = config.rules.catalog] order in
+            catalog.names[order.targetProduct] == nil ? order.targetProduct : nil
         }
         let (saved, completed) = try await refusingBadRows(url, rows) { try await store.importOrders(from: rows) }
-        return ImportSummary(saved: saved, skippedPaymentMethod: rows.skipped, skippedCompleted: completed)
+        return ImportSummary(saved: saved, skippedPaymentMethod: rows.skipped, skippedCompleted: completed,
+                             unknownProducts: rows.noted)
     }
 
     func importLicenses(from url: URL, allowEarlier: Bool) async throws -> ImportSummary {
         let rows = try ExportRows(url, header: Self.licenseHeader, optionalLast: nil) { cells throws(RowProblem) in
             try parseLicense(cells)
+        } noting: { [catalog = config.rules.catalog] license in
+            catalog.names[license.product] == nil ? license.product : nil
         }
         let saved = try await refusingBadRows(url, rows) { try await store.importLicenses(from: rows, allowEarlier: allowEarlier) }
-        return ImportSummary(saved: saved)
+        return ImportSummary(saved: saved, unknownProducts: rows.noted)
     }
 
     /// The store's refusal, or a CSV that stops parsing, as the refusal of the file: where it
@@ -129,13 +144,17 @@ final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
     private let width: Int
     private let parse: ([String]) throws(RowProblem) -> Row
     private let skip: ([String]) -> Bool
+    private let note: (Row) -> String?
     private(set) var problems: [ImportProblem] = []
     /// Rows `skip` left out.
     private(set) var skipped = 0
+    /// Rows read, counted by what `note` said of them (where it said something).
+    private(set) var noted: [String: Int] = [:]
 
     /// Opens the export and checks its header: `header`, or `header` and `optionalLast`.
     init(_ url: URL, header: [String], optionalLast: String?, parse: @escaping ([String]) throws(RowProblem) -> Row,
-         skipping skip: @escaping ([String]) -> Bool = { _ in false }) throws {
+         skipping skip: @escaping ([String]) -> Bool = { _ in false },
+         noting note: @escaping (Row) -> String? = { _ in nil }) throws {
         do {
             rows = try CSVFileRows(url: url)
         } catch {
@@ -143,6 +162,7 @@ final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
         }
         self.parse = parse
         self.skip = skip
+        self.note = note
         let first: CSVTable.Row?
         do {
             first = try rows.nextRow()
@@ -189,7 +209,9 @@ final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
                 continue
             }
             do throws(RowProblem) {
-                batch.append((row.line, try parse(cells)))
+                let parsed = try parse(cells)
+                if let key = note(parsed) { noted[key, default: 0] += 1 }
+                batch.append((row.line, parsed))
             } catch {
                 problems.append(ImportProblem(line: row.line, reason: error.reason))
             }
