@@ -173,5 +173,42 @@ import ReconCore
         #expect(ContinuousClock.now - start < .seconds(10))
         #expect(!result.stderr.contains("hunter2"))
         #expect(result.stderr.split(separator: "\n").count == 1)
+        // A server that accepts the connection and then says nothing (a stalled pooler): 69
+        // within seconds as well, not a hang.
+        let silent = try SilentListener()
+        try workspace.write("database_url: postgres://recon@127.0.0.1:\(silent.port)/x\n", to: "recon.yaml")
+        let asked = ContinuousClock.now
+        result = try recon(workspace, config + ["status"])
+        #expect(result.status == 69, "\(result.stderr)")
+        #expect(ContinuousClock.now - asked < .seconds(30))
+        #expect(result.stderr.contains("cannot reach the PostgreSQL store"), "\(result.stderr)")
+    }
+
+    /// A TCP port on loopback that takes connections (the kernel completes them) and never
+    /// answers.
+    final class SilentListener {
+        let socketDescriptor: Int32
+        let port: Int
+
+        init() throws {
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                    bind(descriptor, generic, length) == 0 && listen(descriptor, 8) == 0
+                        && getsockname(descriptor, generic, &length) == 0
+                }
+            }
+            guard bound else {
+                close(descriptor)
+                throw CocoaError(.fileWriteUnknown)
+            }
+            (socketDescriptor, port) = (descriptor, Int(UInt16(bigEndian: address.sin_port)))
+        }
+
+        deinit { close(socketDescriptor) }
     }
 }
