@@ -12,27 +12,43 @@ extension CompletionMailRenderer {
             "To: \(payload.to)",
             "Subject: " + Self.encodedWords(payload.subject),
             "Date: " + Self.rfc5322Date(mail.extensionRecord.appliedAt, in: timeZone),
-            "Message-ID: <\(payload.idempotencyKey).completion@\(domain)>",
+            "Message-ID: <\(Self.token(payload.idempotencyKey)).completion@\(domain)>",
             "MIME-Version: 1.0",
             "Content-Type: text/plain; charset=UTF-8",
             "Content-Transfer-Encoding: base64",
         ]
-        // Canonical MIME text: CRLF line ends, then base64 in lines of 76.
-        let canonical = Data(payload.text.replacingOccurrences(of: "\r\n", with: "\n")
-            .replacingOccurrences(of: "\n", with: "\r\n").utf8)
-        let body = canonical.base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+        // The text exactly as the JSONL has it, in base64 lines of 76: a MIME parser reads back
+        // the same text (SPEC §5), line ends included, where CRLF line ends (MIME's canonical
+        // text) would read back other than the JSONL's.
+        let body = Data(payload.text.utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn,
+                                                                          .endLineWithLineFeed])
         return Data((headers.joined(separator: "\r\n") + "\r\n\r\n" + body + "\r\n").utf8)
     }
 
-    /// RFC 2047 encoded words, each at most 75 characters, folded onto continuation lines.
+    /// An order id as a file name and a `Message-ID` part: the id itself where it holds only
+    /// letters, digits, `-`, `_` and `.` (and does not start with a dot); else each other byte
+    /// as `%XX`, so that no id written into the store by hand can name another folder or break
+    /// a header.
+    public static func token(_ orderID: String) -> String {
+        var token = ""
+        for (index, byte) in orderID.utf8.enumerated() {
+            let plain = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || (byte == UInt8(ascii: ".") && index > 0)
+            token += plain ? String(UnicodeScalar(byte)) : "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+        }
+        return token
+    }
+
+    /// RFC 2047 encoded words (plain ASCII too, so that no subject reads as an encoded word it
+    /// is not, nor breaks its line), folded onto continuation lines of at most 76 characters.
     static func encodedWords(_ text: String) -> String {
-        guard !text.allSatisfy({ $0.isASCII && !$0.isNewline }) else { return text }
         var words: [String] = []
         var chunk = ""
         for character in text {
             let candidate = chunk + String(character)
-            // "=?UTF-8?B?" + base64 + "?=" stays within 75 when the chunk is at most 45 bytes.
-            if candidate.utf8.count > 45 {
+            // "=?UTF-8?B?" + base64 + "?=" is 64 characters for 39 bytes: with "Subject: " in
+            // front, the first line is 73.
+            if candidate.utf8.count > 39 {
                 words.append(chunk)
                 chunk = String(character)
             } else {
@@ -57,4 +73,8 @@ extension CompletionMailRenderer {
         return "\(weekdays[day.isoWeekday - 1]), \(day.day) \(months[day.month - 1]) \(day.year) "
             + "\(two(seconds / 3600)):\(two(seconds % 3600 / 60)):\(two(seconds % 60)) \(zone)"
     }
+}
+
+private extension String {
+    func leftPadded(to length: Int) -> String { String(repeating: "0", count: max(0, length - count)) + self }
 }

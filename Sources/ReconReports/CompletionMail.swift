@@ -224,7 +224,11 @@ public struct CompletionMailRenderer: Sendable {
         guard let source = try? String(contentsOf: url, encoding: .utf8) else {
             throw ReportError("cannot read the mail template \(url.path)")
         }
-        let plain = source.contains("CONTENT_TYPE") ? source : "{{% CONTENT_TYPE: TEXT}}" + source
+        // A template may say TEXT itself; any other content type would escape the mail as HTML.
+        guard source.ranges(of: /\{\{%\s*CONTENT_TYPE\s*:\s*(\w+)/).allSatisfy({ source[$0].hasSuffix("TEXT") }) else {
+            throw ReportError("the mail template \(url.lastPathComponent) asks for a content type other than TEXT: mails are plain text")
+        }
+        let plain = "{{% CONTENT_TYPE: TEXT}}" + source
         do {
             return (try MustacheTemplate(string: plain), PlainTemplate(plain, names: plainNames))
         } catch {

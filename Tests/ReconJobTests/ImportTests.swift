@@ -179,5 +179,10 @@ import ReconCore
         // Not ASCII: a combining mark makes `@\u{301}` one character, which is no `@`.
         #expect(!Importer.isEmailAddress("a@\u{301}b.c"))
         #expect(Importer.isEmailAddress("日本@例え.jp"))
+        // Nothing a mail header would read as more or other than one address.
+        for text in ["a,b@example.com", "taro(x)@example.com", "<a@example.com>", "\"a b\"@example.com", "a;b@example.com",
+                     "日本,x@例え.jp"] {
+            #expect(!Importer.isEmailAddress(text), "\(text)")
+        }
     }
 }

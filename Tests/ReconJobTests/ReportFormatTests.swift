@@ -70,7 +70,7 @@ import ReconCore
             for path in sys.argv[1:]:
                 with open(path, 'rb') as f:
                     m = email.message_from_bytes(f.read(), policy=email.policy.default)
-                out.append({'subject': str(m['subject']), 'text': m.get_content().replace('\\r\\n', '\\n'),
+                out.append({'subject': str(m['subject']), 'text': m.get_content(),
                             'to': str(m['to']), 'from': str(m['from']), 'id': str(m['message-id']), 'date': str(m['date'])})
             print(json.dumps(out))
             """
@@ -78,6 +78,12 @@ import ReconCore
         let python = try TestProcess.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script] + paths)
         #expect(python.status == 0, "\(python.stderr)")
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(python.stdout.utf8)) as? [[String: String]])
+        for path in paths {
+            // RFC 2047 §2: a line holding encoded words is at most 76 characters (the body's
+            // base64 lines are 76 too).
+            let lines = try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: "\r\n")
+            #expect(lines.allSatisfy { $0.count <= 76 }, "\(path): \(lines.map(\.count))")
+        }
         for (mail, eml) in zip(mails, parsed) {
             #expect(eml["subject"] == mail["subject"] as? String)
             #expect(eml["text"] == mail["text"] as? String)
@@ -86,6 +92,30 @@ import ReconCore
             #expect(eml["id"] == "<\(mail["idempotency_key"] as? String ?? "").completion@renewal.example.com>")
             #expect(eml["date"]?.hasSuffix("+0900") == true)
         }
+    }
+
+    /// An order id written into the store by hand names its .eml file and Message-ID as a
+    /// token: no other folder, no broken header.
+    @Test func anOrderIDIsATokenInTheEMLNameAndMessageID() async throws {
+        #expect(CompletionMailRenderer.token("RN20261108-0001") == "RN20261108-0001")
+        #expect(CompletionMailRenderer.token("../x") == "%2E.%2Fx")
+        #expect(CompletionMailRenderer.token("RN 1<@>\r\n") == "RN%201%3C%40%3E%0D%0A")
+        let shop = try await Shop(yaml: "min_file_age_s: 0\nmail:\n  eml: true\n")
+        try await shop.importLicenses(Shop.licenseRow("TM-1"))
+        try await shop.importOrders(Shop.orderRow("RN/../1", serial: "TM-1"))
+        try shop.deliver([.init(id: "TX-1", ref: "RN/../1")], as: "a.xml")
+        #expect(try await shop.run("2026-11-12").applied == 1)
+        let eml = try #require(try shop.workspace.outputs()["mail/2026-11-12/eml/RN%2F..%2F1.eml"])
+        #expect(String(decoding: eml, as: UTF8.self).contains("Message-ID: <RN%2F..%2F1.completion@"))
+    }
+
+    /// Mails are plain text (SPEC §5): a template asking for HTML escaping is refused.
+    @Test func aTemplateAskingForHTMLIsAConfigError() throws {
+        let workspace = try TestWorkspace(yaml: "mail:\n  template_dir: templates\n")
+        try workspace.write("{{% CONTENT_TYPE: HTML}}{{order_id}} & CONTENT_TYPE", to: "templates/subject.mustache")
+        try workspace.write("{{product_name}}", to: "templates/text.mustache")
+        let error = #expect(throws: ConfigError.self) { try workspace.config() }
+        #expect(error?.description.contains("other than TEXT") == true, "\(error?.description ?? "")")
     }
 
     @Test func aTemplateWithAnUnknownVariableIsAConfigErrorNamingIt() throws {

@@ -111,20 +111,35 @@ struct Importer {
         return License(serial: cells[0], product: cells[1], expiresOn: expires, autoRenew: cells[3] == "true", email: cells[4])
     }
 
-    /// Loose on purpose: one `@` with text before it, a `.` after it, and no white space.
+    /// Loose on purpose: one `@` with text before it, a `.` after it, no white space, and
+    /// nothing that would make a mail header read it as more or other than one address (a
+    /// comma, angle brackets, a comment's parentheses, quotes, a control character).
     /// ASCII text (nearly every address of an export of a million) is answered from its bytes:
     /// splitting by `Character` cost a twentieth of an import.
     static func isEmailAddress(_ text: String) -> Bool {
         let bytes = text.utf8
         guard bytes.allSatisfy({ $0 < 0x80 }) else { return isEmailAddressByCharacter(text) }
+        guard !containsHeaderSyntax(text) else { return false }
         let at = UInt8(ascii: "@")
         guard let sign = bytes.firstIndex(of: at), sign != bytes.startIndex else { return false }
         let domain = bytes[bytes.index(after: sign)...]
         return !domain.contains(at) && domain.contains(UInt8(ascii: ".")) && !containsWhiteSpace(text)
     }
 
+    /// A byte that means something in an address header (`, ; < > ( ) [ ] " : \`), or a
+    /// control character.
+    private static func containsHeaderSyntax(_ text: String) -> Bool {
+        text.utf8.contains { byte in
+            switch byte {
+            case 0x00..<0x20, 0x7F, 0x2C, 0x3B, 0x3C, 0x3E, 0x28, 0x29, 0x5B, 0x5D, 0x22, 0x3A, 0x5C: true
+            default: false
+            }
+        }
+    }
+
     /// `isEmailAddress` by `Character`, where a combining mark may make `@` part of another one.
     static func isEmailAddressByCharacter(_ text: String) -> Bool {
+        guard !containsHeaderSyntax(text) else { return false }
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         // A byte search: `contains` with a string argument would go through Foundation's NSString.
         return parts.count == 2 && !parts[0].isEmpty && parts[1].utf8.contains(UInt8(ascii: ".")) && !containsWhiteSpace(text)

@@ -34,7 +34,7 @@ extension ReconJob {
                     for lines in await Self.rendered(page, by: mails) { try sink.append(lines) }
                     if config.mailEML {
                         for mail in page {
-                            try writer.write(mails.eml(mail, timeZone: config.timeZone), to: "mail/\(day)/eml/\(mail.order.orderID).eml")
+                            try writer.write(mails.eml(mail, timeZone: config.timeZone), to: "mail/\(day)/eml/\(CompletionMailRenderer.token(mail.order.orderID)).eml")
                         }
                     }
                 }
