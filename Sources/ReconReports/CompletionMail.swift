@@ -228,7 +228,8 @@ public struct CompletionMailRenderer: Sendable {
         guard source.ranges(of: /\{\{%\s*CONTENT_TYPE\s*:\s*(\w+)/).allSatisfy({ source[$0].hasSuffix("TEXT") }) else {
             throw ReportError("the mail template \(url.lastPathComponent) asks for a content type other than TEXT: mails are plain text")
         }
-        let plain = "{{% CONTENT_TYPE: TEXT}}" + source
+        let pragma = "{{% CONTENT_TYPE: TEXT}}"
+        let plain = source.hasPrefix(pragma) ? source : pragma + source
         do {
             return (try MustacheTemplate(string: plain), PlainTemplate(plain, names: plainNames))
         } catch {
