@@ -102,6 +102,11 @@ public struct ProductCatalog: Hashable, Sendable {
         renewals[current]?.contains(target) ?? false
     }
 
+    /// Whether `product` is named anywhere: among the names, or on either side of a renewal.
+    public func knows(_ product: String) -> Bool {
+        names[product] != nil || renewals[product] != nil || renewals.values.contains { $0.contains(product) }
+    }
+
     public static let standard = ProductCatalog(
         names: [
             "VBC": "ウイルスバスター クラウド",

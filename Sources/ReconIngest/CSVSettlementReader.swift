@@ -68,22 +68,20 @@ struct CSVSettlementReader {
         var amountText = field(.amount) ?? ""
         var direction: Direction = meaning == .debit ? .debit : .credit
         // The column says which way the money went; it must agree with the type, and only one
-        // of the two may hold an amount (a zero in the other is no amount).
+        // of the two may hold an amount (a zero beside an amount in the other is none).
         func nonZero(_ text: String?) -> String? { text.flatMap { $0.allSatisfy { "0.,".contains($0) } ? nil : $0 } }
-        let columns = (credit: nonZero(field(.creditAmount)), debit: nonZero(field(.debitAmount)))
-        if let credit = columns.credit, let debit = columns.debit {
+        let (credit, debit) = (field(.creditAmount), field(.debitAmount))
+        if let credit = nonZero(credit), let debit = nonZero(debit) {
             amountText = credit
             problem = "both the credit amount (\(credit)) and the debit amount (\(debit)) are filled"
-        } else if let credit = columns.credit {
-            amountText = credit
+        } else if let text = nonZero(credit) ?? (nonZero(debit) == nil ? credit : nil) {
+            amountText = text
             if meaning == .bySign { direction = .credit }
             if meaning == .debit { problem = "a debit type with its amount in the credit column" }
-        } else if let debit = columns.debit {
-            amountText = debit
+        } else if let text = debit {
+            amountText = text
             if meaning == .bySign { direction = .debit }
             if meaning == .credit { problem = "a credit type with its amount in the debit column" }
-        } else if let zero = field(.creditAmount) ?? field(.debitAmount) {
-            amountText = zero
         }
         if amountText.hasPrefix("-") {
             amountText.removeFirst()
@@ -104,18 +102,24 @@ struct CSVSettlementReader {
             problem = problem ?? "currency '\(currencyCode)' is not an ISO 4217 code"
         }
         var bookedOn: BusinessDate?
-        for (index, source) in profile.bookingDates.enumerated() {
+        var withoutZone: DateProblemText?
+        for source in profile.bookingDates {
             guard let day = cell(source.column) else { continue }
             let value = [day, cell(source.timeColumn)].compactMap { $0 }.joined(separator: " ")
+            let read = date(value, zoneName: cell(source.zoneColumn), zoneColumn: source.zoneColumn)
             // A date-time without its zone is not present while another source may be (Adyen's
             // Booking Date without its zone gives way to Creation Date and TimeZone).
-            if source.zoneColumn != nil, cell(source.zoneColumn) == nil, index < profile.bookingDates.count - 1 { continue }
-            switch date(value, zoneName: cell(source.zoneColumn), zoneColumn: source.zoneColumn) {
+            if case .failure(let reason) = read, reason.zoneMissing {
+                withoutZone = withoutZone ?? reason
+                continue
+            }
+            switch read {
             case .success(let date): bookedOn = date
             case .failure(let reason): problem = problem ?? reason.description
             }
             break
         }
+        if bookedOn == nil, let withoutZone { problem = problem ?? withoutZone.description }
         if bookedOn == nil { problem = problem ?? "no booking date" }
         let valueOn = field(.valueDate).flatMap { try? date($0, zoneName: nil).get() }
         let descriptor = field(.descriptor) ?? profile.descriptor ?? ""
@@ -135,7 +139,7 @@ struct CSVSettlementReader {
         }
         guard let seconds = parsed.secondsOfDay else { return .success(parsed.date) }
         if let zoneColumn, zoneName == nil, profile.timeZone == nil {
-            return .failure(DateProblemText("the time '\(value)' has no time zone (no \(zoneColumn))"))
+            return .failure(DateProblemText("the time '\(value)' has no time zone (no \(zoneColumn))", zoneMissing: true))
         }
         var zone = profile.timeZone ?? options.settlementTimeZone
         if let zoneName {
@@ -154,12 +158,18 @@ struct CSVSettlementReader {
 
 struct DateProblemText: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
+    /// A time whose zone is nowhere: another date source may still give the date.
+    var zoneMissing = false
+    init(_ description: String, zoneMissing: Bool = false) {
+        self.description = description
+        self.zoneMissing = zoneMissing
+    }
 }
 
 /// A small date pattern: `yyyy`, `MM` or `M`, `dd` or `d`, `HH` or `H`, `mm` or `m`, `ss` or
-/// `s`; any other character is literal. A doubled letter reads two digits, a single one one or
-/// two (`M/d/yyyy` reads `9/4/2018` and `9/11/2018`, as processors write them).
+/// `s`; any other character is literal (a profile's format may hold no other letter than `T`
+/// and `Z`, `problem(with:)`). A doubled letter reads two digits, a single one one or two
+/// (`M/d/yyyy` reads `9/4/2018` and `9/11/2018`, as processors write them).
 public struct CSVDateFormat {
     let pattern: [Character]
 

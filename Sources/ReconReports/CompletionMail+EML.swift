@@ -9,7 +9,7 @@ extension CompletionMailRenderer {
         let domain = settings.from.split(separator: "@").last.map(String.init) ?? "localhost"
         let headers = [
             "From: \(payload.from)",
-            "To: \(payload.to)",
+            "To: " + Self.headerValue(payload.to),
             "Subject: " + Self.encodedWords(payload.subject),
             "Date: " + Self.rfc5322Date(mail.extensionRecord.appliedAt, in: timeZone),
             "Message-ID: <\(Self.token(payload.idempotencyKey)).completion@\(domain)>",
@@ -26,17 +26,24 @@ extension CompletionMailRenderer {
     }
 
     /// An order id as a file name and a `Message-ID` part: the id itself where it holds only
-    /// letters, digits, `-`, `_` and `.` (and does not start with a dot); else each other byte
-    /// as `%XX`, so that no id written into the store by hand can name another folder or break
-    /// a header.
+    /// letters, digits, `-` and `_`; else each other byte as `%XX` (a dot too: no hidden file, no
+    /// `..` in a Message-ID), and an empty id as `%`. No id written into the store by hand can
+    /// name another folder or break a header.
     public static func token(_ orderID: String) -> String {
+        guard !orderID.isEmpty else { return "%" }
         var token = ""
-        for (index, byte) in orderID.utf8.enumerated() {
+        for byte in orderID.utf8 {
             let plain = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || (byte == UInt8(ascii: ".") && index > 0)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
             token += plain ? String(UnicodeScalar(byte)) : "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
         }
         return token
+    }
+
+    /// A stored value as a header's: without control characters, so that an address written
+    /// into the store by hand cannot add a header line.
+    static func headerValue(_ value: String) -> String {
+        String(String.UnicodeScalarView(value.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
     }
 
     /// RFC 2047 encoded words (plain ASCII too, so that no subject reads as an encoded word it
@@ -48,7 +55,7 @@ extension CompletionMailRenderer {
             let candidate = chunk + String(character)
             // "=?UTF-8?B?" + base64 + "?=" is 64 characters for 39 bytes: with "Subject: " in
             // front, the first line is 73.
-            if candidate.utf8.count > 39 {
+            if candidate.utf8.count > 39, !chunk.isEmpty {
                 words.append(chunk)
                 chunk = String(character)
             } else {

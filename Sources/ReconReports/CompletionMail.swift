@@ -225,7 +225,7 @@ public struct CompletionMailRenderer: Sendable {
             throw ReportError("cannot read the mail template \(url.path)")
         }
         // A template may say TEXT itself; any other content type would escape the mail as HTML.
-        guard source.ranges(of: /\{\{%\s*CONTENT_TYPE\s*:\s*(\w+)/).allSatisfy({ source[$0].hasSuffix("TEXT") }) else {
+        guard source.matches(of: /\{\{%\s*CONTENT_TYPE\s*:\s*(\w+)/).allSatisfy({ $0.output.1 == "TEXT" }) else {
             throw ReportError("the mail template \(url.lastPathComponent) asks for a content type other than TEXT: mails are plain text")
         }
         let pragma = "{{% CONTENT_TYPE: TEXT}}"

@@ -66,10 +66,12 @@ import Testing
         let csv = Self.adyenHeader + "\n"
             + "Shop,RCH*TrendMicro,PSP1,RN-1,visa,2026-11-10 20:00:00,CET,2026-11-12 20:00:00,,Settled,MOD-1,JPY,,5980,7\n"
             + "Shop,RCH*TrendMicro,PSP2,RN-2,visa,2026-11-10 20:00:00,,2026-11-12 20:00:00,,Settled,MOD-2,JPY,,5980,7\n"
+            + "Shop,RCH*TrendMicro,PSP3,RN-3,visa,,,2026-11-12 20:00:00,,Settled,MOD-3,JPY,,5980,7\n"
         let records = try Read.text(csv).records
         #expect(records.first?.bookedOn?.description == "2026-11-11", "Creation Date 20:00 CET is the 11th in Tokyo")
-        #expect(records.last?.problem == "the time '2026-11-10 20:00:00' has no time zone (no TimeZone)")
-        #expect(records.last?.amount == nil)
+        #expect(records[1].problem == "the time '2026-11-12 20:00:00' has no time zone (no Booking Date TimeZone)")
+        #expect(records[1].amount == nil)
+        #expect(records[2].problem == "the time '2026-11-12 20:00:00' has no time zone (no Booking Date TimeZone)")
     }
 
     @Test func adyenColumnsMayComeInAnyOrder() throws {

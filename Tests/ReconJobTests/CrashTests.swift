@@ -186,6 +186,19 @@ import ReconTestSupport
         #expect(try await BusinessState.dump(workspace.store()) == state)
     }
 
+    /// Commands other than run and rerun end at a signal, as by default: an import stopped
+    /// midway leaves nothing of its file (its transaction rolls back).
+    @Test func sigtermEndsAnImportAndLeavesNothingOfIt() async throws {
+        let workspace = try await Self.prepared(.sqlite)
+        let rows = (0..<200_000).map { Shop.orderRow("RN-\(500_000 + $0)", serial: "TM-\($0 % 1_600)") }
+        try workspace.write(Shop.orderHeader + rows.joined(), to: "big.csv")
+        let stopped = try await Self.recon(workspace, ["import", "orders", "big.csv"], killAfter: .milliseconds(500), signal: SIGTERM)
+        // Ended by the signal: killed by it, or (where the signal is held by the thread that
+        // caught it) exited with the shell's status for it, 128 + 15.
+        #expect(stopped.killed || stopped.status == 128 + SIGTERM, "\(stopped)")
+        #expect(try await workspace.store(.existing).orders(ids: ["RN-500000"]).isEmpty)
+    }
+
     /// A night stopped after its first file was stored, decided by the next night's run: the
     /// first night's summary counts that file's settlements as held at its end (still to be
     /// decided), not as foreign, nor as matched.

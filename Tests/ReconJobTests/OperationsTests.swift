@@ -178,7 +178,7 @@ import ReconCore
         let silent = try SilentListener()
         try workspace.write("database_url: postgres://recon@127.0.0.1:\(silent.port)/x\n", to: "recon.yaml")
         let asked = ContinuousClock.now
-        result = try recon(workspace, config + ["status"])
+        result = try withExtendedLifetime(silent) { try recon(workspace, config + ["status"]) }
         #expect(result.status == 69, "\(result.stderr)")
         #expect(ContinuousClock.now - asked < .seconds(30))
         #expect(result.stderr.contains("cannot reach the PostgreSQL store"), "\(result.stderr)")

@@ -98,15 +98,17 @@ import ReconCore
     /// token: no other folder, no broken header.
     @Test func anOrderIDIsATokenInTheEMLNameAndMessageID() async throws {
         #expect(CompletionMailRenderer.token("RN20261108-0001") == "RN20261108-0001")
-        #expect(CompletionMailRenderer.token("../x") == "%2E.%2Fx")
+        #expect(CompletionMailRenderer.token("../x") == "%2E%2E%2Fx")
+        #expect(CompletionMailRenderer.token("") == "%")
+        #expect(CompletionMailRenderer.headerValue("a@b.jp\r\nBcc: x@evil.example") == "a@b.jpBcc: x@evil.example")
         #expect(CompletionMailRenderer.token("RN 1<@>\r\n") == "RN%201%3C%40%3E%0D%0A")
         let shop = try await Shop(yaml: "min_file_age_s: 0\nmail:\n  eml: true\n")
         try await shop.importLicenses(Shop.licenseRow("TM-1"))
         try await shop.importOrders(Shop.orderRow("RN/../1", serial: "TM-1"))
         try shop.deliver([.init(id: "TX-1", ref: "RN/../1")], as: "a.xml")
         #expect(try await shop.run("2026-11-12").applied == 1)
-        let eml = try #require(try shop.workspace.outputs()["mail/2026-11-12/eml/RN%2F..%2F1.eml"])
-        #expect(String(decoding: eml, as: UTF8.self).contains("Message-ID: <RN%2F..%2F1.completion@"))
+        let eml = try #require(try shop.workspace.outputs()["mail/2026-11-12/eml/RN%2F%2E%2E%2F1.eml"])
+        #expect(String(decoding: eml, as: UTF8.self).contains("Message-ID: <RN%2F%2E%2E%2F1.completion@"))
     }
 
     /// Mails are plain text (SPEC §5): a template asking for HTML escaping is refused.

@@ -583,7 +583,8 @@ import ReconTestSupport
         }
         let before = day.adding(days: -1)
         try await store.database.transaction { db in
-            try await SQLReconStore.raise([facts("O"), facts("D"), facts("S"), facts("U", serial: nil), facts("K"), facts("P")],
+            try await SQLReconStore.raise([facts("O"), facts("D"), facts("S"), facts("U", serial: nil), facts("K"), facts("P"),
+                                           facts("X", candidates: ["RN-A"])],
                                           on: before, runID: "r0", in: db)
             try await db.execute("UPDATE exceptions SET status = 'dismissed' WHERE exception_id IN (?, ?)",
                                  [.text(facts("D").exceptionID), .text(facts("S").exceptionID)])
@@ -593,6 +594,7 @@ import ReconTestSupport
                 facts("O", expected: 6200, candidates: ["RN-X"]), facts("D", serial: "TM-2"),
                 facts("S", lag: 3, candidates: ["RN-X"]), facts("U"), facts("K", serial: nil),
                 facts("P", lag: 4, placed: "2026-11-08"), facts("N"), facts("N", expected: 6100),
+                facts("X", expected: 6200, serial: nil, lag: 9, candidates: ["RN-B"]),
             ], on: day, runID: "r1", in: db)
         }
         let rows = try await store.database.read { db in
@@ -610,6 +612,7 @@ import ReconTestSupport
             ["P", "open", "5980", "TM-1", "4", "", "2026-11-08", d],
             ["S", "dismissed", "5980", "TM-1", "2", "", "2026-11-10", d],
             ["U", "open", "5980", "-", "2", "", "2026-11-10", d],
+            ["X", "open", "6200", "TM-1", "2", "RN-A", "2026-11-10", d],
         ])
         let history = try await store.database.read { db in
             try await db.query("""
@@ -622,7 +625,7 @@ import ReconTestSupport
             "N opened open ", "N facts changed open facts changed: expected_amount_minor",
             "O facts changed open facts changed: expected_amount_minor",
             "P facts changed open facts changed: placed_on",
-            "S seen dismissed ", "U seen open ",
+            "S seen dismissed ", "U seen open ", "X facts changed open facts changed: expected_amount_minor",
         ])
     }
 

@@ -20,9 +20,12 @@ struct RenewalRecon: AsyncParsableCommand {
     }
 
     static func main() async {
+        Interruption.install()
         let arguments = LockOptions.normalise(Array(CommandLine.arguments.dropFirst()))
         do {
             var command = try parseAsRoot(arguments)
+            // run and rerun stop between transactions; every other command ends at a signal.
+            if !(command is RunCommand || command is RerunCommand) { Interruption.endAtSignals() }
             if var command = command as? AsyncParsableCommand {
                 try await command.run()
             } else {

@@ -21,7 +21,6 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        Interruption.install()
         try await CommandFailure.run {
             let config = try options.loadConfig()
             let logger = options.logger()
@@ -60,7 +59,6 @@ struct RerunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        Interruption.install()
         try await CommandFailure.run {
             let config = try options.loadConfig()
             let logger = options.logger()

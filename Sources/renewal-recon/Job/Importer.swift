@@ -45,7 +45,7 @@ struct Importer {
         } skipping: { cells in
             cells[9] != "credit_card"
         } noting: { [catalog = config.rules.catalog] order in
-            catalog.names[order.targetProduct] == nil ? order.targetProduct : nil
+            catalog.knows(order.targetProduct) ? nil : order.targetProduct
         }
         let (saved, completed) = try await refusingBadRows(url, rows) { try await store.importOrders(from: rows) }
         return ImportSummary(saved: saved, skippedPaymentMethod: rows.skipped, skippedCompleted: completed,
@@ -56,7 +56,7 @@ struct Importer {
         let rows = try ExportRows(url, header: Self.licenseHeader, optionalLast: nil) { cells throws(RowProblem) in
             try parseLicense(cells)
         } noting: { [catalog = config.rules.catalog] license in
-            catalog.names[license.product] == nil ? license.product : nil
+            catalog.knows(license.product) ? nil : license.product
         }
         let saved = try await refusingBadRows(url, rows) { try await store.importLicenses(from: rows, allowEarlier: allowEarlier) }
         return ImportSummary(saved: saved, unknownProducts: rows.noted)

@@ -4,34 +4,55 @@ import Synchronization
 
 /// SIGTERM and SIGINT stop `run` and `rerun` between transactions (or while they wait for the
 /// lock): the work done so far is committed whole, and the next run finishes the rest. Other
-/// commands keep the signals' default and end at once; the store rolls back a transaction
-/// they leave open, and their output files are renamed into place whole.
+/// commands end at the signal, as by default; the store rolls back a transaction they leave
+/// open, and their output files are renamed into place whole. The signals are caught from the
+/// start, before the command is known, so that none is lost while the command line is read.
 enum Interruption {
     /// The job stopped at a signal (exit 75: run it again).
     struct Stopped: Error, CustomStringConvertible {
         var description: String { "stopped by a signal between transactions; the store is consistent; run again to finish" }
     }
 
-    private static let requested = Atomic<Bool>(false)
+    /// The signal that arrived (0: none yet).
+    private static let requested = Atomic<Int32>(0)
+    /// Whether the command ends at a signal rather than between transactions.
+    private static let endsAtOnce = Atomic<Bool>(false)
     private static let sources = Mutex<[any DispatchSourceSignal]>([])
 
-    /// Catches SIGTERM and SIGINT from now on (`run` and `rerun` call this first).
+    /// Catches SIGTERM and SIGINT from now on (the executable calls this first).
     static func install() {
         sources.withLock { sources in
             guard sources.isEmpty else { return }
             for number in [SIGTERM, SIGINT] {
                 signal(number, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler { requested.store(true, ordering: .relaxed) }
+                source.setEventHandler {
+                    requested.store(number, ordering: .sequentiallyConsistent)
+                    if endsAtOnce.load(ordering: .sequentiallyConsistent) { end(by: number) }
+                }
                 source.resume()
                 sources.append(source)
             }
         }
     }
 
+    /// For a command that does not stop between transactions: a signal ends it, as by default
+    /// (one that came while the command line was read, at once).
+    static func endAtSignals() {
+        endsAtOnce.store(true, ordering: .sequentiallyConsistent)
+        let number = requested.load(ordering: .sequentiallyConsistent)
+        if number != 0 { end(by: number) }
+    }
+
+    private static func end(by number: Int32) -> Never {
+        signal(number, SIG_DFL)
+        kill(getpid(), number)
+        _exit(128 + number)
+    }
+
     /// Throws `Stopped` once a signal has arrived; call between transactions.
     static func check() throws {
-        if requested.load(ordering: .relaxed) { throw Stopped() }
+        if requested.load(ordering: .relaxed) != 0 { throw Stopped() }
     }
 }
 

@@ -18,12 +18,12 @@ extension ReconJob {
         var provisionalHolds = true
         var again: Bool
         var roundNumber = 0
-        let progress = Progress()
-        defer { progress.finish() }
         repeat {
             round = RunOutcome(runID: runID, date: date)
             round.plan = outcome.plan
             roundNumber += 1
+            let progress = Progress()  // each round's records and rate from its start
+            defer { progress.finish() }
             var holds = RoundHolds()
             var decided = 0
             for day in try await store.candidateBookingDates() {

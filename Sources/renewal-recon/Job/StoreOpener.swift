@@ -87,12 +87,12 @@ enum JobLock {
             guard let wait else {
                 throw Held(description: "another renewal-recon holds the lock of \(location); try again later (run and rerun can --wait)")
             }
+            if wait >= 0, let deadline, ContinuousClock.now >= deadline {
+                throw Held(description: "the lock of \(location) was still held after \(wait) s")
+            }
             if !waiting {
                 logger.info("waiting for the lock", metadata: ["store": "\(location)"])
                 waiting = true
-            }
-            if wait >= 0, let deadline, ContinuousClock.now >= deadline {
-                throw Held(description: "the lock of \(location) was still held after \(wait) s")
             }
             try await Task.sleep(for: .milliseconds(200))
         }
