@@ -166,9 +166,10 @@ extension SQLReconStore {
     /// The outcome: `matched` when its extension was applied by the date; `held` when an
     /// exception about it was open or dismissed at the end of the date (the history's last
     /// entry by then), as every settlement held has one from the run that held it; `foreign`
-    /// when it is foreign now, or when the run that ingested it finished (it was decided that
-    /// night, neither matched nor held: foreign under the descriptors of then, ours only since);
-    /// otherwise `held`, as one that run was stopped before deciding. Its current state alone
+    /// when it is foreign now, or when a `run` of its date that began no earlier than the run
+    /// that stored it finished (it was decided that night, neither matched nor held: foreign
+    /// under the descriptors of then, ours only since); otherwise `held`, as one no run of its
+    /// date decided (stopped, and the next night's run decided it). Its current state alone
     /// would not do: descriptors changed later make a foreign settlement ours or one held
     /// foreign. Its order was unknown when it was held by a rule's exception that found no
     /// order (`unknown_order`, `missing_reference`, a refund naming no known order), so that an
@@ -180,7 +181,10 @@ extension SQLReconStore {
                CASE WHEN \(matchedByTheDate) THEN 'matched'
                     WHEN \(heldAtTheEndOfTheDate()) THEN 'held'
                     WHEN r.state = 'foreign'
-                      OR EXISTS (SELECT 1 FROM runs WHERE run_id = f.run_id AND finished_at IS NOT NULL) THEN 'foreign'
+                      OR EXISTS (SELECT 1 FROM runs stored JOIN runs decided
+                                   ON decided.command = 'run' AND decided.business_date = f.received_on
+                                  AND decided.finished_at IS NOT NULL AND decided.started_at >= stored.started_at
+                                 WHERE stored.run_id = f.run_id) THEN 'foreign'
                     ELSE 'held' END,
                o.placed_at,
                CASE WHEN \(matchedByTheDate) THEN 0

@@ -50,7 +50,8 @@ import ReconTestSupport
 
     @discardableResult
     static func recon(_ workspace: TestWorkspace, _ arguments: [String], crashAt: String? = nil,
-                      killAfter: Duration? = nil, signal: Int32 = SIGKILL) async throws -> (status: Int32, killed: Bool) {
+                      killAfter: Duration? = nil, signal: Int32 = SIGKILL,
+                      environment extra: [String: String] = [:]) async throws -> (status: Int32, killed: Bool) {
         let process = Process()
         process.executableURL = binary
         process.currentDirectoryURL = workspace.root
@@ -59,7 +60,7 @@ import ReconTestSupport
         environment["RECON_CRASH_AT"] = crashAt
         // Small transactions, so the applies of a small day span several commits.
         environment["RECON_COMMIT_CHUNK"] = "500"
-        process.environment = environment
+        process.environment = environment.merging(extra) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -212,6 +213,29 @@ import ReconTestSupport
         let records = try #require(summary["records"] as? [String: Any])
         #expect(records["total"] as? Int == 500)
         #expect(records["foreign"] as? Int == 0 && records["matched"] as? Int == 0, "\(records)")
+    }
+
+    /// A night stopped in its outputs and run again the same date decided a settlement foreign;
+    /// the next night's descriptors make it ours. The first night's summary counts it foreign,
+    /// as it was at its end, though the run that stored it never finished.
+    @Test func aSettlementDecidedForeignByTheRunThatFinishedTheNightCountsForeign() async throws {
+        let workspace = try await Self.prepared(.sqlite)
+        try workspace.write("""
+            <?xml version="1.0" encoding="UTF-8"?>
+            <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn><Ntfctn>
+            <Ntry><Amt Ccy="JPY">5980</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-11-19</Dt></BookgDt>
+            <NtryDtls><TxDtls><Refs><AcctSvcrRef>TX-F</AcctSvcrRef><EndToEndId>RN2026111-999999</EndToEndId></Refs>
+            <Amt Ccy="JPY">5980</Amt><CdtDbtInd>CRDT</CdtDbtInd><RmtInf><Ustrd>NEWBRAND*SHOP</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+            </Ntfctn></BkToCstmrDbtCdtNtfctn></Document>
+            """, to: "inbox/foreign.xml")
+        #expect(try await Self.recon(workspace, ["run", "--date", Self.day], crashAt: "outputs.mail:1").killed)
+        #expect(try await Self.recon(workspace, ["run", "--date", Self.day]).status == 0)
+        let widened = ["RECON_DESCRIPTORS": "RCH*TrendMicro,NEWBRAND*SHOP"]
+        #expect(try await Self.recon(workspace, ["run", "--date", "2026-11-21"], environment: widened).status == 0)
+        #expect(try await Self.recon(workspace, ["report", "--date", Self.day]).status == 0)
+        let data = try #require(try workspace.outputs()["reports/\(Self.day)/summary.json"])
+        let summary = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect((summary["records"] as? [String: Any])?["foreign"] as? Int == 1, "\(summary["records"] ?? "")")
     }
 
     /// A run waiting for the lock stops at SIGTERM too (exit 75), rather than wait on.
