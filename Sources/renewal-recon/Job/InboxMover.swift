@@ -15,13 +15,38 @@ struct InboxMover {
 
     /// Where `folder` holds this content under `name`, or under the name `move` gives it beside
     /// another file of that name; nil where it does not. A file the store has ingested and the
-    /// archive does not hold was not moved: the run that ingested it stopped first. (One stopped
-    /// between the copy to another file system and the removal of the original leaves both: the
-    /// file left in the inbox then counts as a duplicate arrival.)
+    /// archive does not hold was not moved: the run that ingested it stopped first.
     static func file(in folder: URL, named name: String, holding sha256: String) -> URL? {
-        [name, "\(name).\(sha256.prefix(12))"].lazy.map { folder.appendingPathComponent($0) }.first { file in
+        targets(named: name, holding: sha256).lazy.map { folder.appendingPathComponent($0) }.first { file in
             (try? SettlementFileReader.sha256(of: file)) == sha256
         }
+    }
+
+    /// Whether `file` is the original of a move into `folder` across file systems that stopped
+    /// after the copy and before the original was removed: the move's note there names this
+    /// very file (device and inode), not another sent with the same name and content.
+    static func isLeftBehind(_ file: URL, in folder: URL, holding sha256: String) -> Bool {
+        guard let identity = identity(of: file) else { return false }
+        return targets(named: file.lastPathComponent, holding: sha256).contains { target in
+            (try? String(contentsOf: note(in: folder, for: target), encoding: .utf8)) == identity
+        }
+    }
+
+    /// The names `move` gives a file: its own, or with the hash beside another of that name.
+    private static func targets(named name: String, holding sha256: String) -> [String] {
+        [name, "\(name).\(sha256.prefix(12))"]
+    }
+
+    /// The note a move across file systems leaves beside its target until the original is gone.
+    private static func note(in folder: URL, for target: String) -> URL {
+        folder.appendingPathComponent(".\(target).moving")
+    }
+
+    /// `device:inode` of a file, or nil.
+    private static func identity(of file: URL) -> String? {
+        var status = stat()
+        guard lstat(file.path, &status) == 0 else { return nil }
+        return "\(status.st_dev):\(status.st_ino)"
     }
 
     func quarantine(_ file: URL, sha256: String, rejection: FileRejection, on date: String) throws {
@@ -47,6 +72,7 @@ struct InboxMover {
         let name = file.lastPathComponent
         if let held = Self.file(in: folder, named: name, holding: sha256) {
             try FileManager.default.removeItem(at: file)
+            for target in Self.targets(named: name, holding: sha256) { try? FileManager.default.removeItem(at: Self.note(in: folder, for: target)) }
             return held
         }
         var target = folder.appendingPathComponent(name)
@@ -55,15 +81,21 @@ struct InboxMover {
         }
         guard rename(file.path, target.path) == 0 else {
             // Another file system: a copy under a passing name, renamed once whole, so that the
-            // folder never holds part of a file under its name; then the original removed (a run
-            // stopped before that finds the file in both places).
+            // folder never holds part of a file under its name; then the original removed. A
+            // note names the original until then: a run stopped in between finds it in both
+            // places, and by the note knows the inbox's for this one, not the processor's
+            // sending it again (which counts as a duplicate arrival).
+            let note = Self.note(in: folder, for: target.lastPathComponent)
+            try Data((Self.identity(of: file) ?? "").utf8).write(to: note)
             let partial = folder.appendingPathComponent(".\(target.lastPathComponent).partial")
             try? FileManager.default.removeItem(at: partial)
             try FileManager.default.copyItem(at: file, to: partial)
             guard rename(partial.path, target.path) == 0 else {
                 throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: target.path])
             }
+            CrashPoint.reach("archive.copied")
             try FileManager.default.removeItem(at: file)
+            try? FileManager.default.removeItem(at: note)
             return target
         }
         return target

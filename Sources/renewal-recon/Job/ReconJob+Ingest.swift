@@ -75,13 +75,15 @@ extension ReconJob {
 
     /// nil for a file the store does not know as ingested; else whether seeing it again counts
     /// as a duplicate arrival (not for a copy left in place, nor for a move a crash interrupted:
-    /// the archive holds no file of that content, whatever else it holds under the name).
+    /// the archive holds no file of that content, whatever else it holds under the name, or
+    /// holds it with the note of a move across file systems stopped before it removed this file).
     private func knownFile(_ url: URL, sha256: String) async throws -> Bool? {
         guard let known = try await store.settlementFile(sha256: sha256), known.status == .ingested else { return nil }
         let sameName = known.name == url.lastPathComponent
         let leftInPlace = config.archiveDirectory == nil && sameName
         let interruptedMove = config.archiveDirectory.map { archive in
-            sameName && InboxMover.file(in: archive, named: known.name, holding: sha256) == nil
+            sameName && (InboxMover.file(in: archive, named: known.name, holding: sha256) == nil
+                         || InboxMover.isLeftBehind(url, in: archive, holding: sha256))
         } ?? false
         return !leftInPlace && !interruptedMove
     }
