@@ -7,6 +7,8 @@ struct CSVSettlementReader {
     let profile: CSVProfile
     let options: ReadOptions
     let references: OrderReferenceFinder
+    /// The profile's `date_format`, read once for every row.
+    private let dateFormat: CSVDateFormat
     /// The header's column names, and the position of each.
     private var names: [String]?
     private var index: [String: Int] = [:]
@@ -18,6 +20,7 @@ struct CSVSettlementReader {
         self.profile = profile
         self.options = options
         self.references = references
+        dateFormat = CSVDateFormat(profile.dateFormat)
     }
 
     mutating func take(_ row: CSVTable.Row, emit: (SettlementRecord) -> Void) {
@@ -134,7 +137,7 @@ struct CSVSettlementReader {
     /// settlement zone. A time whose zone column is empty, where the profile names no zone of
     /// its own, is a problem: which day it was cannot be told.
     private func date(_ value: String, zoneName: String?, zoneColumn: String? = nil) -> Result<BusinessDate, DateProblemText> {
-        guard let parsed = CSVDateFormat(profile.dateFormat).parse(value) else {
+        guard let parsed = dateFormat.parse(value) else {
             return .failure(DateProblemText("date '\(value)' does not match the format \(profile.dateFormat)"))
         }
         guard let seconds = parsed.secondsOfDay else { return .success(parsed.date) }
@@ -171,51 +174,49 @@ struct DateProblemText: Error, CustomStringConvertible {
 /// and `Z`, `problem(with:)`). A doubled letter reads two digits, a single one one or two
 /// (`M/d/yyyy` reads `9/4/2018` and `9/11/2018`, as processors write them).
 public struct CSVDateFormat {
-    let pattern: [Character]
+    /// The pattern as runs of one character: a field's letters (`yMdHms`), or literal text.
+    private let runs: [(character: Character, length: Int)]
 
-    public init(_ format: String) { pattern = Array(format) }
+    public init(_ format: String) {
+        var runs: [(character: Character, length: Int)] = []
+        for character in format {
+            if let last = runs.last, last.character == character {
+                runs[runs.count - 1].length += 1
+            } else {
+                runs.append((character, 1))
+            }
+        }
+        self.runs = runs
+    }
+
+    private static func isField(_ character: Character) -> Bool { "yMdHms".contains(character) }
 
     /// Why `format` cannot be a profile's `date_format`, or nil when it can.
     public static func problem(with format: String) -> String? {
-        var runs: [Character: [Int]] = [:]
-        CSVDateFormat(format).forEachRun { token, run in runs[token, default: []].append(run) }
-        for (token, name) in [("y", "year"), ("M", "month"), ("d", "day")] where runs[Character(token)] == nil {
+        var fields: [Character: [Int]] = [:]
+        for run in CSVDateFormat(format).runs where isField(run.character) { fields[run.character, default: []].append(run.length) }
+        for (token, name) in [("y", "year"), ("M", "month"), ("d", "day")] where fields[Character(token)] == nil {
             return "'\(format)' has no \(name) (use yyyy, MM and dd)"
         }
-        if runs["y"] != [4] { return "'\(format)' must write the year once, as yyyy" }
+        if fields["y"] != [4] { return "'\(format)' must write the year once, as yyyy" }
         // Any other character is literal text; a letter there is most likely a field this
         // small pattern does not read (S, a, E), which would refuse every row.
         if let letter = format.first(where: { $0.isASCII && $0.isLetter && !"yMdHmsTZ".contains($0) }) {
             return "'\(format)' has '\(letter)', which is no field (yyyy MM dd HH mm ss) nor literal T or Z"
         }
-        for token in "MdHms" where (runs[token] ?? []).count > 1 || (runs[token] ?? []).contains(where: { $0 > 2 }) {
+        for token in "MdHms" where (fields[token] ?? []).count > 1 || (fields[token] ?? []).contains(where: { $0 > 2 }) {
             return "'\(format)' must write \(token) once, as \(token) or \(token)\(token)"
         }
-        if runs["H"] == nil, runs["m"] != nil || runs["s"] != nil { return "'\(format)' has minutes or seconds but no hour (HH)" }
+        if fields["H"] == nil, fields["m"] != nil || fields["s"] != nil { return "'\(format)' has minutes or seconds but no hour (HH)" }
         return nil
-    }
-
-    /// Each run of one character: a field's letters, or literal text.
-    private func forEachRun(_ body: (Character, Int) -> Void) {
-        var index = 0
-        while index < pattern.count {
-            var run = 1
-            while index + run < pattern.count, pattern[index + run] == pattern[index] { run += 1 }
-            if "yMdHms".contains(pattern[index]) { body(pattern[index], run) }
-            index += run
-        }
     }
 
     func parse(_ value: String) -> (date: BusinessDate, secondsOfDay: Int?)? {
         let text = Array(value)
         var fields: [String: Int] = [:]
         var position = 0
-        var index = 0
-        while index < pattern.count {
-            let token = pattern[index]
-            var run = 1
-            while index + run < pattern.count, pattern[index + run] == token { run += 1 }
-            if "yMdHms".contains(token) {
+        for (token, run) in runs {
+            if Self.isField(token) {
                 var end = position + run
                 if run == 1 && token != "y", position + 1 < text.count, text[position + 1].isASCII, text[position + 1].isNumber {
                     end = position + 2
@@ -231,7 +232,6 @@ public struct CSVDateFormat {
                     position += 1
                 }
             }
-            index += run
         }
         guard position == text.count, let year = fields["y"], let month = fields["M"], let day = fields["d"],
               let date = BusinessDate(year: year, month: month, day: day) else { return nil }
