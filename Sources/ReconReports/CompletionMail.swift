@@ -228,8 +228,7 @@ public struct CompletionMailRenderer: Sendable {
         guard source.matches(of: /\{\{%\s*CONTENT_TYPE\s*:\s*(\w+)/).allSatisfy({ $0.output.1 == "TEXT" }) else {
             throw ReportError("the mail template \(url.lastPathComponent) asks for a content type other than TEXT: mails are plain text")
         }
-        let pragma = "{{% CONTENT_TYPE: TEXT}}"
-        let plain = source.hasPrefix(pragma) ? source : pragma + source
+        let plain = source.hasPrefix(PlainTemplate.textPragma) ? source : PlainTemplate.textPragma + source
         do {
             return (try MustacheTemplate(string: plain), PlainTemplate(plain, names: plainNames))
         } catch {

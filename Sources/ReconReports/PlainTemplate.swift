@@ -22,12 +22,14 @@ struct PlainTemplate: Sendable {
         case value(Int)
     }
 
+    /// The pragma that renders a Mustache template as text, unescaped; a plain template begins with it.
+    static let textPragma = "{{% CONTENT_TYPE: TEXT}}"
+
     /// nil when `source` is not plain, or uses a variable that is not one of `names`.
     init?(_ source: String, names: [String]) {
         var rest = Substring(source)
-        let pragma = "{{% CONTENT_TYPE: TEXT}}"
-        guard rest.hasPrefix(pragma) else { return nil }
-        rest = rest.dropFirst(pragma.count)
+        guard rest.hasPrefix(Self.textPragma) else { return nil }
+        rest = rest.dropFirst(Self.textPragma.count)
         var parts: [Part] = []
         while let open = rest.range(of: "{{") {
             if open.lowerBound > rest.startIndex { parts.append(.text(String(rest[..<open.lowerBound]))) }
