@@ -95,9 +95,14 @@ import ReconCore
 
     /// A profile is recognised by its `match_columns` and reads only files whose header also
     /// holds every column it reads: a column named wrong would read as empty in every row.
-    @Test func aProfileReadsOnlyHeadersHoldingEveryColumnItReads() throws {
-        let config = try TestWorkspace(yaml: Self.profile(dateFormat: "M/d/yyyy")).config()
-        let profile = try #require(config.csvProfiles.first)
+    @Test func aProfileReadsOnlyHeadersHoldingEveryColumnItReads() async throws {
+        let workspace = try TestWorkspace(yaml: "min_file_age_s: 0\n" + Self.profile(dateFormat: "M/d/yyyy"))
+        let profile = try #require(try workspace.config().csvProfiles.first)
         #expect(profile.matchColumns == ["id", "amount", "currency", "date", "kind"])
+        // The type column named otherwise ("type"): refused whole, not read as rows of no type.
+        try workspace.write("id,amount,currency,date,type\nT1,5980,JPY,11/12/2026,sale\n", to: "inbox/shop.csv")
+        let outcome = try await workspace.job().run(date: BusinessDate(iso: "2026-11-12")!)
+        #expect(outcome.filesRejected == 1)
+        #expect(outcome.rejections.first?.contains("unknown format") == true, "\(outcome.rejections)")
     }
 }
