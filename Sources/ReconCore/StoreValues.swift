@@ -207,11 +207,11 @@ public struct SupportDecision: Sendable {
 
 /// What `status` shows.
 public struct StoreOverview: Sendable {
-    public var pendingOrders: [RenewalOrder]
+    public var pendingOrders: Int
     public var openExceptions: [(code: ExceptionCode, firstSeen: BusinessDate)]
     public var lastRun: (id: String, date: BusinessDate, finishedAt: String)?
     public var newestFile: (name: String, receivedOn: BusinessDate)?
-    public init(pendingOrders: [RenewalOrder], openExceptions: [(code: ExceptionCode, firstSeen: BusinessDate)],
+    public init(pendingOrders: Int, openExceptions: [(code: ExceptionCode, firstSeen: BusinessDate)],
                 lastRun: (id: String, date: BusinessDate, finishedAt: String)?,
                 newestFile: (name: String, receivedOn: BusinessDate)?) {
         self.pendingOrders = pendingOrders

@@ -146,8 +146,7 @@ public struct SQLReconStore: ReconStore {
 
     public func overview() async throws -> StoreOverview {
         try await database.read { db in
-            let pending = try await db.query("\(RowMapping.orderColumns) WHERE status = 'pending' ORDER BY order_id")
-                .map(RowMapping.order)
+            let pending = Int(try await db.query("SELECT COUNT(*) FROM orders WHERE status = 'pending'").first?.int(0) ?? 0)
             let open = try await db.query("SELECT code, first_seen FROM exceptions WHERE status = 'open'").compactMap { row in
                 ExceptionCode(rawValue: row.string(0)).flatMap { code in
                     BusinessDate(iso: row.string(1)).map { (code: code, firstSeen: $0) }

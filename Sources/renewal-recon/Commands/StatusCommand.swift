@@ -41,7 +41,7 @@ struct StatusReport {
 
     var text: String {
         var lines: [String] = []
-        lines.append("pending orders: \(overview.pendingOrders.count) (overdue: \(overdue))")
+        lines.append("pending orders: \(overview.pendingOrders) (overdue: \(overdue))")
         lines.append("open exceptions: \(overview.openExceptions.count)")
         let byCode = Dictionary(grouping: overview.openExceptions, by: \.code)
         for code in byCode.keys.sorted() {
