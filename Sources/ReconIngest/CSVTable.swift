@@ -10,6 +10,9 @@ public struct CSVTable: Sendable {
         /// The line the row starts on (1-based).
         public var line: Int
         public var cells: [String]
+        /// Whether a cell held bytes that are no UTF-8 (read as U+FFFD). Settlement reports are
+        /// decoded before they get here; an import reads its bytes as they are.
+        public var notUTF8 = false
     }
 
     public var rows: [Row]
@@ -86,7 +89,7 @@ public struct CSVRowReader: Sendable {
     public private(set) var column = 0
     /// The line the current row started on.
     private var rowLine = 1
-    private var inQuotes = false, quotedCell = false
+    private var inQuotes = false, quotedCell = false, rowNotUTF8 = false
     /// A quote inside quotes whose meaning (escaped `""` or closing) the next byte decides.
     private var pendingQuote = false
     /// A CR that ended a row; an LF right after it belongs to the same line break.
@@ -174,14 +177,22 @@ public struct CSVRowReader: Sendable {
     }
 
     private mutating func endCell() {
-        cells.append(String(decoding: cell, as: UTF8.self))
+        if let text = String(validating: cell, as: UTF8.self) {
+            cells.append(text)
+        } else {
+            cells.append(String(decoding: cell, as: UTF8.self))
+            rowNotUTF8 = true
+        }
         cell.removeAll(keepingCapacity: true)
     }
 
     private mutating func endRow(_ body: (CSVTable.Row) -> Void) {
         endCell()
-        if !(cells.count == 1 && cells[0].isEmpty && !quotedCell) { body(CSVTable.Row(line: rowLine, cells: cells)) }
+        if !(cells.count == 1 && cells[0].isEmpty && !quotedCell) {
+            body(CSVTable.Row(line: rowLine, cells: cells, notUTF8: rowNotUTF8))
+        }
         cells.removeAll(keepingCapacity: true)
+        rowNotUTF8 = false
         quotedCell = false
         rowBytes = 0
     }

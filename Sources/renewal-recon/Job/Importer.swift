@@ -212,9 +212,8 @@ final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
                 problems.append(ImportProblem(line: row.line, reason: "\(row.cells.count) cells, the header has \(width)"))
                 continue
             }
-            // Cells are decoded leniently, a byte that is no UTF-8 as U+FFFD: an export saved in
-            // another encoding must not import a mangled e-mail address or serial.
-            guard !row.cells.contains(where: { $0.utf8.contains(0xEF) && $0.unicodeScalars.contains("\u{FFFD}") }) else {
+            // An export saved in another encoding must not import a mangled e-mail address or serial.
+            guard !row.notUTF8 else {
                 problems.append(ImportProblem(line: row.line, reason: "the row is not UTF-8 text"))
                 continue
             }
