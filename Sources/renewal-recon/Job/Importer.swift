@@ -123,15 +123,15 @@ struct Importer {
         let at = UInt8(ascii: "@")
         guard let sign = bytes.firstIndex(of: at), sign != bytes.startIndex else { return false }
         let domain = bytes[bytes.index(after: sign)...]
-        return !domain.contains(at) && domain.contains(UInt8(ascii: ".")) && !containsWhiteSpace(text)
+        return !domain.contains(at) && domain.contains(UInt8(ascii: "."))  // white space is header syntax
     }
 
-    /// A byte that means something in an address header (`, ; < > ( ) [ ] " : \`), or a
-    /// control character.
+    /// A byte that means something in an address header (`, ; < > ( ) [ ] " : \`), a space or
+    /// a control character (ASCII white space among them).
     private static func containsHeaderSyntax(_ text: String) -> Bool {
         text.utf8.contains { byte in
             switch byte {
-            case 0x00..<0x20, 0x7F, 0x2C, 0x3B, 0x3C, 0x3E, 0x28, 0x29, 0x5B, 0x5D, 0x22, 0x3A, 0x5C: true
+            case 0x00...0x20, 0x7F, 0x2C, 0x3B, 0x3C, 0x3E, 0x28, 0x29, 0x5B, 0x5D, 0x22, 0x3A, 0x5C: true
             default: false
             }
         }
