@@ -150,7 +150,7 @@ struct ReconConfig: Sendable {
         exceptionTexts = texts
         mailFrom = file.mail?.from ?? "no-reply@example.invalid"
         // The mail's `from` and the .eml's From and Message-ID are built from a bare address.
-        guard Importer.isEmailAddress(mailFrom), mailFrom.allSatisfy({ $0.isASCII && !"<>\"(),;:".contains($0) }) else {
+        guard Importer.isEmailAddress(mailFrom), mailFrom.allSatisfy(\.isASCII) else {
             throw ConfigError("mail.from must be a bare e-mail address such as no-reply@example.jp (no display name or angle brackets)")
         }
         mailTemplateDirectory = path(file.mail?.templateDir, nil)
