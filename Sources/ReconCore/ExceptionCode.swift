@@ -102,9 +102,9 @@ public struct ProductCatalog: Hashable, Sendable {
         renewals[current]?.contains(target) ?? false
     }
 
-    /// Whether `product` is named anywhere: among the names, or on either side of a renewal.
-    public func knows(_ product: String) -> Bool {
-        names[product] != nil || renewals[product] != nil || renewals.values.contains { $0.contains(product) }
+    /// Every product named anywhere: among the names, or on either side of a renewal.
+    public var knownProducts: Set<String> {
+        Set(names.keys).union(renewals.keys).union(renewals.values.joined())
     }
 
     public static let standard = ProductCatalog(

@@ -9,6 +9,9 @@ struct CSVSettlementReader {
     let references: OrderReferenceFinder
     /// The profile's `date_format`, read once for every row.
     private let dateFormat: CSVDateFormat
+    /// Whether the profile splits amounts into credit and debit columns: without a type column,
+    /// the column then says which way the money went.
+    private let splitAmounts: Bool
     /// The header's column names, and the position of each.
     private var names: [String]?
     private var index: [String: Int] = [:]
@@ -21,6 +24,7 @@ struct CSVSettlementReader {
         self.options = options
         self.references = references
         dateFormat = CSVDateFormat(profile.dateFormat)
+        splitAmounts = profile.columns[.creditAmount] != nil || profile.columns[.debitAmount] != nil
     }
 
     mutating func take(_ row: CSVTable.Row, emit: (SettlementRecord) -> Void) {
@@ -40,9 +44,7 @@ struct CSVSettlementReader {
         }
         func field(_ field: CSVProfile.Field) -> String? { cell(profile.columns[field]) }
         let ragged = cells.count < names.count || cells[names.count...].contains { !$0.isEmpty }
-        // Without a type column the amount's column says which way the money went, where the
-        // profile splits them; a single amount column is a credit.
-        let splitAmounts = profile.columns[.creditAmount] != nil || profile.columns[.debitAmount] != nil
+        // Without a type column a single amount column is a credit.
         var meaning: CSVProfile.TypeMeaning = splitAmounts ? .bySign : .credit
         if profile.columns[.type] != nil, !ragged {
             guard let type = field(.type), let known = profile.types[type], known != .skip else {
@@ -108,7 +110,7 @@ struct CSVSettlementReader {
         var withoutZone: DateProblemText?
         for source in profile.bookingDates {
             guard let day = cell(source.column) else { continue }
-            let value = [day, cell(source.timeColumn)].compactMap { $0 }.joined(separator: " ")
+            let value = if let time = cell(source.timeColumn) { day + " " + time } else { day }
             let read = date(value, zoneName: cell(source.zoneColumn), zoneColumn: source.zoneColumn)
             // A date-time without its zone is not present while another source may be (Adyen's
             // Booking Date without its zone gives way to Creation Date and TimeZone).

@@ -44,8 +44,8 @@ struct Importer {
             try parseOrder(cells)
         } skipping: { cells in
             cells[9] != "credit_card"
-        } noting: { [catalog = config.rules.catalog] order in
-            catalog.knows(order.targetProduct) ? nil : order.targetProduct
+        } noting: { [known = config.rules.catalog.knownProducts] order in
+            known.contains(order.targetProduct) ? nil : order.targetProduct
         }
         let (saved, completed) = try await refusingBadRows(url, rows) { try await store.importOrders(from: rows) }
         return ImportSummary(saved: saved, skippedPaymentMethod: rows.skipped, skippedCompleted: completed,
@@ -55,8 +55,8 @@ struct Importer {
     func importLicenses(from url: URL, allowEarlier: Bool) async throws -> ImportSummary {
         let rows = try ExportRows(url, header: Self.licenseHeader, optionalLast: nil) { cells throws(RowProblem) in
             try parseLicense(cells)
-        } noting: { [catalog = config.rules.catalog] license in
-            catalog.knows(license.product) ? nil : license.product
+        } noting: { [known = config.rules.catalog.knownProducts] license in
+            known.contains(license.product) ? nil : license.product
         }
         let saved = try await refusingBadRows(url, rows) { try await store.importLicenses(from: rows, allowEarlier: allowEarlier) }
         return ImportSummary(saved: saved, unknownProducts: rows.noted)

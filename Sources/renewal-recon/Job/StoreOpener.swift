@@ -77,8 +77,7 @@ enum JobLock {
     }
 
     /// - Parameter wait: nil: fail at once; a negative number: wait forever; else seconds.
-    static func acquire(_ store: any ReconStore, wait: Int?, where location: String,
-                        logger: Logger = Logger(label: "renewal-recon.store")) async throws {
+    static func acquire(_ store: any ReconStore, wait: Int?, where location: String, logger: Logger) async throws {
         let deadline = wait.flatMap { $0 < 0 ? nil : ContinuousClock.now + .seconds($0) }
         var waiting = false
         while true {
