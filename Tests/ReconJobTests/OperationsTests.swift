@@ -88,13 +88,11 @@ import ReconCore
     /// `--by` defaults to the login name: the terminal's, else `sudo`'s caller, else the
     /// environment's login name.
     @Test func aDecisionIsByTheLoginNameUnlessSaidOtherwise() {
-        guard getlogin() == nil else {
-            print("note: this process has a login name (\(String(cString: getlogin()))); checking it is taken")
-            #expect(ExceptionsCommand.Resolve.loginName(environment: ["SUDO_USER": "sato"]) == String(cString: getlogin()))
-            return
-        }
-        #expect(ExceptionsCommand.Resolve.loginName(environment: ["SUDO_USER": "sato", "LOGNAME": "recon", "USER": "recon"]) == "sato")
-        #expect(ExceptionsCommand.Resolve.loginName(environment: ["LOGNAME": "tanaka", "USER": "recon"]) == "tanaka")
+        let sudo = ["SUDO_USER": "sato", "LOGNAME": "recon", "USER": "recon"]
+        #expect(ExceptionsCommand.Resolve.loginName(terminal: "suzuki", environment: sudo) == "suzuki")
+        #expect(ExceptionsCommand.Resolve.loginName(terminal: nil, environment: sudo) == "sato")
+        #expect(ExceptionsCommand.Resolve.loginName(terminal: "", environment: ["LOGNAME": "tanaka", "USER": "recon"]) == "tanaka")
+        #expect(ExceptionsCommand.Resolve.loginName(terminal: nil, environment: ["USER": "recon"]) == "recon")
     }
 
     @Test func everyFailureHasItsStatusAndOneClearLine() async throws {

@@ -569,17 +569,19 @@ import ReconTestSupport
     /// Facts seen again otherwise are taken, with the columns that changed in the history: an
     /// open exception stays open, a dismissed one reopens; only the facts that changed are
     /// written (a `missing_reference`'s candidates stay those of its first sighting), and the
-    /// lag with a date it follows from. Other candidates, another lag alone, or a fact unknown
-    /// on either side change nothing. A list naming a new exception twice opens it once.
+    /// lag with a date it follows from. Other candidates, another lag alone, another file name
+    /// or wording, or a fact unknown on either side change nothing. A list naming a new
+    /// exception twice opens it once.
     @Test(arguments: TestStore.available)
     func factsSeenAgainOtherwiseAreTaken(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
         try await store.migrate()
         @Sendable func facts(_ subject: String, expected: Int64 = 5980, serial: String? = "TM-1", lag: Int = 2,
-                             placed: String = "2026-11-10", candidates: [String] = []) -> ExceptionFacts {
-            ExceptionFacts(code: .amountMismatch, subject: subject, orderID: "RN-\(subject)", serial: serial,
+                             placed: String = "2026-11-10", candidates: [String] = [], file: String = "a.xml",
+                             detail: String = "short by 80") -> ExceptionFacts {
+            ExceptionFacts(code: .amountMismatch, subject: subject, orderID: "RN-\(subject)", serial: serial, fileName: file,
                            amountMinor: 5900, expectedAmountMinor: expected, currency: "JPY",
-                           placedOn: BusinessDate(iso: placed), lagDays: lag, candidates: candidates)
+                           placedOn: BusinessDate(iso: placed), lagDays: lag, candidates: candidates, detail: detail)
         }
         let before = day.adding(days: -1)
         try await store.database.transaction { db in
@@ -592,7 +594,7 @@ import ReconTestSupport
         try await store.database.transaction { db in
             try await SQLReconStore.raise([
                 facts("O", expected: 6200, candidates: ["RN-X"]), facts("D", serial: "TM-2"),
-                facts("S", lag: 3, candidates: ["RN-X"]), facts("U"), facts("K", serial: nil),
+                facts("S", lag: 3, candidates: ["RN-X"], file: "b.xml", detail: "80 short"), facts("U"), facts("K", serial: nil),
                 facts("P", lag: 4, placed: "2026-11-08"), facts("N"), facts("N", expected: 6100),
                 facts("X", expected: 6200, serial: nil, lag: 9, candidates: ["RN-B"]),
             ], on: day, runID: "r1", in: db)

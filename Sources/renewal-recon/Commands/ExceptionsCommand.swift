@@ -73,8 +73,9 @@ struct ExceptionsCommand: AsyncParsableCommand {
         /// The login name (SPEC §6), so that `sudo -u recon renewal-recon …` records the person
         /// who logged in, not the service account; where the process has no terminal, the
         /// environment's login name, then the user's.
-        static func loginName(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-            if let name = getlogin(), name.pointee != 0 { return String(cString: name) }
+        static func loginName(terminal: String? = getlogin().map { String(cString: $0) },
+                              environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+            if let terminal, !terminal.isEmpty { return terminal }
             return environment["SUDO_USER"] ?? environment["LOGNAME"] ?? environment["USER"] ?? ProcessInfo.processInfo.userName
         }
 
