@@ -35,9 +35,8 @@ FROM (SELECT l.serial, l.product, l.expires_on, l.updated_at FROM done.licenses 
       WHERE l.serial IN (SELECT serial FROM done.license_extensions) ORDER BY l.serial) AS d
 WHERE licenses.serial = d.serial;
 INSERT INTO license_extensions SELECT * FROM done.license_extensions ORDER BY order_id;
-INSERT INTO mail_outbox SELECT order_id, business_date, recipient, 0 FROM done.mail_outbox ORDER BY order_id;
-INSERT INTO license_feed SELECT order_id, business_date, 0 FROM done.license_feed ORDER BY order_id;
--- Outputs: the mails and the feed lines written.
-UPDATE mail_outbox SET written = 1;
-UPDATE license_feed SET written = 1;
+INSERT INTO mail_outbox SELECT * FROM done.mail_outbox ORDER BY order_id;
+INSERT INTO license_feed SELECT * FROM done.license_feed ORDER BY order_id;
+-- Outputs: the date's files written, it is no longer among the dates to write (the run's
+-- applies added it to unwritten_dates, once).
 PRAGMA wal_checkpoint(TRUNCATE);

@@ -224,6 +224,21 @@ enum Migrations {
         // Nothing reads the extensions in byte order by serial since the feed became one sorted
         // statement (PostgreSQL: 0 scans in a run); each apply still wrote an entry to it.
         Migration(version: 6, statements: ["DROP INDEX IF EXISTS license_extensions_pages"]),
+        // The dates whose mail or feed files lack rows are kept by date, not by row: finding
+        // them read every mail and feed row ever stored (on the store one night of a million
+        // left, 0.27 s of a quiet night), and marking a night's million rows written rewrote
+        // each of them. An apply adds its date here in its transaction; writing the date's
+        // files removes it.
+        Migration(version: 7, statements: [
+            "CREATE TABLE unwritten_dates (business_date TEXT PRIMARY KEY)",
+            """
+            INSERT INTO unwritten_dates (business_date)
+            SELECT business_date FROM mail_outbox WHERE written = 0
+            UNION SELECT business_date FROM license_feed WHERE written = 0
+            """,
+            "ALTER TABLE mail_outbox DROP COLUMN written",
+            "ALTER TABLE license_feed DROP COLUMN written",
+        ]),
     ]
 
     static var latest: Int { all.last?.version ?? 0 }

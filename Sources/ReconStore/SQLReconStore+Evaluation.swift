@@ -337,7 +337,7 @@ extension SQLReconStore {
 
     /// Rule 9's writes for a chunk of applies, given in the order they applied: orders
     /// completed, licenses updated (to the last extension of each serial), audit, outbox and
-    /// feed rows.
+    /// feed rows, and their date among those whose files lack rows.
     private static func store(_ applied: [LicenseExtension], on date: BusinessDate, in db: any SQLConnection) async throws {
         let now = StoreClock.now()
         // In key order, so each statement walks the tables and indexes forward, from one page to the next.
@@ -368,5 +368,6 @@ extension SQLReconStore {
         }
         try await db.insertRows(into: "license_feed", columns: ["order_id", "business_date"],
                                 rows: byOrder.map { [.text($0.orderID), .text(date.description)] })
+        try await db.execute("INSERT INTO unwritten_dates (business_date) VALUES (?) ON CONFLICT DO NOTHING", .text(date.description))
     }
 }

@@ -5,10 +5,7 @@ import ReconCore
 extension SQLReconStore {
     public func datesWithUnwrittenOutputs() async throws -> [BusinessDate] {
         try await database.read { db in
-            try await db.query("""
-                SELECT business_date FROM mail_outbox WHERE written = 0
-                UNION SELECT business_date FROM license_feed WHERE written = 0
-                """).compactMap { BusinessDate(iso: $0.string(0)) }.sorted()
+            try await db.query("SELECT business_date FROM unwritten_dates").compactMap { BusinessDate(iso: $0.string(0)) }.sorted()
         }
     }
 
@@ -61,8 +58,7 @@ extension SQLReconStore {
 
     public func markOutputsWritten(on date: BusinessDate) async throws {
         try await database.transaction { db in
-            try await db.execute("UPDATE mail_outbox SET written = 1 WHERE business_date = ?", .text(date.description))
-            try await db.execute("UPDATE license_feed SET written = 1 WHERE business_date = ?", .text(date.description))
+            try await db.execute("DELETE FROM unwritten_dates WHERE business_date = ?", .text(date.description))
         }
     }
 

@@ -98,6 +98,42 @@ import ReconTestSupport
         #expect(settled == [["RN-1", "2026-11-16"], ["RN-2", "NULL"]])
     }
 
+    /// Migration 7 keeps the dates whose files lack rows, from the rows' flags it then drops:
+    /// a date with a mail or a feed row unwritten is kept, a date wholly written is not.
+    @Test(arguments: TestStore.available)
+    func migrationSevenKeepsTheDatesStillToWrite(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate(through: 6)
+        let rows: [(order: String, date: String, mailWritten: Int64, feedWritten: Int64)] = [
+            ("RN-1", "2026-11-17", 1, 1), ("RN-2", "2026-11-18", 0, 1), ("RN-3", "2026-11-18", 1, 1),
+            ("RN-4", "2026-11-19", 1, 0), ("RN-5", "2026-11-20", 1, 1),
+        ]
+        try await store.database.transaction { db in
+            for row in rows {
+                try await db.execute("""
+                    INSERT INTO license_extensions (order_id, serial, record_id, previous_product, product,
+                        previous_expires_on, new_expires_on, years, placed_on, applied_on, applied_at, run_id)
+                    VALUES (?, 'TM-1', 'r', 'VBC', 'VBC', '2026-12-01', '2027-12-01', 1, '2026-11-15', ?,
+                        '2026-11-17T03:00:00Z', 'run-1')
+                    """, [.text(row.order), .text(row.date)])
+                try await db.execute("INSERT INTO mail_outbox (order_id, business_date, recipient, written) VALUES (?, ?, 'a@example.com', ?)",
+                                     [.text(row.order), .text(row.date), .integer(row.mailWritten)])
+                try await db.execute("INSERT INTO license_feed (order_id, business_date, written) VALUES (?, ?, ?)",
+                                     [.text(row.order), .text(row.date), .integer(row.feedWritten)])
+            }
+        }
+        #expect(try await store.migrate() == Migrations.latest - 6)
+        #expect(try await store.datesWithUnwrittenOutputs().map(\.description) == ["2026-11-18", "2026-11-19"])
+        try await store.markOutputsWritten(on: BusinessDate(iso: "2026-11-18")!)
+        #expect(try await store.datesWithUnwrittenOutputs().map(\.description) == ["2026-11-19"])
+        let columns = try await store.database.read { db in
+            try await db.query(kind == .postgres
+                ? "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'mail_outbox'"
+                : "SELECT name FROM pragma_table_info('mail_outbox')", []).map { $0.string(0) }
+        }
+        #expect(Set(columns) == ["order_id", "business_date", "recipient"])
+    }
+
     /// The searches a night repeats a million times, and the day summary's read, each go
     /// through the index made for them.
     @Test(arguments: TestStore.available)
