@@ -5,8 +5,18 @@ public struct DescriptorMatcher: Hashable, Sendable {
     /// Each configured descriptor, normalised and split into tokens (UTF-8 bytes).
     private let patterns: [[[UInt8]]]
 
+    /// What the descriptors match, in 16 hex digits: equal for lists that match the same
+    /// records (in another order, case, width or spacing), so a record found foreign under
+    /// one is foreign under the other. The store keeps it with each foreign record, which a
+    /// run then evaluates again only under other descriptors. `rule 1 v1` names this way of
+    /// matching: a change to it (to the normalisation) changes the name, and every foreign
+    /// record is evaluated again.
+    public let fingerprint: String
+
     public init(descriptors: [String]) {
         patterns = descriptors.map(DescriptorMatcher.normalisedTokens).filter { !$0.isEmpty }
+        let canonical = Set(patterns.map { $0.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ") })
+        fingerprint = Fingerprint.hex(of: (["rule 1 v1"] + canonical.sorted()).joined(separator: "\n"), digits: 16)
     }
 
     /// True when some descriptor occurs in `descriptor` as a whole run of tokens.

@@ -59,13 +59,15 @@ public protocol ReconStore: Sendable {
     /// writer: no second connection, its reader busy, or a rehearsal.
     func committedSlice(after position: Int, limit: Int,
                         window: CandidateWindow) async throws -> (candidates: [EvaluationCandidate], ledger: Ledger)?
-    /// The booking dates of the records not yet matched, in order: `run` evaluates one date
-    /// at a time.
-    func candidateBookingDates() async throws -> [BusinessDate]
-    /// Queues the records of `date` not yet matched in evaluation order (positions 1…count),
-    /// replacing the previous queue, so `run` reads them a slice at a time and memory holds a
-    /// slice, not the day. - Returns: how many were queued.
-    func queueCandidates(bookedOn date: BusinessDate) async throws -> Int
+    /// The booking dates of the records to evaluate under `descriptors`
+    /// (`DescriptorMatcher.fingerprint`), in order: `run` evaluates one date at a time. The
+    /// records to evaluate are those not yet matched, but for the foreign ones found foreign
+    /// under these descriptors.
+    func candidateBookingDates(descriptors: String) async throws -> [BusinessDate]
+    /// Queues the records of `date` to evaluate under `descriptors` in evaluation order
+    /// (positions 1…count), replacing the previous queue, so `run` reads them a slice at a time
+    /// and memory holds a slice, not the day. - Returns: how many were queued.
+    func queueCandidates(bookedOn date: BusinessDate, descriptors: String) async throws -> Int
     /// The queued records at positions `after`+1 … `after`+`limit` still not matched, in order.
     func queuedCandidates(after position: Int, limit: Int) async throws -> [EvaluationCandidate]
     /// Empties the queue once its dates are evaluated, where it is a table of the store and

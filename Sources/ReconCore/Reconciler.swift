@@ -34,7 +34,8 @@ extension EvaluationCandidate {
 
 /// The final outcome of one record after the evaluation passes.
 public enum RecordOutcome: Hashable, Sendable {
-    case foreign
+    /// Not ours under the descriptors of this `DescriptorMatcher.fingerprint`.
+    case foreign(under: String)
     case held(ExceptionFacts)
     /// Applied; `warnings` are exceptions of severity warning raised with it.
     case applied(LicenseExtension, warnings: [ExceptionFacts])
@@ -103,7 +104,7 @@ public struct Reconciler: Sendable {
                 switch rules.evaluate(candidate.record, fileName: candidate.fileName,
                                       attachedOrderID: candidate.attachedOrderID, ledger: ledger) {
                 case .foreign:
-                    outcomes[index] = .foreign
+                    outcomes[index] = .foreign(under: rules.settings.descriptors.fingerprint)
                     stillOpen.append(index)
                 case .held(let facts):
                     outcomes[index] = .held(facts)

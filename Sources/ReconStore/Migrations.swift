@@ -239,6 +239,11 @@ enum Migrations {
             "ALTER TABLE mail_outbox DROP COLUMN written",
             "ALTER TABLE license_feed DROP COLUMN written",
         ]),
+        // A foreign record keeps the descriptors it was found foreign under
+        // (`DescriptorMatcher.fingerprint`): a run evaluates it again only under other
+        // descriptors, where every run evaluated every foreign record ever stored. Those
+        // stored before have none, and are evaluated once more.
+        Migration(version: 8, statements: ["ALTER TABLE settlement_records ADD COLUMN foreign_under TEXT"]),
     ]
 
     static var latest: Int { all.last?.version ?? 0 }

@@ -112,16 +112,23 @@ extension SQLReconStore {
         return found
     }
 
-    public func candidateBookingDates() async throws -> [BusinessDate] {
+    public func candidateBookingDates(descriptors: String) async throws -> [BusinessDate] {
         try await database.read { db in
             try await db.query("""
                 SELECT DISTINCT booked_on FROM settlement_records
-                WHERE state IN \(RowMapping.statesToEvaluateList) AND booked_on IS NOT NULL
-                """).compactMap { BusinessDate(iso: $0.string(0)) }.sorted()
+                WHERE \(Self.toEvaluate) AND booked_on IS NOT NULL
+                """, [.text(descriptors)]).compactMap { BusinessDate(iso: $0.string(0)) }.sorted()
         }
     }
 
-    public func queueCandidates(bookedOn date: BusinessDate) async throws -> Int {
+    /// The records a run evaluates under the descriptors of its one parameter
+    /// (`DescriptorMatcher.fingerprint`): open, held, and foreign but not under these (SPEC §4:
+    /// rule 1 reads only the descriptor, so one found foreign under them stays foreign).
+    private static let toEvaluate = """
+        (state IN ('open', 'held') OR (state = 'foreign' AND (foreign_under IS NULL OR foreign_under <> ?)))
+        """
+
+    public func queueCandidates(bookedOn date: BusinessDate, descriptors: String) async throws -> Int {
         try await database.read { [byte = database.byteCollation, key = database.recordRowKey,
                                    scope = database.evaluationQueueScope] db in
             // Created afresh for each date, so a queue left by an older version has this one's columns.
@@ -136,8 +143,8 @@ extension SQLReconStore {
                     transaction_id IS NOT NULL, transaction_id\(byte), order_reference IS NOT NULL, order_reference\(byte),
                     amount_minor IS NOT NULL, amount_minor, currency\(byte), CASE direction WHEN 'credit' THEN 0 ELSE 1 END,
                     reversal, ordinal, record_id\(byte)), \(key.queueColumns.selected)
-                FROM settlement_records WHERE state IN \(RowMapping.statesToEvaluateList) AND booked_on = ?
-                """, .text(date.description))
+                FROM settlement_records WHERE \(Self.toEvaluate) AND booked_on = ?
+                """, .text(descriptors), .text(date.description))
             return Int(try await db.query("SELECT COUNT(*) FROM evaluation_queue").first?.int(0) ?? 0)
         }
     }
@@ -265,17 +272,20 @@ extension SQLReconStore {
     /// (neither raised nor superseded) until a later pass decides it for good.
     static func record(_ verdicts: [RecordVerdict], on date: BusinessDate, runID: String,
                        provisionalHolds: Bool = false, in db: any SQLConnection) async throws {
-        // The records of each new state: by row number where the store gave one, else by id.
-        var byState: [String: (rows: [(row: Int64, id: String)], ids: [String])] = [:]
+        // The records of each new state (and, foreign, the descriptors it is under): by row
+        // number where the store gave one, else by id.
+        var byState: [RecordState: (rows: [(row: Int64, id: String)], ids: [String])] = [:]
         // Each record's new state, and the codes of the exceptions its verdict still raises.
         var decided: [String: (state: String, keeps: Set<String>)] = [:]
         var raising: [ExceptionFacts] = []
         var applied: [LicenseExtension] = []
         for verdict in verdicts {
             let decision: (state: String, keeps: Set<String>)
+            var foreignUnder: String?
             switch verdict.outcome {
-            case .foreign:
+            case .foreign(let descriptors):
                 decision = ("foreign", [])
+                foreignUnder = descriptors
             case .held(let facts):
                 decision = ("held", [facts.code.rawValue])
                 if !provisionalHolds { raising.append(facts) }
@@ -284,14 +294,15 @@ extension SQLReconStore {
                 applied.append(extensionRecord)
                 raising += warnings
             }
+            let state = RecordState(state: decision.state, foreignUnder: foreignUnder)
             if let row = verdict.storeRow {
-                byState[decision.state, default: ([], [])].rows.append((row, verdict.recordID))
+                byState[state, default: ([], [])].rows.append((row, verdict.recordID))
             } else {
-                byState[decision.state, default: ([], [])].ids.append(verdict.recordID)
+                byState[state, default: ([], [])].ids.append(verdict.recordID)
             }
             decided[verdict.recordID] = decision
         }
-        for (state, records) in byState.sorted(by: { $0.key < $1.key }) {
+        for (state, records) in byState.sorted(by: { $0.key.state < $1.key.state }) {
             try await setState(state, rows: records.rows, ids: records.ids, in: db)
         }
         // Exceptions the new verdicts supersede: open ones, and dismissed ones, which stay
@@ -314,8 +325,17 @@ extension SQLReconStore {
         try await raise(raising, on: date, runID: runID, in: db)
     }
 
+    /// A record's state as stored: `foreignUnder` is the fingerprint of the descriptors a
+    /// foreign record is foreign under (nil for every other state).
+    private struct RecordState: Hashable {
+        var state: String
+        var foreignUnder: String?
+
+        var values: [SQLValue] { [.text(state), SQLValue(foreignUnder)] }
+    }
+
     /// Sets the state of records named by row number (only SQLite gives them) and by id.
-    private static func setState(_ state: String, rows: [(row: Int64, id: String)], ids: [String],
+    private static func setState(_ state: RecordState, rows: [(row: Int64, id: String)], ids: [String],
                                  in db: any SQLConnection) async throws {
         var byID = ids
         try await db.forEachChunk(of: rows.sorted { $0.row < $1.row }) { chunk, marks in
@@ -323,15 +343,16 @@ extension SQLReconStore {
             // A row renumbered since the queue read it (a VACUUM by another connection) is left
             // alone, and fewer rows change than were named: the chunk then goes by id.
             try await db.execute("""
-                UPDATE settlement_records SET state = ?
+                UPDATE settlement_records SET state = ?, foreign_under = ?
                 WHERE \(RecordRowKey.rowNumber.column) IN (\(marks)) AND +record_id IN (\(marks))
-                """, [.text(state)] + chunk.map { .integer($0.row) } + chunk.map { .text($0.id) })
+                """, state.values + chunk.map { .integer($0.row) } + chunk.map { .text($0.id) })
             if try await db.query("SELECT changes()", []).first?.int(0) != Int64(chunk.count) {
                 byID += chunk.map(\.id)
             }
         }
         try await db.forEachChunk(byID) { marks, values in
-            try await db.execute("UPDATE settlement_records SET state = ? WHERE record_id IN (\(marks))", [.text(state)] + values)
+            try await db.execute("UPDATE settlement_records SET state = ?, foreign_under = ? WHERE record_id IN (\(marks))",
+                                 state.values + values)
         }
     }
 

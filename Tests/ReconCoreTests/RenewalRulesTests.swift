@@ -26,6 +26,18 @@ import Testing
         #expect(RenewalRules(settings: F.settings).evaluate(record, fileName: nil, ledger: ledger) == .foreign)
     }
 
+    /// Descriptors that match the same records share a fingerprint: the store keeps it with
+    /// each foreign record, which is evaluated again only under another.
+    @Test func descriptorsThatMatchAlikeShareAFingerprint() {
+        let configured = DescriptorMatcher(descriptors: ["RCH*TrendMicro", "With Reach"]).fingerprint
+        #expect(configured.count == 16 && configured.allSatisfy(\.isHexDigit))
+        #expect(DescriptorMatcher(descriptors: ["with   reach", "ＲＣＨ＊ＴｒｅｎｄＭｉｃｒｏ", "rch*trendmicro", " "]).fingerprint
+                == configured)
+        #expect(DescriptorMatcher(descriptors: ["RCH*TrendMicro"]).fingerprint != configured)
+        #expect(DescriptorMatcher(descriptors: ["RCH*TrendMicro", "With", "Reach"]).fingerprint != configured)
+        #expect(DescriptorMatcher(descriptors: ["RCH*TrendMicro", "WithReach"]).fingerprint != configured)
+    }
+
     @Test func fullWidthDescriptorCountsAsOurs() {
         let matcher = DescriptorMatcher(descriptors: ["RCH*TrendMicro", "With Reach"])
         #expect(matcher.matches("ＲＣＨ＊ＴｒｅｎｄＭｉｃｒｏ ＲＮ20261110-0001"))

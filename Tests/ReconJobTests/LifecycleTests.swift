@@ -103,15 +103,40 @@ import ReconTestSupport
         #expect(try shop.workspace.outputs()["mail/2026-11-13/completion-mails.jsonl"]?.isEmpty == false)
     }
 
+    /// A foreign record is evaluated again under other descriptors, and only then: under the
+    /// same ones (in another order, case or width) it stays foreign, and the nights it is not
+    /// read again do not grow with the foreign records held.
     @Test(arguments: TestStore.available)
     func changingTheDescriptorsReevaluatesForeignRecords(_ kind: TestStore) async throws {
         let shop = try await Shop(store: kind)
         try await shop.importLicenses(Shop.licenseRow("TM-1"))
         try await shop.importOrders(Shop.orderRow("RN20261110-0001", serial: "TM-1"))
         try shop.deliver([.init(id: "TX-1", ref: "RN20261110-0001", descriptor: "NEWBRAND*SHOP")], as: "a.xml")
-        #expect(try await shop.run("2026-11-12").applied == 0)
-        let ours = try await shop.run("2026-11-13", environment: ["RECON_DESCRIPTORS": "RCH*TrendMicro,NEWBRAND*SHOP"])
-        #expect(ours.applied == 1)
+        let first = try await shop.run("2026-11-12")
+        #expect(first.evaluated == 1 && first.applied == 0)
+        #expect(try await shop.run("2026-11-13").evaluated == 0)
+        let sameAgain = try await shop.run("2026-11-14", environment: ["RECON_DESCRIPTORS": "with reach,ＲＣＨ＊ＴｒｅｎｄＭｉｃｒｏ"])
+        #expect(sameAgain.evaluated == 0)
+        let ours = try await shop.run("2026-11-15", environment: ["RECON_DESCRIPTORS": "RCH*TrendMicro,NEWBRAND*SHOP"])
+        #expect(ours.evaluated == 1 && ours.applied == 1)
+    }
+
+    /// A record found foreign under descriptors that no longer name it, and found foreign
+    /// again: the descriptors that named it, restored, make it ours (its foreign verdict is
+    /// kept with the descriptors it was reached under, not with the first).
+    @Test(arguments: TestStore.available)
+    func aRecordFoundForeignUnderNarrowerDescriptorsIsOursWhenTheyAreRestored(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
+        try await shop.importLicenses(Shop.licenseRow("TM-1"))
+        try await shop.importOrders(Shop.orderRow("RN20261110-0001", serial: "TM-1", amount: 6980))
+        try shop.deliver([.init(id: "TX-1", ref: "RN20261110-0001", descriptor: "With Reach")], as: "a.xml")
+        #expect(try await shop.run("2026-11-12").held == 1, "held short: amount_mismatch")
+        let narrowed = try await shop.run("2026-11-13", environment: ["RECON_DESCRIPTORS": "RCH*TrendMicro"])
+        #expect(narrowed.evaluated == 1 && narrowed.held == 0)
+        #expect(try await shop.run("2026-11-14", environment: ["RECON_DESCRIPTORS": "RCH*TrendMicro"]).evaluated == 0)
+        let restored = try await shop.run("2026-11-15")
+        #expect(restored.evaluated == 1 && restored.held == 1)
+        #expect(try await shop.exception(.amountMismatch)?.status == "open")
     }
 
     @Test(arguments: TestStore.available)

@@ -9,6 +9,8 @@ import ReconTestSupport
 
 @Suite struct StoreBehaviourTests {
     static let window = RuleSettings().candidateWindow
+    /// The default descriptors' fingerprint, under which the tests' records are found foreign.
+    static let descriptors = RuleSettings().descriptors.fingerprint
     let jpy = Currency(code: "JPY")!
     let day = BusinessDate(iso: "2026-11-20")!
 
@@ -181,7 +183,7 @@ import ReconTestSupport
         ]
         _ = try await store.ingest(batch(records), on: day, runID: "r1")
         let date = BusinessDate(iso: "2026-11-12")!
-        let queued = try await store.queueCandidates(bookedOn: date)
+        let queued = try await store.queueCandidates(bookedOn: date, descriptors: Self.descriptors)
         #expect(queued == records.count)
         var read: [EvaluationCandidate] = []
         for start in stride(from: 0, to: queued, by: 4) { read += try await store.queuedCandidates(after: start, limit: 4) }
@@ -190,7 +192,7 @@ import ReconTestSupport
         #expect(read.map(\.record) == expected.map(\.record))
         #expect(read.map(\.fileName) == expected.map(\.fileName))
         #expect(read.count == queued)
-        #expect(try await store.queueCandidates(bookedOn: day) == 0)
+        #expect(try await store.queueCandidates(bookedOn: day, descriptors: Self.descriptors) == 0)
     }
 
     /// A queue left by an older version (without the records' ids) does not stop a run: the
@@ -204,8 +206,8 @@ import ReconTestSupport
             try await db.execute("INSERT INTO evaluation_queue VALUES (1, 42)", [])
         }
         _ = try await store.ingest(batch((1...2).map { record("TX-\($0)") }), on: day, runID: "r1")
-        let bookedOn = try #require(try await store.candidateBookingDates().first)
-        #expect(try await store.queueCandidates(bookedOn: bookedOn) == 2)
+        let bookedOn = try #require(try await store.candidateBookingDates(descriptors: Self.descriptors).first)
+        #expect(try await store.queueCandidates(bookedOn: bookedOn, descriptors: Self.descriptors) == 2)
         #expect(try await store.queuedCandidates(after: 0, limit: 2).map(\.record.transactionID) == ["TX-1", "TX-2"])
     }
 
@@ -250,7 +252,7 @@ import ReconTestSupport
         }
         // Every other record turns foreign; the last of them is named by its id alone.
         var verdicts = stride(from: 0, to: read.count, by: 2).map {
-            RecordVerdict(recordID: read[$0].recordID, storeRow: read[$0].storeRow, outcome: .foreign)
+            RecordVerdict(recordID: read[$0].recordID, storeRow: read[$0].storeRow, outcome: .foreign(under: Self.descriptors))
         }
         verdicts[verdicts.count - 1].storeRow = nil
         if store.database.recordRowKey == .rowNumber { verdicts[0].storeRow = read[1].storeRow }
@@ -309,8 +311,8 @@ import ReconTestSupport
         let order = pendingOrder()
         try await store.save(orders: [order], licenses: [renewedLicense()])
         _ = try await store.ingest(batch([record("TX-1", ref: "RN-1"), record("TX-2", ref: "RN-1")]), on: day, runID: "r1")
-        let bookedOn = try #require(try await store.candidateBookingDates().first)
-        #expect(try await store.queueCandidates(bookedOn: bookedOn) == 2)
+        let bookedOn = try #require(try await store.candidateBookingDates(descriptors: Self.descriptors).first)
+        #expect(try await store.queueCandidates(bookedOn: bookedOn, descriptors: Self.descriptors) == 2)
         @Sendable func status() async throws -> OrderStatus? {
             try await store.committedSlice(after: 0, limit: 2, window: Self.window)?.ledger.orders["RN-1"]?.status
         }
@@ -389,8 +391,8 @@ import ReconTestSupport
         try await store.migrate()
         try await store.save(orders: [pendingOrder()], licenses: [])
         _ = try await store.ingest(batch([record("TX-1", ref: "RN-1")]), on: day, runID: "r1")
-        let bookedOn = try #require(try await store.candidateBookingDates().first)
-        #expect(try await store.queueCandidates(bookedOn: bookedOn) == 1)
+        let bookedOn = try #require(try await store.candidateBookingDates(descriptors: Self.descriptors).first)
+        #expect(try await store.queueCandidates(bookedOn: bookedOn, descriptors: Self.descriptors) == 1)
         #expect(try await store.committedSlice(after: 0, limit: 1, window: Self.window) == nil)
         #expect(try await store.database.readCommitted { _ in true } == nil)
         expectOneNote("no second connection", in: log, naming: "too many connections for role")
@@ -427,17 +429,57 @@ import ReconTestSupport
         let deadline = ContinuousClock.now + .seconds(30)
         while !postgres.sessionIsClosed, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         try #require(postgres.sessionIsClosed, "postgres-nio did not see the ended backend close its connection")
-        let lost = await #expect(throws: StoreError.self) { try await store.candidateBookingDates() }
+        let lost = await #expect(throws: StoreError.self) { try await store.candidateBookingDates(descriptors: Self.descriptors) }
         #expect(lost?.code == .unavailable)
     }
 
     /// A store of `kind` with six open records of one booking date, queued for evaluation.
+    /// A record found foreign keeps the descriptors it was found foreign under: it is queued
+    /// again under others only, and under any while it has none (stored by an earlier version).
+    /// A record no longer foreign keeps none.
+    @Test(arguments: TestStore.available)
+    func aForeignRecordIsQueuedAgainOnlyUnderOtherDescriptors(_ kind: TestStore) async throws {
+        let (store, queued) = try await storeWithSixQueuedRecords(kind)
+        let read = try await store.queuedCandidates(after: 0, limit: queued)
+        let other = DescriptorMatcher(descriptors: ["NEWBRAND*SHOP"]).fingerprint
+        try await store.commit([
+            RecordVerdict(recordID: read[0].recordID, storeRow: read[0].storeRow, outcome: .foreign(under: Self.descriptors)),
+            RecordVerdict(recordID: read[1].recordID, outcome: .foreign(under: Self.descriptors)),
+            RecordVerdict(recordID: read[2].recordID, storeRow: read[2].storeRow, outcome: .foreign(under: other)),
+            RecordVerdict(recordID: read[3].recordID, outcome: .held(ExceptionFacts(code: .unknownOrder, severity: .error,
+                                                                                     subject: read[3].recordID, recordID: read[3].recordID))),
+        ], on: day, runID: "r2")
+        let bookedOn = try #require(read.first?.record.bookedOn)
+        func queuedIDs(under descriptors: String) async throws -> Set<String> {
+            let count = try await store.queueCandidates(bookedOn: bookedOn, descriptors: descriptors)
+            return Set(try await store.queuedCandidates(after: 0, limit: count).map(\.recordID))
+        }
+        let all = Set(read.map(\.recordID))
+        #expect(try await queuedIDs(under: Self.descriptors) == all.subtracting([read[0].recordID, read[1].recordID]))
+        #expect(try await queuedIDs(under: other) == all.subtracting([read[2].recordID]))
+        #expect(try await store.candidateBookingDates(descriptors: Self.descriptors) == [bookedOn])
+        // As an earlier version left it: foreign, under no descriptors known.
+        try await store.database.transaction { db in
+            try await db.execute("UPDATE settlement_records SET foreign_under = NULL WHERE record_id = ?", [.text(read[0].recordID)])
+        }
+        #expect(try await queuedIDs(under: Self.descriptors) == all.subtracting([read[1].recordID]))
+        // Found ours again: held, with no descriptors kept.
+        try await store.commit([RecordVerdict(recordID: read[1].recordID, outcome: .held(ExceptionFacts(
+            code: .unknownOrder, severity: .error, subject: read[1].recordID, recordID: read[1].recordID)))], on: day, runID: "r3")
+        let kept = try await store.database.read { db in
+            try await db.query("SELECT foreign_under FROM settlement_records WHERE record_id = ?", [.text(read[1].recordID)])
+                .first?.text(0)
+        }
+        #expect(kept == nil)
+        #expect(try await queuedIDs(under: Self.descriptors) == all)
+    }
+
     func storeWithSixQueuedRecords(_ kind: TestStore) async throws -> (store: SQLReconStore, queued: Int) {
         let (store, _) = try await kind.makeEmpty()
         try await store.migrate()
         _ = try await store.ingest(batch((1...6).map { record("TX-\($0)") }), on: day, runID: "r1")
-        let bookedOn = try #require(try await store.candidateBookingDates().first)
-        return (store, try await store.queueCandidates(bookedOn: bookedOn))
+        let bookedOn = try #require(try await store.candidateBookingDates(descriptors: Self.descriptors).first)
+        return (store, try await store.queueCandidates(bookedOn: bookedOn, descriptors: Self.descriptors))
     }
 
     /// Each record's SQLite row number, by record id.
@@ -758,7 +800,7 @@ import ReconTestSupport
                                           on: day.adding(days: -1), runID: "r0", in: db)
             try await SQLReconStore.record([RecordVerdict(recordID: "R-HELD", outcome: .held(heldStill)),
                                             RecordVerdict(recordID: "R-APPLIED", outcome: .applied(applied, warnings: [warned])),
-                                            RecordVerdict(recordID: "R-FOREIGN", outcome: .foreign)], on: day, runID: "r1", in: db)
+                                            RecordVerdict(recordID: "R-FOREIGN", outcome: .foreign(under: StoreBehaviourTests.descriptors))], on: day, runID: "r1", in: db)
         }
         let after = try await store.database.read { db in
             try await db.query("""

@@ -3,7 +3,8 @@ import ReconCore
 
 /// SPEC §4 over the store: the rules on each slice of the queue, and their verdicts committed.
 extension ReconJob {
-    /// `run`: every stored record not yet matched, one booking date at a time and each date in
+    /// `run`: every stored record not yet matched (but those found foreign under the current
+    /// descriptors, which stay foreign under them), one booking date at a time and each date in
     /// slices read from the store's queue (memory holds a slice's records, orders and licenses,
     /// not the day's), in rounds until a round applies nothing: an apply late in the order may
     /// change an earlier verdict. Only the final verdict is recorded (SPEC §4), so a round's
@@ -26,8 +27,9 @@ extension ReconJob {
             defer { progress.finish() }
             var holds = RoundHolds()
             var decided = 0
-            for day in try await store.candidateBookingDates() {
-                let queued = try await store.queueCandidates(bookedOn: day)
+            let descriptors = config.rules.descriptors.fingerprint
+            for day in try await store.candidateBookingDates(descriptors: descriptors) {
+                let queued = try await store.queueCandidates(bookedOn: day, descriptors: descriptors)
                 let earlier = (applies: applied + round.applied, records: decided)
                 try await evaluateQueue(of: queued, on: date, runID: runID, provisionalHolds: provisionalHolds,
                                         outcome: &round, holds: &holds) { applies, records in
@@ -38,6 +40,7 @@ extension ReconJob {
                 decided += queued
             }
             applied += round.applied
+            if roundNumber == 1 { outcome.evaluated = decided }
             outcome.matchTime += round.matchTime
             outcome.applyTime += round.applyTime
             outcome.slicesReadBesideCommits += round.slicesReadBesideCommits
@@ -55,7 +58,7 @@ extension ReconJob {
         outcome.held = round.held
         outcome.heldByCode = round.heldByCode
         logger.info("evaluated", metadata: [
-            "licenses.extended": "\(applied)", "records.held": "\(round.held)",
+            "records.evaluated": "\(outcome.evaluated)", "licenses.extended": "\(applied)", "records.held": "\(round.held)",
             "slices.read_beside_commits": "\(outcome.slicesReadBesideCommits)",
         ])
     }

@@ -14,6 +14,9 @@ struct RunOutcome {
     var rejections: [String] = []
     var filesSkipped = 0
     var recordsAdded = 0
+    /// Records `run` evaluated (in its first round): those not yet matched, but the foreign
+    /// ones found foreign under the current descriptors.
+    var evaluated = 0
     var applied = 0
     var held = 0
     /// Held records by code, and the sweep's exceptions.
