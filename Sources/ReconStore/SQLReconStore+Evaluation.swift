@@ -124,7 +124,7 @@ extension SQLReconStore {
     /// The records a run evaluates under the descriptors of its one parameter
     /// (`DescriptorMatcher.fingerprint`): open, held, and foreign but not under these (SPEC §4:
     /// rule 1 reads only the descriptor, so one found foreign under them stays foreign).
-    private static let toEvaluate = """
+    static let toEvaluate = """
         (state IN ('open', 'held') OR (state = 'foreign' AND (foreign_under IS NULL OR foreign_under <> ?)))
         """
 

@@ -19,6 +19,7 @@ extension ReconJob {
         var provisionalHolds = true
         var again: Bool
         var roundNumber = 0
+        let descriptors = config.rules.descriptors.fingerprint
         repeat {
             round = RunOutcome(runID: runID, date: date)
             round.plan = outcome.plan
@@ -27,7 +28,6 @@ extension ReconJob {
             defer { progress.finish() }
             var holds = RoundHolds()
             var decided = 0
-            let descriptors = config.rules.descriptors.fingerprint
             for day in try await store.candidateBookingDates(descriptors: descriptors) {
                 let queued = try await store.queueCandidates(bookedOn: day, descriptors: descriptors)
                 let earlier = (applies: applied + round.applied, records: decided)
