@@ -148,6 +148,7 @@ import ReconTestSupport
              """, "orders_pending_candidates"),
             (SQLReconStore.recordsOfTheDay.replacingOccurrences(of: "?", with: "'2026-11-20'"), "settlement_records_file"),
             ("SELECT order_id FROM orders WHERE status = 'pending'", "orders_pending_candidates"),
+            ("SELECT COUNT(*) FROM license_extensions WHERE applied_on = '2026-11-20'", "license_extensions_applied"),
             ("SELECT record_id FROM settlement_records WHERE \(SQLReconStore.toEvaluate) AND booked_on = '2026-11-19'"
                 .replacingOccurrences(of: "?", with: "'0123456789abcdef'"), "settlement_records_booked"),
         ]
