@@ -103,9 +103,8 @@ import ReconTestSupport
         #expect(try shop.workspace.outputs()["mail/2026-11-13/completion-mails.jsonl"]?.isEmpty == false)
     }
 
-    /// A foreign record is evaluated again under other descriptors, and only then: under the
-    /// same ones (in another order, case or width) it stays foreign, and the nights it is not
-    /// read again do not grow with the foreign records held.
+    /// A foreign record is evaluated again only under other descriptors: under the same ones
+    /// (in another order, case or width) a night does not read it again.
     @Test(arguments: TestStore.available)
     func changingTheDescriptorsReevaluatesForeignRecords(_ kind: TestStore) async throws {
         let shop = try await Shop(store: kind)
@@ -121,9 +120,9 @@ import ReconTestSupport
         #expect(ours.evaluated == 1 && ours.applied == 1)
     }
 
-    /// A record found foreign under descriptors that no longer name it, and found foreign
-    /// again: the descriptors that named it, restored, make it ours (its foreign verdict is
-    /// kept with the descriptors it was reached under, not with the first).
+    /// A held record turns foreign under narrowed descriptors and is not evaluated again under
+    /// them; with the descriptors restored it is evaluated, held again, and its exception
+    /// reopens (its foreign verdict is kept with the descriptors it was reached under).
     @Test(arguments: TestStore.available)
     func aRecordFoundForeignUnderNarrowerDescriptorsIsOursWhenTheyAreRestored(_ kind: TestStore) async throws {
         let shop = try await Shop(store: kind)
