@@ -442,12 +442,15 @@ import ReconTestSupport
         let (store, queued) = try await storeWithSixQueuedRecords(kind)
         let read = try await store.queuedCandidates(after: 0, limit: queued)
         let other = DescriptorMatcher(descriptors: ["NEWBRAND*SHOP"]).fingerprint
+        func held(_ candidate: EvaluationCandidate) -> RecordVerdict {
+            RecordVerdict(recordID: candidate.recordID, outcome: .held(ExceptionFacts(
+                code: .unknownOrder, severity: .error, subject: candidate.recordID, recordID: candidate.recordID)))
+        }
         try await store.commit([
             RecordVerdict(recordID: read[0].recordID, storeRow: read[0].storeRow, outcome: .foreign(under: Self.descriptors)),
             RecordVerdict(recordID: read[1].recordID, outcome: .foreign(under: Self.descriptors)),
             RecordVerdict(recordID: read[2].recordID, storeRow: read[2].storeRow, outcome: .foreign(under: other)),
-            RecordVerdict(recordID: read[3].recordID, outcome: .held(ExceptionFacts(code: .unknownOrder, severity: .error,
-                                                                                     subject: read[3].recordID, recordID: read[3].recordID))),
+            held(read[3]),
         ], on: day, runID: "r2")
         let bookedOn = try #require(read.first?.record.bookedOn)
         func queuedIDs(under descriptors: String) async throws -> Set<String> {
@@ -464,8 +467,7 @@ import ReconTestSupport
         }
         #expect(try await queuedIDs(under: Self.descriptors) == all.subtracting([read[1].recordID]))
         // Found ours again: held, with no descriptors kept.
-        try await store.commit([RecordVerdict(recordID: read[1].recordID, outcome: .held(ExceptionFacts(
-            code: .unknownOrder, severity: .error, subject: read[1].recordID, recordID: read[1].recordID)))], on: day, runID: "r3")
+        try await store.commit([held(read[1])], on: day, runID: "r3")
         let kept = try await store.database.read { db in
             try await db.query("SELECT foreign_under FROM settlement_records WHERE record_id = ?", [.text(read[1].recordID)])
                 .first?.text(0)
