@@ -31,14 +31,11 @@ extension CompletionMailRenderer {
     /// name another folder or break a header.
     public static func token(_ orderID: String) -> String {
         guard !orderID.isEmpty else { return "%" }
-        var token = ""
-        for byte in orderID.utf8 {
-            let plain = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
-            token += plain ? String(UnicodeScalar(byte)) : "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
-        }
-        return token
+        // Never nil for a Swift String (valid Unicode); `%` itself is escaped too.
+        return orderID.addingPercentEncoding(withAllowedCharacters: tokenCharacters) ?? "%"
     }
+
+    private static let tokenCharacters = CharacterSet(charactersIn: "-_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
     /// A stored value as a header's: without control characters, so that an address written
     /// into the store by hand cannot add a header line.
@@ -80,8 +77,4 @@ extension CompletionMailRenderer {
         return "\(weekdays[day.isoWeekday - 1]), \(day.day) \(months[day.month - 1]) \(day.year) "
             + "\(two(seconds / 3600)):\(two(seconds % 3600 / 60)):\(two(seconds % 60)) \(zone)"
     }
-}
-
-private extension String {
-    func leftPadded(to length: Int) -> String { String(repeating: "0", count: max(0, length - count)) + self }
 }

@@ -100,6 +100,7 @@ import ReconCore
         #expect(CompletionMailRenderer.token("RN20261108-0001") == "RN20261108-0001")
         #expect(CompletionMailRenderer.token("../x") == "%2E%2E%2Fx")
         #expect(CompletionMailRenderer.token("") == "%")
+        #expect(CompletionMailRenderer.token("注文%") == "%E6%B3%A8%E6%96%87%25")
         #expect(CompletionMailRenderer.headerValue("a@b.jp\r\nBcc: x@evil.example") == "a@b.jpBcc: x@evil.example")
         #expect(CompletionMailRenderer.token("RN 1<@>\r\n") == "RN%201%3C%40%3E%0D%0A")
         let shop = try await Shop(yaml: "min_file_age_s: 0\nmail:\n  eml: true\n")
