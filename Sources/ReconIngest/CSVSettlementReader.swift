@@ -136,18 +136,20 @@ struct CSVSettlementReader {
     }
 
     /// A date as `date_format` writes it; with a time of day, converted from its zone to the
-    /// settlement zone. A time whose zone column is empty, where the profile names no zone of
-    /// its own, is a problem: which day it was cannot be told.
+    /// settlement zone: UTC where the format writes `Z` (as ISO 8601 does). A time whose zone
+    /// column is empty, where the profile names no zone of its own, is a problem: which day it
+    /// was cannot be told.
     private func date(_ value: String, zoneName: String?, zoneColumn: String? = nil) -> Result<BusinessDate, DateProblemText> {
         guard let parsed = dateFormat.parse(value) else {
             return .failure(DateProblemText("date '\(value)' does not match the format \(profile.dateFormat)"))
         }
         guard let seconds = parsed.secondsOfDay else { return .success(parsed.date) }
-        if let zoneColumn, zoneName == nil, profile.timeZone == nil {
-            return .failure(DateProblemText("the time '\(value)' has no time zone (no \(zoneColumn))", zoneMissing: true))
-        }
         var zone = profile.timeZone ?? options.settlementTimeZone
-        if let zoneName {
+        if dateFormat.writesUTC {
+            zone = TimeZone(secondsFromGMT: 0)!
+        } else if let zoneColumn, zoneName == nil, profile.timeZone == nil {
+            return .failure(DateProblemText("the time '\(value)' has no time zone (no \(zoneColumn))", zoneMissing: true))
+        } else if let zoneName {
             guard let named = TimeZone(identifier: zoneName) ?? TimeZone(abbreviation: zoneName) else {
                 return .failure(DateProblemText("time zone '\(zoneName)' is unknown"))
             }
@@ -192,6 +194,9 @@ public struct CSVDateFormat {
     }
 
     private static func isField(_ character: Character) -> Bool { "yMdHms".contains(character) }
+
+    /// Whether the pattern writes a literal `Z`: its times are UTC (ISO 8601's `Z`).
+    var writesUTC: Bool { runs.contains { $0.character == "Z" } }
 
     /// Why `format` cannot be a profile's `date_format`, or nil when it can.
     public static func problem(with format: String) -> String? {

@@ -148,6 +148,19 @@ import Testing
 
     /// PayPal writes the date, the time and its zone in three columns: 07:45:51 PST on
     /// 29 December is 00:45 on the 30th in Tokyo.
+    /// A format that writes `Z` (ISO 8601's UTC) reads its times in UTC, not in the settlement
+    /// zone: 20:00Z on the 10th is the 11th in Tokyo.
+    @Test func aTimeWrittenWithZIsUTC() throws {
+        let profile = CSVProfile(
+            name: "iso", matchColumns: ["id", "amount"],
+            columns: [.transactionID: "id", .amount: "amount", .currency: "currency", .bookingDate: "at", .orderReference: "ref"],
+            types: [:], bookingDates: [.init(column: "at")], dateFormat: "yyyy-MM-ddTHH:mm:ssZ", descriptor: "With Reach")
+        let csv = "id,amount,currency,at,ref\nT1,5980,JPY,2026-11-10T20:00:00Z,RN-1\nT2,5980,JPY,2026-11-10T10:00:00Z,RN-2\n"
+        let parsed = try Read.file(Array(csv.utf8), name: "iso.csv", profiles: [profile])
+        #expect(parsed.records.map { $0.bookedOn?.description } == ["2026-11-11", "2026-11-10"])
+        #expect(parsed.records.map(\.problem) == [nil, nil])
+    }
+
     @Test func aTimeInAColumnOfItsOwnIsReadWithTheDate() throws {
         let profile = CSVProfile(
             name: "paypal-activity", matchColumns: ["Date", "Time", "TimeZone", "Transaction ID"],
