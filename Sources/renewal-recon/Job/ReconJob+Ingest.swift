@@ -82,8 +82,9 @@ extension ReconJob {
         let sameName = known.name == url.lastPathComponent
         let leftInPlace = config.archiveDirectory == nil && sameName
         let interruptedMove = config.archiveDirectory.map { archive in
-            sameName && (InboxMover.file(in: archive, named: known.name, holding: sha256) == nil
-                         || InboxMover.isLeftBehind(url, in: archive, holding: sha256))
+            // The note first: finding the archive's copy hashes it.
+            sameName && (InboxMover.isLeftBehind(url, in: archive, holding: sha256)
+                         || InboxMover.file(in: archive, named: known.name, holding: sha256) == nil)
         } ?? false
         return !leftInPlace && !interruptedMove
     }
