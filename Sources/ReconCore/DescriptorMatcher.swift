@@ -19,6 +19,9 @@ public struct DescriptorMatcher: Hashable, Sendable {
         fingerprint = Fingerprint.hex(of: (["rule 1 v1"] + canonical.sorted()).joined(separator: "\n"), digits: 16)
     }
 
+    /// True when no descriptor holds a token: every record would be foreign.
+    public var isEmpty: Bool { patterns.isEmpty }
+
     /// True when some descriptor occurs in `descriptor` as a whole run of tokens.
     public func matches(_ descriptor: String) -> Bool {
         let words = DescriptorMatcher.normalisedTokens(of: descriptor)

@@ -115,14 +115,14 @@ struct ReconConfig: Sendable {
         var catalog = ProductCatalog.standard
         if let products = file.products { catalog.names = products }
         if let renewals = file.renewals { catalog.renewals = renewals.mapValues(Set.init) }
-        let descriptors = file.descriptors ?? Self.defaultDescriptors
+        let descriptors = DescriptorMatcher(descriptors: file.descriptors ?? Self.defaultDescriptors)
         // With none, every settlement would be foreign and a night would extend nothing, quietly.
-        guard descriptors.contains(where: { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) else {
+        guard !descriptors.isEmpty else {
             throw ConfigError("descriptors must name at least one statement descriptor (default: RCH*TrendMicro, With Reach)")
         }
         rules = RuleSettings(windowDays: windowDays, amountToleranceMinor: tolerance,
                              appliesLateSettlements: late == "apply",
-                             descriptors: DescriptorMatcher(descriptors: descriptors), catalog: catalog,
+                             descriptors: descriptors, catalog: catalog,
                              settlementTimeZone: settlementTimeZone)
         orderIDPattern = file.orderIDPattern ?? "RN[0-9A-Z-]{6,30}"
         guard (try? Regex(orderIDPattern)) != nil else {
