@@ -215,6 +215,9 @@ import ReconTestSupport
         _ = try await desk.resolve(missing.exceptionID, .apply(order: "RN20261110-0001"), note: "customer confirmed", by: "sato")
         #expect(try await shop.license("TM-1")?.expiresOn.description == "2027-12-10")
         #expect(try await shop.store().overview().lastRun?.id == nightly, "status's last run is the nightly job's")
+        let day = BusinessDate(iso: "2026-11-12")!
+        _ = try await shop.job().rerun(from: day, to: day)
+        #expect(try await shop.store().overview().lastRun?.id == nightly, "a rerun by hand is not the nightly job either")
         #expect(try await shop.run("2026-11-13").applied == 0)
         #expect(try await !shop.store().unnamedPendingOrders().contains { $0.orderID == "RN20261110-0001" })
     }

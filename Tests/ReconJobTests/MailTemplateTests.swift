@@ -73,6 +73,20 @@ import ReconCore
         #expect(line.contains("\"text\":\"[RCH*TrendMicro][With Reach]\""))
     }
 
+    /// A template that only mentions CONTENT_TYPE, or says TEXT in its own spacing, is still
+    /// rendered as text: nothing is HTML-escaped.
+    @Test(arguments: ["CONTENT_TYPE: {{#statement_descriptors}}[{{.}}]{{/statement_descriptors}}",
+                      "{{%CONTENT_TYPE:TEXT}}{{#statement_descriptors}}[{{.}}]{{/statement_descriptors}}"])
+    func aTemplateMentioningTheContentTypeIsStillText(_ text: String) throws {
+        let folder = try folder(subject: "{{order_id}}", text: text)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let settings = CompletionMailRenderer.Settings(from: "no-reply@example.invalid", statementDescriptors: ["A&B <C>"],
+                                                       catalog: .standard)
+        let renderer = try CompletionMailRenderer(settings: settings, templateDirectory: folder)
+        let line = String(decoding: renderer.jsonLine(Self.mails()[0]), as: UTF8.self)
+        #expect(line.contains("[A&B <C>]"), "\(line)")
+    }
+
     /// The subject's trim, written by hand, does what `trimmingCharacters(in: .newlines)` did.
     @Test(arguments: ["件名\n", "\r\n件名\r\n", "件名", "", "\n", "\u{85}件名\u{2028}", "\u{0B}a\u{0C}", " 件名 \n",
                       "a\nb", "\u{2029}\u{2029}", "e\u{301}\n"])
