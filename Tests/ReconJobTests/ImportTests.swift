@@ -151,14 +151,14 @@ import ReconCore
         #expect(summary.saved == 1)
     }
 
-    /// The byte-level answer agrees with `Character.isWhitespace`, ASCII and not.
+    /// White space of any kind, ASCII or not, is no part of an address.
     @Test func whiteSpaceInAnAddressIsFoundAsCharacterFindsIt() {
-        var samples = (0..<128).map { "a\(Character(Unicode.Scalar(UInt8($0))))b@example.com" }
-        samples += ["a@example.com", "a\u{00A0}b@example.com", "a\u{3000}b@example.com", "a\u{2028}@example.com",
-                    "\u{85}a@example.com", "日本@example.com", "a\r\nb@example.com", "a@exa mple.com", ""]
-        for text in samples {
-            #expect(Importer.containsWhiteSpace(text) == text.contains(where: \.isWhitespace), "\(text.unicodeScalars.map(\.value))")
+        for text in (0..<128).map({ "a\(Character(Unicode.Scalar(UInt8($0))))b@example.com" })
+            + ["a\u{00A0}b@example.com", "a\u{3000}b@example.com", "a\u{2028}@example.com", "\u{85}a@example.com",
+               "日本\u{3000}@example.com", "a\r\nb@example.com", "a@exa mple.com"] where text.contains(where: \.isWhitespace) {
+            #expect(!Importer.isEmailAddress(text), "\(text.unicodeScalars.map(\.value))")
         }
+        #expect(Importer.isEmailAddress("日本@example.com"))
         #expect(Importer.isEmailAddress("a@example.com"))
         #expect(!Importer.isEmailAddress("a b@example.com"))
         #expect(!Importer.isEmailAddress("a\u{3000}b@example.com"))

@@ -142,14 +142,8 @@ struct Importer {
         guard !containsHeaderSyntax(text) else { return false }
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         // A byte search: `contains` with a string argument would go through Foundation's NSString.
-        return parts.count == 2 && !parts[0].isEmpty && parts[1].utf8.contains(UInt8(ascii: ".")) && !containsWhiteSpace(text)
-    }
-
-    /// `Character.isWhitespace` anywhere in `text`; ASCII text (nearly every address of an
-    /// export of a million) is answered from its bytes, without Unicode property lookups.
-    static func containsWhiteSpace(_ text: String) -> Bool {
-        guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return text.contains(where: \.isWhitespace) }
-        return text.utf8.contains { $0 == 0x20 || (0x09...0x0D).contains($0) }
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].utf8.contains(UInt8(ascii: "."))
+            && !text.contains(where: \.isWhitespace)
     }
 }
 
