@@ -72,21 +72,15 @@ struct CSVSettlementReader {
         var problem: String?
         var amountText = field(.amount) ?? ""
         var direction: Direction = meaning == .debit ? .debit : .credit
-        // The column says which way the money went; it must agree with the type, and only one
-        // of the two may hold an amount (a zero beside an amount in the other is none).
-        func nonZero(_ text: String?) -> String? { text.flatMap { $0.allSatisfy { "0.,".contains($0) } ? nil : $0 } }
-        let (credit, debit) = (field(.creditAmount), field(.debitAmount))
-        if let credit = nonZero(credit), let debit = nonZero(debit) {
-            amountText = credit
-            problem = "both the credit amount (\(credit)) and the debit amount (\(debit)) are filled"
-        } else if let text = nonZero(credit) ?? (nonZero(debit) == nil ? credit : nil) {
-            amountText = text
-            if meaning == .bySign { direction = .credit }
-            if meaning == .debit { problem = "a debit type with its amount in the credit column" }
-        } else if let text = debit {
-            amountText = text
-            if meaning == .bySign { direction = .debit }
-            if meaning == .credit { problem = "a credit type with its amount in the debit column" }
+        if let split = Self.splitAmount(credit: field(.creditAmount), debit: field(.debitAmount)) {
+            amountText = split.text
+            if let other = split.alsoFilled {
+                problem = "both the credit amount (\(split.text)) and the debit amount (\(other)) are filled"
+            } else if meaning == .bySign {
+                direction = split.column
+            } else if meaning.rawValue != split.column.rawValue {
+                problem = "a \(meaning.rawValue) type with its amount in the \(split.column.rawValue) column"
+            }
         }
         if amountText.hasPrefix("-") {
             amountText.removeFirst()
@@ -133,6 +127,25 @@ struct CSVSettlementReader {
                                 currencyCode: currencyCode, amount: problem == nil ? amount : nil, direction: direction,
                                 reversal: false, bookedOn: bookedOn, valueOn: valueOn, descriptor: descriptor, line: line,
                                 originalPayment: field(.originalPayment), problem: problem)
+    }
+
+    /// The amount of a profile that splits it into credit and debit columns, and the column
+    /// that holds it (which says which way the money went). Only one of the two may hold an
+    /// amount: a zero beside an amount in the other is none, and where neither holds more than
+    /// a zero, the credit's text stands (or the debit's, where the credit is empty). Where both
+    /// hold one, the credit's is taken and `alsoFilled` gives the debit's.
+    private static func splitAmount(credit: String?, debit: String?)
+        -> (text: String, column: Direction, alsoFilled: String?)? {
+        func amount(_ text: String?) -> String? { text.flatMap { $0.allSatisfy { "0.,".contains($0) } ? nil : $0 } }
+        switch (amount(credit), amount(debit)) {
+        case let (credit?, debit?): return (credit, .credit, debit)
+        case let (credit?, nil): return (credit, .credit, nil)
+        case let (nil, debit?): return (debit, .debit, nil)
+        case (nil, nil):
+            if let credit { return (credit, .credit, nil) }
+            if let debit { return (debit, .debit, nil) }
+            return nil
+        }
     }
 
     /// A date as `date_format` writes it; with a time of day, converted from its zone to the
@@ -218,33 +231,44 @@ public struct CSVDateFormat {
         return nil
     }
 
+    /// Reads `value` byte by byte: a CSV report calls this for every row, so it builds no
+    /// array or dictionary per value.
     func parse(_ value: String) -> (date: BusinessDate, secondsOfDay: Int?)? {
-        let text = Array(value)
-        var fields: [String: Int] = [:]
-        var position = 0
-        for (token, run) in runs {
-            if Self.isField(token) {
+        var value = value
+        return value.withUTF8 { text -> (date: BusinessDate, secondsOfDay: Int?)? in
+            func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+            var year: Int?, month: Int?, day: Int?, hour: Int?, minute: Int?, second: Int?
+            var position = 0
+            for (token, run) in runs {
+                guard Self.isField(token) else {
+                    let literal = token.utf8
+                    for _ in 0..<run {
+                        guard text.count - position >= literal.count,
+                              text[position..<position + literal.count].elementsEqual(literal) else { return nil }
+                        position += literal.count
+                    }
+                    continue
+                }
                 var end = position + run
-                if run == 1 && token != "y", position + 1 < text.count, text[position + 1].isASCII, text[position + 1].isNumber {
-                    end = position + 2
+                if run == 1, token != "y", position + 1 < text.count, isDigit(text[position + 1]) { end = position + 2 }
+                guard end <= text.count, text[position..<end].allSatisfy(isDigit) else { return nil }
+                let number = text[position..<end].reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+                switch token {
+                case "y": year = number
+                case "M": month = number
+                case "d": day = number
+                case "H": hour = number
+                case "m": minute = number
+                default: second = number
                 }
-                guard end <= text.count else { return nil }
-                let digits = String(text[position..<end])
-                guard digits.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(digits) else { return nil }
-                fields[String(token)] = number
                 position = end
-            } else {
-                for _ in 0..<run {
-                    guard position < text.count, text[position] == token else { return nil }
-                    position += 1
-                }
             }
+            guard position == text.count, let year, let month, let day,
+                  let date = BusinessDate(year: year, month: month, day: day) else { return nil }
+            guard let hour else { return (date, nil) }
+            let (minutes, seconds) = (minute ?? 0, second ?? 0)
+            guard hour < 24, minutes < 60, seconds < 61 else { return nil }
+            return (date, hour * 3600 + minutes * 60 + min(seconds, 59))
         }
-        guard position == text.count, let year = fields["y"], let month = fields["M"], let day = fields["d"],
-              let date = BusinessDate(year: year, month: month, day: day) else { return nil }
-        guard let hour = fields["H"] else { return (date, nil) }
-        let minute = fields["m"] ?? 0, second = fields["s"] ?? 0
-        guard hour < 24, minute < 60, second < 61 else { return nil }
-        return (date, hour * 3600 + minute * 60 + min(second, 59))
     }
 }

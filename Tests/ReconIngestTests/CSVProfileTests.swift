@@ -46,6 +46,23 @@ import Testing
         #expect(parsed.records.last?.amount?.minorUnits == 5980, "a zero in the other column is no amount")
     }
 
+    /// A type that says debit must have its amount in the debit column; a zero in the credit
+    /// column beside it is no amount.
+    @Test func aDebitTypeWithItsAmountInTheCreditColumnIsAnInvalidRecord() throws {
+        let profile = CSVProfile(
+            name: "ledger", matchColumns: ["id", "kind", "credit", "debit"],
+            columns: [.transactionID: "id", .type: "kind", .creditAmount: "credit", .debitAmount: "debit",
+                      .currency: "currency", .bookingDate: "date", .orderReference: "ref"],
+            types: ["sale": .credit, "refund": .debit], bookingDates: [.init(column: "date")],
+            dateFormat: "yyyy-MM-dd", descriptor: "With Reach")
+        let csv = "id,kind,credit,debit,currency,date,ref\n"
+            + "T1,refund,5980,,JPY,2026-11-12,RN-1\nT2,refund,0,5980,JPY,2026-11-12,RN-1\nT3,sale,5980,0,JPY,2026-11-12,RN-1\n"
+        let parsed = try Read.file(Array(csv.utf8), name: "ledger.csv", profiles: [profile])
+        #expect(parsed.records.map(\.problem) == ["a debit type with its amount in the credit column", nil, nil])
+        #expect(parsed.records.map(\.direction) == [.debit, .debit, .credit], "the type says which way")
+        #expect(parsed.records.map { $0.amount?.minorUnits } == [nil, 5980, 5980])
+    }
+
     /// Without a type column, split amount columns say which way the money went.
     @Test func withoutATypeColumnTheAmountsColumnGivesTheDirection() throws {
         let profile = CSVProfile(
@@ -125,6 +142,20 @@ import Testing
         #expect(format.parse("9/1/18 17:05") == nil)
         #expect(CSVDateFormat("MM/dd/yyyy").parse("9/4/2018") == nil, "a doubled letter reads two digits")
         #expect(CSVDateFormat("yyyy-MM-dd").parse("2018-+9-04") == nil)
+        #expect(CSVDateFormat("yyyy-MM-dd").parse("2018-09-04 ") == nil, "nothing may follow the format")
+        let seconds = CSVDateFormat("yyyy-MM-ddTHH:mm:ssZ").parse("2018-09-04T23:59:60Z")
+        #expect(seconds?.secondsOfDay == 86_399, "a leap second is the day's last")
+        #expect(CSVDateFormat("yyyy-MM-dd HH:mm").parse("2018-09-04 24:00") == nil)
+    }
+
+    /// A literal of the format may be any text: a Japanese report writes 2026年11月9日.
+    @Test func aDateFormatsLiteralsMayBeNonASCII() throws {
+        let format = CSVDateFormat("yyyy年M月d日 H時mm分")
+        #expect(CSVDateFormat.problem(with: "yyyy年M月d日 H時mm分") == nil)
+        let read = try #require(format.parse("2026年11月9日 8時05分"))
+        #expect(read.date.description == "2026-11-09" && read.secondsOfDay == 8 * 3600 + 5 * 60)
+        #expect(format.parse("2026年11月9日 8時05") == nil, "the last literal is missing")
+        #expect(format.parse("2026-11-9 8:05") == nil)
     }
 
     @Test(arguments: [("yyyy-MM-dd HH:mm:ss", true), ("M/d/yyyy", true), ("dd.MM.yyyy H:mm", true),
