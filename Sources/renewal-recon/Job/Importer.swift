@@ -40,12 +40,11 @@ struct Importer {
     static let licenseHeader = ["serial", "product", "expires_on", "auto_renew", "email"]
 
     func importOrders(from url: URL) async throws -> ImportSummary {
-        let rows = try ExportRows(url, header: Self.orderHeader, optionalLast: "status") { cells throws(RowProblem) in
+        let rows = try ExportRows(url, header: Self.orderHeader, optionalLast: "status",
+                                  noting: unknownProduct(\.targetProduct)) { cells throws(RowProblem) in
             try parseOrder(cells)
         } skipping: { cells in
             cells[9] != "credit_card"
-        } noting: { [known = config.rules.catalog.knownProducts] order in
-            known.contains(order.targetProduct) ? nil : order.targetProduct
         }
         let (saved, completed) = try await refusingBadRows(url, rows) { try await store.importOrders(from: rows) }
         return ImportSummary(saved: saved, skippedPaymentMethod: rows.skipped, skippedCompleted: completed,
@@ -53,13 +52,19 @@ struct Importer {
     }
 
     func importLicenses(from url: URL, allowEarlier: Bool) async throws -> ImportSummary {
-        let rows = try ExportRows(url, header: Self.licenseHeader, optionalLast: nil) { cells throws(RowProblem) in
+        let rows = try ExportRows(url, header: Self.licenseHeader, optionalLast: nil,
+                                  noting: unknownProduct(\.product)) { cells throws(RowProblem) in
             try parseLicense(cells)
-        } noting: { [known = config.rules.catalog.knownProducts] license in
-            known.contains(license.product) ? nil : license.product
         }
         let saved = try await refusingBadRows(url, rows) { try await store.importLicenses(from: rows, allowEarlier: allowEarlier) }
         return ImportSummary(saved: saved, unknownProducts: rows.noted)
+    }
+
+    /// Notes a row's product that the catalog does not know: the row is imported all the same,
+    /// and the summary names each such product.
+    private func unknownProduct<Row>(_ product: KeyPath<Row, String>) -> (Row) -> String? {
+        let known = config.rules.catalog.knownProducts
+        return { row in known.contains(row[keyPath: product]) ? nil : row[keyPath: product] }
     }
 
     /// The store's refusal, or a CSV that stops parsing, as the refusal of the file: where it
@@ -161,9 +166,9 @@ final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
     private(set) var noted: [String: Int] = [:]
 
     /// Opens the export and checks its header: `header`, or `header` and `optionalLast`.
-    init(_ url: URL, header: [String], optionalLast: String?, parse: @escaping ([String]) throws(RowProblem) -> Row,
-         skipping skip: @escaping ([String]) -> Bool = { _ in false },
-         noting note: @escaping (Row) -> String? = { _ in nil }) throws {
+    init(_ url: URL, header: [String], optionalLast: String?, noting note: @escaping (Row) -> String?,
+         parse: @escaping ([String]) throws(RowProblem) -> Row,
+         skipping skip: @escaping ([String]) -> Bool = { _ in false }) throws {
         do {
             rows = try CSVFileRows(url: url)
         } catch {
