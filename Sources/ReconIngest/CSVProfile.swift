@@ -43,7 +43,8 @@ public struct CSVProfile: Sendable {
     }
 
     public var name: String
-    /// The file is of this profile when its header holds all these columns.
+    /// The columns the profile is recognised by (`match_columns`); the header must hold all of
+    /// `requiredColumns`.
     public var matchColumns: [String]
     public var delimiter: Character
     public var encoding: Encoding
@@ -60,6 +61,16 @@ public struct CSVProfile: Sendable {
     public var timeZone: TimeZone?
     /// `descriptor`: a constant, when no column holds one.
     public var descriptor: String?
+
+    /// The file is of this profile when its header holds all these columns: `matchColumns`,
+    /// every column a field is read from, and the last booking date source's columns (the
+    /// earlier ones may be absent). A column named wrong would otherwise read as empty in
+    /// every row: each row skipped, or every settlement without descriptor, and the file
+    /// would pass as read.
+    public var requiredColumns: Set<String> {
+        let lastDate = bookingDates.last.map { [$0.column, $0.timeColumn, $0.zoneColumn].compactMap { $0 } } ?? []
+        return Set(matchColumns).union(columns.values).union(lastDate)
+    }
 
     public init(name: String, matchColumns: [String], delimiter: Character = ",", encoding: Encoding = .utf8,
                 decimalSeparator: Character = ".", columns: [Field: String], types: [String: TypeMeaning],

@@ -110,7 +110,7 @@ public struct SettlementFileReader: Sendable {
         for profile in csvProfiles {
             guard let text = CSVTextDecoder.text(header, profile.encoding) else { continue }
             sawText = true
-            guard Self.header(of: text, delimiter: profile.delimiter).map({ Set($0).isSuperset(of: profile.matchColumns) }) == true else {
+            guard Self.header(of: text, delimiter: profile.delimiter).map({ Set($0).isSuperset(of: profile.requiredColumns) }) == true else {
                 continue
             }
             return try readCSV(through: profile, head: head, rest: &chunks, emit: emit)

@@ -91,6 +91,25 @@ import Testing
         #expect(records[2].problem == "the time '2026-11-12 20:00:00' has no time zone (no Booking Date TimeZone)")
     }
 
+    /// A header must hold every column the profile reads and its last date source, not only
+    /// the columns it is recognised by; an earlier date source may be absent (Adyen's Booking
+    /// Date gives way to Creation Date).
+    @Test func aHeaderMustHoldEveryColumnTheProfileReads() throws {
+        let profile = CSVProfile(
+            name: "zoned", matchColumns: ["id"],
+            columns: [.transactionID: "id", .amount: "amount", .currency: "currency", .bookingDate: "at"],
+            types: [:], bookingDates: [.init(column: "at", zoneColumn: "tz")], dateFormat: "yyyy-MM-dd HH:mm",
+            descriptor: "With Reach")
+        #expect(profile.requiredColumns == ["id", "amount", "currency", "at", "tz"])
+        let read = try Read.text("id,amount,currency,at,tz\nT1,5980,JPY,2026-11-10 20:00,UTC\n", profiles: [profile])
+        #expect(read.records.first?.bookedOn?.description == "2026-11-11")
+        #expect(throws: FileRejection.self, "no tz column") {
+            try Read.text("id,amount,currency,at\nT1,5980,JPY,2026-11-10 20:00\n", profiles: [profile])
+        }
+        #expect(!CSVProfile.adyenSettlementDetails.requiredColumns.contains("Booking Date"))
+        #expect(CSVProfile.adyenSettlementDetails.requiredColumns.isSuperset(of: ["Creation Date", "TimeZone"]))
+    }
+
     @Test func adyenColumnsMayComeInAnyOrder() throws {
         let csv = "Type,Gross Credit (GC),Gross Currency,Gross Debit (GC),Modification Reference,Merchant Reference,Psp Reference,Merchant Account,TimeZone,Creation Date\n"
             + "Settled,5980,JPY,,MOD-1,RN20261110-0001,PSP1,RCH*TrendMicro,Asia/Tokyo,2026-11-11 09:00:00\n"

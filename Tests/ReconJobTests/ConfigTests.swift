@@ -98,7 +98,8 @@ import ReconCore
     @Test func aProfileReadsOnlyHeadersHoldingEveryColumnItReads() async throws {
         let workspace = try TestWorkspace(yaml: "min_file_age_s: 0\n" + Self.profile(dateFormat: "M/d/yyyy"))
         let profile = try #require(try workspace.config().csvProfiles.first)
-        #expect(profile.matchColumns == ["id", "amount", "currency", "date", "kind"])
+        #expect(profile.matchColumns == ["id"])
+        #expect(profile.requiredColumns == ["id", "amount", "currency", "date", "kind"])
         // The type column named otherwise ("type"): refused whole, not read as rows of no type.
         try workspace.write("id,amount,currency,date,type\nT1,5980,JPY,11/12/2026,sale\n", to: "inbox/shop.csv")
         let outcome = try await workspace.job().run(date: BusinessDate(iso: "2026-11-12")!)

@@ -206,13 +206,8 @@ struct ReconConfig: Sendable {
         if columns[.bookingTime] != nil, !dateFormat.contains("H") {
             throw ConfigError("\(key).date_format must read the booking_time too, after the date and a space (e.g. dd/MM/yyyy HH:mm:ss)")
         }
-        // The header must hold every column the profile reads, not only those it is recognised
-        // by: a column named wrong would otherwise read as empty in every row (each row skipped,
-        // or every settlement without descriptor, foreign), and the file would pass as read.
-        let read = columns.values.sorted() + [raw.timezoneColumn].compactMap { $0 }
-        let matchColumns = raw.matchColumns + read.filter { !raw.matchColumns.contains($0) }
         return CSVProfile(
-            name: raw.name, matchColumns: matchColumns, delimiter: separator, encoding: encoding,
+            name: raw.name, matchColumns: raw.matchColumns, delimiter: separator, encoding: encoding,
             decimalSeparator: Character(decimal), columns: columns, types: types,
             bookingDates: [CSVProfile.DateSource(column: bookingColumn, timeColumn: columns[.bookingTime],
                                                  zoneColumn: raw.timezoneColumn)],
