@@ -38,10 +38,24 @@ public struct SQLReconStore: ReconStore {
         try await migrate(through: Migrations.latest)
     }
 
-    /// A store migrated by a later version of the job: this one must not read or write it (exit 64).
-    public static func newerStore(schema: Int) -> StoreError {
-        StoreError(.notInitialised, """
-            the store is at schema \(schema), newer than this version of renewal-recon knows (\(Migrations.latest)); \
+    /// Throws (exit 64) unless the store is at the schema this version knows: a store of a
+    /// later version must not be read or written by this one, and one with migrations pending
+    /// waits for `init`.
+    public func requireCurrentSchema() async throws {
+        let applied = try await schemaStatus().applied
+        try Self.refuseNewer(applied)
+        guard applied == Migrations.latest else {
+            throw StoreError(.notInitialised, """
+                the store is at schema \(applied) and \(Migrations.latest - applied) migration(s) are pending; \
+                run `renewal-recon init`
+                """)
+        }
+    }
+
+    private static func refuseNewer(_ applied: Int) throws {
+        guard applied > Migrations.latest else { return }
+        throw StoreError(.notInitialised, """
+            the store is at schema \(applied), newer than this version of renewal-recon knows (\(Migrations.latest)); \
             use the version that migrated it
             """)
     }
@@ -53,9 +67,7 @@ public struct SQLReconStore: ReconStore {
     @discardableResult
     func migrate(through version: Int) async throws -> Int {
         let applied = try await schemaStatus().applied
-        guard applied <= Migrations.latest else {
-            throw Self.newerStore(schema: applied)
-        }
+        try Self.refuseNewer(applied)
         let pending = Migrations.all.filter { $0.version > applied && $0.version <= version }
         let bytes = database.byteCollation
         guard !pending.isEmpty else { return 0 }

@@ -56,11 +56,7 @@ enum StoreOpener {
                 try await store.migrate()
                 return store
             }
-            let status = try await store.schemaStatus()
-            if status.applied > status.latest { throw SQLReconStore.newerStore(schema: status.applied) }
-            guard status.isCurrent else {
-                throw StoreError(.notInitialised, "the store is at schema \(status.applied) and \(status.latest - status.applied) migration(s) are pending; run `renewal-recon init`")
-            }
+            try await store.requireCurrentSchema()
             return store
         } catch {
             await store.close()
