@@ -82,10 +82,10 @@ enum CommandFailure {
     /// A usage error (64) for a date after today in the configured time zone: a run of a day
     /// that has not begun (a mistyped year) would sweep every pending order overdue and write
     /// mails under that date.
-    static func refusingAfterToday(_ date: BusinessDate, _ option: String, _ config: ReconConfig) -> ExitCode? {
+    static func refuseAfterToday(_ date: BusinessDate, _ option: String, _ config: ReconConfig) throws(UsageError) {
         let today = config.today()
-        guard date > today else { return nil }
-        return fail("\(option) \(date) is after today (\(today) in \(config.timeZone.identifier))", 64)
+        guard date > today else { return }
+        throw UsageError(message: "\(option) \(date) is after today (\(today) in \(config.timeZone.identifier))")
     }
 
     /// One line, whatever the error said (a database error may span several), and never an

@@ -25,7 +25,7 @@ struct RunCommand: AsyncParsableCommand {
             let config = try options.loadConfig()
             let logger = options.logger()
             let day = date.flatMap(BusinessDate.init(iso:)) ?? config.today()
-            if let later = CommandFailure.refusingAfterToday(day, "--date", config) { return later }
+            try CommandFailure.refuseAfterToday(day, "--date", config)
             try InboxScanner.check(config.inboxDirectory)
             let outcome = try await StoreOpener.with(config, for: dryRun ? .existing : .createIfMissing, lock: lock.wait) { store in
                 try await ReconJob(config: config, store: store, logger: logger, plan: RunReport.printPlan).run(date: day, dryRun: dryRun)
@@ -63,7 +63,7 @@ struct RerunCommand: AsyncParsableCommand {
             let config = try options.loadConfig()
             let logger = options.logger()
             guard let start = BusinessDate(iso: from), let end = BusinessDate(iso: to) else { return ExitCode(64) }
-            if let later = CommandFailure.refusingAfterToday(end, "--to", config) { return later }
+            try CommandFailure.refuseAfterToday(end, "--to", config)
             let outcome = try await StoreOpener.with(config, for: .existing, lock: lock.wait) { store in
                 try await ReconJob(config: config, store: store, logger: logger, plan: RunReport.printPlan)
                     .rerun(from: start, to: end, dryRun: dryRun)
