@@ -133,10 +133,13 @@ import ReconCore
         result = try recon(workspace, config + ["exceptions", "resolve", "EX-1", "--dismiss", "--note", "x", "--by", " "])
         #expect(result.status == 64 && result.stderr.contains("--by"), "\(result.stderr)")
         // A command line without its command (a crontab line that lost `run`) is no success.
-        for arguments in [config, config + ["import"], config + ["exceptions"]] {
+        for (arguments, commands) in [(config, "init, inspect, import, run, rerun, report, status, exceptions"),
+                                      (config + ["import"], "orders, licenses"),
+                                      (config + ["exceptions"], "list, resolve")] {
             result = try recon(workspace, arguments)
             #expect(result.status == 64, "\(arguments)")
             #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+            #expect(result.stderr.contains("one of \(commands)"), "\(result.stderr)")
         }
         // An unknown key names itself.
         try workspace.write("min_file_age_s: 0\nwindow_dayz: 5\n", to: "recon.yaml")

@@ -2,15 +2,13 @@ import ArgumentParser
 import Foundation
 import ReconCore
 
-struct ExceptionsCommand: AsyncParsableCommand {
+struct ExceptionsCommand: CommandGroup {
     static let configuration = CommandConfiguration(
         commandName: "exceptions", abstract: "List exceptions, or record a support decision on one.",
         subcommands: [List.self, Resolve.self])
 
-    func run() async throws { throw ValidationError("exceptions what: list or resolve") }
-
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List exceptions.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List exceptions.")
         @OptionGroup var options: GlobalOptions
         @Option(help: "Only this code (e.g. unknown_order).") var code: String?
         @Option(help: "Only this status: open, resolved or dismissed.") var status: String?
@@ -53,7 +51,7 @@ struct ExceptionsCommand: AsyncParsableCommand {
 
     struct Resolve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Apply a held settlement with its check waived, or dismiss an exception.")
+            commandName: "resolve", abstract: "Apply a held settlement with its check waived, or dismiss an exception.")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The exception id (EX-…).") var id: String
         @Flag(help: "Run rules 4–9 with the check that raised the exception waived, and apply.") var apply = false

@@ -1,15 +1,13 @@
 import ArgumentParser
 import Foundation
 
-struct ImportCommand: AsyncParsableCommand {
+struct ImportCommand: CommandGroup {
     static let configuration = CommandConfiguration(
         commandName: "import", abstract: "Load or update orders or licenses from a CSV export.",
         subcommands: [Orders.self, Licenses.self])
 
-    func run() async throws { throw ValidationError("import what: orders or licenses") }
-
     struct Orders: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Import an orders CSV (SPEC §3.2).")
+        static let configuration = CommandConfiguration(commandName: "orders", abstract: "Import an orders CSV (SPEC §3.2).")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The orders CSV file.") var file: String
 
@@ -28,7 +26,7 @@ struct ImportCommand: AsyncParsableCommand {
     }
 
     struct Licenses: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Import a licenses CSV (SPEC §3.2).")
+        static let configuration = CommandConfiguration(commandName: "licenses", abstract: "Import a licenses CSV (SPEC §3.2).")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The licenses CSV file.") var file: String
         @Flag(help: "Accept rows that move expires_on earlier than the stored value.") var allowEarlier = false

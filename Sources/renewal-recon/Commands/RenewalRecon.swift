@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 
 @main
-struct RenewalRecon: AsyncParsableCommand {
+struct RenewalRecon: CommandGroup {
     static let configuration = CommandConfiguration(
         commandName: "renewal-recon",
         abstract: "Reconciles card settlements with license renewal orders and extends the licenses.",
@@ -12,12 +12,6 @@ struct RenewalRecon: AsyncParsableCommand {
 
     /// Declared here too so that `renewal-recon --config FILE COMMAND` works (SPEC §6).
     @OptionGroup var options: GlobalOptions
-
-    /// No command is a usage error (exit 64): a crontab line that lost its `run` must not
-    /// pass for a night that went well, as the parser's default (help, exit 0) would have it.
-    func run() async throws {
-        throw ValidationError("no command given: one of init, inspect, import, run, rerun, report, status, exceptions")
-    }
 
     static func main() async {
         Interruption.install()
@@ -39,5 +33,18 @@ struct RenewalRecon: AsyncParsableCommand {
             let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "usage error"
             exit(withError: CommandFailure.fail(message + " (see --help)", ExitCode.validationFailure.rawValue))
         }
+    }
+}
+
+/// A command that only groups others (`renewal-recon`, `import`, `exceptions`). Given none of
+/// them, it is a usage error (exit 64) that names them: a crontab line that lost its `run` must
+/// not pass for a night that went well, as the parser's default (help, exit 0) would have it.
+protocol CommandGroup: AsyncParsableCommand {}
+
+extension CommandGroup {
+    func run() async throws {
+        let group = Self.configuration.commandName ?? "renewal-recon"
+        let commands = Self.configuration.subcommands.compactMap { $0.configuration.commandName }
+        throw ValidationError("no command given after '\(group)': one of \(commands.joined(separator: ", "))")
     }
 }
