@@ -3,6 +3,7 @@ import Logging
 import Testing
 import ReconCore
 @testable import ReconReports
+@testable import ReconStore
 @testable import renewal_recon
 
 @Suite struct ReportFormatTests {
@@ -110,6 +111,25 @@ import ReconCore
         #expect(try await shop.run("2026-11-12").applied == 1)
         let eml = try #require(try shop.workspace.outputs()["mail/2026-11-12/eml/RN%2F%2E%2E%2F1.eml"])
         #expect(String(decoding: eml, as: UTF8.self).contains("Message-ID: <RN%2F%2E%2E%2F1.completion@"))
+    }
+
+    /// An address written into the store by hand (the import refuses it) cannot add a header
+    /// line to the .eml: its control characters are dropped from `To`.
+    @Test func anAddressWithALineBreakAddsNoHeaderToTheEML() async throws {
+        let shop = try await Shop(yaml: "min_file_age_s: 0\nmail:\n  eml: true\n")
+        try await shop.importLicenses(Shop.licenseRow("TM-1"))
+        try await shop.importOrders(Shop.orderRow("RN-1", serial: "TM-1"))
+        let store = try #require(try await shop.store() as? SQLReconStore)
+        try await store.database.transaction { db in
+            try await db.execute("UPDATE orders SET email = ? WHERE order_id = 'RN-1'", .text("a@b.jp\r\nBcc: x@evil.example"))
+        }
+        await store.close()
+        try shop.deliver([.init(id: "TX-1", ref: "RN-1")], as: "a.xml")
+        #expect(try await shop.run("2026-11-12").applied == 1)
+        let eml = String(decoding: try #require(try shop.workspace.outputs()["mail/2026-11-12/eml/RN-1.eml"]), as: UTF8.self)
+        let headers = eml.components(separatedBy: "\r\n\r\n")[0].components(separatedBy: "\r\n")
+        #expect(headers.contains("To: a@b.jpBcc: x@evil.example"), "\(headers)")
+        #expect(!headers.contains { $0.hasPrefix("Bcc:") }, "\(headers)")
     }
 
     /// Mails are plain text (SPEC §5): a template asking for HTML escaping is refused.
