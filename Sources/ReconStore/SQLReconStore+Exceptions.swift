@@ -13,32 +13,31 @@ extension SQLReconStore {
     /// serial) is no change, and is left as it was: the day's summary reads a missing serial
     /// as an order unknown that day. A handful of statements for the whole list (a night holds
     /// tens of thousands of records; on PostgreSQL each statement is a round trip), and one
-    /// more for each exception whose facts changed.
+    /// more for each stored exception whose facts changed; one the list opens is inserted as
+    /// the list leaves it.
     static func raise(_ all: [ExceptionFacts], on date: BusinessDate, runID: String, in db: any SQLConnection) async throws {
         guard !all.isEmpty else { return }
-        // What is stored of each (or what it opens with), then what the list makes of it, in order.
+        // What is stored of each, then what the list makes of it, in order; and the first
+        // facts of each the list opens.
         var before: [String: RaisedState] = [:]
         try await db.forEachChunk(Array(Set(all.map(\.exceptionID))).sorted()) { marks, values in
             for row in try await db.query("""
-                SELECT exception_id, status, last_seen, severity, lag_days, \(comparedFacts.joined(separator: ", "))
+                SELECT exception_id, status, last_seen, severity, \(writtenFacts.joined(separator: ", "))
                 FROM exceptions WHERE exception_id IN (\(marks))
                 """, values) {
                 before[row.string(0)] = RaisedState(status: row.string(1), lastSeen: BusinessDate(iso: row.string(2)) ?? date,
-                                                    severity: row.string(3), lagDays: row.values[4],
-                                                    facts: Array(row.values.dropFirst(5)))
+                                                    severity: row.string(3), facts: Array(row.values.dropFirst(4)))
             }
         }
         var current = before
-        var opened: [[SQLValue]] = []
+        var opened: [(id: String, facts: ExceptionFacts)] = []
         var history: [HistoryEntry] = []
         for facts in all {
             let id = facts.exceptionID
-            let seen = comparedValues(facts)
+            let seen = writtenValues(facts)
             guard var state = current[id] else {
-                let opening = RaisedState(status: "open", lastSeen: date, severity: facts.severity.rawValue,
-                                          lagDays: SQLValue(facts.lagDays), facts: seen)
-                opened.append(openingValues(facts, id: id, on: date))
-                (before[id], current[id]) = (opening, opening)
+                current[id] = RaisedState(status: "open", lastSeen: date, severity: facts.severity.rawValue, facts: seen)
+                opened.append((id, facts))
                 history.append(HistoryEntry(exceptionID: id, action: "opened", status: "open"))
                 continue
             }
@@ -47,7 +46,7 @@ extension SQLReconStore {
             }
             for index in changedColumns { state.facts[index] = seen[index] }
             if changedColumns.contains(where: { ["placed_on", "settled_on"].contains(comparedFacts[$0]) }) {
-                state.lagDays = SQLValue(facts.lagDays)
+                state.facts[lagDaysIndex] = seen[lagDaysIndex]
             }
             let note = changedColumns.isEmpty ? nil : "facts changed: " + changedColumns.map { comparedFacts[$0] }.joined(separator: ", ")
             let severity = state.severity
@@ -67,20 +66,21 @@ extension SQLReconStore {
             }
             current[id] = state
         }
-        try await db.insertRows(into: "exceptions", columns: exceptionColumns, rows: opened)
+        try await db.insertRows(into: "exceptions", columns: exceptionColumns, rows: opened.compactMap { id, facts in
+            current[id].map { openingValues(facts, as: $0, id: id, on: date) }
+        })
         // Those whose facts changed are written one by one, the facts that changed only; the
         // others that changed are grouped by what they now read.
         var byState: [[String]: [String]] = [:]
         for (id, was) in before.sorted(by: { $0.key < $1.key }) {
             guard let now = current[id], now != was else { continue }
-            let facts = comparedFacts.indices.filter { now.facts[$0] != was.facts[$0] }
-            guard facts.isEmpty && now.lagDays == was.lagDays else {
-                let columns = facts.map { comparedFacts[$0] } + (now.lagDays == was.lagDays ? [] : ["lag_days"])
+            let facts = writtenFacts.indices.filter { now.facts[$0] != was.facts[$0] }
+            guard facts.isEmpty else {
                 try await db.execute("""
                     UPDATE exceptions SET status = ?, last_seen = ?, severity = ?,
-                        \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE exception_id = ?
+                        \(facts.map { "\(writtenFacts[$0]) = ?" }.joined(separator: ", ")) WHERE exception_id = ?
                     """, [.text(now.status), .text(now.lastSeen.description), .text(now.severity)]
-                        + facts.map { now.facts[$0] } + (now.lagDays == was.lagDays ? [] : [now.lagDays]) + [.text(id)])
+                        + facts.map { now.facts[$0] } + [.text(id)])
                 continue
             }
             byState[[now.status, now.lastSeen.description, now.severity], default: []].append(id)
@@ -100,13 +100,12 @@ extension SQLReconStore {
         var status: String
         var lastSeen: BusinessDate
         var severity: String
-        var lagDays: SQLValue
-        /// The values of `comparedFacts`.
+        /// The values of `writtenFacts`.
         var facts: [SQLValue]
     }
 
     private static let exceptionColumns = ["exception_id", "code", "severity", "subject", "status"]
-        + comparedFacts + ["lag_days", "candidates", "file_name", "detail", "first_seen", "last_seen"]
+        + writtenFacts + ["candidates", "file_name", "detail", "first_seen", "last_seen"]
 
     /// The facts whose change reopens a dismissed exception, and which are written again when
     /// they change. Not among them: `candidates` (those of a `missing_reference` are the ones
@@ -119,20 +118,29 @@ extension SQLReconStore {
         "expected_amount_minor", "expected_currency", "currency", "placed_on", "settled_on", "descriptor",
     ]
 
-    private static func comparedValues(_ facts: ExceptionFacts) -> [SQLValue] {
+    /// The columns `raise` writes again when they change: `comparedFacts`, and `lag_days`,
+    /// which follows `placed_on` and `settled_on`.
+    private static let writtenFacts = comparedFacts + ["lag_days"]
+    private static let lagDaysIndex = comparedFacts.count
+
+    private static func writtenValues(_ facts: ExceptionFacts) -> [SQLValue] {
         [
             SQLValue(facts.recordID), SQLValue(facts.orderID), SQLValue(facts.serial), SQLValue(facts.transactionID),
             SQLValue(facts.line), SQLValue(facts.column), SQLValue(facts.amountMinor),
             SQLValue(facts.expectedAmountMinor), SQLValue(facts.expectedCurrency), SQLValue(facts.currency),
             SQLValue(facts.placedOn?.description), SQLValue(facts.settledOn?.description), SQLValue(facts.descriptor),
+            SQLValue(facts.lagDays),
         ]
     }
 
-    private static func openingValues(_ facts: ExceptionFacts, id: String, on date: BusinessDate) -> [SQLValue] {
-        [.text(id), .text(facts.code.rawValue), .text(facts.severity.rawValue), .text(facts.subject), .text("open")]
-            + comparedValues(facts)
-            + [SQLValue(facts.lagDays), .text(facts.candidates.joined(separator: " ")), SQLValue(facts.fileName),
-               SQLValue(facts.detail), .text(date.description), .text(date.description)]
+    /// The row of an exception the list opened, as the list left it (`state`): what describes
+    /// it (candidates, file, detail) is what it opened with.
+    private static func openingValues(_ facts: ExceptionFacts, as state: RaisedState, id: String,
+                                      on date: BusinessDate) -> [SQLValue] {
+        [.text(id), .text(facts.code.rawValue), .text(state.severity), .text(facts.subject), .text(state.status)]
+            + state.facts
+            + [.text(facts.candidates.joined(separator: " ")), SQLValue(facts.fileName), SQLValue(facts.detail),
+               .text(date.description), .text(state.lastSeen.description)]
     }
 
     /// Resolves each of `items` (an exception and why), in order.

@@ -615,7 +615,7 @@ import ReconTestSupport
     /// written (a `missing_reference`'s candidates stay those of its first sighting), and the
     /// lag with a date it follows from. Other candidates, another lag alone, another file name
     /// or wording, or a fact unknown on either side change nothing. A list naming a new
-    /// exception twice opens it once.
+    /// exception twice opens it once, with the facts it is last seen with.
     @Test(arguments: TestStore.available)
     func factsSeenAgainOtherwiseAreTaken(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
@@ -640,6 +640,7 @@ import ReconTestSupport
                 facts("O", expected: 6200, candidates: ["RN-X"]), facts("D", serial: "TM-2"),
                 facts("S", lag: 3, candidates: ["RN-X"], file: "b.xml", detail: "80 short"), facts("U"), facts("K", serial: nil),
                 facts("P", lag: 4, placed: "2026-11-08"), facts("N"), facts("N", expected: 6100),
+                facts("M"), facts("M", lag: 5, placed: "2026-11-07"),
                 facts("X", expected: 6200, serial: nil, lag: 9, candidates: ["RN-B"]),
             ], on: day, runID: "r1", in: db)
         }
@@ -653,6 +654,7 @@ import ReconTestSupport
         #expect(rows == [
             ["D", "open", "5980", "TM-2", "2", "", "2026-11-10", d],
             ["K", "open", "5980", "TM-1", "2", "", "2026-11-10", d],
+            ["M", "open", "5980", "TM-1", "5", "", "2026-11-07", d],
             ["N", "open", "6100", "TM-1", "2", "", "2026-11-10", d],
             ["O", "open", "6200", "TM-1", "2", "", "2026-11-10", d],
             ["P", "open", "5980", "TM-1", "4", "", "2026-11-08", d],
@@ -668,6 +670,7 @@ import ReconTestSupport
         }
         #expect(history == [
             "D reopened open facts changed: serial", "K seen open ",
+            "M opened open ", "M facts changed open facts changed: placed_on",
             "N opened open ", "N facts changed open facts changed: expected_amount_minor",
             "O facts changed open facts changed: expected_amount_minor",
             "P facts changed open facts changed: placed_on",
