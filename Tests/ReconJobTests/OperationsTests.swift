@@ -44,6 +44,28 @@ import ReconCore
         #expect(!run.stderr.contains("\r"), "no progress line off a terminal")
     }
 
+    /// On a terminal, a run shows its progress on stderr, each line written over the last, and
+    /// a log line erases it first rather than run on from it (off a terminal no progress is
+    /// written: the test above). script(1) gives the run a terminal and copies what it shows.
+    @Test func aRunOnATerminalShowsItsProgress() async throws {
+        let script = URL(fileURLWithPath: "/usr/bin/script")
+        guard FileManager.default.isExecutableFile(atPath: script.path) else {
+            print("note: /usr/bin/script is absent; the progress on a terminal is not tested")
+            return
+        }
+        let (workspace, config) = try await importedSamples()
+        let command = ([CrashTests.binary.path] + config + ["run", "--date", "2026-11-20"])
+            .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let result = try TestProcess.run(script, ["-qec", command, "/dev/null"], in: workspace.root)
+        #expect(result.status == 2, "the samples hold a truncated file on purpose: \(result.stderr)")
+        let shown = result.stdout.components(separatedBy: Progress.eraseLine).dropFirst()
+        #expect(shown.contains { $0.hasPrefix("ingest: files 1/") }, "\(result.stdout.suffix(500))")
+        #expect(shown.contains { $0.hasPrefix("evaluate: round 1, booked on ") }, "\(result.stdout.suffix(500))")
+        #expect(shown.contains { $0.hasPrefix("{\"") && $0.hasSuffix("}\r\n") }, "a log line of its own")
+        let progress = shown.filter { $0.hasPrefix("ingest") || $0.hasPrefix("evaluate") }
+        #expect(!progress.isEmpty && progress.allSatisfy { !$0.contains("{") }, "no log line runs on from a progress line")
+    }
+
     /// A rerun logs under its run id, today's date and its range, and says when it was dry.
     @Test func aRerunLogsItsRangeAndWhetherItWasDry() async throws {
         let (workspace, config) = try await importedSamples()

@@ -33,8 +33,12 @@ struct StderrLogHandler: LogHandler {
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
             text = String(decoding: data, as: UTF8.self)
         }
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        FileHandle.standardError.write(Data(((Self.erasesProgress ? Progress.eraseLine : "") + text + "\n").utf8))
     }
+
+    /// On a terminal, a log line first erases the progress line it would otherwise run on
+    /// from; the progress is drawn again at its next step.
+    private static let erasesProgress = isatty(STDERR_FILENO) == 1
 }
 
 /// Defence in depth for the logs: whatever a message carries (a file's first line, a

@@ -18,11 +18,14 @@ struct Progress {
     func show(_ what: String, count: Int, of things: String) {
         guard enabled else { return }
         let rate = count * 1000 / max(1, PhaseClock.milliseconds(ContinuousClock.now - started))
-        FileHandle.standardError.write(Data("\r\u{1B}[2K\(what), \(things) \(count), \(rate) \(things)/s".utf8))
+        FileHandle.standardError.write(Data("\(Self.eraseLine)\(what), \(things) \(count), \(rate) \(things)/s".utf8))
     }
 
     func finish() {
         guard enabled else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+        FileHandle.standardError.write(Data(Self.eraseLine.utf8))
     }
+
+    /// Back to the start of the line, and the line erased.
+    static let eraseLine = "\r\u{1B}[2K"
 }
