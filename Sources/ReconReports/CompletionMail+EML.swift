@@ -45,16 +45,20 @@ extension CompletionMailRenderer {
 
     /// RFC 2047 encoded words (plain ASCII too, so that no subject reads as an encoded word it
     /// is not, nor breaks its line), folded onto continuation lines of at most 76 characters.
+    /// A word ends between characters as the reader sees them, but for one too long for a word
+    /// of its own (a letter under many accents), which is split between its code points: RFC
+    /// 2047 asks only that a word hold whole characters of its charset.
     static func encodedWords(_ text: String) -> String {
         var words: [String] = []
         var chunk = ""
-        for character in text {
-            let candidate = chunk + String(character)
+        let pieces = text.flatMap { $0.utf8.count > 39 ? $0.unicodeScalars.map(String.init) : [String($0)] }
+        for piece in pieces {
+            let candidate = chunk + piece
             // "=?UTF-8?B?" + base64 + "?=" is 64 characters for 39 bytes: with "Subject: " in
             // front, the first line is 73.
             if candidate.utf8.count > 39, !chunk.isEmpty {
                 words.append(chunk)
-                chunk = String(character)
+                chunk = piece
             } else {
                 chunk = candidate
             }

@@ -95,6 +95,22 @@ import ReconCore
         }
     }
 
+    /// A subject is folded into encoded words of at most 39 bytes each, so that no line of the
+    /// header passes 76 characters, a character too long for one word (a letter under 30
+    /// accents) too; the words decode back to the subject.
+    @Test(arguments: ["ウイルスバスター クラウド 3年版 ライセンス更新のお知らせ", "a" + String(repeating: "\u{301}", count: 30) + " ok"])
+    func aSubjectFoldsIntoShortEncodedWords(_ subject: String) throws {
+        let lines = ("Subject: " + CompletionMailRenderer.encodedWords(subject)).components(separatedBy: "\r\n")
+        #expect(lines.allSatisfy { $0.count <= 76 }, "\(lines.map(\.count))")
+        var bytes: [UInt8] = []
+        for word in lines.map({ $0.split(separator: " ").last ?? "" }) {
+            #expect(word.hasPrefix("=?UTF-8?B?") && word.hasSuffix("?="), "\(word)")
+            let encoded = String(word.dropFirst(10).dropLast(2))
+            bytes += try #require(Data(base64Encoded: encoded))
+        }
+        #expect(String(decoding: bytes, as: UTF8.self) == subject)
+    }
+
     /// An order id written into the store by hand names its .eml file and Message-ID as a
     /// token: no other folder, no broken header.
     @Test func anOrderIDIsATokenInTheEMLNameAndMessageID() async throws {
