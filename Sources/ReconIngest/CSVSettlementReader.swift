@@ -78,7 +78,7 @@ struct CSVSettlementReader {
                 problem = "both the credit amount (\(split.text)) and the debit amount (\(other)) are filled"
             } else if meaning == .bySign {
                 direction = split.column
-            } else if meaning.rawValue != split.column.rawValue {
+            } else if split.column != direction {  // the type's own way
                 problem = "a \(meaning.rawValue) type with its amount in the \(split.column.rawValue) column"
             }
         }
