@@ -90,10 +90,11 @@ enum RowMapping {
     static let candidateStateAt = recordFieldNames.count + 2
     static let candidateAgreesAt = recordFieldNames.count + 3
 
-    /// The states of a record still to evaluate.
-    static let statesToEvaluate: Set = ["open", "held", "foreign"]
-    /// `statesToEvaluate` as an SQL list, for `state IN …`.
-    static let statesToEvaluateList = sqlList(statesToEvaluate.sorted())
+    /// The states of a record not yet matched. A rerun evaluates every such record in its
+    /// range; a run, the foreign ones only under other descriptors (`SQLReconStore.toEvaluate`).
+    static let unmatchedStates: Set = ["open", "held", "foreign"]
+    /// `unmatchedStates` as an SQL list, for `state IN …`.
+    static let unmatchedStateList = sqlList(unmatchedStates.sorted())
     /// `ExceptionRow.standingStatuses` as an SQL list, for `status IN …`.
     static let standingStatusList = sqlList(ExceptionRow.standingStatuses)
 

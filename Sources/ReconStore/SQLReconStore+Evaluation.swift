@@ -179,7 +179,7 @@ extension SQLReconStore {
             rows = try await read(joiningOn: "record_id", queuedKey: key.queuedRecordID)
         }
         return rows.filter { row in
-            row.text(RowMapping.candidateStateAt).map(RowMapping.statesToEvaluate.contains) ?? false
+            row.text(RowMapping.candidateStateAt).map(RowMapping.unmatchedStates.contains) ?? false
         }.map { row in
             var candidate = RowMapping.candidate(row, recordIDAt: RowMapping.candidateRecordIDAt)
             if key == .rowNumber { candidate.storeRow = row.int(RowMapping.candidateRowKeyAt) }
@@ -205,7 +205,7 @@ extension SQLReconStore {
 
     public func openCandidates() async throws -> [EvaluationCandidate] {
         try await database.read { db in
-            try await db.query("\(RowMapping.recordColumns) WHERE r.state IN \(RowMapping.statesToEvaluateList)")
+            try await db.query("\(RowMapping.recordColumns) WHERE r.state IN \(RowMapping.unmatchedStateList)")
                 .map { RowMapping.candidate($0) }
         }
     }
@@ -236,7 +236,7 @@ extension SQLReconStore {
         try await database.read { db in
             try await db.query("""
                 \(RowMapping.recordColumns)
-                WHERE r.state IN \(RowMapping.statesToEvaluateList)
+                WHERE r.state IN \(RowMapping.unmatchedStateList)
                   AND ((r.booked_on >= ? AND r.booked_on <= ?)
                        OR r.record_id IN (SELECT record_id FROM exceptions WHERE record_id IS NOT NULL
                                           AND first_seen >= ? AND first_seen <= ?))
