@@ -152,7 +152,7 @@ import ReconCore
     }
 
     /// White space of any kind, ASCII or not, is no part of an address.
-    @Test func whiteSpaceInAnAddressIsFoundAsCharacterFindsIt() {
+    @Test func anAddressHoldsNoWhiteSpaceOfAnyKind() {
         for text in (0..<128).map({ "a\(Character(Unicode.Scalar(UInt8($0))))b@example.com" })
             + ["a\u{00A0}b@example.com", "a\u{3000}b@example.com", "a\u{2028}@example.com", "\u{85}a@example.com",
                "日本\u{3000}@example.com", "a\r\nb@example.com", "a@exa mple.com"] where text.contains(where: \.isWhitespace) {
@@ -160,8 +160,6 @@ import ReconCore
         }
         #expect(Importer.isEmailAddress("日本@example.com"))
         #expect(Importer.isEmailAddress("a@example.com"))
-        #expect(!Importer.isEmailAddress("a b@example.com"))
-        #expect(!Importer.isEmailAddress("a\u{3000}b@example.com"))
     }
 
     /// The byte-level answer for ASCII text is the answer by `Character`.
