@@ -66,22 +66,32 @@ public protocol ReconStore: Sendable {
     func candidateBookingDates(descriptors: String) async throws -> [BusinessDate]
     /// Queues the records of `date` to evaluate under `descriptors` in evaluation order
     /// (positions 1…count), replacing the previous queue, so `run` reads them a slice at a time
-    /// and memory holds a slice, not the day. - Returns: how many were queued.
-    func queueCandidates(bookedOn date: BusinessDate, descriptors: String) async throws -> Int
+    /// and memory holds a slice, not the day; but those `finishing` has decided already, where
+    /// it is a pass a killed run left unfinished. - Returns: how many were queued.
+    func queueCandidates(bookedOn date: BusinessDate, descriptors: String, finishing: EvaluationPass?) async throws -> Int
     /// The queued records at positions `after`+1 … `after`+`limit` still not matched, in order.
     func queuedCandidates(after position: Int, limit: Int) async throws -> [EvaluationCandidate]
     /// Empties the queue once its dates are evaluated, where it is a table of the store and
     /// would otherwise outlive the run (SQLite: its reader reads the queue beside the session).
     func emptyQueue() async throws
+    /// Begins a pass of the evaluation of a run for `date`, in its own transaction: from now
+    /// until `finishPasses`, a run for `date` killed and run again finishes it
+    /// (`unfinishedPass`) before beginning another.
+    func beginPass(round: Int, provisionalHolds: Bool, on date: BusinessDate) async throws -> EvaluationPass
+    /// The pass a run for `date` began and did not finish, if the last pass begun is one.
+    func unfinishedPass(on date: BusinessDate) async throws -> EvaluationPass?
+    /// Notes that the passes of the run begun last are all finished.
+    func finishPasses() async throws
     /// Pending orders that no stored settlement names (the sweep's input).
     func unnamedPendingOrders() async throws -> [RenewalOrder]
     /// Every record of ours or possibly ours not yet matched, and not held by an ingestion verdict.
     func openCandidates() async throws -> [EvaluationCandidate]
     /// Records verdicts of an evaluation in one transaction: each apply with its audit, outbox
     /// and feed rows, each held record with its exception, superseded exceptions resolved.
-    /// With `provisionalHolds`, a held record's state is stored but its exceptions are left as
-    /// they are: a later pass decides it again, and only the final verdict is recorded.
-    func commit(_ verdicts: [RecordVerdict], on date: BusinessDate, runID: String, provisionalHolds: Bool) async throws
+    /// Verdicts of a run's `pass` are stamped with it; where its holds are provisional, a held
+    /// record's state is stored but its exceptions are left as they are: a later pass decides
+    /// it again, and only the final verdict is recorded.
+    func commit(_ verdicts: [RecordVerdict], on date: BusinessDate, runID: String, pass: EvaluationPass?) async throws
     /// Raises (or sees again) the sweep's exceptions and resolves the ones whose facts went away.
     func commitSweep(raising facts: [ExceptionFacts], resolving: [(exceptionID: String, reason: String)],
                      on date: BusinessDate, runID: String) async throws
@@ -138,9 +148,14 @@ public protocol ReconStore: Sendable {
 }
 
 extension ReconStore {
-    /// Verdicts that are final, held records with their exceptions.
+    /// Verdicts that are final, held records with their exceptions, reached outside a run's passes.
     public func commit(_ verdicts: [RecordVerdict], on date: BusinessDate, runID: String) async throws {
-        try await commit(verdicts, on: date, runID: runID, provisionalHolds: false)
+        try await commit(verdicts, on: date, runID: runID, pass: nil)
+    }
+
+    /// The records of `date` to evaluate under `descriptors`, queued (a run beginning a pass).
+    public func queueCandidates(bookedOn date: BusinessDate, descriptors: String) async throws -> Int {
+        try await queueCandidates(bookedOn: date, descriptors: descriptors, finishing: nil)
     }
 
     /// A date's mails, all of them.

@@ -14,6 +14,26 @@ public struct SchemaStatus: Hashable, Sendable {
     public var isCurrent: Bool { applied == latest }
 }
 
+/// One pass of `run`'s evaluation (SPEC §4) as the store keeps it while the run goes on: each
+/// record it decides is stamped with its `number`, so that a run killed in the middle of the
+/// pass is followed by one that finishes the pass, over the records it had not decided yet,
+/// before beginning the next (SPEC §7). Deciding the others again at once would let an apply
+/// committed late in the killed pass change a verdict ahead of its turn.
+public struct EvaluationPass: Hashable, Sendable {
+    /// Unique in the store: each pass begun takes the next number.
+    public var number: Int64
+    /// The pass's place in its run, from 1.
+    public var round: Int
+    /// Its holds wait for the next pass, which records them (`RoundHolds`).
+    public var provisionalHolds: Bool
+
+    public init(number: Int64, round: Int, provisionalHolds: Bool) {
+        self.number = number
+        self.round = round
+        self.provisionalHolds = provisionalHolds
+    }
+}
+
 /// A settlement file as the store knows it.
 public struct SettlementFileReceipt: Hashable, Sendable {
     public enum Status: String, Sendable { case ingested, rejected }

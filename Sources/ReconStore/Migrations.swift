@@ -249,6 +249,24 @@ enum Migrations {
         // extensions share its date and are stored in the order they apply, so each entry is
         // added at the end of the index.
         Migration(version: 9, statements: ["CREATE INDEX license_extensions_applied ON license_extensions (applied_on)"]),
+        // A run's passes are kept while it goes on (`EvaluationPass`): the pass begun last, with
+        // the run's date until its passes are finished, and on each record the pass that last
+        // decided it. A run killed in the middle of a pass is followed by one that finishes the
+        // pass over the records it had not decided, as one uninterrupted run would, where it
+        // began the pass again over all of them. The stamp is written with the record's state,
+        // which each pass writes anyway.
+        Migration(version: 10, statements: [
+            "ALTER TABLE settlement_records ADD COLUMN decided_in_pass BIGINT",
+            """
+            CREATE TABLE evaluation_pass (
+                number BIGINT NOT NULL,
+                business_date TEXT,
+                round INTEGER NOT NULL,
+                provisional_holds INTEGER NOT NULL
+            )
+            """,
+            "INSERT INTO evaluation_pass (number, business_date, round, provisional_holds) VALUES (0, NULL, 0, 0)",
+        ]),
     ]
 
     static var latest: Int { all.last?.version ?? 0 }

@@ -128,9 +128,16 @@ extension SQLReconStore {
         (state IN ('open', 'held') OR (state = 'foreign' AND (foreign_under IS NULL OR foreign_under <> ?)))
         """
 
-    public func queueCandidates(bookedOn date: BusinessDate, descriptors: String) async throws -> Int {
-        try await database.read { [byte = database.byteCollation, key = database.recordRowKey,
-                                   scope = database.evaluationQueueScope] db in
+    public func queueCandidates(bookedOn date: BusinessDate, descriptors: String,
+                                finishing pass: EvaluationPass?) async throws -> Int {
+        // A record the unfinished pass decided waits for the next pass.
+        let (decided, number): (String, [SQLValue]) = if let pass {
+            (" AND (decided_in_pass IS NULL OR decided_in_pass <> ?)", [.integer(pass.number)])
+        } else {
+            ("", [])
+        }
+        return try await database.read { [byte = database.byteCollation, key = database.recordRowKey,
+                                          scope = database.evaluationQueueScope] db in
             // Created afresh for each date, so a queue left by an older version has this one's columns.
             try await db.execute("DROP TABLE IF EXISTS evaluation_queue")
             try await db.execute("""
@@ -143,8 +150,8 @@ extension SQLReconStore {
                     transaction_id IS NOT NULL, transaction_id\(byte), order_reference IS NOT NULL, order_reference\(byte),
                     amount_minor IS NOT NULL, amount_minor, currency\(byte), CASE direction WHEN 'credit' THEN 0 ELSE 1 END,
                     reversal, ordinal, record_id\(byte)), \(key.queueColumns.selected)
-                FROM settlement_records WHERE \(Self.toEvaluate) AND booked_on = ?
-                """, .text(descriptors), .text(date.description))
+                FROM settlement_records WHERE \(Self.toEvaluate) AND booked_on = ?\(decided)
+                """, [.text(descriptors), .text(date.description)] + number)
             return Int(try await db.query("SELECT COUNT(*) FROM evaluation_queue").first?.int(0) ?? 0)
         }
     }
@@ -158,6 +165,33 @@ extension SQLReconStore {
     public func emptyQueue() async throws {
         guard try await database.tableExists("evaluation_queue") else { return }
         try await database.read { db in try await db.execute("DELETE FROM evaluation_queue") }
+    }
+
+    public func beginPass(round: Int, provisionalHolds: Bool, on date: BusinessDate) async throws -> EvaluationPass {
+        try await database.transaction { db in
+            try await db.execute("""
+                UPDATE evaluation_pass SET number = number + 1, business_date = ?, round = ?, provisional_holds = ?
+                """, .text(date.description), .integer(Int64(round)), SQLValue(provisionalHolds))
+            let number = try await db.query("SELECT number FROM evaluation_pass", []).first?.int(0)
+            guard let number else { throw StoreError(.corrupt, "the table evaluation_pass holds no row") }
+            return EvaluationPass(number: number, round: round, provisionalHolds: provisionalHolds)
+        }
+    }
+
+    public func unfinishedPass(on date: BusinessDate) async throws -> EvaluationPass? {
+        try await database.read { db in
+            try await db.query("""
+                SELECT number, round, provisional_holds FROM evaluation_pass WHERE business_date = ?
+                """, [.text(date.description)]).first.map { row in
+                EvaluationPass(number: row.int(0) ?? 0, round: Int(row.int(1) ?? 1), provisionalHolds: row.int(2) == 1)
+            }
+        }
+    }
+
+    public func finishPasses() async throws {
+        try await database.transaction { db in
+            try await db.execute("UPDATE evaluation_pass SET business_date = NULL")
+        }
     }
 
     /// The queue's records after `position`, in its order, that are still to evaluate. Each
@@ -210,9 +244,9 @@ extension SQLReconStore {
         }
     }
 
-    public func commit(_ verdicts: [RecordVerdict], on date: BusinessDate, runID: String, provisionalHolds: Bool) async throws {
+    public func commit(_ verdicts: [RecordVerdict], on date: BusinessDate, runID: String, pass: EvaluationPass?) async throws {
         try await database.transaction { db in
-            try await Self.record(verdicts, on: date, runID: runID, provisionalHolds: provisionalHolds, in: db)
+            try await Self.record(verdicts, on: date, runID: runID, pass: pass, in: db)
         }
     }
 
@@ -268,10 +302,12 @@ extension SQLReconStore {
 
     /// Records a chunk of verdicts with a handful of set-based statements: states, resolved
     /// exceptions, completed orders, updated licenses, audit, outbox and feed rows; then the
-    /// exceptions raised. With `provisionalHolds`, a held record's exceptions stay as they are
-    /// (neither raised nor superseded) until a later pass decides it for good.
+    /// exceptions raised. Verdicts of a run's `pass` are stamped with it; where its holds are
+    /// provisional, a held record's exceptions stay as they are (neither raised nor superseded)
+    /// until a later pass decides it for good.
     static func record(_ verdicts: [RecordVerdict], on date: BusinessDate, runID: String,
-                       provisionalHolds: Bool = false, in db: any SQLConnection) async throws {
+                       pass: EvaluationPass? = nil, in db: any SQLConnection) async throws {
+        let provisionalHolds = pass?.provisionalHolds ?? false
         // The records of each new state (and, foreign, the descriptors it is under): by row
         // number where the store gave one, else by id.
         var byState: [RecordState: (rows: [(row: Int64, id: String)], ids: [String])] = [:]
@@ -294,7 +330,7 @@ extension SQLReconStore {
                 applied.append(extensionRecord)
                 raising += warnings
             }
-            let state = RecordState(state: decision.state, foreignUnder: foreignUnder)
+            let state = RecordState(state: decision.state, foreignUnder: foreignUnder, pass: pass?.number)
             if let row = verdict.storeRow {
                 byState[state, default: ([], [])].rows.append((row, verdict.recordID))
             } else {
@@ -326,12 +362,15 @@ extension SQLReconStore {
     }
 
     /// A record's state as stored: `foreignUnder` is the fingerprint of the descriptors a
-    /// foreign record is foreign under (nil for every other state).
+    /// foreign record is foreign under (nil for every other state); `pass`, the number of the
+    /// run's pass that decided it (nil outside a run's passes).
     private struct RecordState: Hashable {
         var state: String
         var foreignUnder: String?
+        var pass: Int64?
 
-        var values: [SQLValue] { [.text(state), SQLValue(foreignUnder)] }
+        static let columns = "state = ?, foreign_under = ?, decided_in_pass = ?"
+        var values: [SQLValue] { [.text(state), SQLValue(foreignUnder), SQLValue(pass)] }
     }
 
     /// Sets the state of records named by row number (only SQLite gives them) and by id.
@@ -343,7 +382,7 @@ extension SQLReconStore {
             // A row renumbered since the queue read it (a VACUUM by another connection) is left
             // alone, and fewer rows change than were named: the chunk then goes by id.
             try await db.execute("""
-                UPDATE settlement_records SET state = ?, foreign_under = ?
+                UPDATE settlement_records SET \(RecordState.columns)
                 WHERE \(RecordRowKey.rowNumber.column) IN (\(marks)) AND +record_id IN (\(marks))
                 """, state.values + chunk.map { .integer($0.row) } + chunk.map { .text($0.id) })
             if try await db.query("SELECT changes()", []).first?.int(0) != Int64(chunk.count) {
@@ -351,7 +390,7 @@ extension SQLReconStore {
             }
         }
         try await db.forEachChunk(byID) { marks, values in
-            try await db.execute("UPDATE settlement_records SET state = ?, foreign_under = ? WHERE record_id IN (\(marks))",
+            try await db.execute("UPDATE settlement_records SET \(RecordState.columns) WHERE record_id IN (\(marks))",
                                  state.values + values)
         }
     }

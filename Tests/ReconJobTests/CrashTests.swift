@@ -124,6 +124,43 @@ import ReconTestSupport
         }
     }
 
+    /// SPEC §7 down a chain of applies (`LifecycleTests.aLaterPassBeginsAfterTheWholePass`):
+    /// killed after the first pass held TX-2's upgrade and applied TX-3, and killed again as
+    /// the rerun goes on, the runs after finish that pass (TX-4's renewal to TS-STD) before
+    /// deciding TX-2 again, as one clean run does. Deciding TX-2 first would apply it on
+    /// TX-3's license and hold TX-4 (TS-PRM may not become TS-STD).
+    @Test(arguments: TestStore.available)
+    func aRunKilledMidPassFinishesThatPassFirst(_ kind: TestStore) async throws {
+        func prepared() async throws -> Shop {
+            let shop = try await Shop(store: kind, yaml: LifecycleTests.throughTSSTD)
+            try await shop.importLicenses(Shop.licenseRow("TM-1"))
+            try await shop.importOrders(Shop.orderRow("RN-B", serial: "TM-1", target: "TS-PRM"),
+                                        Shop.orderRow("RN-C", serial: "TM-1", target: "TS-STD"),
+                                        Shop.orderRow("RN-D", serial: "TM-1", target: "TS-STD"))
+            try shop.deliver([.init(id: "TX-2", ref: "RN-B"), .init(id: "TX-3", ref: "RN-C"),
+                              .init(id: "TX-4", ref: "RN-D", booked: "2026-11-13")], as: "a.xml")
+            return shop
+        }
+        let reference = try await prepared()
+        #expect(try await Self.recon(reference.workspace, ["run", "--date", Self.day]).status == 0)
+        #expect(try await reference.license("TM-1")?.product == "TS-PRM")
+        let state = try await BusinessState.dump(reference.store())
+        let outputs = try Self.comparable(reference.workspace)
+        // One verdict a commit: TX-2 held, then TX-3 applied; the rerun's first commit is the next.
+        let oneByOne = ["RECON_COMMIT_CHUNK": "1"]
+        for crashes in [["apply.committed:2"], ["apply.committed:2", "apply.committed:1"]] {
+            let shop = try await prepared()
+            for point in crashes {
+                #expect(try await Self.recon(shop.workspace, ["run", "--date", Self.day], crashAt: point,
+                                             environment: oneByOne).killed, "\(kind) \(point)")
+            }
+            #expect(try await Self.recon(shop.workspace, ["run", "--date", Self.day]).status == 0)
+            #expect(try await shop.license("TM-1")?.product == "TS-PRM", "\(kind) \(crashes)")
+            #expect(try await BusinessState.dump(shop.store()) == state, "\(kind) \(crashes): business state differs")
+            #expect(try Self.comparable(shop.workspace) == outputs, "\(kind) \(crashes): output files differ")
+        }
+    }
+
     /// SPEC §7 with an archive on another file system: a run killed after a file's copy reached
     /// the archive and before the original left the inbox, then run again, gives the state and
     /// outputs of one clean run; the original left behind is no duplicate arrival. A copy of a

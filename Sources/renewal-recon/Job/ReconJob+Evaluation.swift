@@ -12,26 +12,34 @@ extension ReconJob {
     /// again with every apply of this one in view) until a round that records them can apply
     /// nothing more (`RoundHolds`). A round after the first applies something only where an
     /// apply makes another possible (a chain of applies).
+    ///
+    /// Each round is a pass the store keeps (`EvaluationPass`), so that a run for `date` killed
+    /// in the middle of one is followed by one that finishes it, over the records it had not
+    /// decided, before the next round decides every record again (SPEC §7).
     func evaluateStored(on date: BusinessDate, runID: String, outcome: inout RunOutcome) async throws {
         var applied = 0
         var statistics = StatisticsSchedule(first: statisticsFrom)
         var round: RunOutcome
-        var provisionalHolds = true
+        var unfinished = try await store.unfinishedPass(on: date)
+        var provisionalHolds = unfinished?.provisionalHolds ?? true
         var again: Bool
-        var roundNumber = 0
+        var roundNumber = (unfinished?.round ?? 1) - 1
         let descriptors = config.rules.descriptors.fingerprint
         repeat {
             round = RunOutcome(runID: runID, date: date)
             round.plan = outcome.plan
             roundNumber += 1
+            let pass = if let unfinished { unfinished } else {
+                try await store.beginPass(round: roundNumber, provisionalHolds: provisionalHolds, on: date)
+            }
             let progress = Progress()  // each round's records and rate from its start
             defer { progress.finish() }
             var holds = RoundHolds()
             var decided = 0
             for day in try await store.candidateBookingDates(descriptors: descriptors) {
-                let queued = try await store.queueCandidates(bookedOn: day, descriptors: descriptors)
+                let queued = try await store.queueCandidates(bookedOn: day, descriptors: descriptors, finishing: unfinished)
                 let earlier = (applies: applied + round.applied, records: decided)
-                try await evaluateQueue(of: queued, on: date, runID: runID, provisionalHolds: provisionalHolds,
+                try await evaluateQueue(of: queued, on: date, runID: runID, pass: pass,
                                         outcome: &round, holds: &holds) { applies, records in
                     progress.show("evaluate: round \(roundNumber), booked on \(day), extensions \(earlier.applies + applies)",
                                   count: earlier.records + records, of: "records")
@@ -44,7 +52,13 @@ extension ReconJob {
             outcome.matchTime += round.matchTime
             outcome.applyTime += round.applyTime
             outcome.slicesReadBesideCommits += round.slicesReadBesideCommits
-            if provisionalHolds {
+            if unfinished != nil {
+                // What the killed run applied and held earlier in the pass is out of view: the
+                // next round decides every record again, its holds provisional.
+                unfinished = nil
+                again = true
+                provisionalHolds = true
+            } else if provisionalHolds {
                 // Its holds wait for the next round, which records them unless it may apply.
                 again = true
                 provisionalHolds = holds.mayApplyAgain
@@ -53,6 +67,7 @@ extension ReconJob {
                 again = round.applied > 0
             }
         } while again
+        try await store.finishPasses()
         try await store.emptyQueue()
         outcome.applied = applied
         outcome.held = round.held
@@ -70,7 +85,7 @@ extension ReconJob {
     /// state of its own slice's records only.) Where that cannot be (a store with one
     /// connection, a rehearsal, a candidate pool cut short), they are read after the commit.
     /// `committed` is called after each commit with the applies and records this queue has committed.
-    private func evaluateQueue(of queued: Int, on date: BusinessDate, runID: String, provisionalHolds: Bool,
+    private func evaluateQueue(of queued: Int, on date: BusinessDate, runID: String, pass: EvaluationPass,
                                outcome: inout RunOutcome, holds: inout RoundHolds,
                                committed: (_ applies: Int, _ records: Int) async throws -> Void) async throws {
         let starts = Array(stride(from: 0, to: queued, by: evaluationSlice))
@@ -112,7 +127,7 @@ extension ReconJob {
                 let applied = verdicts.applied
                 committing = Task { [self, verdicts] in
                     (applied.count, verdicts.count,
-                     try await commit(verdicts, on: date, runID: runID, provisionalHolds: provisionalHolds))
+                     try await commit(verdicts, on: date, runID: runID, pass: pass))
                 }
                 guard index + 1 < starts.count else { break }
                 // Decided: not held beside the next.
@@ -152,7 +167,7 @@ extension ReconJob {
         }
         let verdicts = decide(candidates, ledger: &ledger, on: date, runID: runID, passes: .untilSettled,
                               outcome: &outcome)
-        outcome.applyTime += try await commit(verdicts, on: date, runID: runID, provisionalHolds: false)
+        outcome.applyTime += try await commit(verdicts, on: date, runID: runID, pass: nil)
     }
 
     /// The rules' verdicts on `candidates`, counted in `outcome`. Applies are stamped to the
@@ -172,11 +187,11 @@ extension ReconJob {
     /// Commits `verdicts` in short transactions: each holds whole applies, and a signal stops
     /// the job between them. - Returns: how long it took.
     private func commit(_ verdicts: [RecordVerdict], on date: BusinessDate, runID: String,
-                        provisionalHolds: Bool) async throws -> Duration {
+                        pass: EvaluationPass?) async throws -> Duration {
         let started = ContinuousClock.now
         for chunk in stride(from: 0, to: verdicts.count, by: Self.commitChunk).map({ verdicts[$0..<min($0 + Self.commitChunk, verdicts.count)] }) {
             try Interruption.check()
-            try await store.commit(Array(chunk), on: date, runID: runID, provisionalHolds: provisionalHolds)
+            try await store.commit(Array(chunk), on: date, runID: runID, pass: pass)
             CrashPoint.reach("apply.committed")
         }
         return ContinuousClock.now - started
