@@ -19,12 +19,17 @@ INSERT INTO runs SELECT * FROM done.runs;
 INSERT INTO settlement_files SELECT * FROM done.settlement_files;
 INSERT INTO settlement_records
 SELECT record_id, file_sha256, line, ordinal, transaction_id, order_reference, amount_text, amount_minor, currency,
-       direction, reversal, booked_on, value_on, descriptor, original_payment, problem, 'open', NULL, received_on, NULL
+       direction, reversal, booked_on, value_on, descriptor, original_payment, problem, 'open', NULL, received_on, NULL, NULL
 FROM done.settlement_records ORDER BY rowid;
--- Evaluation: each record's verdict, the exceptions raised, and rule 9's writes for each apply.
-UPDATE settlement_records SET state = d.state, attached_order_id = d.attached_order_id, foreign_under = d.foreign_under
-FROM (SELECT rowid AS row, state, attached_order_id, foreign_under FROM done.settlement_records WHERE state <> 'open') AS d
+-- Evaluation: each record's verdict (with the pass that decided it, and the last pass begun),
+-- the exceptions raised, and rule 9's writes for each apply.
+UPDATE settlement_records SET state = d.state, attached_order_id = d.attached_order_id, foreign_under = d.foreign_under,
+                              decided_in_pass = d.decided_in_pass
+FROM (SELECT rowid AS row, state, attached_order_id, foreign_under, decided_in_pass FROM done.settlement_records
+      WHERE state <> 'open') AS d
 WHERE settlement_records.rowid = d.row;
+UPDATE evaluation_pass SET (number, business_date, round, provisional_holds) =
+    (SELECT number, business_date, round, provisional_holds FROM done.evaluation_pass);
 INSERT INTO exceptions SELECT * FROM done.exceptions ORDER BY exception_id;
 INSERT INTO exception_history SELECT * FROM done.exception_history ORDER BY exception_id, seq;
 UPDATE orders SET status = d.status, updated_at = d.updated_at
