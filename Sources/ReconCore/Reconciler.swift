@@ -163,40 +163,52 @@ public struct Reconciler: Sendable {
 /// round applies nothing, and its verdicts are final, unless an apply after it in this round
 /// touched the serial of a record held at rules 7–8.
 public struct RoundHolds: Sendable {
-    /// The serials of the round's holds at rules 7–8 so far.
+    /// The serials of the round's holds at rules 7–8 so far, while they can be watched.
     private var serials: Set<String> = []
+    /// true once a hold at rules 7–8 could not be watched (one named no serial, or more
+    /// serials than `watchLimit` were held): any apply after it may have freed it.
+    private var lostTrack = false
     /// true once an apply may have freed a hold made before it, and the next round may apply.
+    /// A round that applied nothing leaves the store as the round found it, so the next
+    /// decides as it did: never true without an apply.
     public private(set) var mayApplyAgain = false
 
-    /// Serials watched at most; past them a round counts as one that may apply again.
-    static let watchLimit = 100_000
+    /// Serials watched at most; past them, any later apply counts as one that may free a hold.
+    let watchLimit: Int
 
     static let licenseCodes: Set<ExceptionCode> = [
         .licenseNotFound, .licenseNotRenewable, .renewalTooEarly, .invalidUpgradePath, .autoRenewActive,
     ]
 
-    public init() {}
+    public init(watchLimit: Int = 100_000) {
+        self.watchLimit = watchLimit
+    }
 
     /// Notes verdicts in the order they were reached: one pass's, in evaluation order.
     public mutating func note(_ verdicts: [RecordVerdict]) {
         guard !mayApplyAgain else { return }
         for verdict in verdicts {
             switch verdict.outcome {
-            case .applied(let applied, _) where serials.contains(applied.serial):
-                return stopWatching()
-            case .held(let facts) where Self.licenseCodes.contains(facts.code):
+            case .applied(let applied, _) where lostTrack || serials.contains(applied.serial):
+                mayApplyAgain = true
+                serials = []
+                return
+            case .held(let facts) where !lostTrack && Self.licenseCodes.contains(facts.code):
                 // A license hold names its order's serial; one that did not could not be watched.
-                guard let serial = facts.serial else { return stopWatching() }
+                guard let serial = facts.serial else {
+                    loseTrack()
+                    continue
+                }
                 serials.insert(serial)
+                if serials.count > watchLimit { loseTrack() }
             default:
                 continue
             }
         }
-        if serials.count > Self.watchLimit { stopWatching() }
     }
 
-    private mutating func stopWatching() {
-        mayApplyAgain = true
+    private mutating func loseTrack() {
+        lostTrack = true
         serials = []
     }
 }

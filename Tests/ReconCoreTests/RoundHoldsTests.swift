@@ -22,8 +22,8 @@ import Testing
         return RecordVerdict(recordID: "applied-\(serial)", outcome: .applied(extensionRecord, warnings: []))
     }
 
-    func mayApplyAgain(_ slices: [[RecordVerdict]]) -> Bool {
-        var holds = RoundHolds()
+    func mayApplyAgain(watching limit: Int = 100_000, _ slices: [[RecordVerdict]]) -> Bool {
+        var holds = RoundHolds(watchLimit: limit)
         for slice in slices { holds.note(slice) }
         return holds.mayApplyAgain
     }
@@ -46,5 +46,27 @@ import Testing
         #expect(!mayApplyAgain([[held(.amountMismatch, serial: "TM-1")], [applied(serial: "TM-1")]]))
         #expect(!mayApplyAgain([[held(.invalidUpgradePath, serial: "TM-1")], [applied(serial: "TM-2")]]))
         #expect(!mayApplyAgain([]))
+    }
+
+    /// Holds that cannot be watched (more serials than the limit, or a hold naming none) make
+    /// any apply after them one that may free them. Without an apply after them the round's
+    /// holds are final: a round that applied nothing would otherwise be followed by rounds
+    /// deciding the same again, without end, on a night of many license holds.
+    @Test func holdsThatCannotBeWatchedWaitOnlyForAnApplyAfterThem() {
+        let three = [held(.licenseNotFound, serial: "TM-1"), held(.licenseNotFound, serial: "TM-2"),
+                     held(.invalidUpgradePath, serial: "TM-3")]
+        #expect(!mayApplyAgain(watching: 2, [three]))
+        #expect(mayApplyAgain(watching: 2, [three, [applied(serial: "TM-9")]]))
+        #expect(!mayApplyAgain(watching: 2, [[applied(serial: "TM-9")], three]))
+        // Watched, the apply is seen to touch none of their serials.
+        #expect(!mayApplyAgain(watching: 3, [three, [applied(serial: "TM-9")]]))
+
+        var unnamed = held(.licenseNotFound, serial: "TM-1")
+        if case .held(var facts) = unnamed.outcome {
+            facts.serial = nil
+            unnamed = RecordVerdict(recordID: unnamed.recordID, outcome: .held(facts))
+        }
+        #expect(!mayApplyAgain([[unnamed]]))
+        #expect(mayApplyAgain([[unnamed, applied(serial: "TM-9")]]))
     }
 }
