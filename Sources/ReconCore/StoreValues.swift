@@ -230,13 +230,18 @@ public struct StoreOverview: Sendable {
     public var pendingOrders: Int
     public var openExceptions: [(code: ExceptionCode, firstSeen: BusinessDate)]
     public var lastRun: (id: String, date: BusinessDate, finishedAt: String)?
+    /// The last `run` begun, where it began after `lastRun` finished and has not finished:
+    /// running now, or stopped (killed, or its machine went down) and waiting to be run again.
+    public var unfinishedRun: (id: String, date: BusinessDate, startedAt: String)?
     public var newestFile: (name: String, receivedOn: BusinessDate)?
     public init(pendingOrders: Int, openExceptions: [(code: ExceptionCode, firstSeen: BusinessDate)],
                 lastRun: (id: String, date: BusinessDate, finishedAt: String)?,
+                unfinishedRun: (id: String, date: BusinessDate, startedAt: String)? = nil,
                 newestFile: (name: String, receivedOn: BusinessDate)?) {
         self.pendingOrders = pendingOrders
         self.openExceptions = openExceptions
         self.lastRun = lastRun
+        self.unfinishedRun = unfinishedRun
         self.newestFile = newestFile
     }
 }

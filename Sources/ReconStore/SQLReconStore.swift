@@ -173,10 +173,19 @@ public struct SQLReconStore: ReconStore {
                 """).first.flatMap { row in
                 BusinessDate(iso: row.string(1)).map { (id: row.string(0), date: $0, finishedAt: row.string(2)) }
             }
+            // Begun after the last one finished, and not finished itself.
+            let unfinished = try await db.query("""
+                SELECT run_id, business_date, started_at FROM runs
+                WHERE finished_at IS NULL AND command = 'run' AND started_at > ?
+                ORDER BY started_at DESC, run_id DESC LIMIT 1
+                """, [.text(run?.finishedAt ?? "")]).first.flatMap { row in
+                BusinessDate(iso: row.string(1)).map { (id: row.string(0), date: $0, startedAt: row.string(2)) }
+            }
             let file = try await db.query("""
                 SELECT name, received_on FROM settlement_files ORDER BY received_on DESC, name DESC LIMIT 1
                 """).first.flatMap { row in BusinessDate(iso: row.string(1)).map { (name: row.string(0), receivedOn: $0) } }
-            return StoreOverview(pendingOrders: pending, openExceptions: open, lastRun: run, newestFile: file)
+            return StoreOverview(pendingOrders: pending, openExceptions: open, lastRun: run, unfinishedRun: unfinished,
+                                 newestFile: file)
         }
     }
 }

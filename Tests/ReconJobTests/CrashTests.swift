@@ -154,7 +154,14 @@ import ReconTestSupport
                 #expect(try await Self.recon(shop.workspace, ["run", "--date", Self.day], crashAt: point,
                                              environment: oneByOne).killed, "\(kind) \(point)")
             }
+            // `status` tells the run that stopped, until a run finishes.
+            func status() async throws -> String {
+                try await StatusReport(store: shop.store(), today: shop.today, config: shop.workspace.config()).text
+            }
+            let stopped = try await status()
+            #expect(stopped.contains("unfinished run: run-") && stopped.contains("run it again for \(Self.day)"), "\(stopped)")
             #expect(try await Self.recon(shop.workspace, ["run", "--date", Self.day]).status == 0)
+            #expect(try await !status().contains("unfinished run"))
             #expect(try await shop.license("TM-1")?.product == "TS-PRM", "\(kind) \(crashes)")
             #expect(try await BusinessState.dump(shop.store()) == state, "\(kind) \(crashes): business state differs")
             #expect(try Self.comparable(shop.workspace) == outputs, "\(kind) \(crashes): output files differ")

@@ -56,6 +56,10 @@ struct StatusReport {
         } else {
             lines.append("last completed run: none")
         }
+        if let run = overview.unfinishedRun {
+            lines.append("unfinished run: \(run.id) for \(run.date), started \(run.startedAt): running now, "
+                         + "or stopped (run it again for \(run.date))")
+        }
         if let file = overview.newestFile {
             lines.append("newest file: \(file.name), received \(file.receivedOn)")
         } else {
