@@ -168,6 +168,45 @@ import ReconTestSupport
         }
     }
 
+    /// SPEC §7 for `rerun`: killed after its verdicts were reached, or once they committed,
+    /// and run again, it gives the state and files of one rerun. Down the chain of
+    /// `aRunKilledMidPassFinishesThatPassFirst`, a rerun reaches its verdicts in two passes
+    /// (TX-3 and TX-4 apply, then TX-2), so they commit as one: committed a part at a time,
+    /// the rerun after a kill that left TX-3 applied decided the rest anew, applied TX-2's
+    /// upgrade first, and held TX-4.
+    @Test(arguments: TestStore.available)
+    func aKilledRerunRunAgainGivesTheStateOfOneRerun(_ kind: TestStore) async throws {
+        func prepared() async throws -> Shop {
+            let shop = try await Shop(store: kind, yaml: LifecycleTests.throughTSSTD)
+            try await shop.importLicenses(Shop.licenseRow("TM-1"))
+            try shop.deliver([.init(id: "TX-2", ref: "RN-B"), .init(id: "TX-3", ref: "RN-C"),
+                              .init(id: "TX-4", ref: "RN-D", booked: "2026-11-13")], as: "a.xml")
+            // The night comes before the orders' export: the three settlements are held.
+            #expect(try await Self.recon(shop.workspace, ["run", "--date", Self.day]).status == 0)
+            try await shop.importOrders(Shop.orderRow("RN-B", serial: "TM-1", target: "TS-PRM"),
+                                        Shop.orderRow("RN-C", serial: "TM-1", target: "TS-STD"),
+                                        Shop.orderRow("RN-D", serial: "TM-1", target: "TS-STD"))
+            return shop
+        }
+        let rerun = ["rerun", "--from", "2026-11-12", "--to", "2026-11-13"]
+        let reference = try await prepared()
+        #expect(try await Self.recon(reference.workspace, rerun).status == 0)
+        #expect(try await reference.license("TM-1")?.product == "TS-PRM")
+        // All three applied; the second and third on the same serial warn of a repeat renewal.
+        let open = try await reference.store().exceptions(code: nil, status: "open").map(\.facts.code)
+        #expect(open == [.repeatRenewal, .repeatRenewal], "\(open)")
+        let state = try await BusinessState.dump(reference.store())
+        let outputs = try Self.comparable(reference.workspace)
+        for point in ["evaluate.computed:1", "apply.committed:1"] {
+            let shop = try await prepared()
+            #expect(try await Self.recon(shop.workspace, rerun, crashAt: point,
+                                         environment: ["RECON_COMMIT_CHUNK": "1"]).killed, "\(kind) \(point)")
+            #expect(try await Self.recon(shop.workspace, rerun).status == 0)
+            #expect(try await BusinessState.dump(shop.store()) == state, "\(kind) \(point): business state differs")
+            #expect(try Self.comparable(shop.workspace) == outputs, "\(kind) \(point): output files differ")
+        }
+    }
+
     /// SPEC §7 with an archive on another file system: a run killed after a file's copy reached
     /// the archive and before the original left the inbox, then run again, gives the state and
     /// outputs of one clean run; the original left behind is no duplicate arrival. A copy of a

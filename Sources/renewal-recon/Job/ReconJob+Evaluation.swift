@@ -159,7 +159,10 @@ extension ReconJob {
         }
     }
 
-    /// `rerun`'s candidates, all at once: decided, then committed.
+    /// `rerun`'s candidates, all at once: decided, then committed in one transaction. The
+    /// verdicts are reached over as many passes as they take, so no part of them stands alone:
+    /// committed a part at a time, a rerun killed midway left the rest to be decided anew, by
+    /// the rerun after it, on licenses the committed part had already moved (SPEC §7).
     func evaluate(_ candidates: [EvaluationCandidate], on date: BusinessDate, runID: String,
                   outcome: inout RunOutcome) async throws {
         var ledger = try await timed(&outcome.matchTime) {
@@ -167,7 +170,11 @@ extension ReconJob {
         }
         let verdicts = decide(candidates, ledger: &ledger, on: date, runID: runID, passes: .untilSettled,
                               outcome: &outcome)
-        outcome.applyTime += try await commit(verdicts, on: date, runID: runID, pass: nil)
+        try Interruption.check()
+        try await timed(&outcome.applyTime) {
+            try await store.commit(verdicts, on: date, runID: runID)
+        }
+        CrashPoint.reach("apply.committed")
     }
 
     /// The rules' verdicts on `candidates`, counted in `outcome`. Applies are stamped to the
@@ -184,10 +191,10 @@ extension ReconJob {
         return verdicts
     }
 
-    /// Commits `verdicts` in short transactions: each holds whole applies, and a signal stops
-    /// the job between them. - Returns: how long it took.
+    /// Commits a slice's verdicts in short transactions: each holds whole applies, and a signal
+    /// stops the job between them. - Returns: how long it took.
     private func commit(_ verdicts: [RecordVerdict], on date: BusinessDate, runID: String,
-                        pass: EvaluationPass?) async throws -> Duration {
+                        pass: EvaluationPass) async throws -> Duration {
         let started = ContinuousClock.now
         for chunk in stride(from: 0, to: verdicts.count, by: Self.commitChunk).map({ verdicts[$0..<min($0 + Self.commitChunk, verdicts.count)] }) {
             try Interruption.check()
