@@ -128,7 +128,8 @@ import ReconTestSupport
     /// killed after the first pass held TX-2's upgrade and applied TX-3, and killed again as
     /// the rerun goes on, the runs after finish that pass (TX-4's renewal to TS-STD) before
     /// deciding TX-2 again, as one clean run does. Deciding TX-2 first would apply it on
-    /// TX-3's license and hold TX-4 (TS-PRM may not become TS-STD).
+    /// TX-3's license and hold TX-4 (TS-PRM may not become TS-STD). Killed in the second
+    /// pass, the run after finishes that one.
     @Test(arguments: TestStore.available)
     func aRunKilledMidPassFinishesThatPassFirst(_ kind: TestStore) async throws {
         func prepared() async throws -> Shop {
@@ -146,14 +147,18 @@ import ReconTestSupport
         #expect(try await reference.license("TM-1")?.product == "TS-PRM")
         let state = try await BusinessState.dump(reference.store())
         let outputs = try Self.comparable(reference.workspace)
-        // One verdict a commit: TX-2 held, then TX-3 applied; the rerun's first commit is the next.
+        // One verdict a commit: TX-2 held, TX-3 and TX-4 applied (the first pass), then TX-2
+        // applied (the second); the first commit of a run after a kill is the one it came to.
         let oneByOne = ["RECON_COMMIT_CHUNK": "1"]
-        for crashes in [["apply.committed:2"], ["apply.committed:2", "apply.committed:1"]] {
+        for (crashes, round) in [(["apply.committed:2"], 1), (["apply.committed:2", "apply.committed:1"], 1),
+                                 (["apply.committed:4"], 2)] {
             let shop = try await prepared()
             for point in crashes {
                 #expect(try await Self.recon(shop.workspace, ["run", "--date", Self.day], crashAt: point,
                                              environment: oneByOne).killed, "\(kind) \(point)")
             }
+            #expect(try await shop.store().unfinishedPass(on: BusinessDate(iso: Self.day)!)?.round == round,
+                    "\(kind) \(crashes)")
             // `status` tells the run that stopped, until a run finishes.
             func status() async throws -> String {
                 try await StatusReport(store: shop.store(), today: shop.today, config: shop.workspace.config()).text
