@@ -75,11 +75,11 @@ public protocol ReconStore: Sendable {
     /// would otherwise outlive the run (SQLite: its reader reads the queue beside the session).
     func emptyQueue() async throws
     /// Begins a pass of the evaluation of a run for `date`, in its own transaction: from now
-    /// until `finishPasses`, a run for `date` killed and run again finishes it
+    /// until `finishPasses`, the next run, should this one be killed, finishes it
     /// (`unfinishedPass`) before beginning another.
     func beginPass(round: Int, provisionalHolds: Bool, on date: BusinessDate) async throws -> EvaluationPass
-    /// The pass a run for `date` began and did not finish, if the last pass begun is one.
-    func unfinishedPass(on date: BusinessDate) async throws -> EvaluationPass?
+    /// The pass a killed run began and did not finish, whatever its date, if the last pass begun is one.
+    func unfinishedPass() async throws -> EvaluationPass?
     /// Notes that the passes of the run begun last are all finished.
     func finishPasses() async throws
     /// Pending orders that no stored settlement names (the sweep's input).
@@ -151,11 +151,6 @@ extension ReconStore {
     /// Verdicts that are final, held records with their exceptions, reached outside a run's passes.
     public func commit(_ verdicts: [RecordVerdict], on date: BusinessDate, runID: String) async throws {
         try await commit(verdicts, on: date, runID: runID, pass: nil)
-    }
-
-    /// The records of `date` to evaluate under `descriptors`, queued (a run beginning a pass).
-    public func queueCandidates(bookedOn date: BusinessDate, descriptors: String) async throws -> Int {
-        try await queueCandidates(bookedOn: date, descriptors: descriptors, finishing: nil)
     }
 
     /// A date's mails, all of them.

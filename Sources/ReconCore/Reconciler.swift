@@ -161,7 +161,8 @@ public struct Reconciler: Sendable {
 /// the expiry rule 7 reads for it alone: to be safe, should an order be placed after the job's
 /// clock. An order completed, or a candidate gone, only turns one hold into another. So the next
 /// round applies nothing, and its verdicts are final, unless an apply after it in this round
-/// touched the serial of a record held at rules 7–8.
+/// touched the serial of a record held at rules 7–8; or, where those holds could not all be
+/// watched (too many serials, or one not named), unless anything applied after them.
 public struct RoundHolds: Sendable {
     /// The serials of the round's holds at rules 7–8 so far, while they can be watched.
     private var serials: Set<String> = []

@@ -178,11 +178,11 @@ extension SQLReconStore {
         }
     }
 
-    public func unfinishedPass(on date: BusinessDate) async throws -> EvaluationPass? {
+    public func unfinishedPass() async throws -> EvaluationPass? {
         try await database.read { db in
             try await db.query("""
-                SELECT number, round, provisional_holds FROM evaluation_pass WHERE business_date = ?
-                """, [.text(date.description)]).first.map { row in
+                SELECT number, round, provisional_holds FROM evaluation_pass WHERE business_date IS NOT NULL
+                """, []).first.map { row in
                 EvaluationPass(number: row.int(0) ?? 0, round: Int(row.int(1) ?? 1), provisionalHolds: row.int(2) == 1)
             }
         }

@@ -173,7 +173,9 @@ public struct SQLReconStore: ReconStore {
                 """).first.flatMap { row in
                 BusinessDate(iso: row.string(1)).map { (id: row.string(0), date: $0, finishedAt: row.string(2)) }
             }
-            // Begun after the last one finished, and not finished itself.
+            // Begun after the last one finished, and not finished itself. Times are kept to the
+            // second, so one begun in the second the last finished is not told: a run killed
+            // then run again within a second must not show as unfinished.
             let unfinished = try await db.query("""
                 SELECT run_id, business_date, started_at FROM runs
                 WHERE finished_at IS NULL AND command = 'run' AND started_at > ?

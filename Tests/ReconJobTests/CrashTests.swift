@@ -124,53 +124,119 @@ import ReconTestSupport
         }
     }
 
-    /// SPEC §7 down a chain of applies (`LifecycleTests.aLaterPassBeginsAfterTheWholePass`):
-    /// killed after the first pass held TX-2's upgrade and applied TX-3, and killed again as
-    /// the rerun goes on, the runs after finish that pass (TX-4's renewal to TS-STD) before
-    /// deciding TX-2 again, as one clean run does. Deciding TX-2 first would apply it on
-    /// TX-3's license and hold TX-4 (TS-PRM may not become TS-STD). Killed in the second
-    /// pass, the run after finishes that one.
-    @Test(arguments: TestStore.available)
-    func aRunKilledMidPassFinishesThatPassFirst(_ kind: TestStore) async throws {
-        func prepared() async throws -> Shop {
-            let shop = try await Shop(store: kind, yaml: LifecycleTests.throughTSSTD)
-            try await shop.importLicenses(Shop.licenseRow("TM-1"))
-            try await shop.importOrders(Shop.orderRow("RN-B", serial: "TM-1", target: "TS-PRM"),
-                                        Shop.orderRow("RN-C", serial: "TM-1", target: "TS-STD"),
-                                        Shop.orderRow("RN-D", serial: "TM-1", target: "TS-STD"))
-            try shop.deliver([.init(id: "TX-2", ref: "RN-B"), .init(id: "TX-3", ref: "RN-C"),
-                              .init(id: "TX-4", ref: "RN-D", booked: "2026-11-13")], as: "a.xml")
-            return shop
-        }
-        let reference = try await prepared()
-        #expect(try await Self.recon(reference.workspace, ["run", "--date", Self.day]).status == 0)
-        #expect(try await reference.license("TM-1")?.product == "TS-PRM")
+    /// The chain of `LifecycleTests.aLaterPassBeginsAfterTheWholePass`: TX-2's upgrade to
+    /// TS-PRM waits for TX-3's renewal to TS-STD (the first pass), and TX-4, booked a day later,
+    /// renews TS-STD as TS-STD before the second pass applies TX-2. One verdict a commit (with
+    /// `oneByOne`): TX-2 held, TX-3 and TX-4 applied, then TX-2 applied. With
+    /// `ordersAfterANight`, a night's run holds the three before their orders are imported.
+    static func chainOfThree(_ kind: TestStore, ordersAfterANight: Bool = false) async throws -> Shop {
+        let shop = try await Shop(store: kind, yaml: LifecycleTests.throughTSSTD)
+        try await shop.importLicenses(Shop.licenseRow("TM-1"))
+        try shop.deliver([.init(id: "TX-2", ref: "RN-B"), .init(id: "TX-3", ref: "RN-C"),
+                          .init(id: "TX-4", ref: "RN-D", booked: "2026-11-13")], as: "a.xml")
+        if ordersAfterANight { #expect(try await recon(shop.workspace, ["run", "--date", day]).status == 0) }
+        try await shop.importOrders(Shop.orderRow("RN-B", serial: "TM-1", target: "TS-PRM")
+                                    + Shop.orderRow("RN-C", serial: "TM-1", target: "TS-STD")
+                                    + Shop.orderRow("RN-D", serial: "TM-1", target: "TS-STD"))
+        return shop
+    }
+
+    /// A chain of one step a pass, VBC → TS-STD → TS-PRM → TS-ULT: TX-4 (to TS-STD) applies
+    /// in the first pass, TX-2 (to TS-PRM) and TX-3 (TS-PRM renewed) in the second, TX-1 (to
+    /// TS-ULT) in the third. One verdict a commit: TX-1, TX-2 and TX-3 held and TX-4 applied,
+    /// then TX-1 held and TX-2 and TX-3 applied, then TX-1 applied.
+    static func chainOfFour(_ kind: TestStore) async throws -> Shop {
+        let shop = try await Shop(store: kind, yaml: """
+            min_file_age_s: 0
+            renewals:
+              VBC: [VBC, TS-STD]
+              TS-STD: [TS-STD, TS-PRM]
+              TS-PRM: [TS-PRM, TS-ULT]
+              TS-ULT: [TS-ULT]
+            """)
+        try await shop.importLicenses(Shop.licenseRow("TM-1"))
+        try await shop.importOrders(Shop.orderRow("RN-1", serial: "TM-1", target: "TS-ULT"),
+                                    Shop.orderRow("RN-2", serial: "TM-1", target: "TS-PRM"),
+                                    Shop.orderRow("RN-3", serial: "TM-1", target: "TS-PRM"),
+                                    Shop.orderRow("RN-4", serial: "TM-1", target: "TS-STD"))
+        try shop.deliver((1...4).map { .init(id: "TX-\($0)", ref: "RN-\($0)") }, as: "a.xml")
+        return shop
+    }
+
+    static let oneByOne = ["RECON_COMMIT_CHUNK": "1"]
+
+    /// Runs `prepared`'s day once, and again after each list of kills (each at its crash
+    /// point, with one verdict a commit), and expects the pass the kills left unfinished to be
+    /// `round`, `status` to tell the run that stopped until a run finishes, and the state and
+    /// files of the run after the kills to be those of the one run.
+    static func expectKilledRunsFinishAsOne(_ kind: TestStore, _ prepared: (TestStore) async throws -> Shop,
+                                            product: String, crashes: [(points: [String], round: Int)]) async throws {
+        let reference = try await prepared(kind)
+        #expect(try await recon(reference.workspace, ["run", "--date", day]).status == 0)
+        #expect(try await reference.license("TM-1")?.product == product)
         let state = try await BusinessState.dump(reference.store())
-        let outputs = try Self.comparable(reference.workspace)
-        // One verdict a commit: TX-2 held, TX-3 and TX-4 applied (the first pass), then TX-2
-        // applied (the second); the first commit of a run after a kill is the one it came to.
-        let oneByOne = ["RECON_COMMIT_CHUNK": "1"]
-        for (crashes, round) in [(["apply.committed:2"], 1), (["apply.committed:2", "apply.committed:1"], 1),
-                                 (["apply.committed:4"], 2)] {
-            let shop = try await prepared()
-            for point in crashes {
-                #expect(try await Self.recon(shop.workspace, ["run", "--date", Self.day], crashAt: point,
-                                             environment: oneByOne).killed, "\(kind) \(point)")
+        let outputs = try comparable(reference.workspace)
+        for (points, round) in crashes {
+            let shop = try await prepared(kind)
+            for point in points {
+                #expect(try await recon(shop.workspace, ["run", "--date", day], crashAt: point,
+                                        environment: oneByOne).killed, "\(kind) \(point)")
             }
-            #expect(try await shop.store().unfinishedPass(on: BusinessDate(iso: Self.day)!)?.round == round,
-                    "\(kind) \(crashes)")
-            // `status` tells the run that stopped, until a run finishes.
+            #expect(try await shop.store().unfinishedPass()?.round == round, "\(kind) \(points)")
             func status() async throws -> String {
                 try await StatusReport(store: shop.store(), today: shop.today, config: shop.workspace.config()).text
             }
             let stopped = try await status()
-            #expect(stopped.contains("unfinished run: run-") && stopped.contains("run it again for \(Self.day)"), "\(stopped)")
-            #expect(try await Self.recon(shop.workspace, ["run", "--date", Self.day]).status == 0)
+            #expect(stopped.contains("unfinished run: run-") && stopped.contains("run it again for \(day)"), "\(stopped)")
+            #expect(try await recon(shop.workspace, ["run", "--date", day]).status == 0)
             #expect(try await !status().contains("unfinished run"))
-            #expect(try await shop.license("TM-1")?.product == "TS-PRM", "\(kind) \(crashes)")
-            #expect(try await BusinessState.dump(shop.store()) == state, "\(kind) \(crashes): business state differs")
-            #expect(try Self.comparable(shop.workspace) == outputs, "\(kind) \(crashes): output files differ")
+            #expect(try await shop.store().unfinishedPass() == nil)
+            #expect(try await BusinessState.dump(shop.store()) == state, "\(kind) \(points): business state differs")
+            #expect(try comparable(shop.workspace) == outputs, "\(kind) \(points): output files differ")
         }
+    }
+
+    /// SPEC §7 down a chain of applies: killed after the first pass held TX-2's upgrade and
+    /// applied TX-3, and killed again as the run after it goes on, the runs after finish that
+    /// pass (TX-4's renewal to TS-STD) before deciding TX-2 again, as one clean run does.
+    /// Deciding TX-2 first would apply it on TX-3's license and hold TX-4 (TS-PRM may not
+    /// become TS-STD).
+    @Test(arguments: TestStore.available)
+    func aRunKilledMidPassFinishesThatPassFirst(_ kind: TestStore) async throws {
+        try await Self.expectKilledRunsFinishAsOne(kind, { try await Self.chainOfThree($0) }, product: "TS-PRM", crashes: [
+            (["apply.committed:2"], 1), (["apply.committed:2", "apply.committed:1"], 1),
+        ])
+    }
+
+    /// Down a chain of one step a pass: killed in the second pass after TX-2's apply, the run
+    /// after finishes that pass (TX-3 renews TS-PRM) before deciding TX-1 again, which would
+    /// otherwise take TS-ULT first and hold TX-3. Killed as the first pass ends, the run after
+    /// finishes it with nothing left to decide, and the next pass still holds provisionally:
+    /// were it to record its holds, TX-1's `invalid_upgrade_path` would be raised, and then
+    /// resolved as the third pass applies it, where one clean run records no such exception.
+    @Test(arguments: TestStore.available)
+    func aRunKilledInALaterPassOrAsOneEndsFinishesAsOneRun(_ kind: TestStore) async throws {
+        try await Self.expectKilledRunsFinishAsOne(kind, Self.chainOfFour, product: "TS-ULT", crashes: [
+            (["apply.committed:6"], 2), (["apply.committed:4"], 1),
+        ])
+    }
+
+    /// The next night's run finishes a pass the night before left unfinished, before its own:
+    /// the license ends as the two nights run through would leave it (the killed night's
+    /// applies are dated the next night).
+    @Test(arguments: TestStore.available)
+    func theNextNightFinishesThePassAKilledNightLeft(_ kind: TestStore) async throws {
+        let reference = try await Self.chainOfThree(kind)
+        #expect(try await Self.recon(reference.workspace, ["run", "--date", Self.day]).status == 0)
+        #expect(try await Self.recon(reference.workspace, ["run", "--date", "2026-11-21"]).status == 0)
+        let shop = try await Self.chainOfThree(kind)
+        #expect(try await Self.recon(shop.workspace, ["run", "--date", Self.day], crashAt: "apply.committed:2",
+                                     environment: Self.oneByOne).killed)
+        #expect(try await Self.recon(shop.workspace, ["run", "--date", "2026-11-21"]).status == 0)
+        #expect(try await shop.license("TM-1") == reference.license("TM-1"))
+        #expect(try await shop.license("TM-1")?.product == "TS-PRM")
+        let open = try await shop.store().exceptions(code: nil, status: "open").map(\.facts.code)
+        #expect(open == [.repeatRenewal, .repeatRenewal], "\(open)")
     }
 
     /// SPEC §7 for `rerun`: killed after its verdicts were reached, or once they committed,
@@ -181,18 +247,7 @@ import ReconTestSupport
     /// upgrade first, and held TX-4.
     @Test(arguments: TestStore.available)
     func aKilledRerunRunAgainGivesTheStateOfOneRerun(_ kind: TestStore) async throws {
-        func prepared() async throws -> Shop {
-            let shop = try await Shop(store: kind, yaml: LifecycleTests.throughTSSTD)
-            try await shop.importLicenses(Shop.licenseRow("TM-1"))
-            try shop.deliver([.init(id: "TX-2", ref: "RN-B"), .init(id: "TX-3", ref: "RN-C"),
-                              .init(id: "TX-4", ref: "RN-D", booked: "2026-11-13")], as: "a.xml")
-            // The night comes before the orders' export: the three settlements are held.
-            #expect(try await Self.recon(shop.workspace, ["run", "--date", Self.day]).status == 0)
-            try await shop.importOrders(Shop.orderRow("RN-B", serial: "TM-1", target: "TS-PRM"),
-                                        Shop.orderRow("RN-C", serial: "TM-1", target: "TS-STD"),
-                                        Shop.orderRow("RN-D", serial: "TM-1", target: "TS-STD"))
-            return shop
-        }
+        func prepared() async throws -> Shop { try await Self.chainOfThree(kind, ordersAfterANight: true) }
         let rerun = ["rerun", "--from", "2026-11-12", "--to", "2026-11-13"]
         let reference = try await prepared()
         #expect(try await Self.recon(reference.workspace, rerun).status == 0)
@@ -204,8 +259,8 @@ import ReconTestSupport
         let outputs = try Self.comparable(reference.workspace)
         for point in ["evaluate.computed:1", "apply.committed:1"] {
             let shop = try await prepared()
-            #expect(try await Self.recon(shop.workspace, rerun, crashAt: point,
-                                         environment: ["RECON_COMMIT_CHUNK": "1"]).killed, "\(kind) \(point)")
+            #expect(try await Self.recon(shop.workspace, rerun, crashAt: point, environment: Self.oneByOne).killed,
+                    "\(kind) \(point)")
             #expect(try await Self.recon(shop.workspace, rerun).status == 0)
             #expect(try await BusinessState.dump(shop.store()) == state, "\(kind) \(point): business state differs")
             #expect(try Self.comparable(shop.workspace) == outputs, "\(kind) \(point): output files differ")

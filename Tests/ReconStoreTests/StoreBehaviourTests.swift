@@ -183,7 +183,7 @@ import ReconTestSupport
         ]
         _ = try await store.ingest(batch(records), on: day, runID: "r1")
         let date = BusinessDate(iso: "2026-11-12")!
-        let queued = try await store.queueCandidates(bookedOn: date, descriptors: Self.descriptors)
+        let queued = try await store.queueCandidates(bookedOn: date, descriptors: Self.descriptors, finishing: nil)
         #expect(queued == records.count)
         var read: [EvaluationCandidate] = []
         for start in stride(from: 0, to: queued, by: 4) { read += try await store.queuedCandidates(after: start, limit: 4) }
@@ -192,7 +192,7 @@ import ReconTestSupport
         #expect(read.map(\.record) == expected.map(\.record))
         #expect(read.map(\.fileName) == expected.map(\.fileName))
         #expect(read.count == queued)
-        #expect(try await store.queueCandidates(bookedOn: day, descriptors: Self.descriptors) == 0)
+        #expect(try await store.queueCandidates(bookedOn: day, descriptors: Self.descriptors, finishing: nil) == 0)
     }
 
     /// A queue left by an older version (without the records' ids) does not stop a run: the
@@ -207,7 +207,7 @@ import ReconTestSupport
         }
         _ = try await store.ingest(batch((1...2).map { record("TX-\($0)") }), on: day, runID: "r1")
         let bookedOn = try #require(try await store.candidateBookingDates(descriptors: Self.descriptors).first)
-        #expect(try await store.queueCandidates(bookedOn: bookedOn, descriptors: Self.descriptors) == 2)
+        #expect(try await store.queueCandidates(bookedOn: bookedOn, descriptors: Self.descriptors, finishing: nil) == 2)
         #expect(try await store.queuedCandidates(after: 0, limit: 2).map(\.record.transactionID) == ["TX-1", "TX-2"])
     }
 
@@ -312,7 +312,7 @@ import ReconTestSupport
         try await store.save(orders: [order], licenses: [renewedLicense()])
         _ = try await store.ingest(batch([record("TX-1", ref: "RN-1"), record("TX-2", ref: "RN-1")]), on: day, runID: "r1")
         let bookedOn = try #require(try await store.candidateBookingDates(descriptors: Self.descriptors).first)
-        #expect(try await store.queueCandidates(bookedOn: bookedOn, descriptors: Self.descriptors) == 2)
+        #expect(try await store.queueCandidates(bookedOn: bookedOn, descriptors: Self.descriptors, finishing: nil) == 2)
         @Sendable func status() async throws -> OrderStatus? {
             try await store.committedSlice(after: 0, limit: 2, window: Self.window)?.ledger.orders["RN-1"]?.status
         }
@@ -392,7 +392,7 @@ import ReconTestSupport
         try await store.save(orders: [pendingOrder()], licenses: [])
         _ = try await store.ingest(batch([record("TX-1", ref: "RN-1")]), on: day, runID: "r1")
         let bookedOn = try #require(try await store.candidateBookingDates(descriptors: Self.descriptors).first)
-        #expect(try await store.queueCandidates(bookedOn: bookedOn, descriptors: Self.descriptors) == 1)
+        #expect(try await store.queueCandidates(bookedOn: bookedOn, descriptors: Self.descriptors, finishing: nil) == 1)
         #expect(try await store.committedSlice(after: 0, limit: 1, window: Self.window) == nil)
         #expect(try await store.database.readCommitted { _ in true } == nil)
         expectOneNote("no second connection", in: log, naming: "too many connections for role")
@@ -454,7 +454,7 @@ import ReconTestSupport
         ], on: day, runID: "r2")
         let bookedOn = try #require(read.first?.record.bookedOn)
         func queuedIDs(under descriptors: String) async throws -> Set<String> {
-            let count = try await store.queueCandidates(bookedOn: bookedOn, descriptors: descriptors)
+            let count = try await store.queueCandidates(bookedOn: bookedOn, descriptors: descriptors, finishing: nil)
             return Set(try await store.queuedCandidates(after: 0, limit: count).map(\.recordID))
         }
         let all = Set(read.map(\.recordID))
@@ -476,19 +476,18 @@ import ReconTestSupport
         #expect(try await queuedIDs(under: Self.descriptors) == all)
     }
 
-    /// A run's pass, kept until its passes are finished: a run for the same date finds it
-    /// unfinished and queues only the records it has not decided (by row number or by id);
-    /// a run for another date, or after `finishPasses`, finds none. Each pass begun takes the
-    /// next number, so a record decided in an earlier pass is queued again.
+    /// A run's pass, kept until its passes are finished: the next run finds it unfinished and
+    /// queues only the records it has not decided (by row number or by id); after
+    /// `finishPasses` it finds none. Each pass begun takes the next number, so a record decided
+    /// in an earlier pass is queued again.
     @Test(arguments: TestStore.available)
     func aPassLeftUnfinishedQueuesTheRecordsItHasNotDecided(_ kind: TestStore) async throws {
         let (store, queued) = try await storeWithSixQueuedRecords(kind)
         let read = try await store.queuedCandidates(after: 0, limit: queued)
         let bookedOn = try #require(read.first?.record.bookedOn)
-        #expect(try await store.unfinishedPass(on: day) == nil)
+        #expect(try await store.unfinishedPass() == nil)
         let first = try await store.beginPass(round: 1, provisionalHolds: true, on: day)
-        #expect(try await store.unfinishedPass(on: day) == first)
-        #expect(try await store.unfinishedPass(on: day.adding(days: 1)) == nil)
+        #expect(try await store.unfinishedPass() == first)
         try await store.commit([
             RecordVerdict(recordID: read[0].recordID, storeRow: read[0].storeRow, outcome: .held(ExceptionFacts(
                 code: .unknownOrder, severity: .error, subject: read[0].recordID, recordID: read[0].recordID))),
@@ -506,10 +505,10 @@ import ReconTestSupport
 
         let second = try await store.beginPass(round: 2, provisionalHolds: false, on: day)
         #expect(second.number == first.number + 1)
-        #expect(try await store.unfinishedPass(on: day) == second)
+        #expect(try await store.unfinishedPass() == second)
         #expect(try await queuedIDs(finishing: second) == all)
         try await store.finishPasses()
-        #expect(try await store.unfinishedPass(on: day) == nil)
+        #expect(try await store.unfinishedPass() == nil)
     }
 
     func storeWithSixQueuedRecords(_ kind: TestStore) async throws -> (store: SQLReconStore, queued: Int) {
@@ -517,7 +516,7 @@ import ReconTestSupport
         try await store.migrate()
         _ = try await store.ingest(batch((1...6).map { record("TX-\($0)") }), on: day, runID: "r1")
         let bookedOn = try #require(try await store.candidateBookingDates(descriptors: Self.descriptors).first)
-        return (store, try await store.queueCandidates(bookedOn: bookedOn, descriptors: Self.descriptors))
+        return (store, try await store.queueCandidates(bookedOn: bookedOn, descriptors: Self.descriptors, finishing: nil))
     }
 
     /// Each record's SQLite row number, by record id.

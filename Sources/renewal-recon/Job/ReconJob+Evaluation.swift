@@ -13,14 +13,16 @@ extension ReconJob {
     /// nothing more (`RoundHolds`). A round after the first applies something only where an
     /// apply makes another possible (a chain of applies).
     ///
-    /// Each round is a pass the store keeps (`EvaluationPass`), so that a run for `date` killed
-    /// in the middle of one is followed by one that finishes it, over the records it had not
-    /// decided, before the next round decides every record again (SPEC §7).
+    /// Each round is a pass the store keeps (`EvaluationPass`), so that a run killed in the
+    /// middle of one is followed by one (run again, or the next night's) that finishes it,
+    /// over the records it had not decided, before the next round decides every record again
+    /// (SPEC §7).
     func evaluateStored(on date: BusinessDate, runID: String, outcome: inout RunOutcome) async throws {
         var applied = 0
         var statistics = StatisticsSchedule(first: statisticsFrom)
         var round: RunOutcome
-        var unfinished = try await store.unfinishedPass(on: date)
+        // A pass a killed run left unfinished, for this date or another, is finished first.
+        var unfinished = try await store.unfinishedPass()
         var provisionalHolds = unfinished?.provisionalHolds ?? true
         var again: Bool
         var roundNumber = (unfinished?.round ?? 1) - 1
@@ -48,7 +50,9 @@ extension ReconJob {
                 decided += queued
             }
             applied += round.applied
-            if roundNumber == 1 { outcome.evaluated = decided }
+            // Later rounds decide fewer records (the applied ones drop out), but for the one
+            // after a pass finished for a killed run.
+            outcome.evaluated = max(outcome.evaluated, decided)
             outcome.matchTime += round.matchTime
             outcome.applyTime += round.applyTime
             outcome.slicesReadBesideCommits += round.slicesReadBesideCommits
@@ -211,11 +215,12 @@ extension ReconJob {
         return try await body()
     }
 
-    /// Outcomes per transaction: large enough that a commit's hot index pages are written
-    /// once for thousands of applies, small enough that a signal waits under a second (a
-    /// commit of 20,000 applies takes about two thirds of one). At a million settlements,
-    /// 10,000 applied about 2 s faster than 5,000, and a whole slice of 20,000 about 3 s
-    /// faster than 10,000. `RECON_COMMIT_CHUNK` sets it for the crash tests, whose days are small.
+    /// Outcomes per transaction of `run`'s slices (a rerun commits its verdicts at once): large
+    /// enough that a commit's hot index pages are written once for thousands of applies, small
+    /// enough that a signal waits under a second (a commit of 20,000 applies takes about two
+    /// thirds of one). At a million settlements, 10,000 applied about 2 s faster than 5,000,
+    /// and a whole slice of 20,000 about 3 s faster than 10,000. `RECON_COMMIT_CHUNK` sets it
+    /// for the crash tests, whose days are small.
     static let commitChunk = ProcessInfo.processInfo.environment["RECON_COMMIT_CHUNK"].flatMap { Int($0) }
         .map { max(1, $0) } ?? 20_000
 }
