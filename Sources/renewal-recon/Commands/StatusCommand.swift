@@ -29,11 +29,14 @@ struct StatusReport {
     /// The pending orders the sweep of today would raise `unsettled_overdue` for: past their
     /// window and named by no settlement matched or held.
     let overdue: Int
+    /// Dates whose mail or feed files lack rows the store holds: a run stopped after its applies.
+    let unwritten: [BusinessDate]
     let today: BusinessDate
 
     init(store: any ReconStore, today: BusinessDate, config: ReconConfig) async throws {
         overview = try await store.overview()
         overdue = Sweep.overdueOrders(try await store.unnamedPendingOrders(), on: today, settings: config.rules).count
+        unwritten = try await store.datesWithUnwrittenOutputs().sorted()
         self.today = today
     }
 
@@ -59,6 +62,10 @@ struct StatusReport {
         if let run = overview.unfinishedRun {
             lines.append("unfinished run: \(run.id) for \(run.date), started \(run.startedAt): running now, "
                          + "or stopped (run it again for \(run.date))")
+        }
+        if !unwritten.isEmpty {
+            lines.append("mail and feed files still to write for: " + unwritten.map(\.description).joined(separator: ", ")
+                         + " (the next run writes them, or `report --date D`)")
         }
         if let file = overview.newestFile {
             lines.append("newest file: \(file.name), received \(file.receivedOn)")
