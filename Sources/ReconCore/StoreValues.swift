@@ -236,7 +236,7 @@ public struct StoreOverview: Sendable {
     public var newestFile: (name: String, receivedOn: BusinessDate)?
     public init(pendingOrders: Int, openExceptions: [(code: ExceptionCode, firstSeen: BusinessDate)],
                 lastRun: (id: String, date: BusinessDate, finishedAt: String)?,
-                unfinishedRun: (id: String, date: BusinessDate, startedAt: String)? = nil,
+                unfinishedRun: (id: String, date: BusinessDate, startedAt: String)?,
                 newestFile: (name: String, receivedOn: BusinessDate)?) {
         self.pendingOrders = pendingOrders
         self.openExceptions = openExceptions
