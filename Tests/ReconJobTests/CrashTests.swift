@@ -167,8 +167,9 @@ import ReconTestSupport
 
     /// Runs `prepared`'s day once, and again after each list of kills (each at its crash
     /// point, with one verdict a commit), and expects the pass the kills left unfinished to be
-    /// `round`, `status` to tell the run that stopped until a run finishes, and the state and
-    /// files of the run after the kills to be those of the one run.
+    /// `round`; `status` to tell the run that stopped and the date whose mails wait, until a
+    /// run finishes; and the state and files of the run after the kills to be those of the one
+    /// run.
     static func expectKilledRunsFinishAsOne(_ kind: TestStore, _ prepared: (TestStore) async throws -> Shop,
                                             product: String, crashes: [(points: [String], round: Int)]) async throws {
         let reference = try await prepared(kind)
