@@ -23,16 +23,14 @@ extension ReconJob {
         var round: RunOutcome
         // A pass a killed run left unfinished, for this date or another, is finished first.
         var unfinished = try await store.unfinishedPass()
-        var provisionalHolds = unfinished?.provisionalHolds ?? true
+        var next = (round: unfinished?.round ?? 1, provisionalHolds: unfinished?.provisionalHolds ?? true)
         var again: Bool
-        var roundNumber = (unfinished?.round ?? 1) - 1
         let descriptors = config.rules.descriptors.fingerprint
         repeat {
             round = RunOutcome(runID: runID, date: date)
             round.plan = outcome.plan
-            roundNumber += 1
             let pass = if let unfinished { unfinished } else {
-                try await store.beginPass(round: roundNumber, provisionalHolds: provisionalHolds, on: date)
+                try await store.beginPass(round: next.round, provisionalHolds: next.provisionalHolds, on: date)
             }
             let progress = Progress()  // each round's records and rate from its start
             defer { progress.finish() }
@@ -43,7 +41,7 @@ extension ReconJob {
                 let earlier = (applies: applied + round.applied, records: decided)
                 try await evaluateQueue(of: queued, on: date, runID: runID, pass: pass,
                                         outcome: &round, holds: &holds) { applies, records in
-                    progress.show("evaluate: round \(roundNumber), booked on \(day), extensions \(earlier.applies + applies)",
+                    progress.show("evaluate: round \(pass.round), booked on \(day), extensions \(earlier.applies + applies)",
                                   count: earlier.records + records, of: "records")
                     if statistics.isDue(at: earlier.applies + applies) { try await store.refreshStatistics(of: .applies) }
                 }
@@ -56,16 +54,17 @@ extension ReconJob {
             outcome.matchTime += round.matchTime
             outcome.applyTime += round.applyTime
             outcome.slicesReadBesideCommits += round.slicesReadBesideCommits
+            next.round = pass.round + 1
             if unfinished != nil {
                 // What the killed run applied and held earlier in the pass is out of view: the
                 // next round decides every record again, its holds provisional.
                 unfinished = nil
                 again = true
-                provisionalHolds = true
-            } else if provisionalHolds {
+                next.provisionalHolds = true
+            } else if pass.provisionalHolds {
                 // Its holds wait for the next round, which records them unless it may apply.
                 again = true
-                provisionalHolds = holds.mayApplyAgain
+                next.provisionalHolds = holds.mayApplyAgain
             } else {
                 // A recording round applies nothing (`RoundHolds`); were it to, the next decides again.
                 again = round.applied > 0
