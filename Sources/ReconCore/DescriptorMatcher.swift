@@ -8,15 +8,15 @@ public struct DescriptorMatcher: Hashable, Sendable {
     /// What the descriptors match, in 16 hex digits: equal for lists that match the same
     /// records (in another order, case, width or spacing), so a record found foreign under
     /// one is foreign under the other. The store keeps it with each foreign record, which a
-    /// run then evaluates again only under other descriptors. `rule 1 v1` names this way of
+    /// run then evaluates again only under other descriptors. `rule 1 v2` names this way of
     /// matching: a change to it (to the normalisation) changes the name, and every foreign
-    /// record is evaluated again.
+    /// record is evaluated again (v2: full case folding, where v1 lowercased).
     public let fingerprint: String
 
     public init(descriptors: [String]) {
         patterns = descriptors.map(DescriptorMatcher.normalisedTokens).filter { !$0.isEmpty }
         let canonical = Set(patterns.map { $0.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ") })
-        fingerprint = Fingerprint.hex(of: (["rule 1 v1"] + canonical.sorted()).joined(separator: "\n"), digits: 16)
+        fingerprint = Fingerprint.hex(of: (["rule 1 v2"] + canonical.sorted()).joined(separator: "\n"), digits: 16)
     }
 
     /// True when no descriptor holds a token: every record would be foreign.
@@ -33,14 +33,16 @@ public struct DescriptorMatcher: Hashable, Sendable {
         }
     }
 
-    /// The tokens of the text NFKC-normalised (full-width `ＲＣＨ＊` is `RCH*`) and case-folded;
-    /// white-space runs separate them. ASCII text (nearly every descriptor) is folded and
+    /// The tokens of the text NFKC-normalised (full-width `ＲＣＨ＊` is `RCH*`) and case-folded
+    /// (Unicode's full folding: `ß` is `ss`, a final `ς` is `σ`; lowercasing leaves both), then
+    /// NFKC-normalised again, as folding may undo it; white-space runs separate them. ASCII text (nearly every descriptor) is folded and
     /// split byte by byte: NFKC leaves it as it is, and its only white space is ASCII's, so
     /// only other text pays for the Unicode tables and grapheme breaking.
     private static func normalisedTokens(of text: String) -> [[UInt8]] {
         let isASCII = text.utf8.allSatisfy { $0 < 0x80 }
         guard isASCII else {
-            return text.precomposedStringWithCompatibilityMapping.lowercased()
+            return text.precomposedStringWithCompatibilityMapping.folding(options: .caseInsensitive, locale: nil)
+                .precomposedStringWithCompatibilityMapping
                 .split(whereSeparator: \.isWhitespace).map { Array($0.utf8) }
         }
         var tokens: [[UInt8]] = []

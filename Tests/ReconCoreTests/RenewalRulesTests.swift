@@ -47,6 +47,16 @@ import Testing
         #expect(!matcher.matches("WithReach"))
     }
 
+    /// SPEC §4 rule 1 case-folds, which lowercasing does not: `ß` folds to `ss`, a final `ς` to `σ`.
+    @Test func descriptorsAreCaseFoldedNotOnlyLowercased() {
+        let matcher = DescriptorMatcher(descriptors: ["STRASSE Shop", "ΟΔΟΣ"])
+        #expect(matcher.matches("Straße shop RN-A0000001"))
+        #expect(matcher.matches("οδος RN-A0000002"))
+        #expect(matcher.matches("strasse SHOP"))
+        #expect(!matcher.matches("Strase shop"))
+        #expect(DescriptorMatcher(descriptors: ["Straße"]).fingerprint == DescriptorMatcher(descriptors: ["STRASSE"]).fingerprint)
+    }
+
     @Test func applyingExtendsTheLicenseAndCompletesTheOrder() throws {
         var ledger = Ledger(orders: [F.order()], licenses: [F.license()], extensions: [])
         let outcomes = Reconciler(settings: F.settings).evaluate(
