@@ -66,6 +66,29 @@ import Testing
         #expect(found[3].problem == "no booking date or value date")
     }
 
+    /// The value date stands in for a booking date that is absent, not for one written wrong:
+    /// such a record is invalid rather than dated, and applied, by another element.
+    @Test func anUnreadableBookingDateMakesTheRecordInvalid() throws {
+        let found = try records { c in [
+            c.entry(booked: "<Dt>2026-11-31</Dt>", value: "<Dt>2026-11-20</Dt>", transactions: [c.tx(id: "A")]),
+            c.entry(booked: "<DtTm>2026-11-20T25:00:00+09:00</DtTm>", value: "<Dt>2026-11-19</Dt>", transactions: [c.tx(id: "B")]),
+            c.entry(booked: "<Dt>20261120</Dt>", transactions: [c.tx(id: "C")]),
+            c.entry(booked: nil, value: "<Dt>2026-13-01</Dt>", transactions: [c.tx(id: "D")]),
+            c.entry(booked: "<Dt>2026-11-20+09:00</Dt>", transactions: [c.tx(id: "E")]),
+            c.entry(booked: "<Dt>2026-11-20Z</Dt>", value: "<Dt>2026-11-2</Dt>", transactions: [c.tx(id: "F")]),
+        ] }
+        #expect(found.map { $0.bookedOn?.description } == [nil, nil, nil, nil, "2026-11-20", "2026-11-20"])
+        #expect(found.map(\.problem) == [
+            "booking date '2026-11-31' is not a date",
+            "booking date '2026-11-20T25:00:00+09:00' is not a date",
+            "booking date '20261120' is not a date",
+            "no booking date, and value date '2026-13-01' is not a date",
+            nil, nil,
+        ])
+        #expect(found[0].valueOn?.description == "2026-11-20")
+        #expect(found[5].valueOn == nil)
+    }
+
     @Test func onlyBookedEntriesOrEntriesWithoutStatusAreSettlements() throws {
         var camt = CamtXML()
         camt.entries = [camt.entry(status: "PDNG", transactions: [camt.tx(id: "P1"), camt.tx(id: "P2")]),
