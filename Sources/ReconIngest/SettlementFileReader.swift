@@ -118,8 +118,10 @@ public struct SettlementFileReader: Sendable {
         guard sawText else {
             throw FileRejection(reason: "unknown format: not UTF-8 text, and no CSV profile reads its encoding", line: 1, column: 1)
         }
+        // A headerless export's first line is a row: its addresses and card numbers stay out of
+        // the reason, which the store, the reports and the quarantine's reason file keep.
         let firstLine = (CSVTextDecoder.text(header, .utf8) ?? CSVTextDecoder.text(header, .cp932))
-            .map { String($0.prefix(120)) } ?? "?"
+            .map { String(Redaction.apply($0).prefix(120)) } ?? "?"
         throw FileRejection(reason: "unknown format: neither camt.053/054 XML nor a CSV whose header matches a profile (first line: \(firstLine))",
                             line: 1, column: 1)
     }

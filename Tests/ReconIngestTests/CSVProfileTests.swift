@@ -280,6 +280,15 @@ import Testing
         #expect(error?.reason.contains("first line: Date,Amount,Memo") == true)
     }
 
+    /// A headerless export's first line is a row: the reason, kept by the store, the reports
+    /// and the quarantine's reason file, quotes it without its address and card number.
+    @Test func theFirstLineARejectionQuotesKeepsNoAddressOrCard() {
+        let error = #expect(throws: FileRejection.self) {
+            try Read.text("RN20261118-0001,taro@example.com,4111 1111 1111 1111,5980,JPY\n")
+        }
+        #expect(error?.reason.hasSuffix("(first line: RN20261118-0001,<e-mail>,<card>,5980,JPY)") == true, "\(error?.reason ?? "")")
+    }
+
     @Test func textThatIsNotUTF8IsRefusedWithAReason() {
         let latin1: [UInt8] = Array("Date;Libell".utf8) + [0xC9] + Array(";Montant\n".utf8)
         let error = #expect(throws: FileRejection.self) { try Read.file(latin1) }
