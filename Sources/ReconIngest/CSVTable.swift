@@ -44,6 +44,9 @@ public final class CSVFileRows {
     private var ready: [CSVTable.Row] = []
     private var next = 0
     private var atStart = true, atEnd = false
+    /// Where the file stopped reading: thrown once the rows before it are handed out, so that
+    /// an import refused there lists their problems too (SPEC §3.2: every bad row).
+    private var stop: CSVError?
 
     public init(url: URL, delimiter: UInt8 = UInt8(ascii: ",")) throws {
         chunks = try FileChunks(url, size: 4 << 20)
@@ -54,6 +57,7 @@ public final class CSVFileRows {
     /// - Throws: `CSVError` for a malformed file, or one that cannot be read on (line 0).
     public func nextRow() throws(CSVError) -> CSVTable.Row? {
         while next == ready.count {
+            if let stop { throw stop }
             guard !atEnd else { return nil }
             ready.removeAll(keepingCapacity: true)
             next = 0
@@ -63,13 +67,17 @@ public final class CSVFileRows {
             } catch {
                 throw CSVError(reason: "the file cannot be read (\(error.reason))", line: 0)
             }
-            if var bytes = chunk {
-                if atStart, bytes.starts(with: UTF8.byteOrderMark) { bytes.removeFirst(UTF8.byteOrderMark.count) }
-                atStart = false
-                try reader.feed(bytes) { ready.append($0) }
-            } else {
-                atEnd = true
-                try reader.finish { ready.append($0) }
+            do throws(CSVError) {
+                if var bytes = chunk {
+                    if atStart, bytes.starts(with: UTF8.byteOrderMark) { bytes.removeFirst(UTF8.byteOrderMark.count) }
+                    atStart = false
+                    try reader.feed(bytes) { ready.append($0) }
+                } else {
+                    atEnd = true
+                    try reader.finish { ready.append($0) }
+                }
+            } catch {
+                stop = error
             }
         }
         defer { next += 1 }

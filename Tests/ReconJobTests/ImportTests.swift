@@ -36,6 +36,20 @@ import ReconCore
         #expect(try await workspace.store().orders(ids: ["RN20261110-0001"]).isEmpty)
     }
 
+    /// Where the CSV stops parsing, the bad rows before it in the same chunk are listed with
+    /// it: the operator mends every one before importing again.
+    @Test func aCSVThatStopsParsingListsTheBadRowsBeforeIt() async throws {
+        let workspace = try TestWorkspace()
+        let badYears = "RN-2,TM-2,VBC,VBC,9,5980,JPY,b@example.com,2026-11-10T10:00:00+09:00,credit_card,pending\n"
+        let brokenQuote = "RN-3,TM-00\"9,VBC,VBC,1,5980,JPY,c@example.com,2026-11-10T10:00:00+09:00,credit_card,pending\n"
+        try workspace.write(Self.header + Self.good + badYears + brokenQuote, to: "orders.csv")
+        let importer = try await importer(workspace)
+        let refused = await #expect(throws: ImportRefused.self) { try await importer.importOrders(from: workspace.url("orders.csv")) }
+        #expect(refused?.problems.map(\.line) == [3, 4], "\(refused?.problems ?? [])")
+        #expect(refused?.problems.first?.reason.contains("years") == true)
+        #expect(refused?.problems.last?.reason.contains("a quote inside an unquoted cell") == true)
+    }
+
     /// An export saved in another encoding (é as Latin-1's 0xE9) is refused at its row, not
     /// imported with a mangled e-mail address.
     @Test func aRowThatIsNotUTF8IsABadRow() async throws {
