@@ -142,8 +142,7 @@ final class CamtReader {
         nodes.append(trie.child(of: anchored ? 0 : (nodes.last ?? -1), element))
         // libxml2's own depth limit guards only its pull parser; camt nests about 15 deep.
         guard depth < Self.maximumDepth else {
-            refusal = "elements nest deeper than \(Self.maximumDepth) levels (excessive depth)"
-            if let context { xmlStopParser(context) }
+            refuse("elements nest deeper than \(Self.maximumDepth) levels (excessive depth)")
             return
         }
         if element == .document, kind == nil, let uri {
@@ -231,9 +230,8 @@ final class CamtReader {
         guard capturing else { return }
         let held = entryDepth != nil ? entry.text.count - captureStart : text.count
         guard held + bytes.count <= Self.maximumFieldBytes else {
-            refusal = "a field is longer than \(Self.maximumFieldBytes) bytes"
+            refuse("a field is longer than \(Self.maximumFieldBytes) bytes")
             capturing = false
-            if let context { xmlStopParser(context) }
             return
         }
         if entryDepth != nil {
@@ -262,6 +260,13 @@ final class CamtReader {
         return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
+    /// Refuses the file where it is being read: libxml2 stops there, so the position the
+    /// refusal gives is the element's (it went on to the end of the chunk before).
+    fileprivate func refuse(_ reason: String) {
+        refusal = reason
+        if let context { xmlStopParser(context) }
+    }
+
     private func detectNamespace(_ uri: String) {
         let prefix = "urn:iso:std:iso:20022:tech:xsd:camt."
         guard uri.hasPrefix(prefix) else { return }
@@ -270,7 +275,7 @@ final class CamtReader {
         guard parts.count == 3, parts[0] == "053" || parts[0] == "054", parts[1] == "001",
               let number = Int(parts[2]) else { return }
         guard number >= 2 else {
-            refusal = "camt.\(parts[0]).001.\(parts[2]) is older than the supported versions (.001.02 on)"
+            refuse("camt.\(parts[0]).001.\(parts[2]) is older than the supported versions (.001.02 on)")
             return
         }
         kind = "camt.\(parts[0])"
@@ -363,7 +368,6 @@ private let camtCharacters: charactersSAXFunc = { context, bytes, length in
 
 private let camtRefuseDTD: internalSubsetSAXFunc = { context, _, _, _ in
     withReader(context) { camt in
-        camt.refusal = "a document type declaration (DTD) is not allowed in a settlement file"
-        if let ctxt = camt.context { xmlStopParser(ctxt) }
+        camt.refuse("a document type declaration (DTD) is not allowed in a settlement file")
     }
 }

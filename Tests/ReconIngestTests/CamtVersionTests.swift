@@ -25,6 +25,8 @@ import Testing
         camt.entries = [camt.entry(transactions: [camt.tx()])]
         let error = #expect(throws: FileRejection.self) { try Read.xml(camt) }
         #expect(error?.reason.contains("older than the supported versions") == true)
+        // At the Document element (line 2), not where the parse of the file would have ended.
+        #expect(error?.line == 2, "\(String(describing: error))")
     }
 
     @Test func camt052IsNotASettlementFile() {
