@@ -117,7 +117,7 @@ final class CamtReader {
             throw FileRejection(reason: refusal, line: Int(xmlSAX2GetLineNumber(ctxt)), column: Int(xmlSAX2GetColumnNumber(ctxt)))
         }
         if status != 0 || ctxt.pointee.wellFormed == 0 {
-            throw FileRejection.fromLibXML(ctxt)
+            throw FileRejection.fromLibXML(ctxt, openElements: stack.count)
         }
         guard kind != nil else {
             throw FileRejection(reason: "not a camt.053 or camt.054 document (no Document element in a camt.05[34].001 namespace)",
@@ -333,11 +333,19 @@ public struct FileRejection: Error, Equatable, Sendable, CustomStringConvertible
         return text
     }
 
-    static func fromLibXML(_ ctxt: xmlParserCtxtPtr) -> FileRejection {
+    /// libxml2's last error, with its position. `openElements`: the elements begun and not
+    /// ended when the parse stopped.
+    static func fromLibXML(_ ctxt: xmlParserCtxtPtr, openElements: Int) -> FileRejection {
         guard let error = xmlCtxtGetLastError(ctxt) else {
             return FileRejection(reason: "the XML is not well-formed", line: Int(xmlSAX2GetLineNumber(ctxt)))
         }
-        let message = error.pointee.message.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) }
+        var message = error.pointee.message.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) }
+        // libxml2 says "Extra content at the end of the document" also where the input ends
+        // before the document does: a file cut off in transfer, which is what to tell.
+        if error.pointee.code == Int32(XML_ERR_DOCUMENT_END.rawValue), openElements > 0 {
+            let innermost = ctxt.pointee.name.map { " inside <\(String(cString: $0))>" } ?? ""
+            message = "the file ends\(innermost) with \(openElements) element(s) still open: it is cut off"
+        }
         return FileRejection(reason: "not well-formed XML: " + (message ?? "error \(error.pointee.code)"),
                              line: Int(error.pointee.line), column: Int(error.pointee.int2))
     }

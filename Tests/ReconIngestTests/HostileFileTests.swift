@@ -54,6 +54,21 @@ import Testing
         #expect(error?.column != nil)
     }
 
+    /// libxml2 calls an input that ends before its document "extra content at the end of the
+    /// document"; the reason says what happened instead. A second root keeps libxml2's words.
+    @Test func aFileCutOffInsideAnElementSaysSo() throws {
+        var camt = CamtXML()
+        camt.entries = [camt.entry(transactions: [camt.tx()])]
+        let text = camt.text
+        let amount = try #require(text.range(of: "<Amt Ccy=\"JPY\">"))
+        let cut = String(text[..<text.index(amount.upperBound, offsetBy: 2)])
+        let error = #expect(throws: FileRejection.self) { try Read.text(cut, name: "cut.xml") }
+        #expect(error?.reason.hasPrefix("not well-formed XML: the file ends inside <Amt> with ") == true, "\(String(describing: error))")
+        #expect(error?.reason.hasSuffix("element(s) still open: it is cut off") == true)
+        let twoRoots = #expect(throws: FileRejection.self) { try Read.text(text + "<Document/>\n", name: "two.xml") }
+        #expect(twoRoots?.reason == "not well-formed XML: Extra content at the end of the document", "\(String(describing: twoRoots))")
+    }
+
     @Test func wrongRootEmptyFileAndGarbageAreRefused() {
         let wrongRoot = #expect(throws: FileRejection.self) { try Read.text("<?xml version=\"1.0\"?><Invoice><Amt>1</Amt></Invoice>") }
         #expect(wrongRoot?.reason.contains("not a camt.053 or camt.054") == true)
