@@ -87,7 +87,11 @@ final class CamtReader {
         }
     }
 
+    /// libxml2's settings for the whole process, made once, before the first parse.
+    private static let processSettings: Void = recon_libxml2_read_shift_jis_as_cp932()
+
     private func parse(_ chunks: AnyIterator<[UInt8]>) throws(FileRejection) {
+        _ = Self.processSettings
         recon_libxml2_silence_generic_errors()
         var handler = xmlSAXHandler()
         handler.initialized = UInt32(XML_SAX2_MAGIC)
@@ -337,7 +341,8 @@ public struct FileRejection: Error, Equatable, Sendable, CustomStringConvertible
     /// ended when the parse stopped.
     static func fromLibXML(_ ctxt: xmlParserCtxtPtr, openElements: Int) -> FileRejection {
         guard let error = xmlCtxtGetLastError(ctxt) else {
-            return FileRejection(reason: "the XML is not well-formed", line: Int(xmlSAX2GetLineNumber(ctxt)))
+            return FileRejection(reason: "the XML is not well-formed", line: Int(xmlSAX2GetLineNumber(ctxt)),
+                                 column: Int(xmlSAX2GetColumnNumber(ctxt)))
         }
         var message = error.pointee.message.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) }
         // libxml2 says "Extra content at the end of the document" also where the input ends

@@ -70,6 +70,19 @@ import Testing
         #expect(record.bookedOn?.description == "2026-11-12")
     }
 
+    /// Japanese senders write cp932 and declare it Shift_JIS: its NEC and IBM characters
+    /// (①, 髙) read, where the Shift_JIS of JIS X 0208 would refuse the file at the first.
+    @Test func shiftJISDeclaredTextReadsAsCP932() throws {
+        var camt = CamtXML()
+        camt.encoding = "Shift_JIS"
+        camt.entries = [camt.entry(transactions: [camt.tx(ustrd: ["RCH*TrendMicro RN20261110-0001 @@"])])]
+        var bytes = Array(camt.text.utf8)
+        let mark = try #require(bytes.firstRange(of: Array("@@".utf8)))
+        bytes.replaceSubrange(mark, with: [0x87, 0x40, 0xEE, 0xE0, 0x8B, 0xB4])  // ① 髙 (as Windows writes it) 橋
+        let parsed = try Read.file(bytes)
+        #expect(parsed.records.map(\.descriptor) == ["RCH*TrendMicro RN20261110-0001 ①髙橋"])
+    }
+
     @Test func lineNumbersPointAtTheTransaction() throws {
         var camt = CamtXML()
         camt.lineEnd = "\n"
