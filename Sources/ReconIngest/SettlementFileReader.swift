@@ -154,12 +154,14 @@ public struct SettlementFileReader: Sendable {
     }
 
     /// The first line with text in `bytes`, and whether its line break is there too (or the
-    /// bytes end there); a UTF-8 byte order mark before it is left out.
+    /// bytes end there); a UTF-8 byte order mark before it is left out. A line of white space
+    /// and delimiters only (`,,,,`: the empty row Excel writes above a header) holds no text.
     static func firstTextLine(of bytes: [UInt8]) -> (range: Range<Int>, complete: Bool) {
+        let blank: [UInt8] = [0x20, 0x09, UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "|")]
         var start = bytes.starts(with: UTF8.byteOrderMark) ? UTF8.byteOrderMark.count : 0
         while start < bytes.count {
             let end = bytes[start...].firstIndex { $0 == 0x0A || $0 == 0x0D } ?? bytes.count
-            if bytes[start..<end].contains(where: { ![0x20, 0x09].contains($0) }) {
+            if bytes[start..<end].contains(where: { !blank.contains($0) }) {
                 return (start..<end, end < bytes.count)
             }
             start = end + 1

@@ -132,4 +132,13 @@ import Testing
         #expect(parsed.summary.version == "adyen-settlement-details")
         #expect(parsed.records.map(\.line) == [4])
     }
+
+    /// Excel saves an empty row above the header as delimiters alone: a blank line too.
+    @Test func aRowOfDelimitersAloneBeforeTheHeaderIsBlank() throws {
+        let csv = ",,,,,,,,,,,,,,\r\n" + CSVProfileTests.adyenHeader + "\r\n"
+            + "Shop,RCH*TrendMicro,PSP1,RN20261110-0001,visa,2026-11-10 20:00:00,CET,,,Settled,MOD-1,JPY,,5980,7\r\n"
+        let parsed = try Read.file(Array(csv.utf8), name: "file.csv")
+        #expect(parsed.summary.version == "adyen-settlement-details")
+        #expect(parsed.records.map(\.line) == [3])
+    }
 }
