@@ -13,11 +13,17 @@ public enum Redaction {
             guard let user = match.output.user else { return "<e-mail>" }
             return match.output.scheme! + "://" + (user.split(separator: ":", maxSplits: 1).first ?? "") + "@"
         }
-        // Simple word boundaries: Unicode's take "4111111111111111,5980" (a CSV row's card and
-        // amount) for one number, and would leave the card in it.
-        out = out.replacing(/\b(?:\d[ \-]?){13,19}\b/.wordBoundaryKind(.simple), with: "<card>")
+        // 13 to 19 digits, grouped by spaces, dashes or dots, with neither a letter nor a digit
+        // next to them: an underscore or a comma is a boundary ("pan_4111…", a CSV row's card
+        // beside its amount), a letter is not, so an order id (RN20261115-0000001) stays.
+        out = out.replacing(Self.cardNumber) { match in match.output.before + "<card>" }
         return out
     }
+
+    /// What stands before the number is captured and given back (Swift's regexes have no
+    /// lookbehind). (`Regex` is not `Sendable`; this one is never mutated.)
+    nonisolated(unsafe) private static let cardNumber =
+        /(?<before>^|[^\p{L}\p{N}])(?:\d[ .\-]?){12,18}\d(?=$|[^\p{L}\p{N}])/
 
     /// A URL's `scheme://userinfo@` (matched first where one starts), or an e-mail address:
     /// a local part that does not start with a quote, and a domain of labels with a dot, or

@@ -118,12 +118,21 @@ public struct SettlementFileReader: Sendable {
         guard sawText else {
             throw FileRejection(reason: "unknown format: not UTF-8 text, and no CSV profile reads its encoding", line: 1, column: 1)
         }
-        // A headerless export's first line is a row: its addresses and card numbers stay out of
-        // the reason, which the store, the reports and the quarantine's reason file keep.
-        let firstLine = (CSVTextDecoder.text(header, .utf8) ?? CSVTextDecoder.text(header, .cp932))
-            .map { String(Redaction.apply($0).prefix(120)) } ?? "?"
-        throw FileRejection(reason: "unknown format: neither camt.053/054 XML nor a CSV whose header matches a profile (first line: \(firstLine))",
+        let text = CSVTextDecoder.text(header, .utf8) ?? CSVTextDecoder.text(header, .cp932) ?? ""
+        throw FileRejection(reason: "unknown format: neither camt.053/054 XML nor a CSV whose header matches a profile (first line: \(Self.quoted(firstLine: text)))",
                             line: 1, column: 1)
+    }
+
+    /// The first line of a file of unknown format, for its rejection, which the store, the
+    /// reports, the quarantine's reason file and the log keep: a header (column names) is
+    /// quoted, to compare with the profiles; a line with a digit or an `@` is a headerless
+    /// export's row, whose names, addresses and card numbers no redaction can be sure to
+    /// find, so only its shape is told.
+    static func quoted(firstLine text: String) -> String {
+        guard text.contains(where: { $0.isNumber || $0 == "@" }) else { return String(Redaction.apply(text).prefix(120)) }
+        let delimiters = [",", ";", "\t", "|"].map(Character.init)
+        let cells = delimiters.map { delimiter in text.split(separator: delimiter, omittingEmptySubsequences: false).count }.max() ?? 1
+        return "\(cells) cell(s) holding digits or an @, a data row rather than a header, not quoted"
     }
 
     private func readCSV(through profile: CSVProfile, head: [UInt8], rest chunks: inout some IteratorProtocol<[UInt8]>,

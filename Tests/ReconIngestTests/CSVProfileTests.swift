@@ -280,13 +280,16 @@ import Testing
         #expect(error?.reason.contains("first line: Date,Amount,Memo") == true)
     }
 
-    /// A headerless export's first line is a row: the reason, kept by the store, the reports
-    /// and the quarantine's reason file, quotes it without its address and card number.
-    @Test func theFirstLineARejectionQuotesKeepsNoAddressOrCard() {
-        let error = #expect(throws: FileRejection.self) {
-            try Read.text("RN20261118-0001,taro@example.com,4111 1111 1111 1111,5980,JPY\n")
+    /// A headerless export's first line is a row: the reason, kept by the store, the reports,
+    /// the quarantine's reason file and the log, tells its shape and quotes none of it.
+    @Test func theFirstLineARejectionQuotesIsAHeaderNeverARow() {
+        for row in ["RN20261118-0001,taro@example.com,4111 1111 1111 1111,5980,JPY",
+                    "Yamada Taro,pan_4111111111111111,4111.1111.1111.1111,4111111111111111JPY,Shop"] {
+            let error = #expect(throws: FileRejection.self) { try Read.text(row + "\n") }
+            #expect(error?.reason.hasSuffix("(first line: 5 cell(s) holding digits or an @, a data row rather than a header, not quoted)") == true,
+                    "\(error?.reason ?? "")")
+            #expect(error?.reason.contains("4111") == false && error?.reason.contains("Taro") == false)
         }
-        #expect(error?.reason.hasSuffix("(first line: RN20261118-0001,<e-mail>,<card>,5980,JPY)") == true, "\(error?.reason ?? "")")
     }
 
     @Test func textThatIsNotUTF8IsRefusedWithAReason() {

@@ -95,6 +95,11 @@ import ReconCore
         // A card between the cells of a CSV row, next to a number.
         #expect(Redaction.apply("RN20261119-0003,4111111111111111,5980,JPY") == "RN20261119-0003,<card>,5980,JPY")
         #expect(Redaction.apply("q,4111-1111-1111-1111,5980") == "q,<card>,5980")
+        // Beside an underscore, grouped by dots, two in a row; an order id's digits stay.
+        #expect(Redaction.apply("pan_4111111111111111,4111.1111.1111.1111 4111111111111111")
+                == "pan_<card>,<card> <card>")
+        #expect(Redaction.apply("order RN20261115-0000001 (TM-0000001), 2026-11-20 10:42:13")
+                == "order RN20261115-0000001 (TM-0000001), 2026-11-20 10:42:13")
         // Addresses an import accepts, in any script or with an address literal.
         #expect(Redaction.apply("years 'taro@例え.jp' is not 1-3") == "years '<e-mail>' is not 1-3")
         #expect(Redaction.apply("line 6: たろう@example.jp; line 7: o'brien@example.com, x@[192.0.2.1]")
