@@ -67,7 +67,8 @@ import ReconCore
         #expect(config.store == .sqlite(path: "/tmp/x.sqlite"))
     }
 
-    @Test(arguments: ["timezone: Mars/Olympus\n", "late_settlement: maybe\n", "window_days: -1\n",
+    @Test(arguments: ["timezone: Mars/Olympus\n", "late_settlement: maybe\n", "window_days: -1\n", "window_days: 367\n",
+                      "window_days: 9223372036854775807\n", "max_file_mb: 9007199254740993\n", "min_file_age_s: 604801\n",
                       "file_days: [mon, funday]\n", "holidays: [2026-13-01]\n", "database_url: mysql://x\n",
                       "exception_texts:\n  no_such_code: {summary_ja: a, action_ja: b}\n", "window_days: many\n",
                       "mail:\n  from: \"サポート <no-reply@example.jp>\"\n", "mail:\n  from: \"<no-reply@example.jp>\"\n",

@@ -26,11 +26,11 @@ struct ReconConfig: Sendable {
     var quarantineDirectory: URL
     /// `out_dir`, default `out`.
     var outDirectory: URL
-    /// `min_file_age_s`, default 60: younger files are still being uploaded.
+    /// `min_file_age_s`, default 60 (0 to 604,800): younger files are still being uploaded.
     var minFileAgeSeconds: Int
-    /// `max_file_mb`, default 2048.
+    /// `max_file_mb`, default 2048 (1 to 1,048,576).
     var maxFileMB: Int
-    /// `window_days`, default 5; `amount_tolerance_minor`, default 0; `late_settlement`, default
+    /// `window_days`, default 5 (0 to 366); `amount_tolerance_minor`, default 0; `late_settlement`, default
     /// `review`; `descriptors`, default `RCH*TrendMicro`, `With Reach`; `products` and `renewals`.
     var rules: RuleSettings
     /// `order_id_pattern`, default `RN[0-9A-Z-]{6,30}`.
@@ -70,9 +70,11 @@ struct ReconConfig: Sendable {
             }
             return zone
         }
-        func atLeast(_ key: String, _ value: Int?, _ minimum: Int, _ fallback: Int) throws -> Int {
+        func within(_ key: String, _ value: Int?, _ range: ClosedRange<Int>, _ fallback: Int) throws -> Int {
             let value = value ?? fallback
-            guard value >= minimum else { throw ConfigError("\(key) must be at least \(minimum), not \(value)") }
+            guard range.contains(value) else {
+                throw ConfigError("\(key) must be from \(range.lowerBound) to \(range.upperBound), not \(value)")
+            }
             return value
         }
 
@@ -103,9 +105,11 @@ struct ReconConfig: Sendable {
         }
         (inboxDirectory, archiveDirectory, quarantineDirectory) = (inbox, archive, quarantine)
         outDirectory = path(file.outDir, "out")!
-        minFileAgeSeconds = try atLeast("min_file_age_s", file.minFileAgeS, 0, 60)
-        maxFileMB = try atLeast("max_file_mb", file.maxFileMB, 1, 2048)
-        let windowDays = try atLeast("window_days", file.windowDays, 0, 5)
+        // Upper bounds far past any real setting, so that a typo is told at once rather than
+        // overflowing the byte count, or allocating a histogram bucket a day, mid-run.
+        minFileAgeSeconds = try within("min_file_age_s", file.minFileAgeS, 0...604_800, 60)
+        maxFileMB = try within("max_file_mb", file.maxFileMB, 1...1_048_576, 2048)
+        let windowDays = try within("window_days", file.windowDays, 0...366, 5)
         let tolerance = file.amountToleranceMinor ?? 0
         guard tolerance >= 0 else { throw ConfigError("amount_tolerance_minor must not be negative") }
         let late = file.lateSettlement ?? "review"
