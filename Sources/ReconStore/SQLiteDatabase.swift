@@ -78,6 +78,16 @@ public final class SQLiteDatabase: SQLDatabase {
         if !exists { chmod(path, 0o640) }
     }
 
+    /// The store unavailable (exit 69), where `error` is SQLite still finding the file locked
+    /// after the 5 s busy timeout: another process (a backup, a `sqlite3` shell holding a
+    /// transaction) writes to it, which the job's own lock cannot see. nil for other errors.
+    public static func unavailable(_ error: any Error) -> StoreError? {
+        guard let error = error as? DatabaseError,
+              [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode.primaryResultCode) else { return nil }
+        return StoreError(.unavailable, "another process held the SQLite store locked for 5 s (a backup, or a sqlite3 shell "
+                          + "holding a transaction): run again once it lets go", underlying: error)
+    }
+
     /// SQLite counts every allocation it makes under a global mutex unless told not to, before
     /// its first connection: at a million settlements the locks took 5 % of the ingest's CPU, and
     /// the whole run took about 2 s less without them. Nothing here reads SQLite's memory figures.

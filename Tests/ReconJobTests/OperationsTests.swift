@@ -22,6 +22,22 @@ import ReconCore
         return (workspace, config)
     }
 
+    /// Another process holding the SQLite file's write lock (a backup, a `sqlite3` shell in a
+    /// transaction) past the 5 s busy timeout is the store unavailable (exit 69), not an
+    /// internal error (70); the run, run again once it lets go, goes through.
+    @Test func aStoreLockedByAnotherProcessIsUnavailable() async throws {
+        let (workspace, config) = try await importedSamples()
+        let holder = try SQLiteDatabase(path: workspace.url("var/recon.sqlite").path, create: false)
+        let session = holder.session()
+        try await session.execute("BEGIN IMMEDIATE")
+        let locked = try recon(workspace, config + ["run", "--date", "2026-11-20"])
+        try await session.execute("ROLLBACK")
+        await holder.close()
+        #expect(locked.status == 69, "\(locked.stderr)")
+        #expect(locked.stderr.contains("store unavailable: another process held the SQLite store locked for 5 s"), "\(locked.stderr)")
+        #expect(try recon(workspace, config + ["run", "--date", "2026-11-20"]).status == 2, "the samples' truncated file")
+    }
+
     @Test func aSamplesRunLogsJSONWithoutPersonalData() async throws {
         let (workspace, config) = try await importedSamples()
         let run = try recon(workspace, config + ["run", "--date", "2026-11-20"])
