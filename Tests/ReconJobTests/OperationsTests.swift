@@ -105,6 +105,18 @@ import ReconCore
         #expect(real["run.id"] as? String != dry["run.id"] as? String)
     }
 
+    /// Run ids sort as the runs began, to the millisecond: `finished_at` keeps whole seconds,
+    /// and `status` names the last completed run of two finished within one by its id.
+    @Test func runIDsSortAsTheRunsBeganToTheMillisecond() {
+        let begun = Date(timeIntervalSince1970: 1_795_210_200.042)
+        let id = ReconJob.runID(begun)
+        #expect(id.hasPrefix("run-20261120T213000042Z-"), "\(id)")
+        #expect(ReconJob.runID(begun.addingTimeInterval(0.3)).hasPrefix("run-20261120T213000342Z-"))
+        #expect(ReconJob.runID(begun.addingTimeInterval(0.3)) > id && ReconJob.runID(begun.addingTimeInterval(1)) > id)
+        #expect(ReconJob.runID(Date(timeIntervalSince1970: 1_795_210_200.9996)).hasPrefix("run-20261120T213001000Z-"))
+        #expect(Redaction.apply(id) == id)
+    }
+
     @Test func redactionHidesAddressesAndCardNumbers() {
         #expect(Redaction.apply("first line: taro.yamada@example.com,4111 1111 1111 1111") == "first line: <e-mail>,<card>")
         #expect(Redaction.apply("RN20261110-0001 5980 JPY") == "RN20261110-0001 5980 JPY")

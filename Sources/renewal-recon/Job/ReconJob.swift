@@ -204,10 +204,15 @@ struct ReconJob {
                   "licenses_extended": outcome.applied, "settlements_held": outcome.held])
     }
 
-    /// `run-20261120T213000Z-1a2b3c4d`: sortable, and never a long digit run the log
+    /// `run-20261120T213000042Z-1a2b3c4d`: begun at 21:30:00.042 UTC. Sortable to the
+    /// millisecond, so that of two runs finished within one second (`finished_at` keeps whole
+    /// seconds) `status` names the one begun later; and never a long digit run the log
     /// redaction would take for a card number.
     static func runID(_ instant: Date) -> String {
-        let stamp = instant.formatted(.iso8601).filter { $0.isNumber || $0 == "T" || $0 == "Z" }
-        return "run-\(stamp)-\(UUID().uuidString.prefix(8).lowercased())"
+        // To the nearest millisecond: a `Date` holds .042 as .04199….
+        let milliseconds = Int((instant.timeIntervalSince1970 * 1000).rounded())
+        let (seconds, fraction) = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        let whole = Date(timeIntervalSince1970: TimeInterval(seconds)).formatted(.iso8601).filter { $0.isNumber || $0 == "T" }
+        return "run-\(whole)\(String(fraction + 1000).dropFirst())Z-\(UUID().uuidString.prefix(8).lowercased())"
     }
 }
