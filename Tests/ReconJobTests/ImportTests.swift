@@ -36,6 +36,15 @@ import ReconCore
         #expect(try await workspace.store().orders(ids: ["RN20261110-0001"]).isEmpty)
     }
 
+    /// An export the command line names and that cannot be opened is a usage error (exit 64),
+    /// not a file of bad rows (65).
+    @Test func anExportThatCannotBeOpenedIsAUsageError() async throws {
+        let workspace = try TestWorkspace()
+        let importer = try await importer(workspace)
+        let missing = await #expect(throws: UsageError.self) { try await importer.importOrders(from: workspace.url("missing.csv")) }
+        #expect(missing?.message.hasPrefix("cannot read \(workspace.url("missing.csv").path): ") == true, "\(missing?.message ?? "")")
+    }
+
     /// Where the CSV stops parsing, the bad rows before it in the same chunk are listed with
     /// it: the operator mends every one before importing again.
     @Test func aCSVThatStopsParsingListsTheBadRowsBeforeIt() async throws {

@@ -172,7 +172,8 @@ final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
         do {
             rows = try CSVFileRows(url: url)
         } catch {
-            throw ImportRefused(file: url.path, problems: [(0, "cannot read the file")])
+            // A command line naming a file that is not there, or not readable: no row of it is bad.
+            throw UsageError(message: "cannot read \(url.path): \((error as NSError).localizedDescription)")
         }
         self.parse = parse
         self.skip = skip
