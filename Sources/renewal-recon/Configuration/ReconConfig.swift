@@ -155,7 +155,7 @@ struct ReconConfig: Sendable {
         mailFrom = file.mail?.from ?? "no-reply@example.invalid"
         // The mail's `from` and the .eml's From and Message-ID are built from a bare address.
         guard Importer.isEmailAddress(mailFrom), mailFrom.allSatisfy(\.isASCII) else {
-            throw ConfigError("mail.from must be a bare e-mail address such as no-reply@example.jp (no display name or angle brackets)")
+            throw ConfigError("mail.from must be a bare ASCII e-mail address, local part @ domain (no display name or angle brackets)")
         }
         mailTemplateDirectory = path(file.mail?.templateDir, nil)
         if let folder = mailTemplateDirectory {
