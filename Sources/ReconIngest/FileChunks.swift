@@ -8,8 +8,9 @@ import Glibc
 /// SHA-256, and the order and license exports all read this way.
 final class FileChunks: Sequence, IteratorProtocol {
     /// Why the file could not be read on.
-    struct Failure: Error {
+    struct Failure: LocalizedError {
         var reason: String
+        var errorDescription: String? { reason }
     }
 
     private let handle: FileHandle

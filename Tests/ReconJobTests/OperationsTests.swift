@@ -22,6 +22,38 @@ import ReconCore
         return (workspace, config)
     }
 
+    /// A settlement file the job may not open (another user's upload, mode 600) is left in the
+    /// inbox and named, exit 2, and the night goes on without it: the run used to stop there
+    /// with an internal error, before any evaluation or output.
+    @Test func aFileTheJobMayNotReadIsLeftAndNamedWhileTheNightGoesOn() async throws {
+        let (workspace, config) = try await importedSamples()
+        let unreadable = workspace.url("inbox/unreadable.xml")
+        try FileManager.default.copyItem(at: workspace.url("inbox/reach-settlement-20261113.xml"), to: unreadable)
+        try FileManager.default.setAttributes([.posixPermissions: 0], ofItemAtPath: unreadable.path)
+        var (executable, arguments) = (CrashTests.binary, config + ["run", "--date", "2026-11-20"])
+        if getuid() == 0 {
+            // Root reads any file: the job runs without the capabilities that let it.
+            let setpriv = URL(fileURLWithPath: "/usr/bin/setpriv")
+            guard FileManager.default.isExecutableFile(atPath: setpriv.path) else {
+                print("note: no /usr/bin/setpriv to run the job as root without reading every file; test skipped")
+                return
+            }
+            let capabilities = "-dac_override,-dac_read_search"
+            arguments = ["--bounding-set=\(capabilities)", "--inh-caps=\(capabilities)", executable.path] + arguments
+            executable = setpriv
+        }
+        let result = try TestProcess.run(executable, arguments, in: workspace.root)
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("unreadable.xml: cannot read the file (Permission denied): left in the inbox for the next run"),
+                "\(result.stderr)")
+        #expect(result.stderr.contains("settlement file(s) quarantined or could not be read, the rest is done"), "the samples' truncated file too")
+        #expect(result.stdout.contains("1 not readable (left in the inbox)"), "\(result.stdout)")
+        #expect(FileManager.default.fileExists(atPath: unreadable.path))
+        let summary = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: workspace.url("out/reports/2026-11-20/summary.json"))) as? [String: Any])
+        #expect((summary["licenses_extended"] as? Int ?? 0) > 0, "the night went on")
+    }
+
     /// Another process holding the SQLite file's write lock (a backup, a `sqlite3` shell in a
     /// transaction) past the 5 s busy timeout is the store unavailable (exit 69), not an
     /// internal error (70); the run, run again once it lets go, goes through.

@@ -31,9 +31,15 @@ struct RunCommand: AsyncParsableCommand {
                 try await ReconJob(config: config, store: store, logger: logger, plan: RunReport.printPlan).run(date: day, dryRun: dryRun)
             }
             RunReport(outcome: outcome, dryRun: dryRun, command: "run for \(day)").print()
-            guard outcome.filesRejected == 0 else {
-                let where_ = dryRun ? "would be quarantined" : "quarantined, the rest is done"
-                return CommandFailure.filesRefused(outcome.rejections, where_)
+            let troubled = outcome.rejections + outcome.unreadable
+            guard troubled.isEmpty else {
+                let quarantined = dryRun ? "would be quarantined" : "quarantined"
+                let what = switch (outcome.rejections.isEmpty, outcome.unreadable.isEmpty) {
+                case (false, true): quarantined
+                case (true, false): "could not be read"
+                default: "\(quarantined) or could not be read"
+                }
+                return CommandFailure.filesRefused(troubled, dryRun ? what : "\(what), the rest is done")
             }
             return .success
         }
@@ -85,7 +91,7 @@ struct RunReport {
 
     func print() {
         let verb = dryRun ? "would" : "did"
-        Swift.print("\(command) (\(outcome.runID)) \(verb): \(outcome.filesIngested) file(s) ingested, \(outcome.filesRejected) quarantined, \(outcome.filesSkipped) counted as duplicates; \(outcome.applied) license(s) extended, \(outcome.held) settlement(s) held")
+        Swift.print("\(command) (\(outcome.runID)) \(verb): \(outcome.filesIngested) file(s) ingested, \(outcome.filesRejected) quarantined, \(outcome.filesSkipped) counted as duplicates\(outcome.unreadable.isEmpty ? "" : ", \(outcome.unreadable.count) not readable (left in the inbox)"); \(outcome.applied) license(s) extended, \(outcome.held) settlement(s) held")
         for (code, count) in outcome.heldByCode.sorted(by: { $0.key < $1.key }) { Swift.print("  held \(code.rawValue): \(count)") }
         for (code, count) in outcome.sweepRaised.sorted(by: { $0.key < $1.key }) { Swift.print("  sweep \(code.rawValue): \(count)") }
         for url in outcome.writtenFiles { Swift.print("  wrote \(url.path)") }

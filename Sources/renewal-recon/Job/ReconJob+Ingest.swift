@@ -20,7 +20,19 @@ extension ReconJob {
             progress.show(files: index, of: files.count, records: outcome.recordsAdded, phase: "ingest")
             var logger = logger
             logger[metadataKey: "settlement.file"] = "\(url.lastPathComponent)"
-            let sha256 = try SettlementFileReader.sha256(of: url)
+            let sha256: String
+            do {
+                sha256 = try SettlementFileReader.sha256(of: url)
+            } catch {
+                // Another user's upload the job may not open (mode 600), or a file gone since
+                // the listing: nothing of it can be known, so it stays where it is, named, and the
+                // night goes on; the next run tries it again.
+                let reason = "cannot read the file (\(Self.cause(error))): left in the inbox for the next run"
+                outcome.unreadable.append("\(url.lastPathComponent): \(reason)")
+                outcome.plan?("leave \(url.lastPathComponent): \(reason)")
+                logger.error("file cannot be read", metadata: ["settlement.reason": "\(reason)"])
+                continue
+            }
             let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
             if let countAsDuplicate = try await knownFile(url, sha256: sha256) {
                 if countAsDuplicate,
@@ -67,6 +79,15 @@ extension ReconJob {
                 try mover.quarantine(url, sha256: sha256, rejection: rejection, on: date.description)
             }
         }
+    }
+
+    /// The system's words for why a file could not be opened or read ("Permission denied").
+    static func cause(_ error: any Error) -> String {
+        let error = error as NSError
+        if let posix = error.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code)))
+        }
+        return error.localizedDescription
     }
 
     private func readyFiles() throws -> [URL] {

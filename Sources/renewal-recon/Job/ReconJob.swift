@@ -12,6 +12,9 @@ struct RunOutcome {
     var filesRejected = 0
     /// Each quarantined file with its reason, for the one stderr line of exit 2.
     var rejections: [String] = []
+    /// Each file the job could not read (another user's upload it may not open), left in the
+    /// inbox for the next run: also exit 2.
+    var unreadable: [String] = []
     var filesSkipped = 0
     var recordsAdded = 0
     /// Records `run` evaluated (in its first round): those not yet matched, but the foreign
