@@ -163,23 +163,28 @@ extension SQLReconStore {
         var actor = "renewal-recon"
     }
 
-    /// Appends `entries` in order, each numbered after the last of its exception's history.
+    /// Appends `entries` in order, each numbered after the last of its exception's history and
+    /// dated `date`, or the date of that last entry where it is later. A history's dates never go
+    /// back, so its status at the end of a date is that of its last entry dated then or before:
+    /// a run by hand for a past date, after support dismissed the exception today, sees it on
+    /// today's page of its history, not as dismissed on that past date.
     static func appendHistory(_ entries: [HistoryEntry], on date: BusinessDate, runID: String?,
                               in db: any SQLConnection) async throws {
         guard !entries.isEmpty else { return }
-        var next: [String: Int64] = [:]
+        var next: [String: (seq: Int64, date: String)] = [:]
         try await db.forEachChunk(Array(Set(entries.map(\.exceptionID))).sorted()) { marks, values in
             for row in try await db.query("""
-                SELECT exception_id, MAX(seq) FROM exception_history WHERE exception_id IN (\(marks)) GROUP BY exception_id
+                SELECT exception_id, MAX(seq), MAX(business_date) FROM exception_history
+                WHERE exception_id IN (\(marks)) GROUP BY exception_id
                 """, values) {
-                next[row.string(0)] = (row.int(1) ?? 0) + 1
+                next[row.string(0)] = ((row.int(1) ?? 0) + 1, max(date.description, row.text(2) ?? ""))
             }
         }
         var rows: [[SQLValue]] = []
         for entry in entries {
-            let seq = next[entry.exceptionID, default: 1]
-            next[entry.exceptionID] = seq + 1
-            rows.append([.text(entry.exceptionID), .integer(seq), .text(date.description), .text(StoreClock.now()),
+            let (seq, dated) = next[entry.exceptionID, default: (1, date.description)]
+            next[entry.exceptionID] = (seq + 1, dated)
+            rows.append([.text(entry.exceptionID), .integer(seq), .text(dated), .text(StoreClock.now()),
                          .text(entry.actor), .text(entry.action), .text(entry.status), SQLValue(entry.note), SQLValue(runID)])
         }
         try await db.insertRows(into: "exception_history", columns: [

@@ -474,11 +474,36 @@ import ReconTestSupport
                                .text(held.exceptionID))
                 .map { [$0.string(0), $0.string(1), $0.string(2), $0.string(3)] }
         }
-        #expect(history.last == ["reopened", "open", "2026-11-14", "facts changed: expected_amount_minor"])
+        // Dismissed today (2026-11-20), it is seen and reopened by the runs for earlier dates
+        // after that: on today's page of its history, whose dates never go back.
+        #expect(history.last == ["reopened", "open", "2026-11-20", "facts changed: expected_amount_minor"])
         #expect(history.map(\.[0]) == ["opened", "dismissed", "seen", "reopened"])
+        #expect(history.map(\.[2]) == ["2026-11-12", "2026-11-20", "2026-11-20", "2026-11-20"])
         // The report of the date lists it open, with the new figure.
         let csv = try String(contentsOf: shop.workspace.url("out/reports/2026-11-14/exceptions.csv"), encoding: .utf8)
         #expect(csv.contains("\(held.exceptionID),amount_mismatch,open,") && csv.contains(",5900,6200,JPY,"))
+    }
+
+    /// A run by hand for a past date, after support dismissed the exception today, leaves that
+    /// date's report as it was: open at the end of that date, as the dismissal came later. (Its
+    /// "seen" entry, dated then, used to carry today's "dismissed" into that date.)
+    @Test(arguments: TestStore.available)
+    func aRunForAPastDateKeepsThatDatesStatusBeforeALaterDismissal(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
+        try await shop.importLicenses(Shop.licenseRow("TM-1"))
+        try await shop.importOrders(Shop.orderRow("RN-1", serial: "TM-1", amount: 5980))
+        try shop.deliver([.init(id: "TX-1", ref: "RN-1", amount: 5900)], as: "a.xml")
+        _ = try await shop.run("2026-11-12")
+        let held = try #require(try await shop.exception(.amountMismatch))
+        _ = try await SupportDesk(job: try await shop.job()).resolve(held.exceptionID, .dismiss, note: "asked", by: "sato")
+        _ = try await shop.run("2026-11-13")
+        let csv = try String(contentsOf: shop.workspace.url("out/reports/2026-11-13/exceptions.csv"), encoding: .utf8)
+        #expect(csv.contains("\(held.exceptionID),amount_mismatch,open,"), "\(csv)")
+        let listed = try await shop.store().exceptionReport(on: BusinessDate(iso: "2026-11-13")!)
+        #expect(listed.map(\.status) == ["open"])
+        try await shop.rewriteOutputs(of: shop.today)
+        let today = try String(contentsOf: shop.workspace.url("out/reports/2026-11-20/exceptions.csv"), encoding: .utf8)
+        #expect(today.contains("\(held.exceptionID),amount_mismatch,dismissed,"), "\(today)")
     }
 
     /// The same for a file refused whole: dismissed while it is too large, resolved once the
