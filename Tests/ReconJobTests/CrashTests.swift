@@ -306,6 +306,33 @@ import ReconTestSupport
         #expect((summary["files"] as? [String: Any])?["skipped_duplicates"] as? Int == 1)
     }
 
+    /// SPEC §3.1: a quarantined file has its reason beside it. A run killed between writing the
+    /// reason and moving the file, then run again, quarantines it as one clean run does (exit
+    /// 2, the same reason file): the file, still in the inbox, is refused again. (Moved first,
+    /// a file killed there was quarantined without its reason for good.)
+    @Test func aRunKilledWhileQuarantiningAFileLeavesItWithItsReason() async throws {
+        func prepared() async throws -> TestWorkspace {
+            let workspace = try await Self.prepared(.sqlite)
+            let yaml = try String(contentsOf: workspace.url("recon.yaml"), encoding: .utf8)
+            try workspace.write(yaml + "archive_dir: archive\nquarantine_dir: quarantine\n", to: "recon.yaml")
+            try workspace.write("<?xml version=\"1.0\"?>\n<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.054.001.08\"><Amt>59",
+                                to: "inbox/cut.xml")
+            return workspace
+        }
+        let reference = try await prepared()
+        #expect(try await Self.recon(reference, ["run", "--date", Self.day]).status == 2)
+        let quarantined = try FileManager.default.contentsOfDirectory(atPath: reference.url("quarantine").path).sorted()
+        #expect(quarantined == ["cut.xml", "cut.xml.reason.txt"])
+        let workspace = try await prepared()
+        #expect(try await Self.recon(workspace, ["run", "--date", Self.day], crashAt: "quarantine.reasoned:1").killed)
+        #expect(FileManager.default.fileExists(atPath: workspace.url("inbox/cut.xml").path))
+        #expect(try await Self.recon(workspace, ["run", "--date", Self.day]).status == 2)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.url("quarantine").path).sorted() == quarantined)
+        #expect(try Data(contentsOf: workspace.url("quarantine/cut.xml.reason.txt"))
+                == Data(contentsOf: reference.url("quarantine/cut.xml.reason.txt")))
+        #expect(try await BusinessState.dump(workspace.store()) == BusinessState.dump(reference.store()))
+    }
+
     /// A dry run is rehearsed in one transaction: killed inside it, or run to its end, it
     /// leaves the store as it was, and the run after it does what one clean run does.
     @Test(arguments: TestStore.available)

@@ -49,9 +49,14 @@ struct InboxMover {
         return "\(status.st_dev):\(status.st_ino)"
     }
 
+    /// The reason file first, then the file: a run stopped between the two leaves the file in
+    /// the inbox, which the next run refuses again (moving the file first, a stop there left
+    /// it quarantined without its reason for good, as the next run no longer sees it).
     func quarantine(_ file: URL, sha256: String, rejection: FileRejection, on date: String) throws {
         guard archive != nil else { return }
-        let target = try move(file, into: quarantine, sha256: sha256)
+        try OutputWriter.makeFolder(quarantine)
+        let name = file.lastPathComponent
+        let target = Self.file(in: quarantine, named: name, holding: sha256) ?? Self.newTarget(for: name, in: quarantine, sha256: sha256)
         let reason = """
             file: \(file.lastPathComponent)
             sha256: \(sha256)
@@ -62,23 +67,28 @@ struct InboxMover {
 
             """
         try OutputWriter(root: quarantine).write(Data(reason.utf8), to: target.lastPathComponent + ".reason.txt")
+        CrashPoint.reach("quarantine.reasoned")
+        try move(file, into: quarantine, sha256: sha256)
+    }
+
+    /// Where `move` puts a file of this name that `folder` does not hold yet: under its own
+    /// name, or with the hash beside another file of that name.
+    private static func newTarget(for name: String, in folder: URL, sha256: String) -> URL {
+        let own = folder.appendingPathComponent(name)
+        return FileManager.default.fileExists(atPath: own.path) ? folder.appendingPathComponent("\(name).\(sha256.prefix(12))") : own
     }
 
     /// Moves `file` into `folder`; a different file already there under the name keeps its
-    /// place and this one gets the hash in its name. Returns where the file went.
-    @discardableResult
-    private func move(_ file: URL, into folder: URL, sha256: String) throws -> URL {
+    /// place and this one gets the hash in its name.
+    private func move(_ file: URL, into folder: URL, sha256: String) throws {
         try OutputWriter.makeFolder(folder)
         let name = file.lastPathComponent
-        if let held = Self.file(in: folder, named: name, holding: sha256) {
+        if Self.file(in: folder, named: name, holding: sha256) != nil {
             try FileManager.default.removeItem(at: file)
             for target in Self.targets(named: name, holding: sha256) { try? FileManager.default.removeItem(at: Self.note(in: folder, for: target)) }
-            return held
+            return
         }
-        var target = folder.appendingPathComponent(name)
-        if FileManager.default.fileExists(atPath: target.path) {
-            target = folder.appendingPathComponent("\(name).\(sha256.prefix(12))")
-        }
+        let target = Self.newTarget(for: name, in: folder, sha256: sha256)
         guard rename(file.path, target.path) == 0 else {
             // Another file system: a copy under a passing name, renamed once whole, so that the
             // folder never holds part of a file under its name; then the original removed. A
@@ -96,8 +106,7 @@ struct InboxMover {
             CrashPoint.reach("archive.copied")
             try FileManager.default.removeItem(at: file)
             try? FileManager.default.removeItem(at: note)
-            return target
+            return
         }
-        return target
     }
 }
