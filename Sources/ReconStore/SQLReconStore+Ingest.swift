@@ -75,8 +75,14 @@ extension SQLReconStore {
         }
     }
 
-    public func noteDuplicateArrival(sha256: String, name: String, on date: BusinessDate, oncePerName: Bool) async throws -> Bool {
+    public func noteDuplicateArrival(sha256: String, name: String, on date: BusinessDate, oncePerName: Bool,
+                                     inboxFile: String?) async throws -> Bool {
         try await database.transaction { db in
+            if let inboxFile {
+                let counted = try await db.query("SELECT 1 FROM settlement_file_arrivals WHERE sha256 = ? AND name = ? AND inbox_file = ?",
+                                                 .text(sha256), .text(name), .text(inboxFile))
+                if !counted.isEmpty { return false }
+            }
             if oncePerName {
                 let seen = try await db.query("SELECT 1 FROM settlement_file_arrivals WHERE sha256 = ? AND name = ?",
                                               .text(sha256), .text(name))
@@ -86,8 +92,8 @@ extension SQLReconStore {
                 SELECT 1 FROM settlement_file_arrivals WHERE sha256 = ? AND name = ? AND received_on = ?
                 """, .text(sha256), .text(name), .text(date.description))
             guard seen.isEmpty else { return false }
-            try await db.execute("INSERT INTO settlement_file_arrivals (sha256, name, received_on) VALUES (?, ?, ?)",
-                                 .text(sha256), .text(name), .text(date.description))
+            try await db.execute("INSERT INTO settlement_file_arrivals (sha256, name, received_on, inbox_file) VALUES (?, ?, ?, ?)",
+                                 .text(sha256), .text(name), .text(date.description), SQLValue(inboxFile))
             return true
         }
     }

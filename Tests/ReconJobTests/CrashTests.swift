@@ -333,6 +333,31 @@ import ReconTestSupport
         #expect(try await BusinessState.dump(workspace.store()) == BusinessState.dump(reference.store()))
     }
 
+    /// SPEC §3.1: a known file sent again is counted once, on the date it arrived. A run killed
+    /// after counting it and before taking it out of the inbox leaves it there; the next run,
+    /// the next night's, does not count it again (it counted it on that night too).
+    @Test(arguments: TestStore.available)
+    func aFileSentAgainIsCountedOnceThoughARunStoppedBeforeMovingIt(_ kind: TestStore) async throws {
+        let workspace = try await Self.prepared(kind)
+        let yaml = try String(contentsOf: workspace.url("recon.yaml"), encoding: .utf8)
+        try workspace.write(yaml + "archive_dir: archive\nquarantine_dir: quarantine\n", to: "recon.yaml")
+        #expect(try await Self.recon(workspace, ["run", "--date", Self.day]).status == 0)
+        let sent = try #require(try FileManager.default.contentsOfDirectory(atPath: workspace.url("archive").path).sorted().first)
+        try FileManager.default.copyItem(at: workspace.url("archive/\(sent)"), to: workspace.url("inbox/\(sent)"))
+        let (arrived, next) = ("2026-11-21", "2026-11-22")
+        #expect(try await Self.recon(workspace, ["run", "--date", arrived], crashAt: "arrival.counted:1").killed)
+        #expect(FileManager.default.fileExists(atPath: workspace.url("inbox/\(sent)").path))
+        #expect(try await Self.recon(workspace, ["run", "--date", next]).status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.url("inbox").path).isEmpty)
+        #expect(try await Self.recon(workspace, ["report", "--date", arrived]).status == 0)
+        let skipped = try [arrived, next].map { day in
+            let data = try #require(try workspace.outputs()["reports/\(day)/summary.json"])
+            let summary = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            return (summary["files"] as? [String: Any])?["skipped_duplicates"] as? Int
+        }
+        #expect(skipped == [1, 0], "\(kind)")
+    }
+
     /// A dry run is rehearsed in one transaction: killed inside it, or run to its end, it
     /// leaves the store as it was, and the run after it does what one clean run does.
     @Test(arguments: TestStore.available)

@@ -37,10 +37,12 @@ extension ReconJob {
             if let countAsDuplicate = try await knownFile(url, sha256: sha256) {
                 if countAsDuplicate,
                    try await store.noteDuplicateArrival(sha256: sha256, name: url.lastPathComponent, on: date,
-                                                        oncePerName: config.archiveDirectory == nil) {
+                                                        oncePerName: config.archiveDirectory == nil,
+                                                        inboxFile: InboxMover.arrival(of: url)) {
                     outcome.filesSkipped += 1
                     outcome.plan?("skip \(url.lastPathComponent): already ingested")
                     logger.info("file already ingested; counted as a duplicate", metadata: ["settlement.sha256": "\(sha256)"])
+                    CrashPoint.reach("arrival.counted")
                 }
                 try mover.archive(url, sha256: sha256)
                 continue
