@@ -1,6 +1,8 @@
 import Foundation
+import Logging
 import Testing
 import ReconCore
+@testable import ReconStore
 import ReconTestSupport
 @testable import renewal_recon
 
@@ -356,6 +358,32 @@ import ReconTestSupport
             return (summary["files"] as? [String: Any])?["skipped_duplicates"] as? Int
         }
         #expect(skipped == [1, 0], "\(kind)")
+    }
+
+    /// SPEC §6: the lock dies with its process. On PostgreSQL a job killed while its statement
+    /// waits on a row the shop holds left its backend waiting, and holding the job's advisory
+    /// lock, until the shop let go: the next run found the lock taken (exit 75). The backend
+    /// now looks at its client while it waits, and ends with it.
+    @Test(.enabled(if: TestStore.available.contains(.postgres), "PostgreSQL only"))
+    func aRunKilledWhileItWaitsOnTheShopLeavesNoLockBehind() async throws {
+        let workspace = try await Self.prepared(.postgres)
+        guard case .postgres(let url) = try workspace.config().store else { Issue.record("not PostgreSQL"); return }
+        let shop = try await PostgresDatabase.connect(url: url, password: nil, logger: Logger(label: "test"))
+        let holding = shop.session()
+        try await holding.execute("BEGIN", [])
+        try await holding.execute("UPDATE orders SET status = status", [])
+        let killed = try await Self.recon(workspace, ["run", "--date", Self.day], killAfter: .seconds(4))
+        #expect(killed.killed)
+        let advisoryLocks = "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory'"
+        var held = Int64(1)
+        for _ in 0..<40 where held > 0 {
+            try await Task.sleep(for: .milliseconds(250))
+            held = try await holding.query(advisoryLocks, []).first?.int(0) ?? -1
+        }
+        #expect(held == 0, "the killed job's lock is still held")
+        try await holding.execute("ROLLBACK", [])
+        await shop.close()
+        #expect(try await Self.recon(workspace, ["run", "--date", Self.day]).status == 0)
     }
 
     /// A dry run is rehearsed in one transaction: killed inside it, or run to its end, it
