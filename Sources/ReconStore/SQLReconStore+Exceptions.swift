@@ -161,31 +161,59 @@ extension SQLReconStore {
         var status: String
         var note: String?
         var actor = "renewal-recon"
+
+        /// Whether the entry only tells what a run saw (seen again, facts changed, a severity),
+        /// the exception's status as it was.
+        var observes: Bool { action == "seen" || action == "facts changed" || action.hasPrefix("severity ") }
     }
 
     /// Appends `entries` in order, each numbered after the last of its exception's history and
-    /// dated `date`, or the date of that last entry where it is later. A history's dates never go
-    /// back, so its status at the end of a date is that of its last entry dated then or before:
-    /// a run by hand for a past date, after support dismissed the exception today, sees it on
-    /// today's page of its history, not as dismissed on that past date.
+    /// dated `date` (SPEC §4: a run's entries belong to its D). A date's status is that of its
+    /// exception's last entry in date order, then `seq` order, dated then or before. Where the
+    /// history holds an entry dated after `date` (a run by hand for a past date, after support
+    /// dismissed the exception today):
+    /// - an entry that observes keeps `date` and records the status the exception had at the
+    ///   end of it, not today's (it used to carry today's "dismissed" into that past date);
+    /// - an entry that changes the status is dated as that later entry, so that the history's
+    ///   last entry stays the exception's status now.
     static func appendHistory(_ entries: [HistoryEntry], on date: BusinessDate, runID: String?,
                               in db: any SQLConnection) async throws {
         guard !entries.isEmpty else { return }
-        var next: [String: (seq: Int64, date: String)] = [:]
+        let day = date.description
+        var next: [String: Int64] = [:]
+        var latest: [String: String] = [:]  // the latest date of histories that go past `date`
         try await db.forEachChunk(Array(Set(entries.map(\.exceptionID))).sorted()) { marks, values in
             for row in try await db.query("""
                 SELECT exception_id, MAX(seq), MAX(business_date) FROM exception_history
                 WHERE exception_id IN (\(marks)) GROUP BY exception_id
                 """, values) {
-                next[row.string(0)] = ((row.int(1) ?? 0) + 1, max(date.description, row.text(2) ?? ""))
+                next[row.string(0)] = (row.int(1) ?? 0) + 1
+                if let last = row.text(2), last > day { latest[row.string(0)] = last }
+            }
+        }
+        var statusThen: [String: String] = [:]
+        try await db.forEachChunk(latest.keys.sorted()) { marks, values in
+            for row in try await db.query("""
+                SELECT exception_id, status FROM exception_history WHERE exception_id IN (\(marks)) AND business_date <= ?
+                ORDER BY exception_id, business_date, seq
+                """, values + [.text(day)]) {
+                statusThen[row.string(0)] = row.string(1)  // the last one of each
             }
         }
         var rows: [[SQLValue]] = []
         for entry in entries {
-            let (seq, dated) = next[entry.exceptionID, default: (1, date.description)]
-            next[entry.exceptionID] = (seq + 1, dated)
+            let seq = next[entry.exceptionID, default: 1]
+            next[entry.exceptionID] = seq + 1
+            var (dated, status) = (day, entry.status)
+            if let later = latest[entry.exceptionID] {
+                if entry.observes {
+                    status = statusThen[entry.exceptionID] ?? status
+                } else {
+                    dated = later
+                }
+            }
             rows.append([.text(entry.exceptionID), .integer(seq), .text(dated), .text(StoreClock.now()),
-                         .text(entry.actor), .text(entry.action), .text(entry.status), SQLValue(entry.note), SQLValue(runID)])
+                         .text(entry.actor), .text(entry.action), .text(status), SQLValue(entry.note), SQLValue(runID)])
         }
         try await db.insertRows(into: "exception_history", columns: [
             "exception_id", "seq", "business_date", "recorded_at", "actor", "action", "status", "note", "run_id",

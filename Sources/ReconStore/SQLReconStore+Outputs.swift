@@ -99,7 +99,7 @@ extension SQLReconStore {
             for row in try await db.query("""
                 SELECT h.exception_id, h.business_date, h.action, h.status
                 FROM exception_report_queue q JOIN exception_history h ON h.exception_id = q.exception_id
-                WHERE q.position > ? AND q.position <= ? AND h.business_date <= ? ORDER BY q.position, h.seq
+                WHERE q.position > ? AND q.position <= ? AND h.business_date <= ? ORDER BY q.position, h.business_date, h.seq
                 """, window + [.text(day)]) {
                 history[row.string(0), default: []].append((row.string(1), row.string(2), row.string(3)))
             }
@@ -204,7 +204,8 @@ extension SQLReconStore {
         """
         EXISTS (SELECT 1 FROM exceptions e JOIN exception_history h ON h.exception_id = e.exception_id
                 WHERE e.record_id = r.record_id \(also)
-                  AND h.seq = (SELECT MAX(seq) FROM exception_history WHERE exception_id = e.exception_id AND business_date <= ?)
+                  AND h.seq = (SELECT seq FROM exception_history WHERE exception_id = e.exception_id AND business_date <= ?
+                               ORDER BY business_date DESC, seq DESC LIMIT 1)
                   AND h.status <> 'resolved')
         """
     }

@@ -474,19 +474,21 @@ import ReconTestSupport
                                .text(held.exceptionID))
                 .map { [$0.string(0), $0.string(1), $0.string(2), $0.string(3)] }
         }
-        // Dismissed today (2026-11-20), it is seen and reopened by the runs for earlier dates
-        // after that: on today's page of its history, whose dates never go back.
+        // Dismissed today (2026-11-20), then seen and reopened by runs for earlier dates: seen
+        // on its own date, open then; reopened on the dismissal's date, so that the history's
+        // last entry is the status it has now.
         #expect(history.last == ["reopened", "open", "2026-11-20", "facts changed: expected_amount_minor"])
         #expect(history.map(\.[0]) == ["opened", "dismissed", "seen", "reopened"])
-        #expect(history.map(\.[2]) == ["2026-11-12", "2026-11-20", "2026-11-20", "2026-11-20"])
+        #expect(history.map(\.[2]) == ["2026-11-12", "2026-11-20", "2026-11-13", "2026-11-20"])
+        #expect(history[2][1] == "open")
         // The report of the date lists it open, with the new figure.
         let csv = try String(contentsOf: shop.workspace.url("out/reports/2026-11-14/exceptions.csv"), encoding: .utf8)
         #expect(csv.contains("\(held.exceptionID),amount_mismatch,open,") && csv.contains(",5900,6200,JPY,"))
     }
 
     /// A run by hand for a past date, after support dismissed the exception today, leaves that
-    /// date's report as it was: open at the end of that date, as the dismissal came later. (Its
-    /// "seen" entry, dated then, used to carry today's "dismissed" into that date.)
+    /// date's report as it was: open at the end of that date, as the dismissal came later, and
+    /// last seen then. (Its "seen" entry, dated then, used to carry today's "dismissed" into it.)
     @Test(arguments: TestStore.available)
     func aRunForAPastDateKeepsThatDatesStatusBeforeALaterDismissal(_ kind: TestStore) async throws {
         let shop = try await Shop(store: kind)
@@ -499,6 +501,7 @@ import ReconTestSupport
         _ = try await shop.run("2026-11-13")
         let csv = try String(contentsOf: shop.workspace.url("out/reports/2026-11-13/exceptions.csv"), encoding: .utf8)
         #expect(csv.contains("\(held.exceptionID),amount_mismatch,open,"), "\(csv)")
+        #expect(csv.contains(",2026-11-12,2026-11-13,"), "first seen on the 12th, last seen by the run for the 13th: \(csv)")
         let listed = try await shop.store().exceptionReport(on: BusinessDate(iso: "2026-11-13")!)
         #expect(listed.map(\.status) == ["open"])
         try await shop.rewriteOutputs(of: shop.today)
