@@ -27,11 +27,13 @@ static inline void recon_libxml2_silence_generic_errors(void) {
     xmlSetGenericErrorFunc(NULL, recon_libxml2_ignore_error);
 }
 
-// Japanese senders write cp932 (Windows-31J) and declare it "Shift_JIS": NEC's and IBM's
-// characters (①, 髙) are cp932's, not in the Shift_JIS of JIS X 0208, and such a file would
-// be refused at its first one. cp932 reads all of Shift_JIS, so the declared names read as
-// cp932, as the CSV profiles' `cp932` does. The aliases are global to libxml2 and not
-// thread-safe: set once, before any parse.
+// Japanese senders write cp932 (Windows-31J) and declare it "Shift_JIS": the IBM characters
+// as Windows writes them (髙 as 0xEEE0) are cp932's, not Shift_JIS's, and such a file would
+// be refused at its first one. So the declared names read as cp932, as the CSV profiles'
+// `cp932` does. The two also differ in a few mappings, which cp932's writers mean: 0x5C and
+// 0x7E read as \ and ~ (not as the yen sign and overline), 0x8160 as a full-width tilde (not
+// a wave dash). The aliases are global to libxml2 and not thread-safe: set once, before any
+// parse.
 static inline void recon_libxml2_read_shift_jis_as_cp932(void) {
     static const char *const names[] = {"SHIFT_JIS", "SHIFT-JIS", "SJIS", "X-SJIS", "MS_KANJI", "CSSHIFTJIS"};
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++) {

@@ -42,7 +42,7 @@ public protocol ReconStore: Sendable {
     func reject(sha256: String, name: String, sizeBytes: Int, facts: ExceptionFacts, on date: BusinessDate,
                 runID: String) async throws
     /// Counts a known file sent again: once per name and date, or with `oncePerName` (a copy
-    /// left in the inbox) once ever; and never twice as the same `inboxFile` (its device, inode
+    /// left in the inbox) once ever; and never twice as the same `inboxFile` (its inode, size
     /// and modification time), which a run stopped before taking it out of the inbox left
     /// there. Returns whether it was counted now.
     func noteDuplicateArrival(sha256: String, name: String, on date: BusinessDate, oncePerName: Bool,

@@ -345,9 +345,11 @@ public struct FileRejection: Error, Equatable, Sendable, CustomStringConvertible
                                  column: Int(xmlSAX2GetColumnNumber(ctxt)))
         }
         var message = error.pointee.message.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) }
-        // libxml2 says "Extra content at the end of the document" also where the input ends
-        // before the document does: a file cut off in transfer, which is what to tell.
-        if error.pointee.code == Int32(XML_ERR_DOCUMENT_END.rawValue), openElements > 0 {
+        // libxml2 2.9 says "Extra content at the end of the document" also where the input ends
+        // before the document does (later versions: "Premature end of data in tag"): a file cut
+        // off in transfer, which is what to tell.
+        let atTheEnd = [XML_ERR_DOCUMENT_END, XML_ERR_TAG_NOT_FINISHED].map { Int32($0.rawValue) }
+        if atTheEnd.contains(error.pointee.code), openElements > 0 {
             let innermost = ctxt.pointee.name.map { " inside <\(String(cString: $0))>" } ?? ""
             message = "the file ends\(innermost) with \(openElements) element(s) still open: it is cut off"
         }

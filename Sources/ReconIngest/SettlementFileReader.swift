@@ -124,15 +124,21 @@ public struct SettlementFileReader: Sendable {
     }
 
     /// The first line of a file of unknown format, for its rejection, which the store, the
-    /// reports, the quarantine's reason file and the log keep: a header (column names) is
-    /// quoted, to compare with the profiles; a line with a digit or an `@` is a headerless
-    /// export's row, whose names, addresses and card numbers no redaction can be sure to
-    /// find, so only its shape is told.
+    /// reports, the quarantine's reason file and the log keep: a header (column names, such as
+    /// "Address Line 2") is quoted, to compare with the profiles; a line with an `@` or three
+    /// digits in a row (an amount, a date, a card) is a headerless export's row, whose names,
+    /// addresses and card numbers no redaction can be sure to find, so only its shape is told.
     static func quoted(firstLine text: String) -> String {
-        guard text.contains(where: { $0.isNumber || $0 == "@" }) else { return String(Redaction.apply(text).prefix(120)) }
+        var digits = 0, longest = 0
+        for character in text {
+            let isDigit = character.unicodeScalars.count == 1 && character.unicodeScalars.first!.properties.numericType == .decimal
+            digits = isDigit ? digits + 1 : 0
+            longest = max(longest, digits)
+        }
+        guard longest >= 3 || text.contains("@") else { return String(text.prefix(120)) }
         let delimiters = [",", ";", "\t", "|"].map(Character.init)
         let cells = delimiters.map { delimiter in text.split(separator: delimiter, omittingEmptySubsequences: false).count }.max() ?? 1
-        return "\(cells) cell(s) holding digits or an @, a data row rather than a header, not quoted"
+        return "a data row of \(cells) cell(s), not quoted: it holds figures or an @"
     }
 
     private func readCSV(through profile: CSVProfile, head: [UInt8], rest chunks: inout some IteratorProtocol<[UInt8]>,
@@ -164,7 +170,8 @@ public struct SettlementFileReader: Sendable {
 
     /// The first line with text in `bytes`, and whether its line break is there too (or the
     /// bytes end there); a UTF-8 byte order mark before it is left out. A line of white space
-    /// and delimiters only (`,,,,`: the empty row Excel writes above a header) holds no text.
+    /// and delimiters only (`,,,,`: the empty row Excel writes above a header) holds no text,
+    /// whatever the delimiter: the CSV reader skips the same lines before its header.
     static func firstTextLine(of bytes: [UInt8]) -> (range: Range<Int>, complete: Bool) {
         let blank: [UInt8] = [0x20, 0x09, UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "|")]
         var start = bytes.starts(with: UTF8.byteOrderMark) ? UTF8.byteOrderMark.count : 0

@@ -267,7 +267,7 @@ enum Migrations {
             """,
             "INSERT INTO evaluation_pass (number, business_date, round, provisional_holds) VALUES (0, NULL, 0, 0)",
         ]),
-        // A known file sent again is counted with the inbox file it arrived as (device, inode
+        // A known file sent again is counted with the inbox file it arrived as (inode, size
         // and modification time): a run stopped after counting it and before taking it out of
         // the inbox left that file there, and the next run, for another date, counted it again.
         // Arrivals counted before have none.

@@ -78,16 +78,6 @@ public final class SQLiteDatabase: SQLDatabase {
         if !exists { chmod(path, 0o640) }
     }
 
-    /// The store unavailable (exit 69), where `error` is SQLite still finding the file locked
-    /// after the 5 s busy timeout: another process (a backup, a `sqlite3` shell holding a
-    /// transaction) writes to it, which the job's own lock cannot see. nil for other errors.
-    public static func unavailable(_ error: any Error) -> StoreError? {
-        guard let error = error as? DatabaseError,
-              [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode.primaryResultCode) else { return nil }
-        return StoreError(.unavailable, "another process held the SQLite store locked for 5 s (a backup, or a sqlite3 shell "
-                          + "holding a transaction): run again once it lets go", underlying: error)
-    }
-
     /// SQLite counts every allocation it makes under a global mutex unless told not to, before
     /// its first connection: at a million settlements the locks took 5 % of the ingest's CPU, and
     /// the whole run took about 2 s less without them. Nothing here reads SQLite's memory figures.
@@ -180,8 +170,21 @@ public final class SQLiteDatabase: SQLDatabase {
     private struct Connection: SQLConnection {
         let queue: DatabaseQueue
 
+        /// `body` on the connection. SQLite still finding the file locked after the 5 s busy
+        /// timeout is another process (a backup, a `sqlite3` shell holding a transaction)
+        /// writing to it, which the job's own lock cannot see: the store is unavailable (exit
+        /// 69), not broken.
+        private func inDatabase<T>(_ body: (Database) throws -> T) throws -> T {
+            do {
+                return try queue.inDatabase(body)
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_BUSY {
+                throw StoreError(.unavailable, "another process held the SQLite store locked for 5 s (a backup, or a sqlite3 "
+                                 + "shell holding a transaction): run again once it lets go", underlying: error)
+            }
+        }
+
         func execute(_ sql: String, _ arguments: [SQLValue]) async throws {
-            try queue.inDatabase { db in
+            try inDatabase { db in
                 if arguments.isEmpty, !sql.contains("?") {
                     try db.execute(sql: sql)
                 } else {
@@ -191,7 +194,7 @@ public final class SQLiteDatabase: SQLDatabase {
         }
 
         func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) async throws {
-            try queue.inDatabase { db in
+            try inDatabase { db in
                 try Self.run(try db.cachedStatement(sql: sql), arguments, db) { handle in
                     let count = sqlite3_column_count(handle)
                     try body(SQLRow(values: (0..<count).map { Self.value(handle, column: $0) }))
@@ -208,7 +211,7 @@ public final class SQLiteDatabase: SQLDatabase {
             guard !rows.isEmpty else { return }
             let marks = Array(repeating: "?", count: columns.count).joined(separator: ", ")
             let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(marks))"
-            try queue.inDatabase { db in
+            try inDatabase { db in
                 let statement = try db.cachedStatement(sql: sql)
                 for row in rows { try Self.run(statement, row, db) { _ in } }
             }

@@ -286,10 +286,13 @@ import Testing
         for row in ["RN20261118-0001,taro@example.com,4111 1111 1111 1111,5980,JPY",
                     "Yamada Taro,pan_4111111111111111,4111.1111.1111.1111,4111111111111111JPY,Shop"] {
             let error = #expect(throws: FileRejection.self) { try Read.text(row + "\n") }
-            #expect(error?.reason.hasSuffix("(first line: 5 cell(s) holding digits or an @, a data row rather than a header, not quoted)") == true,
+            #expect(error?.reason.hasSuffix("(first line: a data row of 5 cell(s), not quoted: it holds figures or an @)") == true,
                     "\(error?.reason ?? "")")
             #expect(error?.reason.contains("4111") == false && error?.reason.contains("Taro") == false)
         }
+        // A header with a digit in a column's name is still quoted.
+        let header = #expect(throws: FileRejection.self) { try Read.text("Name,Address Line 1,Address Line 2,住所一\n") }
+        #expect(header?.reason.hasSuffix("(first line: Name,Address Line 1,Address Line 2,住所一)") == true, "\(header?.reason ?? "")")
     }
 
     @Test func textThatIsNotUTF8IsRefusedWithAReason() {

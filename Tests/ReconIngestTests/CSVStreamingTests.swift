@@ -134,11 +134,13 @@ import Testing
     }
 
     /// Excel saves an empty row above the header as delimiters alone: a blank line too.
-    @Test func aRowOfDelimitersAloneBeforeTheHeaderIsBlank() throws {
-        let csv = ",,,,,,,,,,,,,,\r\n" + CSVProfileTests.adyenHeader + "\r\n"
+    @Test(arguments: [",,,,,,,,,,,,,,", ";;;;", " , ;"])
+    func aRowOfDelimitersAloneBeforeTheHeaderIsBlank(_ blank: String) throws {
+        let csv = blank + "\r\n" + CSVProfileTests.adyenHeader + "\r\n"
             + "Shop,RCH*TrendMicro,PSP1,RN20261110-0001,visa,2026-11-10 20:00:00,CET,,,Settled,MOD-1,JPY,,5980,7\r\n"
         let parsed = try Read.file(Array(csv.utf8), name: "file.csv")
         #expect(parsed.summary.version == "adyen-settlement-details")
         #expect(parsed.records.map(\.line) == [3])
+        #expect(parsed.records.allSatisfy { $0.problem == nil }, "\(parsed.records.map(\.problem))")
     }
 }

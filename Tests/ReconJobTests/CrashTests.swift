@@ -372,9 +372,25 @@ import ReconTestSupport
         let holding = shop.session()
         try await holding.execute("BEGIN", [])
         try await holding.execute("UPDATE orders SET status = status", [])
-        let killed = try await Self.recon(workspace, ["run", "--date", Self.day], killAfter: .seconds(4))
-        #expect(killed.killed)
-        let advisoryLocks = "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory'"
+        let job = Process()
+        job.executableURL = Self.binary
+        job.arguments = ["--config", workspace.configPath, "run", "--date", Self.day]
+        (job.standardOutput, job.standardError) = (FileHandle.nullDevice, FileHandle.nullDevice)
+        try job.run()
+        // Killed once it waits on the shop's rows, not at a guess.
+        let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        var blocked = false
+        for _ in 0..<240 where !blocked && job.isRunning {
+            try await Task.sleep(for: .milliseconds(250))
+            blocked = try await holding.query(waiting, []).first?.int(0) ?? 0 > 0
+        }
+        #expect(blocked, "the job never waited on the shop's rows")
+        kill(job.processIdentifier, SIGKILL)
+        job.waitUntilExit()
+        let advisoryLocks = """
+            SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory'
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """
         var held = Int64(1)
         for _ in 0..<40 where held > 0 {
             try await Task.sleep(for: .milliseconds(250))

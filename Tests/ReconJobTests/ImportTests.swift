@@ -42,7 +42,12 @@ import ReconCore
         let workspace = try TestWorkspace()
         let importer = try await importer(workspace)
         let missing = await #expect(throws: UsageError.self) { try await importer.importOrders(from: workspace.url("missing.csv")) }
-        #expect(missing?.message.hasPrefix("cannot read \(workspace.url("missing.csv").path): ") == true, "\(missing?.message ?? "")")
+        #expect(missing?.message == "\(workspace.url("missing.csv").path): the file cannot be opened (No such file or directory)",
+                "\(missing?.message ?? "")")
+        try FileManager.default.createDirectory(at: workspace.url("folder.csv"), withIntermediateDirectories: true)
+        let folder = await #expect(throws: UsageError.self) { try await importer.importOrders(from: workspace.url("folder.csv")) }
+        #expect(folder?.message.hasPrefix("\(workspace.url("folder.csv").path): the file cannot be read (") == true,
+                "\(folder?.message ?? "")")
     }
 
     /// Where the CSV stops parsing, the bad rows before it in the same chunk are listed with

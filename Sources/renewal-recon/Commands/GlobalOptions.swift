@@ -66,11 +66,7 @@ enum CommandFailure {
         } catch let error as Interruption.Stopped {
             code = fail("\(error)", 75)
         } catch {
-            if let unavailable = SQLiteDatabase.unavailable(error) {
-                code = fail("store unavailable: \(unavailable)", 69)
-            } else {
-                code = fail("internal error: \(String(describing: error))", 70)
-            }
+            code = fail("internal error: \(String(describing: error))", 70)
         }
         if code != .success { throw code }
     }

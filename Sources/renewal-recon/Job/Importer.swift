@@ -75,6 +75,7 @@ struct Importer {
         } catch let refused as ImportRowsRefused {
             throw ImportRefused(file: url.lastPathComponent, problems: refused.problems.map { ($0.line, $0.reason) })
         } catch let broken as CSVError {
+            if let unreadable = broken.unreadable(url) { throw unreadable }
             throw ImportRefused(file: url.lastPathComponent,
                                 problems: rows.problems.map { ($0.line, $0.reason) } + [broken.importProblem])
         }
@@ -173,7 +174,7 @@ final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
             rows = try CSVFileRows(url: url)
         } catch {
             // A command line naming a file that is not there, or not readable: no row of it is bad.
-            throw UsageError(message: "cannot read \(url.path): \((error as NSError).localizedDescription)")
+            throw UsageError(message: "\(url.path): the file cannot be opened (\(ReconJob.cause(error)))")
         }
         self.parse = parse
         self.skip = skip
@@ -182,7 +183,7 @@ final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
         do {
             first = try rows.nextRow()
         } catch {
-            throw ImportRefused(file: url.lastPathComponent, problems: [error.importProblem])
+            throw error.unreadable(url) ?? ImportRefused(file: url.lastPathComponent, problems: [error.importProblem])
         }
         guard let first else { throw ImportRefused(file: url.lastPathComponent, problems: [(1, "the file has no header")]) }
         let names = first.cells.map(CSVTable.trimmed)
@@ -237,6 +238,12 @@ final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
 extension CSVError {
     /// The line, and the reason with the column where it is known.
     var importProblem: (Int, String) { (line, column.map { "\(reason) (column \($0))" } ?? reason) }
+
+    /// An export the command line names that opened and cannot be read on (line 0: a folder, a
+    /// failing disk) is a usage error, as one that does not open: no row of it is bad.
+    func unreadable(_ url: URL) -> UsageError? {
+        line == 0 ? UsageError(message: "\(url.path): \(reason)") : nil
+    }
 }
 
 struct RowProblem: Error {

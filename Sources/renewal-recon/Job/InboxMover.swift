@@ -49,12 +49,13 @@ struct InboxMover {
         return "\(status.st_dev):\(status.st_ino)"
     }
 
-    /// `device:inode:modified` of an inbox file, or nil: the file a run saw, told apart from
-    /// another of the same name and content sent later (a new file, or the old one written over).
+    /// `inode:size:modified` of an inbox file, or nil: the file a run saw, told apart from
+    /// another of the same name and content sent later (a new file, or the old one written
+    /// over). Not the device, whose number a reboot may change (NFS, overlay, LVM).
     static func arrival(of file: URL) -> String? {
         var status = stat()
         guard lstat(file.path, &status) == 0 else { return nil }
-        return "\(status.st_dev):\(status.st_ino):\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
+        return "\(status.st_ino):\(status.st_size):\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
     }
 
     /// The reason file first, then the file: a run stopped between the two leaves the file in

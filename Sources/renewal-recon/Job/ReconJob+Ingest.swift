@@ -24,9 +24,15 @@ extension ReconJob {
             do {
                 sha256 = try SettlementFileReader.sha256(of: url)
             } catch {
-                // Another user's upload the job may not open (mode 600), or a file gone since
-                // the listing: nothing of it can be known, so it stays where it is, named, and the
-                // night goes on; the next run tries it again.
+                // Gone since the listing (the processor took it back to send it again): nothing
+                // to do, and nothing to leave.
+                guard FileManager.default.fileExists(atPath: url.path) else {
+                    logger.info("file gone from the inbox before it was read")
+                    continue
+                }
+                // Another user's upload the job may not open (mode 600): nothing of it can be
+                // known, so it stays where it is, named, and the night goes on; the next run
+                // tries it again.
                 let reason = "cannot read the file (\(Self.cause(error))): left in the inbox for the next run"
                 outcome.unreadable.append("\(url.lastPathComponent): \(reason)")
                 outcome.plan?("leave \(url.lastPathComponent): \(reason)")
