@@ -204,8 +204,9 @@ extension SQLReconStore {
         """
         EXISTS (SELECT 1 FROM exceptions e JOIN exception_history h ON h.exception_id = e.exception_id
                 WHERE e.record_id = r.record_id \(also)
-                  AND h.seq = (SELECT seq FROM exception_history WHERE exception_id = e.exception_id AND business_date <= ?
-                               ORDER BY business_date DESC, seq DESC LIMIT 1)
+                  AND h.seq = (SELECT MAX(x.seq) FROM exception_history x WHERE x.exception_id = e.exception_id
+                                 AND x.business_date = (SELECT MAX(y.business_date) FROM exception_history y
+                                                        WHERE y.exception_id = e.exception_id AND y.business_date <= ?))
                   AND h.status <> 'resolved')
         """
     }
