@@ -446,11 +446,9 @@ import ReconTestSupport
         #expect(report.text.contains("pending orders: 2 (overdue: 1)"), "\(report.text)")
     }
 
-    /// "Stays dismissed unless its facts change" (SPEC §4, lifecycle): an order imported again
-    /// with another price gives the held settlement another expected amount, so its dismissed
-    /// `amount_mismatch` reopens with the new figure, the reason in its history.
-    @Test(arguments: TestStore.available)
-    func aDismissedExceptionReopensWithItsNewFacts(_ kind: TestStore) async throws {
+    /// A settlement of 5,900 for an order of 5,980, held on 2026-11-12 as `amount_mismatch`,
+    /// whose exception support dismissed today (2026-11-20).
+    static func amountMismatchDismissedToday(_ kind: TestStore) async throws -> (Shop, ExceptionRow) {
         let shop = try await Shop(store: kind)
         try await shop.importLicenses(Shop.licenseRow("TM-1"))
         try await shop.importOrders(Shop.orderRow("RN-1", serial: "TM-1", amount: 5980))
@@ -458,6 +456,15 @@ import ReconTestSupport
         _ = try await shop.run("2026-11-12")
         let held = try #require(try await shop.exception(.amountMismatch))
         _ = try await SupportDesk(job: try await shop.job()).resolve(held.exceptionID, .dismiss, note: "asked", by: "sato")
+        return (shop, held)
+    }
+
+    /// "Stays dismissed unless its facts change" (SPEC §4, lifecycle): an order imported again
+    /// with another price gives the held settlement another expected amount, so its dismissed
+    /// `amount_mismatch` reopens with the new figure, the reason in its history.
+    @Test(arguments: TestStore.available)
+    func aDismissedExceptionReopensWithItsNewFacts(_ kind: TestStore) async throws {
+        let (shop, held) = try await Self.amountMismatchDismissedToday(kind)
         _ = try await shop.run("2026-11-13")
         #expect(try await shop.exception(.amountMismatch)?.status == "dismissed", "its facts stand")
 
@@ -491,13 +498,7 @@ import ReconTestSupport
     /// last seen then. (Its "seen" entry, dated then, used to carry today's "dismissed" into it.)
     @Test(arguments: TestStore.available)
     func aRunForAPastDateKeepsThatDatesStatusBeforeALaterDismissal(_ kind: TestStore) async throws {
-        let shop = try await Shop(store: kind)
-        try await shop.importLicenses(Shop.licenseRow("TM-1"))
-        try await shop.importOrders(Shop.orderRow("RN-1", serial: "TM-1", amount: 5980))
-        try shop.deliver([.init(id: "TX-1", ref: "RN-1", amount: 5900)], as: "a.xml")
-        _ = try await shop.run("2026-11-12")
-        let held = try #require(try await shop.exception(.amountMismatch))
-        _ = try await SupportDesk(job: try await shop.job()).resolve(held.exceptionID, .dismiss, note: "asked", by: "sato")
+        let (shop, held) = try await Self.amountMismatchDismissedToday(kind)
         _ = try await shop.run("2026-11-13")
         let csv = try String(contentsOf: shop.workspace.url("out/reports/2026-11-13/exceptions.csv"), encoding: .utf8)
         #expect(csv.contains("\(held.exceptionID),amount_mismatch,open,"), "\(csv)")
