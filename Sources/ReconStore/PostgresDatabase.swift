@@ -54,22 +54,23 @@ public final class PostgresDatabase: SQLDatabase {
             host: host, port: components.port ?? 5432, username: user,
             password: password, database: database.isEmpty ? nil : database, tls: tls)
         configuration.options.connectTimeout = .seconds(5)
+        let store: PostgresDatabase
         do {
             let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
-            let database = PostgresDatabase(connection: connection, configuration: configuration, logger: logger,
-                                            location: location)
-            // A job killed in a statement (waiting on a row another session holds, say) leaves its
-            // backend running it, and holding the job's advisory lock, until the statement ends:
-            // the next run found the lock taken. From PostgreSQL 14 the backend looks at its
-            // client every second while a statement runs and ends with it; before, the setting
-            // is not there, and the statement sets nothing.
-            _ = try await database.session().query("""
-                SELECT set_config(name, '1000', false) FROM pg_settings WHERE name = 'client_connection_check_interval'
-                """, [])
-            return database
+            store = PostgresDatabase(connection: connection, configuration: configuration, logger: logger,
+                                     location: location)
         } catch {
             throw StoreError(.unavailable, "cannot reach the PostgreSQL store at \(location): \(Self.describe(error))")
         }
+        // A job killed in a statement (waiting on a row another session holds, say) leaves its
+        // backend running it, and holding the job's advisory lock, until the statement ends: the
+        // next run found the lock taken. From PostgreSQL 14 the backend looks at its client every
+        // second while a statement runs and ends with it; before, the setting is not there, and
+        // the statement sets nothing.
+        _ = try await store.session().query("""
+            SELECT set_config(name, '1000', false) FROM pg_settings WHERE name = 'client_connection_check_interval'
+            """, [])
+        return store
     }
 
     /// The lock is released by the server before the connection closes: a session's
