@@ -10,7 +10,8 @@ struct InboxMover {
 
     func archive(_ file: URL, sha256: String) throws {
         guard let archive else { return }
-        try move(file, into: archive, sha256: sha256)
+        try OutputWriter.makeFolder(archive)
+        try move(file, to: Self.destination(of: file.lastPathComponent, in: archive, sha256: sha256), sha256: sha256)
     }
 
     /// Where `folder` holds this content under `name`, or under the name `move` gives it beside
@@ -42,20 +43,22 @@ struct InboxMover {
         folder.appendingPathComponent(".\(target).moving")
     }
 
+    /// The file's own status (a link's, not its target's), or nil.
+    private static func status(of file: URL) -> stat? {
+        var status = stat()
+        return lstat(file.path, &status) == 0 ? status : nil
+    }
+
     /// `device:inode` of a file, or nil.
     private static func identity(of file: URL) -> String? {
-        var status = stat()
-        guard lstat(file.path, &status) == 0 else { return nil }
-        return "\(status.st_dev):\(status.st_ino)"
+        status(of: file).map { "\($0.st_dev):\($0.st_ino)" }
     }
 
     /// `inode:size:modified` of an inbox file, or nil: the file a run saw, told apart from
     /// another of the same name and content sent later (a new file, or the old one written
     /// over). Not the device, whose number a reboot may change (NFS, overlay, LVM).
     static func arrival(of file: URL) -> String? {
-        var status = stat()
-        guard lstat(file.path, &status) == 0 else { return nil }
-        return "\(status.st_ino):\(status.st_size):\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
+        status(of: file).map { "\($0.st_ino):\($0.st_size):\($0.st_mtim.tv_sec).\($0.st_mtim.tv_nsec)" }
     }
 
     /// The reason file first, then the file: a run stopped between the two leaves the file in
@@ -64,8 +67,7 @@ struct InboxMover {
     func quarantine(_ file: URL, sha256: String, rejection: FileRejection, on date: String) throws {
         guard archive != nil else { return }
         try OutputWriter.makeFolder(quarantine)
-        let name = file.lastPathComponent
-        let target = Self.file(in: quarantine, named: name, holding: sha256) ?? Self.newTarget(for: name, in: quarantine, sha256: sha256)
+        let destination = Self.destination(of: file.lastPathComponent, in: quarantine, sha256: sha256)
         let reason = """
             file: \(file.lastPathComponent)
             sha256: \(sha256)
@@ -75,29 +77,38 @@ struct InboxMover {
             column: \(rejection.column.map(String.init) ?? "-")
 
             """
-        try OutputWriter(root: quarantine).write(Data(reason.utf8), to: target.lastPathComponent + ".reason.txt")
+        try OutputWriter(root: quarantine).write(Data(reason.utf8), to: destination.target.lastPathComponent + ".reason.txt")
         CrashPoint.reach("quarantine.reasoned")
-        try move(file, into: quarantine, sha256: sha256)
+        try move(file, to: destination, sha256: sha256)
     }
 
-    /// Where `move` puts a file of this name that `folder` does not hold yet: under its own
-    /// name, or with the hash beside another file of that name.
-    private static func newTarget(for name: String, in folder: URL, sha256: String) -> URL {
+    /// Where a file of this name and content goes in a folder: the copy the folder holds
+    /// already (`held`), or a new target under its own name, or with the hash beside another
+    /// file of that name.
+    private struct Destination {
+        let target: URL
+        let held: Bool
+    }
+
+    private static func destination(of name: String, in folder: URL, sha256: String) -> Destination {
+        if let held = file(in: folder, named: name, holding: sha256) { return Destination(target: held, held: true) }
         let own = folder.appendingPathComponent(name)
-        return FileManager.default.fileExists(atPath: own.path) ? folder.appendingPathComponent("\(name).\(sha256.prefix(12))") : own
+        let target = FileManager.default.fileExists(atPath: own.path) ? folder.appendingPathComponent("\(name).\(sha256.prefix(12))") : own
+        return Destination(target: target, held: false)
     }
 
-    /// Moves `file` into `folder`; a different file already there under the name keeps its
-    /// place and this one gets the hash in its name.
-    private func move(_ file: URL, into folder: URL, sha256: String) throws {
-        try OutputWriter.makeFolder(folder)
-        let name = file.lastPathComponent
-        if Self.file(in: folder, named: name, holding: sha256) != nil {
+    /// Moves `file` to `destination`: where the folder holds its copy already, the file is
+    /// removed (and any note of a move left unfinished).
+    private func move(_ file: URL, to destination: Destination, sha256: String) throws {
+        let folder = destination.target.deletingLastPathComponent()
+        guard !destination.held else {
             try FileManager.default.removeItem(at: file)
-            for target in Self.targets(named: name, holding: sha256) { try? FileManager.default.removeItem(at: Self.note(in: folder, for: target)) }
+            for target in Self.targets(named: file.lastPathComponent, holding: sha256) {
+                try? FileManager.default.removeItem(at: Self.note(in: folder, for: target))
+            }
             return
         }
-        let target = Self.newTarget(for: name, in: folder, sha256: sha256)
+        let target = destination.target
         guard rename(file.path, target.path) == 0 else {
             // Another file system: a copy under a passing name, renamed once whole, so that the
             // folder never holds part of a file under its name; then the original removed. A
