@@ -30,9 +30,9 @@ struct CSVSettlementReader {
     mutating func take(_ row: CSVTable.Row, emit: (SettlementRecord) -> Void) {
         guard let names else {
             var header = row.cells.map(CSVTable.trimmed)
-            // Blank lines before it, as the format check reads them: white space and delimiters
-            // of any kind (`;;;;` above a comma-delimited header too).
-            guard header.contains(where: { cell in cell.contains { !" \t,;|".contains($0) } }) else { return }
+            // Blank lines before it, as the format check reads them (`;;;;` above a
+            // comma-delimited header too).
+            guard !header.allSatisfy(CSVTable.isBlankLine) else { return }
             while header.last == "" { header.removeLast() }  // a trailing delimiter names no column
             index = Dictionary(header.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
             self.names = header

@@ -26,6 +26,19 @@ public struct CSVTable: Sendable {
         return cell.trimmingCharacters(in: .whitespaces)
     }
 
+    /// What a line before a header may hold and still be blank: white space and delimiters of
+    /// any kind (`,,,,` is the empty row Excel writes above a header). The format check, the
+    /// reader and a rejection's count of cells all go by these.
+    static let blankLineBytes: Set<UInt8> = [0x20, 0x09, UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "|")]
+
+    /// The delimiters among `blankLineBytes`.
+    static let delimiters: [Character] = [",", ";", "\t", "|"]
+
+    /// Whether `text` holds nothing but white space and delimiters.
+    static func isBlankLine(_ text: some StringProtocol) -> Bool {
+        text.utf8.allSatisfy(blankLineBytes.contains)
+    }
+
     /// Parses `text`; blank lines are dropped.
     public init(text: String, delimiter: Character = ",") throws(CSVError) {
         var rows: [Row] = []

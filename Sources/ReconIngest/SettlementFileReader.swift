@@ -136,8 +136,7 @@ public struct SettlementFileReader: Sendable {
             longest = max(longest, digits)
         }
         guard longest >= 3 || text.contains("@") else { return String(text.prefix(120)) }
-        let delimiters = [",", ";", "\t", "|"].map(Character.init)
-        let cells = delimiters.map { delimiter in text.split(separator: delimiter, omittingEmptySubsequences: false).count }.max() ?? 1
+        let cells = CSVTable.delimiters.map { delimiter in text.split(separator: delimiter, omittingEmptySubsequences: false).count }.max() ?? 1
         return "a data row of \(cells) cell(s), not quoted: it holds figures or an @"
     }
 
@@ -170,14 +169,13 @@ public struct SettlementFileReader: Sendable {
 
     /// The first line with text in `bytes`, and whether its line break is there too (or the
     /// bytes end there); a UTF-8 byte order mark before it is left out. A line of white space
-    /// and delimiters only (`,,,,`: the empty row Excel writes above a header) holds no text,
-    /// whatever the delimiter: the CSV reader skips the same lines before its header.
+    /// and delimiters only (`CSVTable.blankLineBytes`) holds no text, whatever the delimiter:
+    /// the CSV reader skips the same lines before its header.
     static func firstTextLine(of bytes: [UInt8]) -> (range: Range<Int>, complete: Bool) {
-        let blank: [UInt8] = [0x20, 0x09, UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "|")]
         var start = bytes.starts(with: UTF8.byteOrderMark) ? UTF8.byteOrderMark.count : 0
         while start < bytes.count {
             let end = bytes[start...].firstIndex { $0 == 0x0A || $0 == 0x0D } ?? bytes.count
-            if bytes[start..<end].contains(where: { !blank.contains($0) }) {
+            if !bytes[start..<end].allSatisfy(CSVTable.blankLineBytes.contains) {
                 return (start..<end, end < bytes.count)
             }
             start = end + 1
