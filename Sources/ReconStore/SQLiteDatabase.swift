@@ -156,12 +156,25 @@ public final class SQLiteDatabase: SQLDatabase {
     /// every index whole.
     public func refreshStatistics(of tables: [String]) async throws {}
 
+    /// `body` on `queue`'s connection, every call into SQLite going through here. SQLite still
+    /// finding the file locked after the 5 s busy timeout is another process (a backup, a
+    /// `sqlite3` shell holding a transaction) writing to it, which the job's own lock cannot
+    /// see: the store is unavailable (exit 69), not broken.
+    fileprivate static func inDatabase<T>(_ queue: DatabaseQueue, _ body: (Database) throws -> T) throws -> T {
+        do {
+            return try queue.inDatabase(body)
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_BUSY {
+            throw StoreError(.unavailable, "another process held the SQLite store locked for 5 s (a backup, or a sqlite3 "
+                             + "shell holding a transaction): run again once it lets go", underlying: error)
+        }
+    }
+
     public func tableExists(_ name: String) async throws -> Bool {
-        try queue.inDatabase { db in try db.tableExists(name) }
+        try Self.inDatabase(queue) { db in try db.tableExists(name) }
     }
 
     public func tableCount() async throws -> Int {
-        try queue.inDatabase { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'") ?? 0 }
+        try Self.inDatabase(queue) { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'") ?? 0 }
     }
 
     /// Statements are prepared and cached by GRDB; their arguments are bound and their rows
@@ -170,17 +183,8 @@ public final class SQLiteDatabase: SQLDatabase {
     private struct Connection: SQLConnection {
         let queue: DatabaseQueue
 
-        /// `body` on the connection. SQLite still finding the file locked after the 5 s busy
-        /// timeout is another process (a backup, a `sqlite3` shell holding a transaction)
-        /// writing to it, which the job's own lock cannot see: the store is unavailable (exit
-        /// 69), not broken.
         private func inDatabase<T>(_ body: (Database) throws -> T) throws -> T {
-            do {
-                return try queue.inDatabase(body)
-            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_BUSY {
-                throw StoreError(.unavailable, "another process held the SQLite store locked for 5 s (a backup, or a sqlite3 "
-                                 + "shell holding a transaction): run again once it lets go", underlying: error)
-            }
+            try SQLiteDatabase.inDatabase(queue, body)
         }
 
         func execute(_ sql: String, _ arguments: [SQLValue]) async throws {
