@@ -164,11 +164,10 @@ public struct Reconciler: Sendable {
 /// touched the serial of a record held at rules 7–8; or, where those holds could not all be
 /// watched (too many serials, or one not named), unless anything applied after them.
 public struct RoundHolds: Sendable {
-    /// The serials of the round's holds at rules 7–8 so far, while they can be watched.
-    private var serials: Set<String> = []
-    /// true once a hold at rules 7–8 could not be watched (one named no serial, or more
-    /// serials than `watchLimit` were held): any apply after it may have freed it.
-    private var lostTrack = false
+    /// The serials of the round's holds at rules 7–8 so far; nil once one could not be watched
+    /// (it named no serial, or more serials than `watchLimit` were held): then any apply after
+    /// it may have freed it.
+    private var serials: Set<String>? = []
     /// true once an apply may have freed a hold made before it, and the next round may apply.
     /// A round that applied nothing leaves the store as the round found it, so the next
     /// decides as it did: never true without an apply.
@@ -181,7 +180,11 @@ public struct RoundHolds: Sendable {
         .licenseNotFound, .licenseNotRenewable, .renewalTooEarly, .invalidUpgradePath, .autoRenewActive,
     ]
 
-    public init(watchLimit: Int = 100_000) {
+    public init() {
+        self.init(watchLimit: 100_000)
+    }
+
+    init(watchLimit: Int) {
         self.watchLimit = watchLimit
     }
 
@@ -190,26 +193,21 @@ public struct RoundHolds: Sendable {
         guard !mayApplyAgain else { return }
         for verdict in verdicts {
             switch verdict.outcome {
-            case .applied(let applied, _) where lostTrack || serials.contains(applied.serial):
+            case .applied(let applied, _) where serials?.contains(applied.serial) ?? true:
                 mayApplyAgain = true
                 serials = []
                 return
-            case .held(let facts) where !lostTrack && Self.licenseCodes.contains(facts.code):
+            case .held(let facts) where serials != nil && Self.licenseCodes.contains(facts.code):
                 // A license hold names its order's serial; one that did not could not be watched.
                 guard let serial = facts.serial else {
-                    loseTrack()
+                    serials = nil
                     continue
                 }
-                serials.insert(serial)
-                if serials.count > watchLimit { loseTrack() }
+                serials?.insert(serial)
+                if serials?.count ?? 0 > watchLimit { serials = nil }
             default:
                 continue
             }
         }
-    }
-
-    private mutating func loseTrack() {
-        lostTrack = true
-        serials = []
     }
 }

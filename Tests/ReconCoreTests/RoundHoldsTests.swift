@@ -8,10 +8,12 @@ import Testing
     typealias F = RuleFixtures
     let today = BusinessDate(iso: "2026-11-20")!
 
-    func held(_ code: ExceptionCode, serial: String) -> RecordVerdict {
-        var facts = ExceptionFacts.about(F.record("RN-\(serial)"), fileName: "f.xml", code: code)
+    /// A hold naming `serial`, or none.
+    func held(_ code: ExceptionCode, serial: String?) -> RecordVerdict {
+        let name = serial ?? "none"
+        var facts = ExceptionFacts.about(F.record("RN-\(name)"), fileName: "f.xml", code: code)
         facts.serial = serial
-        return RecordVerdict(recordID: "held-\(serial)", outcome: .held(facts))
+        return RecordVerdict(recordID: "held-\(name)", outcome: .held(facts))
     }
 
     func applied(serial: String) -> RecordVerdict {
@@ -61,11 +63,7 @@ import Testing
         // Watched, the apply is seen to touch none of their serials.
         #expect(!mayApplyAgain(watching: 3, [three, [applied(serial: "TM-9")]]))
 
-        var unnamed = held(.licenseNotFound, serial: "TM-1")
-        if case .held(var facts) = unnamed.outcome {
-            facts.serial = nil
-            unnamed = RecordVerdict(recordID: unnamed.recordID, outcome: .held(facts))
-        }
+        let unnamed = held(.licenseNotFound, serial: nil)
         #expect(!mayApplyAgain([[unnamed]]))
         #expect(mayApplyAgain([[unnamed, applied(serial: "TM-9")]]))
     }
