@@ -23,7 +23,7 @@ extension ReconJob {
         var round: RunOutcome
         // A pass a killed run left unfinished, for this date or another, is finished first.
         var unfinished = try await store.unfinishedPass()
-        var next = (round: unfinished?.round ?? 1, provisionalHolds: unfinished?.provisionalHolds ?? true)
+        var next = (round: 1, provisionalHolds: true)  // begun when there is no unfinished pass to finish
         var again: Bool
         let descriptors = config.rules.descriptors.fingerprint
         repeat {
