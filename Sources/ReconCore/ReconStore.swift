@@ -113,7 +113,7 @@ public protocol ReconStore: Sendable {
     /// manual apply (the record attached to `attachOrderID` first, when given).
     func recordDecision(_ decision: SupportDecision, on date: BusinessDate, runID: String) async throws
 
-    /// Dates whose mail or feed files lack rows the store holds.
+    /// Dates whose mail or feed files lack rows the store holds, in date order.
     func datesWithUnwrittenOutputs() async throws -> [BusinessDate]
     /// One page of a date's mails in order-id byte order, after `orderID`.
     func outbox(on date: BusinessDate, after orderID: String?, limit: Int) async throws -> [OutboxMail]

@@ -157,7 +157,7 @@ public struct SQLReconStore: ReconStore {
     }
 
     public func overview() async throws -> StoreOverview {
-        try await database.read { db in
+        try await database.read { [byte = database.byteCollation] db in
             let pending = Int(try await db.query("SELECT COUNT(*) FROM orders WHERE status = 'pending'").first?.int(0) ?? 0)
             let open = try await db.query("SELECT code, first_seen FROM exceptions WHERE status = 'open'").compactMap { row in
                 ExceptionCode(rawValue: row.string(0)).flatMap { code in
@@ -165,22 +165,20 @@ public struct SQLReconStore: ReconStore {
                 }
             }
             // The nightly `run` only: a rerun by hand or a support decision also records a run,
-            // and must not make a cron job that stopped look alive.
+            // and must not make a cron job that stopped look alive. Runs never overlap (the job's
+            // lock), and their ids sort as they began, to the millisecond (`ReconJob.runID`): the
+            // last begun of the completed ones finished last, and one begun after it and not
+            // finished is unfinished (`finished_at` and `started_at` keep whole seconds only).
             let run = try await db.query("""
                 SELECT run_id, business_date, finished_at FROM runs
-                WHERE finished_at IS NOT NULL AND command = 'run'
-                ORDER BY finished_at DESC, run_id DESC LIMIT 1
+                WHERE finished_at IS NOT NULL AND command = 'run' ORDER BY run_id\(byte) DESC LIMIT 1
                 """).first.flatMap { row in
                 BusinessDate(iso: row.string(1)).map { (id: row.string(0), date: $0, finishedAt: row.string(2)) }
             }
-            // Begun after the last one finished, and not finished itself. Times are kept to the
-            // second, so one begun in the second the last finished is not told: a run killed
-            // then run again within a second must not show as unfinished.
             let unfinished = try await db.query("""
                 SELECT run_id, business_date, started_at FROM runs
-                WHERE finished_at IS NULL AND command = 'run' AND started_at > ?
-                ORDER BY started_at DESC, run_id DESC LIMIT 1
-                """, [.text(run?.finishedAt ?? "")]).first.flatMap { row in
+                WHERE finished_at IS NULL AND command = 'run' AND run_id\(byte) > ? ORDER BY run_id\(byte) DESC LIMIT 1
+                """, [.text(run?.id ?? "")]).first.flatMap { row in
                 BusinessDate(iso: row.string(1)).map { (id: row.string(0), date: $0, startedAt: row.string(2)) }
             }
             let file = try await db.query("""

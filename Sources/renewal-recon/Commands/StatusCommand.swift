@@ -36,7 +36,7 @@ struct StatusReport {
     init(store: any ReconStore, today: BusinessDate, config: ReconConfig) async throws {
         overview = try await store.overview()
         overdue = Sweep.overdueOrders(try await store.unnamedPendingOrders(), on: today, settings: config.rules).count
-        unwritten = try await store.datesWithUnwrittenOutputs().sorted()
+        unwritten = try await store.datesWithUnwrittenOutputs()
         self.today = today
     }
 
