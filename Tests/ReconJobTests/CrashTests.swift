@@ -240,9 +240,19 @@ import ReconTestSupport
                                      environment: Self.oneByOne).killed)
         #expect(try await Self.recon(shop.workspace, ["run", "--date", "2026-11-21"]).status == 0)
         #expect(try await shop.license("TM-1") == reference.license("TM-1"))
-        #expect(try await shop.license("TM-1")?.product == "TS-PRM")
         let open = try await shop.store().exceptions(code: nil, status: "open").map(\.facts.code)
         #expect(open == [.repeatRenewal, .repeatRenewal], "\(open)")
+        // Each order mailed once; what the killed night had not applied is dated the next night.
+        func mailed(_ shop: Shop) async throws -> [[String]] {
+            var mails: [[String]] = []
+            for day in [Self.day, "2026-11-21"] {
+                mails.append(try await shop.store().outbox(on: BusinessDate(iso: day)!).map(\.order.orderID).sorted())
+            }
+            return mails
+        }
+        let (nights, killedNights) = (try await mailed(reference), try await mailed(shop))
+        #expect(nights == [["RN-B", "RN-C", "RN-D"], []], "\(nights)")
+        #expect(killedNights.joined().sorted() == ["RN-B", "RN-C", "RN-D"] && !killedNights[1].isEmpty, "\(killedNights)")
     }
 
     /// SPEC §7 for `rerun`: killed after its verdicts were reached, or once they committed,
