@@ -79,7 +79,8 @@ public protocol ReconStore: Sendable {
     func emptyQueue() async throws
     /// Begins a pass of the evaluation of a run for `date`, in its own transaction: from now
     /// until `finishPasses`, the next run, should this one be killed, finishes it
-    /// (`unfinishedPass`) before beginning another.
+    /// (`unfinishedPass`) before beginning another. The date is kept as the sign that a pass
+    /// is open; the run that finishes it may be for another date.
     func beginPass(round: Int, provisionalHolds: Bool, on date: BusinessDate) async throws -> EvaluationPass
     /// The pass a killed run began and did not finish, whatever its date, if the last pass begun is one.
     func unfinishedPass() async throws -> EvaluationPass?

@@ -231,7 +231,8 @@ public struct StoreOverview: Sendable {
     public var openExceptions: [(code: ExceptionCode, firstSeen: BusinessDate)]
     public var lastRun: (id: String, date: BusinessDate, finishedAt: String)?
     /// The last `run` begun, where it began after `lastRun` finished and has not finished:
-    /// running now, or stopped (killed, or its machine went down) and waiting to be run again.
+    /// running now, or stopped (killed, failed with an error, or its machine went down) and
+    /// waiting to be run again.
     public var unfinishedRun: (id: String, date: BusinessDate, startedAt: String)?
     public var newestFile: (name: String, receivedOn: BusinessDate)?
     public init(pendingOrders: Int, openExceptions: [(code: ExceptionCode, firstSeen: BusinessDate)],
