@@ -49,6 +49,23 @@ public struct SettlementFileReceipt: Hashable, Sendable {
     }
 }
 
+/// A file an unfinished run quarantined (`ReconStore.filesQuarantinedByUnfinishedRuns`), with
+/// the reason and position its quarantine gave.
+public struct QuarantinedFile: Hashable, Sendable {
+    public var name: String
+    public var runID: String
+    public var reason: String
+    public var line: Int?
+    public var column: Int?
+    public init(name: String, runID: String, reason: String, line: Int?, column: Int?) {
+        self.name = name
+        self.runID = runID
+        self.reason = reason
+        self.line = line
+        self.column = column
+    }
+}
+
 /// Some of a file's records with their record ids, in the same order. The ids are hashed
 /// where the batch is made: for a file being parsed, on the parser's thread, so that the
 /// store's thread does not wait on a million SHA-256s.

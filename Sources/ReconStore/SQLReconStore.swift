@@ -156,6 +156,21 @@ public struct SQLReconStore: ReconStore {
         }
     }
 
+    public func filesQuarantinedByUnfinishedRuns(before runID: String) async throws -> [QuarantinedFile] {
+        try await database.read { [byte = database.byteCollation] db in
+            try await db.query("""
+                SELECT f.name, f.run_id, f.reason, f.line, f.col FROM settlement_files f JOIN runs r ON r.run_id = f.run_id
+                WHERE f.status = 'rejected' AND r.command = 'run' AND r.finished_at IS NULL AND r.run_id\(byte) < ?
+                  AND r.run_id\(byte) > COALESCE((SELECT MAX(run_id\(byte)) FROM runs
+                                                 WHERE command = 'run' AND finished_at IS NOT NULL), '')
+                ORDER BY f.run_id\(byte), f.name\(byte)
+                """, [.text(runID)]).map { row in
+                QuarantinedFile(name: row.string(0), runID: row.string(1), reason: row.string(2),
+                                line: row.int(3).map(Int.init), column: row.int(4).map(Int.init))
+            }
+        }
+    }
+
     public func overview() async throws -> StoreOverview {
         try await database.read { [byte = database.byteCollation] db in
             let pending = Int(try await db.query("SELECT COUNT(*) FROM orders WHERE status = 'pending'").first?.int(0) ?? 0)

@@ -345,6 +345,30 @@ import ReconTestSupport
         #expect(try await BusinessState.dump(workspace.store()) == BusinessState.dump(reference.store()))
     }
 
+    /// SPEC §6, §7: a run killed once it had quarantined a file (out of the inbox now), then run
+    /// again, exits 2 and names the file, as one clean run does; the run after it exits 0.
+    @Test(arguments: TestStore.available)
+    func theRunAfterAKilledOneReportsWhatTheKilledOneQuarantined(_ kind: TestStore) async throws {
+        let workspace = try await Self.prepared(kind)
+        let yaml = try String(contentsOf: workspace.url("recon.yaml"), encoding: .utf8)
+        try workspace.write(yaml + "archive_dir: archive\nquarantine_dir: quarantine\n", to: "recon.yaml")
+        try workspace.write("<?xml version=\"1.0\"?>\n<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.054.001.08\"><Amt>59",
+                            to: "inbox/cut.xml")
+        #expect(try await Self.recon(workspace, ["run", "--date", Self.day], crashAt: "evaluate.computed:1").killed)
+        #expect(FileManager.default.fileExists(atPath: workspace.url("quarantine/cut.xml").path))
+        let run = { (day: String) in
+            try TestProcess.run(Self.binary, ["--config", workspace.configPath, "run", "--date", day], in: workspace.root)
+        }
+        let again = try run(Self.day)
+        #expect(again.status == 2, "\(kind): \(again.stderr)")
+        #expect(again.stderr.contains("1 settlement file(s) quarantined, the rest is done: cut.xml: not well-formed XML: the file ends inside <Amt>"),
+                "\(again.stderr)")
+        #expect(again.stderr.contains("which did not finish"), "\(again.stderr)")
+        #expect(again.stdout.contains("1 quarantined"), "\(again.stdout)")
+        let next = try run("2026-11-21")
+        #expect(next.status == 0, "\(kind): \(next.stderr)")
+    }
+
     /// SPEC §3.1: a known file sent again is counted once, on the date it arrived. A run killed
     /// after counting it and before taking it out of the inbox leaves it there; the next run,
     /// the next night's, does not count it again (it counted it on that night too).

@@ -113,6 +113,7 @@ struct ReconJob {
         try await store.beginRun(id: outcome.runID, command: "run", date: date, startedAt: startedAt.formatted(.iso8601))
         var phases = PhaseClock()
         try await ingest(on: date, outcome: &outcome, logger: logger)
+        try await reportQuarantinesOfUnfinishedRuns(outcome: &outcome, logger: logger)
         // The planner's statistics, after bulk writes only: a quiet night changes nothing.
         if outcome.recordsAdded > 0 { try await store.refreshStatistics() }
         phases.lap("ingest")
@@ -171,6 +172,20 @@ struct ReconJob {
     }
 
     // MARK: Stages (the evaluation and the outputs have files of their own)
+
+    /// A run killed (or failed) after quarantining a file has left it out of the inbox, where
+    /// the next run no longer sees it: that run reports it as its own, so that a night killed
+    /// and run again ends as one uninterrupted run does, exit 2 naming the file (SPEC §6, §7).
+    private func reportQuarantinesOfUnfinishedRuns(outcome: inout RunOutcome, logger: Logger) async throws {
+        for file in try await store.filesQuarantinedByUnfinishedRuns(before: outcome.runID) {
+            let rejection = FileRejection(reason: file.reason, line: file.line, column: file.column)
+            outcome.filesRejected += 1
+            outcome.rejections.append("\(file.name): \(rejection), quarantined by \(file.runID), which did not finish")
+            logger.error("file rejected by a run that did not finish", metadata: [
+                "settlement.file": "\(file.name)", "settlement.reason": "\(rejection)", "run.unfinished": "\(file.runID)",
+            ])
+        }
+    }
 
     /// Sweeps each of `dates`; history entries belong to `recordOn` (the run's D, or today).
     private func sweep(dates: [BusinessDate], recordOn: BusinessDate, runID: String, outcome: inout RunOutcome) async throws {
