@@ -159,15 +159,19 @@ public final class PostgresDatabase: SQLDatabase {
         return Int(rows.first?.int(0) ?? 0)
     }
 
-    /// A session-level advisory lock: it dies with the connection, so with the process.
+    /// A session-level advisory lock: it dies with the connection, so with the process. One per
+    /// schema: advisory locks are the database's, and two stores in two schemas of one database
+    /// (two roles, each with its own `search_path`) are two jobs that may run at once.
     public func tryLock() async throws -> Bool {
-        let rows = try await session()
-            .query("SELECT CASE WHEN pg_try_advisory_lock(?) THEN 1 ELSE 0 END", [.integer(Self.lockKey)])
+        let rows = try await session().query("""
+            SELECT CASE WHEN pg_try_advisory_lock(CAST(? AS integer), hashtext(current_schema())) THEN 1 ELSE 0 END
+            """, [.integer(Self.lockClass)])
         return rows.first?.int(0) == 1
     }
 
-    /// "renewal-recon" as a 64-bit key shared by every process of the job.
-    static let lockKey: Int64 = 0x7265_6e65_7761_6c72
+    /// "recn", the first half of the lock's key, shared by every process of the job; the second
+    /// half is the store's schema.
+    static let lockClass: Int64 = 0x7265_636e
 
     private struct Session: SQLConnection {
         let connection: PostgresConnection

@@ -297,6 +297,20 @@ import ReconTestSupport
         }
     }
 
+    /// Two stores in two schemas of one PostgreSQL database are two jobs, each with its own lock.
+    @Test func postgresStoresInTwoSchemasOfOneDatabaseLockApart() async throws {
+        guard TestStore.available.contains(.postgres) else { return }
+        let (first, location) = try await TestStore.postgres.makeEmpty()
+        let other = try await TestStore.postgres.reopen(location)
+        let same = try await TestStore.postgres.reopen(location)
+        try await first.database.session().execute("CREATE SCHEMA other", [])
+        try await other.database.session().execute("SET search_path TO other", [])
+        #expect(try await first.tryLock())
+        #expect(try await other.tryLock(), "the store in the other schema")
+        #expect(try await !same.tryLock(), "a second job on the first store")
+        for store in [first, other, same] { await store.close() }
+    }
+
     /// A closed store's lock is free at once: the next command of a script, started as the
     /// last one exits, finds it free (without `close`, PostgreSQL frees it only once it has
     /// noticed the connection gone).
