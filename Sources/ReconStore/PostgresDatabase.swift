@@ -11,24 +11,29 @@ public final class PostgresDatabase: SQLDatabase {
     private let connection: PostgresConnection
     private let configuration: PostgresConnection.Configuration
     private let logger: Logger
+    /// How long a statement waits for a lock another session holds (`lock_timeout`).
+    private let lockTimeout: Duration
     /// Where the store is, for messages: the URL without any password.
     public let location: String
     /// The second connection, of `onCommittedStateReader`.
     private let reader: CommittedStateReader<PostgresConnection>
 
     private init(connection: PostgresConnection, configuration: PostgresConnection.Configuration, logger: Logger,
-                 location: String) {
+                 lockTimeout: Duration, location: String) {
         self.connection = connection
         self.configuration = configuration
         self.logger = logger
+        self.lockTimeout = lockTimeout
         self.location = location
         self.reader = CommittedStateReader(logger: logger)
     }
 
     /// Connects to `url` (`postgres://user@host:port/db?sslmode=require`), with the password
-    /// from `password` (`RECON_DATABASE_PASSWORD`).
+    /// from `password` (`RECON_DATABASE_PASSWORD`). A statement that waits longer than
+    /// `lockTimeout` for a lock another session holds fails as the store unavailable.
     /// - Throws: `StoreError(.unavailable)` within seconds when the server cannot be reached.
-    public static func connect(url: String, password: String?, logger: Logger) async throws -> PostgresDatabase {
+    public static func connect(url: String, password: String?, logger: Logger,
+                               lockTimeout: Duration = .seconds(60)) async throws -> PostgresDatabase {
         guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty else {
             throw StoreError(.notInitialised, "database_url '\(redacted(url))' is not postgres://user@host:port/db")
         }
@@ -58,19 +63,29 @@ public final class PostgresDatabase: SQLDatabase {
         do {
             let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
             store = PostgresDatabase(connection: connection, configuration: configuration, logger: logger,
-                                     location: location)
+                                     lockTimeout: lockTimeout, location: location)
         } catch {
             throw StoreError(.unavailable, "cannot reach the PostgreSQL store at \(location): \(Self.describe(error))")
         }
-        // A job killed in a statement (waiting on a row another session holds, say) leaves its
-        // backend running it, and holding the job's advisory lock, until the statement ends: the
-        // next run found the lock taken. From PostgreSQL 14 the backend looks at its client every
-        // second while a statement runs and ends with it; before, the setting is not there, and
-        // the statement sets nothing.
-        _ = try await store.session().query("""
-            SELECT set_config(name, '1000', false) FROM pg_settings WHERE name = 'client_connection_check_interval'
-            """, [])
+        try await store.configure(store.session())
         return store
+    }
+
+    /// The settings of each connection:
+    /// - `lock_timeout`: a table another session locks (a `LOCK TABLE`, a `VACUUM FULL`, a
+    ///   migration by hand) or a row it holds would otherwise keep the nightly job waiting
+    ///   without end; past the timeout the statement fails (SQLSTATE 55P03), and the job exits
+    ///   69, its transaction undone, as a SQLite store locked for 5 s does.
+    /// - `client_connection_check_interval`: a job killed in a statement (waiting on a lock,
+    ///   say) leaves its backend running it, and holding the job's advisory lock, until the
+    ///   statement ends: the next run found the lock taken. From PostgreSQL 14 the backend looks
+    ///   at its client every second while a statement runs and ends with it; before, the
+    ///   setting is not there, and the statement sets nothing.
+    private func configure(_ connection: any SQLConnection) async throws {
+        _ = try await connection.query("""
+            SELECT set_config(name, CASE name WHEN 'lock_timeout' THEN ? ELSE '1000' END, false) FROM pg_settings
+            WHERE name IN ('lock_timeout', 'client_connection_check_interval')
+            """, [.text("\(Int(lockTimeout / .milliseconds(1)))")])
     }
 
     /// The lock is released by the server before the connection closes: a session's
@@ -134,7 +149,14 @@ public final class PostgresDatabase: SQLDatabase {
     /// role's connection limit, a pooler in session mode).
     private func openReader() async throws -> PostgresConnection {
         do {
-            return try await PostgresConnection.connect(configuration: configuration, id: 2, logger: logger)
+            let opened = try await PostgresConnection.connect(configuration: configuration, id: 2, logger: logger)
+            do {
+                try await configure(Session(connection: opened, logger: logger, location: location))
+            } catch {
+                try? await opened.close()
+                throw error
+            }
+            return opened
         } catch {
             throw StoreError(.unavailable, Self.describe(error), underlying: error)
         }
@@ -255,6 +277,12 @@ public final class PostgresDatabase: SQLDatabase {
             } catch let error as PSQLError {
                 if error.code == .serverClosedConnection || error.code == .connectionError {
                     throw StoreError(.unavailable, "lost the PostgreSQL store at \(location)", underlying: error)
+                }
+                if error.serverInfo?[.sqlState] == "55P03" {
+                    throw StoreError(.unavailable, """
+                        PostgreSQL at \(location): another session held a lock the job needs past the job's lock \
+                        timeout (\(PostgresDatabase.describe(error)))
+                        """, underlying: error)
                 }
                 throw StoreError(.corrupt, "PostgreSQL at \(location): \(PostgresDatabase.describe(error))", underlying: error)
             }

@@ -538,6 +538,32 @@ import ReconTestSupport
         try await store.database.readAside(Self.orderStatus)
     }
 
+    /// A table another session keeps locked fails the statement that waits on it, once the job's
+    /// lock timeout has passed, as the store unavailable (exit 69): the nightly job does not wait
+    /// without end. Once the lock is gone, the same write goes through.
+    @Test(arguments: TestStore.available.filter { $0 == .postgres })
+    func aTableAnotherSessionKeepsLockedIsTheStoreUnavailableAfterTheLockTimeout(_ kind: TestStore) async throws {
+        let url = try await TestStore.freshPostgresDatabase()
+        let store = SQLReconStore(database: try await PostgresDatabase.connect(
+            url: url, password: nil, logger: Logger(label: "test"), lockTimeout: .milliseconds(300)))
+        try await store.migrate()
+        let other = try await PostgresDatabase.connect(url: url, password: nil, logger: Logger(label: "test"))
+        let started = ContinuousClock.now
+        try await other.transaction { db in
+            try await db.execute("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE", [])
+            await #expect {
+                try await store.save(orders: [pendingOrder()], licenses: [])
+            } throws: { error in
+                (error as? StoreError)?.code == .unavailable && "\(error)".contains("held a lock the job needs")
+            }
+        }
+        #expect(ContinuousClock.now - started < .seconds(20))
+        await other.close()
+        try await store.save(orders: [pendingOrder()], licenses: [])
+        #expect(try await store.ledger().orders.count == 1)
+        await store.database.close()
+    }
+
     /// The log says `note` once (why reads stay on the session), with the store's reason.
     func expectOneNote(_ note: String, in log: InMemoryLogHandler, naming reason: String,
                        sourceLocation: SourceLocation = #_sourceLocation) {
