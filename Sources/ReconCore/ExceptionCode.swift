@@ -45,6 +45,9 @@ public enum ExceptionCode: String, Sendable, Codable, CaseIterable, Comparable {
 /// `error` holds the record; `warning` marks an applied one for a look.
 public enum Severity: String, Sendable, Codable {
     case error, warning
+
+    /// The severity it changes from, or to: there are two.
+    public var other: Severity { self == .error ? .warning : .error }
 }
 
 /// The Japanese texts support staff read for one code.

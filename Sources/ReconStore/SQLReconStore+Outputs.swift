@@ -96,16 +96,29 @@ extension SQLReconStore {
                 WHERE q.position > ? AND q.position <= ? ORDER BY q.position
                 """, window)
             var history: [String: [(date: String, action: String, status: String)]] = [:]
+            // The first change of severity after the date: the severity before it was the date's.
+            var laterSeverity: [String: Severity] = [:]
             for row in try await db.query("""
                 SELECT h.exception_id, h.business_date, h.action, h.status
                 FROM exception_report_queue q JOIN exception_history h ON h.exception_id = q.exception_id
-                WHERE q.position > ? AND q.position <= ? AND h.business_date <= ? ORDER BY q.position, h.business_date, h.seq
+                WHERE q.position > ? AND q.position <= ? AND (h.business_date <= ? OR h.action LIKE 'severity %')
+                ORDER BY q.position, h.business_date, h.seq
                 """, window + [.text(day)]) {
-                history[row.string(0), default: []].append((row.string(1), row.string(2), row.string(3)))
+                let (id, entryDate, action) = (row.string(0), row.string(1), row.string(2))
+                guard entryDate <= day else {
+                    if laterSeverity[id] == nil { laterSeverity[id] = Self.severity(changedBy: action)?.other }
+                    continue
+                }
+                history[id, default: []].append((entryDate, action, row.string(3)))
             }
             return try rows.compactMap { row in
                 let stored = try RowMapping.exception(row)
                 guard let entries = history[stored.exceptionID], let last = entries.last else { return nil }
+                var asOfDate = stored
+                // A change of severity ("severity warning") is the date's if made by then; else the
+                // severity the first change after the date left (of two) was the date's.
+                asOfDate.facts.severity = entries.compactMap { Self.severity(changedBy: $0.action) }.last
+                    ?? laterSeverity[stored.exceptionID] ?? stored.facts.severity
                 var previous: String?
                 var changedOnDate = false
                 for entry in entries {
@@ -113,13 +126,17 @@ extension SQLReconStore {
                     previous = entry.status
                 }
                 guard last.status == "open" || changedOnDate else { return nil }
-                var asOfDate = stored
                 asOfDate.status = last.status
                 let seen = entries.filter { $0.action != "resolved" && $0.action != "dismissed" }.map(\.date)
                 asOfDate.lastSeen = seen.max().flatMap { BusinessDate(iso: $0) } ?? stored.firstSeen
                 return ExceptionReportEntry(row: asOfDate, aboutTheDaysRecords: row.int(25) == 1)
             }
         }
+    }
+
+    /// The severity an exception history's entry changed to (`raise`: "severity warning").
+    private static func severity(changedBy action: String) -> Severity? {
+        action.hasPrefix("severity ") ? Severity(rawValue: String(action.dropFirst("severity ".count))) : nil
     }
 
     public func exceptions(code: ExceptionCode?, status: String?) async throws -> [ExceptionRow] {

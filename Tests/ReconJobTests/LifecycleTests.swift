@@ -181,6 +181,15 @@ import ReconTestSupport
         #expect(applied.facts.severity == .warning)
         #expect(applied.status == "open")
         #expect(applied.lastSeen.description == "2026-11-13")
+        // Each date's report (exceptions.csv, report.html, `exceptions list --date`) gives the
+        // severity of its date.
+        let store = try await shop.store()
+        var severities: [Severity?] = []
+        for day in ["2026-11-12", "2026-11-13"] {
+            let report = try await store.exceptionReport(on: try #require(BusinessDate(iso: day)))
+            severities.append(report.first { $0.facts.code == .lateSettlement }?.facts.severity)
+        }
+        #expect(severities == [.error, .warning])
     }
 
     /// README: a `missing_reference` decided before a later settlement of the same run
