@@ -292,6 +292,11 @@ import ReconTestSupport
         #expect(try await shop.exception(.unsettledOverdue)?.status == "open")
         _ = try await shop.run("2026-11-08", environment: ["RECON_WINDOW_DAYS": "10"])
         #expect(try await shop.exception(.unsettledOverdue)?.status == "resolved")
+        // A rerun over three days it is overdue on (the window back at 5 days) counts it once,
+        // as the one exception it is.
+        let overdueDays = try await shop.job().rerun(from: BusinessDate(iso: "2026-11-07")!, to: BusinessDate(iso: "2026-11-09")!)
+        #expect(overdueDays.sweepRaised == [.unsettledOverdue: 1])
+        #expect(try await shop.exception(.unsettledOverdue)?.status == "open")
     }
 
     /// SPEC §4: only the final verdict of the passes is recorded. The first payment of RN-1

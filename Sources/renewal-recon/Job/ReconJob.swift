@@ -22,7 +22,8 @@ struct RunOutcome {
     var evaluated = 0
     var applied = 0
     var held = 0
-    /// Held records by code, and the sweep's exceptions.
+    /// Held records by code, and the sweep's exceptions (each once, however many of a rerun's
+    /// dates raise it).
     var heldByCode: [ExceptionCode: Int] = [:]
     var sweepRaised: [ExceptionCode: Int] = [:]
     /// A dry run's plan: each file and each apply, handed on as it happens (a day may apply
@@ -191,6 +192,7 @@ struct ReconJob {
     private func sweep(dates: [BusinessDate], recordOn: BusinessDate, runID: String, outcome: inout RunOutcome) async throws {
         let calendar = FileCalendar(expectDailyFiles: config.expectDailyFiles, fileDays: config.fileDays,
                                     holidays: config.holidays)
+        var raised = Set<String>()
         for date in dates {
             // Dismissed ones too: they stay dismissed only while their facts stand.
             var standing: [ExceptionRow] = []
@@ -200,7 +202,9 @@ struct ReconJob {
             let plan = Sweep.plan(on: date, unnamedPending: try await store.unnamedPendingOrders(), standing: standing,
                                   filesReceived: try await store.filesReceived(on: date),
                                   settings: config.rules, calendar: calendar)
-            for facts in plan.raising { outcome.sweepRaised[facts.code, default: 0] += 1 }
+            for facts in plan.raising where raised.insert(facts.exceptionID).inserted {
+                outcome.sweepRaised[facts.code, default: 0] += 1
+            }
             try Interruption.check()
             try await store.commitSweep(raising: plan.raising, resolving: plan.resolving, on: recordOn, runID: runID)
             CrashPoint.reach("sweep.committed")
