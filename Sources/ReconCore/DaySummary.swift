@@ -34,8 +34,7 @@ public struct DayTally: Sendable {
     public var foreign = 0
     /// Per currency, in minor units.
     public var totals: [String: DaySummary.Totals] = [:]
-    /// Payments of ours naming an order, by lag in days: a refund or chargeback, weeks after the
-    /// order, is no settlement, late or not.
+    /// Records of ours naming an order, by lag in days.
     public var lags: [Int: Int] = [:]
 
     public init() {}
@@ -64,7 +63,7 @@ public struct DayTally: Sendable {
             }
             totals[currencyCode] = sums
         }
-        if outcome != .foreign, !givesBack, let placedOn, let bookedOn {
+        if outcome != .foreign, let placedOn, let bookedOn {
             lags[bookedOn.days(since: placedOn), default: 0] += 1
         }
     }
