@@ -120,6 +120,8 @@ public final class PostgresDatabase: SQLDatabase {
 
     public var byteCollation: String { " COLLATE \"C\"" }
 
+    public var waitForLocksWithoutTimeout: String? { "SET LOCAL lock_timeout = 0" }
+
     /// `ANALYZE`: a table filled since autovacuum last looked is planned as if empty, and a
     /// keyset page then sorts the whole day instead of walking its index. A table another
     /// session holds (an autovacuum against wraparound, which does not give way, can take hours)
@@ -140,9 +142,10 @@ public final class PostgresDatabase: SQLDatabase {
             do {
                 return try await reading.enclosing("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", closing: "COMMIT",
                                                    undoing: ["ROLLBACK"]) { try await body(reading) }
-            } catch let error as StoreError where error.code == .unavailable {
+            } catch let error as StoreError where error.code == .unavailable && !Self.isLockTimeout(error) {
                 // The connection is gone (a restart, a terminated backend, an idle timeout): this
-                // read is dropped, and the job reads on its session from here on.
+                // read is dropped, and the job reads on its session from here on. (A lock held
+                // past the timeout is no lost connection: it ends the job as on the session.)
                 reader.giveUp(lost: error)
                 try? await connection.close()
                 return nil
@@ -188,10 +191,12 @@ public final class PostgresDatabase: SQLDatabase {
 
     /// A session-level advisory lock: it dies with the connection, so with the process. One per
     /// schema: advisory locks are the database's, and two stores in two schemas of one database
-    /// (two roles, each with its own `search_path`) are two jobs that may run at once.
+    /// (two roles, each with its own `search_path`) are two jobs that may run at once. With no
+    /// schema on the `search_path` (NULL), the lock is taken all the same, and the store's first
+    /// statement says what is missing, where "another run holds the lock" would mislead.
     public func tryLock() async throws -> Bool {
         let rows = try await session().query("""
-            SELECT CASE WHEN pg_try_advisory_lock(CAST(? AS integer), hashtext(current_schema())) THEN 1 ELSE 0 END
+            SELECT CASE WHEN pg_try_advisory_lock(CAST(? AS integer), COALESCE(hashtext(current_schema()), 0)) THEN 1 ELSE 0 END
             """, [.integer(Self.lockClass)])
         return rows.first?.int(0) == 1
     }
@@ -283,7 +288,7 @@ public final class PostgresDatabase: SQLDatabase {
                 if error.code == .serverClosedConnection || error.code == .connectionError {
                     throw StoreError(.unavailable, "lost the PostgreSQL store at \(location)", underlying: error)
                 }
-                if error.serverInfo?[.sqlState] == "55P03" {
+                if error.serverInfo?[.sqlState] == PostgresDatabase.lockTimeoutState {
                     throw StoreError(.unavailable, """
                         PostgreSQL at \(location): another session held a lock the job needs past the job's lock \
                         timeout (\(PostgresDatabase.describe(error)))
@@ -321,6 +326,13 @@ public final class PostgresDatabase: SQLDatabase {
         default:
             return .text(try cell.decode(String.self))
         }
+    }
+
+    /// SQLSTATE `lock_not_available`: a statement waited past `lock_timeout`.
+    static let lockTimeoutState = "55P03"
+
+    static func isLockTimeout(_ error: StoreError) -> Bool {
+        (error.underlying as? PSQLError)?.serverInfo?[.sqlState] == lockTimeoutState
     }
 
     /// The server's message when it sent one, never the query's bound values.

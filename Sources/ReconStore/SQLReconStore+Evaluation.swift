@@ -137,13 +137,20 @@ extension SQLReconStore {
         } else {
             ("", [])
         }
-        return try await database.read { [byte = database.byteCollation, key = database.recordRowKey,
-                                          scope = database.evaluationQueueScope] db in
-            // Created afresh for each date, so a queue left by an older version has this one's columns.
-            try await db.execute("DROP TABLE IF EXISTS evaluation_queue")
+        // Created afresh for each date, so a queue left by an older version has this one's
+        // columns. Dropped only where the store's own schema holds it: on PostgreSQL an unnamed
+        // schema is looked up along the `search_path`, and the first queue a store makes would
+        // drop the queue of a store in a schema after its own.
+        let left = try await database.tableExists("evaluation_queue")
+        try await database.transaction { [key = database.recordRowKey, scope = database.evaluationQueueScope,
+                                          wait = database.waitForLocksWithoutTimeout] db in
+            if let wait { try await db.execute(wait) }
+            if left { try await db.execute("DROP TABLE evaluation_queue") }
             try await db.execute("""
                 CREATE \(scope) TABLE evaluation_queue (position BIGINT PRIMARY KEY, \(key.queueColumns.definition))
                 """)
+        }
+        return try await database.read { [byte = database.byteCollation, key = database.recordRowKey] db in
             // SettlementRecord.evaluationOrder, then the record id (EvaluationCandidate.evaluationOrder).
             try await db.execute("""
                 INSERT INTO evaluation_queue (position, \(key.queueColumns.names))

@@ -152,6 +152,9 @@ public final class SQLiteDatabase: SQLDatabase {
     /// SQLite's default collation, BINARY, compares bytes.
     public var byteCollation: String { "" }
 
+    /// None: the busy timeout is the connection's, and a schema change waits on it like any write.
+    public var waitForLocksWithoutTimeout: String? { nil }
+
     /// Nothing: SQLite plans these queries from their indexes alone, and its `ANALYZE` reads
     /// every index whole.
     public func refreshStatistics(of tables: [String]) async throws {}

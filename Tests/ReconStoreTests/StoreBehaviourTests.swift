@@ -542,7 +542,7 @@ import ReconTestSupport
     /// lock timeout has passed, as the store unavailable (exit 69): the nightly job does not wait
     /// without end, but for the statistics it refreshes, which skip a table held. Once the lock
     /// is gone, the same write goes through.
-    @Test(arguments: TestStore.available.filter { $0 == .postgres })
+    @Test(.timeLimit(.minutes(1)), arguments: TestStore.available.filter { $0 == .postgres })
     func aTableAnotherSessionKeepsLockedIsTheStoreUnavailableAfterTheLockTimeout(_ kind: TestStore) async throws {
         let url = try await TestStore.freshPostgresDatabase()
         let store = SQLReconStore(database: try await PostgresDatabase.connect(
@@ -557,6 +557,13 @@ import ReconTestSupport
             } throws: { error in
                 (error as? StoreError)?.code == .unavailable && "\(error)".contains("held a lock the job needs")
             }
+            // On the second connection too: the lock ends the job, and the connection is not
+            // taken for lost (it reads again once the lock is gone).
+            await #expect {
+                try await store.database.readCommitted { db in try await db.query("SELECT COUNT(*) FROM orders", []) }
+            } throws: { error in
+                (error as? StoreError)?.code == .unavailable && "\(error)".contains("held a lock the job needs")
+            }
         }
         #expect(ContinuousClock.now - started < .seconds(20))
         // Statistics are refreshed on the tables not held, and the held one is left alone.
@@ -567,7 +574,55 @@ import ReconTestSupport
         await other.close()
         try await store.save(orders: [pendingOrder()], licenses: [])
         #expect(try await store.ledger().orders.count == 1)
+        #expect(try await store.database.readCommitted { db in try await db.query("SELECT 1", []).count } == 1)
         await store.database.close()
+    }
+
+    /// A backup's `pg_dump` reads every table, the run's queue too, for as long as it runs: the
+    /// queue made afresh for a date waits for it past the lock timeout, as it did before there
+    /// was one, rather than end the night.
+    @Test(.timeLimit(.minutes(1)), arguments: TestStore.available.filter { $0 == .postgres })
+    func theQueueWaitsForABackupReadingItPastTheLockTimeout(_ kind: TestStore) async throws {
+        let url = try await TestStore.freshPostgresDatabase()
+        let store = SQLReconStore(database: try await PostgresDatabase.connect(
+            url: url, password: nil, logger: Logger(label: "test"), lockTimeout: .milliseconds(200)))
+        try await store.migrate()
+        try await store.save(orders: [pendingOrder()], licenses: [])
+        _ = try await store.ingest(batch([record("TX-1", ref: "RN-1")]), on: day, runID: "r1")
+        let bookedOn = try #require(try await store.candidateBookingDates(descriptors: Self.descriptors).first)
+        #expect(try await store.queueCandidates(bookedOn: bookedOn, descriptors: Self.descriptors, finishing: nil) == 1)
+        let backup = try await PostgresDatabase.connect(url: url, password: nil, logger: Logger(label: "test"))
+        let queued = try await backup.transaction { db in
+            try await db.execute("LOCK TABLE evaluation_queue IN ACCESS SHARE MODE", [])
+            let queued = Task { try await store.queueCandidates(bookedOn: bookedOn, descriptors: Self.descriptors, finishing: nil) }
+            try await Task.sleep(for: .seconds(1))
+            return queued
+        }
+        #expect(try await queued.value == 1)
+        await backup.close()
+        await store.database.close()
+    }
+
+    /// Two stores in two schemas of one database, the second's `search_path` reaching the first's
+    /// schema after its own: the second's first run makes a queue of its own and leaves the
+    /// first's, which its `DROP` of an unnamed schema used to find along the path.
+    @Test(arguments: TestStore.available.filter { $0 == .postgres })
+    func aStoreInASecondSchemaLeavesTheFirstStoresQueue(_ kind: TestStore) async throws {
+        let url = try await TestStore.freshPostgresDatabase()
+        let first = SQLReconStore(database: try await PostgresDatabase.connect(url: url, password: nil, logger: Logger(label: "test")))
+        try await first.migrate()
+        try await first.save(orders: [pendingOrder()], licenses: [])
+        _ = try await first.ingest(batch([record("TX-1", ref: "RN-1")]), on: day, runID: "r1")
+        let bookedOn = try #require(try await first.candidateBookingDates(descriptors: Self.descriptors).first)
+        #expect(try await first.queueCandidates(bookedOn: bookedOn, descriptors: Self.descriptors, finishing: nil) == 1)
+        let second = SQLReconStore(database: try await PostgresDatabase.connect(url: url, password: nil, logger: Logger(label: "test")))
+        try await second.database.session().execute("CREATE SCHEMA other", [])
+        try await second.database.session().execute("SET search_path TO other, public", [])
+        try await second.migrate()
+        #expect(try await second.queueCandidates(bookedOn: bookedOn, descriptors: Self.descriptors, finishing: nil) == 0)
+        #expect(try await first.queuedCandidates(after: 0, limit: 10).map(\.record.transactionID) == ["TX-1"])
+        await first.database.close()
+        await second.database.close()
     }
 
     /// The log says `note` once (why reads stay on the session), with the store's reason.
