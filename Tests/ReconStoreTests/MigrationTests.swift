@@ -308,7 +308,13 @@ import ReconTestSupport
         #expect(try await first.tryLock())
         #expect(try await other.tryLock(), "the store in the other schema")
         #expect(try await !same.tryLock(), "a second job on the first store")
-        for store in [first, other, same] { await store.close() }
+        // With no schema on its path there is no store to lock: the lock is taken, and the
+        // store's first statement says what is missing (not "another run holds the lock").
+        let nowhere = try await TestStore.postgres.reopen(location)
+        try await nowhere.database.session().execute("SET search_path TO missing", [])
+        #expect(try await nowhere.tryLock())
+        await #expect(throws: StoreError.self) { try await nowhere.migrate() }
+        for store in [first, other, same, nowhere] { await store.close() }
     }
 
     /// A closed store's lock is free at once: the next command of a script, started as the
