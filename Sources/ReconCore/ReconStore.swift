@@ -148,7 +148,7 @@ public protocol ReconStore: Sendable {
     func rehearse<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T
     func beginRun(id: String, command: String, date: BusinessDate, startedAt: String) async throws
     func finishRun(id: String, finishedAt: String, outcome: String) async throws
-    /// The files quarantined by `run`s begun after the last one that finished, other than
+    /// The files quarantined by `run`s begun after the last one that finished, but for
     /// `runID`, and left unfinished (killed, or failed): the run that finishes after them
     /// reports them, as one uninterrupted run would have (SPEC §6 exit 2, SPEC §7).
     func filesQuarantinedByUnfinishedRuns(before runID: String) async throws -> [QuarantinedFile]

@@ -160,7 +160,7 @@ public struct SQLReconStore: ReconStore {
         try await database.read { [byte = database.byteCollation] db in
             try await db.query("""
                 SELECT f.name, f.run_id, f.reason, f.line, f.col FROM settlement_files f JOIN runs r ON r.run_id = f.run_id
-                WHERE f.status = 'rejected' AND r.command = 'run' AND r.finished_at IS NULL AND r.run_id\(byte) < ?
+                WHERE f.status = 'rejected' AND r.command = 'run' AND r.finished_at IS NULL AND r.run_id <> ?
                   AND r.run_id\(byte) > COALESCE((SELECT MAX(run_id\(byte)) FROM runs
                                                  WHERE command = 'run' AND finished_at IS NOT NULL), '')
                 ORDER BY f.run_id\(byte), f.name\(byte)
