@@ -151,7 +151,7 @@ public protocol ReconStore: Sendable {
     /// The files quarantined by `run`s begun after the last one that finished, but for
     /// `runID`, and left unfinished (killed, or failed): the run that finishes after them
     /// reports them, as one uninterrupted run would have (SPEC §6 exit 2, SPEC §7).
-    func filesQuarantinedByUnfinishedRuns(before runID: String) async throws -> [QuarantinedFile]
+    func filesQuarantinedByUnfinishedRuns(otherThan runID: String) async throws -> [QuarantinedFile]
     func overview() async throws -> StoreOverview
 }
 

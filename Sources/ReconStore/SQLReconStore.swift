@@ -156,7 +156,7 @@ public struct SQLReconStore: ReconStore {
         }
     }
 
-    public func filesQuarantinedByUnfinishedRuns(before runID: String) async throws -> [QuarantinedFile] {
+    public func filesQuarantinedByUnfinishedRuns(otherThan runID: String) async throws -> [QuarantinedFile] {
         try await database.read { [byte = database.byteCollation] db in
             try await db.query("""
                 SELECT f.name, f.run_id, f.reason, f.line, f.col FROM settlement_files f JOIN runs r ON r.run_id = f.run_id

@@ -178,7 +178,7 @@ struct ReconJob {
     /// the next run no longer sees it: that run reports it as its own, so that a night killed
     /// and run again ends as one uninterrupted run does, exit 2 naming the file (SPEC §6, §7).
     private func reportQuarantinesOfUnfinishedRuns(outcome: inout RunOutcome, logger: Logger) async throws {
-        for file in try await store.filesQuarantinedByUnfinishedRuns(before: outcome.runID) {
+        for file in try await store.filesQuarantinedByUnfinishedRuns(otherThan: outcome.runID) {
             let rejection = FileRejection(reason: file.reason, line: file.line, column: file.column)
             outcome.filesRejected += 1
             outcome.rejections.append("\(file.name): \(rejection), quarantined by \(file.runID), which did not finish")
