@@ -56,6 +56,29 @@ import ReconReports
         #expect(fileMode as? Int == 0o640)
     }
 
+    /// A killed run's temporaries are removed by the next writer into their folder, once: the
+    /// folder is listed before the writer's first file there, not again for each (a night's
+    /// `.eml` files, a file per mail, took time in the square of their number). A temporary
+    /// that appears later is no killed run's, and is left.
+    @Test func aFolderIsCleanedOfStaleTemporariesOnceBeforeItsFirstFile() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("writer-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let eml = root.appendingPathComponent("mail/eml")
+        try FileManager.default.createDirectory(at: eml, withIntermediateDirectories: true)
+        for stale in [".RN-1.eml.4242.tmp", ".RN-9.eml.77.tmp"] {
+            try Data("half".utf8).write(to: eml.appendingPathComponent(stale))
+        }
+        try Data("kept".utf8).write(to: eml.appendingPathComponent(".notes.tmp"))
+        let writer = OutputWriter(root: root)
+        try writer.write(Data("one".utf8), to: "mail/eml/RN-1.eml")
+        try Data("another's".utf8).write(to: eml.appendingPathComponent(".RN-3.eml.4243.tmp"))
+        try writer.write(Data("two".utf8), to: "mail/eml/RN-2.eml")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: eml.path).sorted()
+                == [".RN-3.eml.4243.tmp", ".notes.tmp", "RN-1.eml", "RN-2.eml"])
+        #expect(try OutputWriter(root: root).write(Data("three".utf8), to: "mail/eml/RN-3.eml").lastPathComponent == "RN-3.eml")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: eml.path).sorted() == [".notes.tmp", "RN-1.eml", "RN-2.eml", "RN-3.eml"])
+    }
+
     /// The feed's read starts over from the sink it was given when its second connection is
     /// lost mid-read: what the set-aside copy wrote, past a full buffer, is not in the file.
     @Test func aSinkSetAsideLeavesNothingInTheFile() async throws {

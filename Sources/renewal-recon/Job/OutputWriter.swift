@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,18 +12,22 @@ import Glibc
 /// again from the store, which is what the next run does after a crash.
 struct OutputWriter {
     let root: URL
+    /// The folders whose stale temporaries this writer has removed: each is listed once, before
+    /// the writer's first file there (a night's `.eml` folder holds a file per mail, and listing
+    /// it again for each made writing them take time in the square of their number).
+    private let cleaned = CleanedFolders()
 
     /// Writes `data` to `relativePath` under the output folder.
     @discardableResult
     func write(_ data: Data, to relativePath: String) throws -> URL {
-        var sink = try Sink(root.appendingPathComponent(relativePath))
+        var sink = try Sink(root.appendingPathComponent(relativePath), cleaned: cleaned)
         try data.withUnsafeBytes { try sink.append($0) }
         return try sink.commit()
     }
 
     /// Writes a file as `produce` appends to it, a page at a time; renamed into place at the end.
     func stream(to relativePath: String, _ produce: (inout Sink) async throws -> Void) async throws -> URL {
-        var sink = try Sink(root.appendingPathComponent(relativePath))
+        var sink = try Sink(root.appendingPathComponent(relativePath), cleaned: cleaned)
         do {
             try await produce(&sink)
         } catch {
@@ -43,11 +48,11 @@ struct OutputWriter {
         /// Bytes of this value already in the file.
         private var written = 0
 
-        init(_ target: URL) throws {
+        fileprivate init(_ target: URL, cleaned: CleanedFolders) throws {
             self.target = target
             let folder = target.deletingLastPathComponent()
             try OutputWriter.makeFolder(folder)
-            try OutputWriter.removeStaleTemporaries(of: target)
+            cleaned.clean(folder)
             temporary = folder.appendingPathComponent(".\(target.lastPathComponent).\(getpid()).tmp")
             descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
             guard descriptor >= 0 else { throw OutputWriter.failure(temporary) }
@@ -123,15 +128,30 @@ struct OutputWriter {
                                                  NSLocalizedDescriptionKey: String(cString: strerror(errno))])
     }
 
-    /// A run killed between writing a temporary file and renaming it leaves the temporary
-    /// behind; the next writer of the same file removes it.
-    static func removeStaleTemporaries(of target: URL) throws {
-        let folder = target.deletingLastPathComponent()
-        let prefix = ".\(target.lastPathComponent)."
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        where name.hasPrefix(prefix) && name.hasSuffix(".tmp") {
-            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+    /// A run killed between writing a temporary file (`.NAME.PID.tmp`) and renaming it leaves
+    /// the temporary behind; the next writer into the folder removes it, before it writes there.
+    /// Folder by folder, under a lock: a folder is cleaned before any of this writer's own
+    /// temporaries is made in it, and never after.
+    final class CleanedFolders: Sendable {
+        private let folders = Mutex<Set<String>>([])
+
+        func clean(_ folder: URL) {
+            folders.withLock { cleaned in
+                guard cleaned.insert(folder.path).inserted else { return }
+                for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+                where OutputWriter.isTemporary(name) {
+                    try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+                }
+            }
         }
+    }
+
+    /// `.NAME.PID.tmp`, as `Sink` names its temporary.
+    static func isTemporary(_ name: String) -> Bool {
+        guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return false }
+        let parts = name.dropFirst().dropLast(".tmp".count).split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 2, let pid = parts.last, !pid.isEmpty else { return false }
+        return pid.allSatisfy { $0.isASCII && $0.isNumber }
     }
 
     /// Creates `folder` and its missing parents with mode 0750.
