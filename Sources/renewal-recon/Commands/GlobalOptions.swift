@@ -65,6 +65,11 @@ enum CommandFailure {
             code = fail("\(error)", 75)
         } catch let error as Interruption.Stopped {
             code = fail("\(error)", 75)
+        } catch let error as CocoaError where error.isFileError {
+            // A folder that filled up or was taken away mid-run: what the store committed stands.
+            let path = error.filePath ?? error.url?.path ?? "a file"
+            code = fail("cannot write or move \(path): \(ReconJob.cause(error)); what the store committed stands, "
+                        + "and the next run, or `report --date`, writes the files again", 70)
         } catch {
             code = fail("internal error: \(String(describing: error))", 70)
         }

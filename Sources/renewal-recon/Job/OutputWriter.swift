@@ -154,6 +154,31 @@ struct OutputWriter {
         return pid.allSatisfy { $0.isASCII && $0.isNumber }
     }
 
+    /// Checked before a command that writes into `folder` (configuration key `key`) changes the
+    /// store: a folder the job may not write, found only after a night's commits, used to end
+    /// the run with exit 70 and a raw system error, its work done and its files missing. The
+    /// folder, or the nearest folder above it that exists (it is made when first written), must
+    /// be a folder the job may write into. Nothing is made here: a dry run writes nothing.
+    static func checkWritable(_ folder: URL, key: String) throws {
+        var existing = folder.standardizedFileURL
+        while !FileManager.default.fileExists(atPath: existing.path), existing.path != "/" {
+            existing = existing.deletingLastPathComponent()
+        }
+        var isFolder: ObjCBool = false
+        let problem: String? = if !FileManager.default.fileExists(atPath: existing.path, isDirectory: &isFolder) {
+            "does not exist"
+        } else if !isFolder.boolValue {
+            "is not a folder"
+        } else if access(existing.path, W_OK | X_OK) != 0 {
+            "cannot be written (\(String(cString: strerror(errno))))"
+        } else {
+            nil
+        }
+        guard let problem else { return }
+        let subject = existing.path == folder.standardizedFileURL.path ? folder.path : "\(folder.path): \(existing.path)"
+        throw ConfigError("\(key) \(subject) \(problem); nothing was changed")
+    }
+
     /// Creates `folder` and its missing parents with mode 0750.
     static func makeFolder(_ folder: URL) throws {
         var missing: [URL] = []
@@ -168,5 +193,17 @@ struct OutputWriter {
             guard mkdir(url.path, 0o750) == 0 || errno == EEXIST else { throw failure(url) }
             chmod(url.path, 0o750)
         }
+    }
+}
+
+extension ReconConfig {
+    /// The folders a command writes into, checked before it changes the store
+    /// (`OutputWriter.checkWritable`): `out_dir`, and for a run that moves its files
+    /// `archive_dir` and `quarantine_dir`.
+    func checkWritableFolders(movingInboxFiles: Bool = false) throws {
+        try OutputWriter.checkWritable(outDirectory, key: "out_dir")
+        guard movingInboxFiles, let archiveDirectory else { return }
+        try OutputWriter.checkWritable(archiveDirectory, key: "archive_dir")
+        try OutputWriter.checkWritable(quarantineDirectory, key: "quarantine_dir")
     }
 }
