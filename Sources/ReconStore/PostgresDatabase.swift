@@ -33,7 +33,7 @@ public final class PostgresDatabase: SQLDatabase {
     /// `lockTimeout` for a lock another session holds fails as the store unavailable.
     /// - Throws: `StoreError(.unavailable)` within seconds when the server cannot be reached.
     public static func connect(url: String, password: String?, logger: Logger,
-                               lockTimeout: Duration = .seconds(60)) async throws -> PostgresDatabase {
+                               lockTimeout: Duration = .seconds(5)) async throws -> PostgresDatabase {
         guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty else {
             throw StoreError(.notInitialised, "database_url '\(redacted(url))' is not postgres://user@host:port/db")
         }
