@@ -272,6 +272,12 @@ enum Migrations {
         // the inbox left that file there, and the next run, for another date, counted it again.
         // Arrivals counted before have none.
         Migration(version: 11, statements: ["ALTER TABLE settlement_file_arrivals ADD COLUMN inbox_file TEXT"]),
+        // The date a file was first quarantined, kept when it reads later (`received_on` then
+        // moves to the date its records came in), so that neither date's report changes after it.
+        Migration(version: 12, statements: [
+            "ALTER TABLE settlement_files ADD COLUMN rejected_on TEXT",
+            "UPDATE settlement_files SET rejected_on = received_on WHERE status = 'rejected'",
+        ]),
     ]
 
     static var latest: Int { all.last?.version ?? 0 }

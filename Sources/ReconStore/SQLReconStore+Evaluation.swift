@@ -254,7 +254,8 @@ extension SQLReconStore {
 
     public func filesReceived(on date: BusinessDate) async throws -> Int {
         try await database.read { db in
-            let files = try await db.query("SELECT COUNT(*) FROM settlement_files WHERE received_on = ?", .text(date.description))
+            let files = try await db.query("SELECT COUNT(*) FROM settlement_files WHERE received_on = ? OR rejected_on = ?",
+                                           .text(date.description), .text(date.description))
             let again = try await db.query("SELECT COUNT(*) FROM settlement_file_arrivals WHERE received_on = ?", .text(date.description))
             return Int((files.first?.int(0) ?? 0) + (again.first?.int(0) ?? 0))
         }

@@ -23,11 +23,13 @@ extension SQLReconStore {
                        on date: BusinessDate, runID: String) async throws -> IngestSummary {
         try await database.transaction { db in
             // The file row first, as the records refer to it; what it is gets filled in at the end.
+            // A file quarantined before (a newer version, or a profile added since, reads it now)
+            // is received today, the day its records come in; its quarantine stays on its date.
             try await db.execute("""
                 INSERT INTO settlement_files (sha256, name, size_bytes, status, received_on, run_id)
                 VALUES (?, ?, ?, 'ingested', ?, ?)
                 ON CONFLICT (sha256) DO UPDATE SET name = excluded.name, status = 'ingested', reason = NULL,
-                    line = NULL, col = NULL, run_id = excluded.run_id
+                    line = NULL, col = NULL, received_on = excluded.received_on, run_id = excluded.run_id
                 """, [.text(sha256), .text(name), SQLValue(sizeBytes), .text(date.description), .text(runID)])
             // A file that was rejected before and reads now: its rejection is over, dismissed or not.
             let rejections = try await db.query("""
@@ -65,12 +67,12 @@ extension SQLReconStore {
                        runID: String) async throws {
         try await database.transaction { db in
             try await db.execute("""
-                INSERT INTO settlement_files (sha256, name, size_bytes, status, reason, line, col, received_on, run_id)
-                VALUES (?, ?, ?, 'rejected', ?, ?, ?, ?, ?)
+                INSERT INTO settlement_files (sha256, name, size_bytes, status, reason, line, col, received_on, rejected_on, run_id)
+                VALUES (?, ?, ?, 'rejected', ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (sha256) DO UPDATE SET reason = excluded.reason, line = excluded.line, col = excluded.col,
                     run_id = excluded.run_id
                 """, [.text(sha256), .text(name), SQLValue(sizeBytes), SQLValue(facts.detail), SQLValue(facts.line),
-                      SQLValue(facts.column), .text(date.description), .text(runID)])
+                      SQLValue(facts.column), .text(date.description), .text(date.description), .text(runID)])
             try await Self.raise([facts], on: date, runID: runID, in: db)
         }
     }

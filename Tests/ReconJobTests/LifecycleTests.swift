@@ -538,6 +538,27 @@ import ReconTestSupport
         _ = try await SupportDesk(job: try await shop.job()).resolve(rejected.exceptionID, .dismiss, note: "too large", by: "sato")
         #expect(try await shop.run("2026-11-13").filesIngested == 1)
         #expect(try await shop.exception(.fileRejected)?.status == "resolved")
+        // SPEC §5: each date's summary stays what it was at the end of its date. The quarantine
+        // is 11-12's, the file's record 11-13's, the day it came in.
+        func summary(_ day: String) throws -> [String: Any] {
+            let url = shop.workspace.url("out/reports/\(day)/summary.json")
+            var summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+            summary["run"] = nil
+            return summary
+        }
+        let first = try summary("2026-11-12")
+        try await shop.rewriteOutputs(of: BusinessDate(iso: "2026-11-12")!)
+        #expect(NSDictionary(dictionary: try summary("2026-11-12")) == NSDictionary(dictionary: first))
+        let files = { (day: String) in try summary(day)["files"] as? [String: Int] }
+        let records = { (day: String) in (try summary(day)["records"] as? [String: Any])?["total"] as? Int }
+        #expect(try files("2026-11-12") == ["ingested": 0, "quarantined": 1, "skipped_duplicates": 0])
+        #expect(try files("2026-11-13") == ["ingested": 1, "quarantined": 0, "skipped_duplicates": 0])
+        #expect(try [records("2026-11-12"), records("2026-11-13")] == [0, 1])
+        // A file came on both days: a sweep of either finds no silence (`no_settlement_file`).
+        let store = try await shop.store()
+        let received = [try await store.filesReceived(on: BusinessDate(iso: "2026-11-12")!),
+                        try await store.filesReceived(on: BusinessDate(iso: "2026-11-13")!)]
+        #expect(received == [1, 1])
     }
 
     @Test func silenceOnAFileDayIsAnException() async throws {
