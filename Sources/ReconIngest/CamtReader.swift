@@ -121,7 +121,7 @@ final class CamtReader {
             throw FileRejection(reason: refusal, line: Int(xmlSAX2GetLineNumber(ctxt)), column: Int(xmlSAX2GetColumnNumber(ctxt)))
         }
         if status != 0 || ctxt.pointee.wellFormed == 0 {
-            throw FileRejection.fromLibXML(ctxt, openElements: stack.count)
+            throw FileRejection.fromLibXML(ctxt, openElements: stack.count, begun: rootPosition != nil)
         }
         guard kind != nil else {
             throw FileRejection(reason: "not a camt.053 or camt.054 document (no Document element in a camt.05[34].001 namespace)",
@@ -338,8 +338,8 @@ public struct FileRejection: Error, Equatable, Sendable, CustomStringConvertible
     }
 
     /// libxml2's last error, with its position. `openElements`: the elements begun and not
-    /// ended when the parse stopped.
-    static func fromLibXML(_ ctxt: xmlParserCtxtPtr, openElements: Int) -> FileRejection {
+    /// ended when the parse stopped; `begun`: whether the document's element had begun.
+    static func fromLibXML(_ ctxt: xmlParserCtxtPtr, openElements: Int, begun: Bool) -> FileRejection {
         guard let error = xmlCtxtGetLastError(ctxt) else {
             return FileRejection(reason: "the XML is not well-formed", line: Int(xmlSAX2GetLineNumber(ctxt)),
                                  column: Int(xmlSAX2GetColumnNumber(ctxt)))
@@ -352,6 +352,8 @@ public struct FileRejection: Error, Equatable, Sendable, CustomStringConvertible
         if atTheEnd.contains(error.pointee.code), openElements > 0 {
             let innermost = ctxt.pointee.name.map { " inside <\(String(cString: $0))>" } ?? ""
             message = "the file ends\(innermost) with \(openElements) element(s) still open: it is cut off"
+        } else if atTheEnd.contains(error.pointee.code), !begun {
+            message = "the file ends before its document's first element: it is cut off"
         }
         return FileRejection(reason: "not well-formed XML: " + (message ?? "error \(error.pointee.code)"),
                              line: Int(error.pointee.line), column: Int(error.pointee.int2))

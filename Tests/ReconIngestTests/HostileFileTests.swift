@@ -65,6 +65,13 @@ import Testing
         let error = #expect(throws: FileRejection.self) { try Read.text(cut, name: "cut.xml") }
         #expect(error?.reason.hasPrefix("not well-formed XML: the file ends inside <Amt> with ") == true, "\(String(describing: error))")
         #expect(error?.reason.hasSuffix("element(s) still open: it is cut off") == true)
+        // Cut before the document's first element is complete (40 bytes of a file: its XML
+        // declaration and a "<").
+        let declarationEnd = try #require(text.range(of: "?>")).upperBound
+        let declaration = String(text[..<declarationEnd]) + "\n<"
+        let early = #expect(throws: FileRejection.self) { try Read.text(declaration, name: "early.xml") }
+        #expect(early?.reason == "not well-formed XML: the file ends before its document's first element: it is cut off",
+                "\(String(describing: early))")
         let twoRoots = #expect(throws: FileRejection.self) { try Read.text(text + "<Document/>\n", name: "two.xml") }
         #expect(twoRoots?.reason == "not well-formed XML: Extra content at the end of the document", "\(String(describing: twoRoots))")
     }
