@@ -50,6 +50,18 @@ import ReconCore
         #expect(config.settlementTimeZone.identifier == "Europe/Amsterdam")
     }
 
+    /// A variable no key reads (a typo, or a key of a free-form mapping) is refused by name, as
+    /// an unknown key in the file is; the job's other variables pass.
+    @Test(arguments: ["RECON_WINDOWDAYS", "RECON_MAIL_FORM", "RECON_PRODUCTS_VBC"])
+    func anUnknownVariableIsRefusedByName(variable: String) throws {
+        let workspace = try TestWorkspace(yaml: "window_days: 5\n")
+        let error = #expect(throws: ConfigError.self) { try workspace.config(environment: [variable: "7"]) }
+        #expect(error?.description.hasPrefix("unknown environment variable '\(variable)'") == true, "\(error?.description ?? "")")
+        let config = try workspace.config(environment: ["RECON_DATABASE_PASSWORD": "x", "RECON_TEST_POSTGRES_URL": "postgres://h/d",
+                                                        "RECON_WINDOW_DAYS": "7"])
+        #expect(config.rules.windowDays == 7)
+    }
+
     /// The error names where the bad value came from: the variable, not recon.yaml.
     @Test(arguments: [("RECON_WINDOW_DAYS", "abc"), ("RECON_MAIL_EML", "1")])
     func aBadValueFromTheEnvironmentNamesItsVariable(variable: String, value: String) throws {

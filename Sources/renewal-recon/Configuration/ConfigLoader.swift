@@ -31,6 +31,7 @@ enum ConfigLoader {
         }
         if case .scalar(let scalar) = node, scalar.string.isEmpty { node = Node.mapping([:]) }
         try checkKeys(node, shape: KeyShape.config, path: "")
+        try checkVariables(environment)
         let overridden = applyOverrides(to: &node, environment: environment)
         let file: FileConfig
         do {
@@ -63,6 +64,42 @@ enum ConfigLoader {
         default:
             break
         }
+    }
+
+    /// Refuses a `RECON_*` variable that no key reads, as an unknown key in the file is: a typo
+    /// (`RECON_WINDOWDAYS`) left the night under the file's value without a word. The keys of
+    /// `products`, `renewals` and `exception_texts` are the file's own, and read no variable.
+    static func checkVariables(_ environment: [String: String]) throws {
+        let known = variables(of: KeyShape.config, prefix: "RECON")
+        let unknown = environment.keys.filter { name in
+            name.hasPrefix("RECON_") && !known.contains(name) && !otherVariables.contains(name)
+                && !otherVariablePrefixes.contains { name.hasPrefix($0) }
+        }
+        guard let first = unknown.sorted().first else { return }
+        throw ConfigError("unknown environment variable '\(first)': no configuration key reads it "
+                          + "(a key's variable is RECON_ and its parts in upper case, joined by _)")
+    }
+
+    /// The job's variables that are no configuration key: the store's password, the crash
+    /// tests' fault points and commit size; and those the project's scripts set (`scripts/test`,
+    /// `scripts/bench`), which reach the job they start.
+    static let otherVariables: Set = ["RECON_DATABASE_PASSWORD", "RECON_CRASH_AT", "RECON_COMMIT_CHUNK",
+                                      "RECON_REQUIRE_POSTGRES", "RECON_REQUIRE_BROWSER", "RECON_UPDATE_GOLDEN"]
+    static let otherVariablePrefixes = ["RECON_TEST_", "RECON_BENCH_"]
+
+    /// Every variable `applyOverrides` reads under `shape`.
+    private static func variables(of shape: KeyShape, prefix: String) -> Set<String> {
+        guard case .mapping(let keys) = shape else { return [] }
+        var names = Set<String>()
+        for (key, inner) in keys {
+            let variable = prefix + "_" + key.uppercased()
+            switch inner {
+            case .scalar, .list: names.insert(variable)
+            case .mapping: names.formUnion(variables(of: inner, prefix: variable))
+            case .dictionary, .sequence: break
+            }
+        }
+        return names
     }
 
     /// `RECON_` + the key's parts in upper case joined by `_`; lists are comma-separated.
