@@ -115,6 +115,29 @@ import ReconTestSupport
         #expect(reason.contains("line: 1"))
     }
 
+    /// The inbox's entries the job leaves where an operator would not expect it to are named for
+    /// the log: a link or a folder (never followed), a file dated in the future (it waits until
+    /// it is old enough). One still being written (young, `.part`) is passed over in silence.
+    @Test func theInboxNamesWhatItPassesOver() throws {
+        let workspace = try TestWorkspace(yaml: "min_file_age_s: 60\n")
+        let inbox = workspace.url("inbox")
+        let now = Date()
+        for (name, age) in [("old.xml", -600.0), ("young.xml", -10), ("ahead.xml", 3_600), ("upload.part", -600)] {
+            try workspace.write("x", to: "inbox/\(name)")
+            try FileManager.default.setAttributes([.modificationDate: now.addingTimeInterval(age)],
+                                                  ofItemAtPath: inbox.appendingPathComponent(name).path)
+        }
+        try FileManager.default.createSymbolicLink(atPath: inbox.appendingPathComponent("link.xml").path,
+                                                   withDestinationPath: inbox.appendingPathComponent("old.xml").path)
+        try FileManager.default.createDirectory(at: inbox.appendingPathComponent("folder"), withIntermediateDirectories: true)
+        let (ready, passedOver) = try InboxScanner.readyFiles(in: inbox, minimumAge: 60, now: now)
+        #expect(ready.map(\.lastPathComponent) == ["old.xml"])
+        #expect(passedOver.map(\.name) == ["ahead.xml", "folder", "link.xml"])
+        #expect(passedOver.first?.why.hasSuffix(" s in the future: left in the inbox until it is 60 s old") == true,
+                "\(passedOver)")
+        #expect(passedOver.dropFirst().allSatisfy { $0.why.hasPrefix("not a regular file") })
+    }
+
     /// SPEC §3.1: a file committed but not moved (the run stopped in between) is moved silently
     /// by the next run, even where the processor reuses the name and the archive holds an
     /// earlier file under it; the same content sent again is a duplicate.

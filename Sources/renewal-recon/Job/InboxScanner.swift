@@ -13,17 +13,28 @@ enum InboxScanner {
 
     /// Regular files directly in `folder`, except dot-files, `*.part`, `*.tmp` and files modified
     /// less than `minimumAge` seconds before `now`; sorted by name so runs are repeatable.
-    static func readyFiles(in folder: URL, minimumAge: Int, now: Date) throws -> [URL] {
+    /// `passedOver`: the entries left that an operator would not expect to be (a link or a
+    /// folder, which the job never follows; a file dated in the future, by a sender's clock,
+    /// which waits until then), each with why, for the log.
+    static func readyFiles(in folder: URL, minimumAge: Int, now: Date) throws -> (ready: [URL], passedOver: [(name: String, why: String)]) {
         try check(folder)
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
-        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.compactMap { name in
+        var passedOver: [(name: String, why: String)] = []
+        let ready = names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.compactMap { name -> URL? in
             guard !name.hasPrefix("."), !name.hasSuffix(".part"), !name.hasSuffix(".tmp") else { return nil }
             let url = folder.appendingPathComponent(name)
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
-                  attributes[.type] as? FileAttributeType == .typeRegular,
-                  let modified = attributes[.modificationDate] as? Date,
-                  now.timeIntervalSince(modified) >= Double(minimumAge) else { return nil }
-            return url
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else { return nil }
+            guard attributes[.type] as? FileAttributeType == .typeRegular else {
+                passedOver.append((name, "not a regular file (a link or a folder): left in the inbox"))
+                return nil
+            }
+            guard let modified = attributes[.modificationDate] as? Date else { return nil }
+            let age = now.timeIntervalSince(modified)
+            if age < 0 {
+                passedOver.append((name, "modified \(Int(-age.rounded(.down))) s in the future: left in the inbox until it is \(minimumAge) s old"))
+            }
+            return age >= Double(minimumAge) ? url : nil
         }
+        return (ready, passedOver)
     }
 }

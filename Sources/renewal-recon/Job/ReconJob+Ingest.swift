@@ -11,7 +11,11 @@ extension ReconJob {
         let mover = InboxMover(archive: outcome.isDryRun ? nil : config.archiveDirectory,
                                quarantine: config.quarantineDirectory)
         let reader = SettlementFileReader(options: config.readOptions, csvProfiles: config.csvProfiles)
-        let files = try readyFiles()
+        let (files, passedOver) = try InboxScanner.readyFiles(in: config.inboxDirectory, minimumAge: config.minFileAgeSeconds,
+                                                              now: fileClock())
+        for entry in passedOver {
+            logger.warning("inbox entry passed over", metadata: ["settlement.file": "\(entry.name)", "settlement.reason": "\(entry.why)"])
+        }
         var statistics = StatisticsSchedule(first: statisticsFrom)
         let progress = Progress()
         defer { progress.finish() }
@@ -96,10 +100,6 @@ extension ReconJob {
             return String(cString: strerror(Int32(posix.code)))
         }
         return error.localizedDescription
-    }
-
-    private func readyFiles() throws -> [URL] {
-        try InboxScanner.readyFiles(in: config.inboxDirectory, minimumAge: config.minFileAgeSeconds, now: fileClock())
     }
 
     /// nil for a file the store does not know as ingested; else whether seeing it again counts
