@@ -40,6 +40,15 @@ import ReconCore
         #expect((lines[3]["error"] as? String)?.contains("not well-formed") == true)
     }
 
+    /// A path that names no file, or a folder, is rejected with the system's reason.
+    @Test func aMissingFileOrAFolderIsRejectedWithTheSystemsReason() throws {
+        let workspace = try TestWorkspace()
+        try FileManager.default.createDirectory(at: workspace.url("folder"), withIntermediateDirectories: true)
+        let (rejected, _) = try inspect(workspace, ["missing.xml", "folder"])
+        #expect(rejected == ["missing.xml: cannot read the file (No such file or directory)",
+                             "folder: cannot read the file (Is a directory)"])
+    }
+
     /// Records stream out as they are read: a file rejected after some were printed says how
     /// many in its `records`, as a parsed one does.
     @Test func aFileRejectedLateCountsTheRecordsItPrinted() throws {

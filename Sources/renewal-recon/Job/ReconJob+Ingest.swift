@@ -94,13 +94,7 @@ extension ReconJob {
     }
 
     /// The system's words for why a file could not be opened or read ("Permission denied").
-    static func cause(_ error: any Error) -> String {
-        let error = error as NSError
-        if let posix = error.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(posix.code)))
-        }
-        return error.localizedDescription
-    }
+    static func cause(_ error: any Error) -> String { SettlementFileReader.cause(error) }
 
     /// nil for a file the store does not know as ingested; else whether seeing it again counts
     /// as a duplicate arrival (not for a copy left in place, nor for a move a crash interrupted:
