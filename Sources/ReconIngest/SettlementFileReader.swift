@@ -127,7 +127,11 @@ public struct SettlementFileReader: Sendable {
             throw FileRejection(reason: "unknown format: binary content (a NUL byte)", line: 1, column: 1)
         }
         var sawText = false
-        for profile in csvProfiles {
+        // A file that begins with UTF-8's byte order mark is UTF-8, whatever its profile says its
+        // source sends (a cp932 report saved again by a spreadsheet).
+        let markedUTF8 = head.starts(with: UTF8.byteOrderMark)
+        for var profile in csvProfiles {
+            if markedUTF8 { profile.encoding = .utf8 }
             guard let text = CSVTextDecoder.text(header, profile.encoding) else { continue }
             sawText = true
             guard Self.header(of: text, delimiter: profile.delimiter).map({ Set($0).isSuperset(of: profile.requiredColumns) }) == true else {

@@ -150,6 +150,16 @@ import Testing
         #expect(parsed.summary.skipped == 1)
     }
 
+    /// A file that begins with UTF-8's byte order mark is UTF-8, though its profile reads cp932
+    /// (the report saved again by a spreadsheet): it reads, where its header matched no profile.
+    @Test func aByteOrderMarkMakesAFileUTF8WhateverItsProfileSays() throws {
+        let text = "取引ID;注文番号;金額;通貨;種別;計上日\r\nT-1;RN20261110-0001;12,50;USD;売上;2026/11/12\r\n"
+        let parsed = try Read.file(UTF8.byteOrderMark + Array(text.utf8), name: "shop.csv", profiles: [Self.shopProfile])
+        #expect(parsed.summary.version == "jp-shop")
+        #expect(parsed.records.map { $0.amount?.minorUnits } == [1250])
+        #expect(parsed.records.map(\.problem) == [nil])
+    }
+
     /// A doubled letter reads two digits, a single one one or two, as processors write dates
     /// (`9/4/2018`, `9/11/2018`).
     @Test func singleLetterDateFieldsReadOneOrTwoDigits() throws {
