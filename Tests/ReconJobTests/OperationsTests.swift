@@ -52,6 +52,29 @@ import ReconCore
         #expect((summary["licenses_extended"] as? Int ?? 0) > 0, "the night went on")
     }
 
+    /// `exceptions list` prints a header and a line per exception, in the reports' order (code,
+    /// order, transaction, id) with or without `--date`, filtered by status and code.
+    @Test func exceptionsAreListedInTheReportsOrder() async throws {
+        let (workspace, config) = try await importedSamples()
+        #expect(try recon(workspace, config + ["run", "--date", "2026-11-20"]).status == 2)
+        let all = try recon(workspace, config + ["exceptions", "list"])
+        #expect(all.status == 0, "\(all.stderr)")
+        let lines = all.stdout.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        #expect(lines.first == ["exception_id", "status", "severity", "code", "order_id", "transaction_id", "first_seen", "last_seen"])
+        let rows = lines.dropFirst()
+        #expect(rows.count > 10)
+        let keys: [[String]] = rows.map { row in [row[3], row[4] == "-" ? "" : row[4], row[5] == "-" ? "" : row[5], row[0]] }
+        let sorted = keys.sorted { a, b in a.lexicographicallyPrecedes(b) { x, y in Array(x.utf8).lexicographicallyPrecedes(Array(y.utf8)) } }
+        #expect(keys == sorted)
+        let dated = try recon(workspace, config + ["exceptions", "list", "--date", "2026-11-20"])
+        #expect(dated.stdout == all.stdout, "the date's report lists the same, in the same order")
+        let code = try #require(rows.first?[3])
+        let filtered = try recon(workspace, config + ["exceptions", "list", "--status", "open", "--code", code])
+        let expected: [String] = rows.filter { $0[3] == code && $0[1] == "open" }.map { $0.joined(separator: "\t") }
+        let listed: [String] = filtered.stdout.split(separator: "\n").dropFirst().map(String.init)
+        #expect(!listed.isEmpty && listed == expected)
+    }
+
     /// Another process holding the SQLite file's write lock (a backup, a `sqlite3` shell in a
     /// transaction) past the 5 s busy timeout is the store unavailable (exit 69), not an
     /// internal error (70); the run, run again once it lets go, goes through.

@@ -34,9 +34,10 @@ struct ExceptionsCommand: CommandGroup {
                         try await store.exceptions(code: filterCode, status: status)
                     }
                 }
+                // In the reports' order (code, order, transaction, id), with or without a date.
                 rows = rows.filter { row in
                     (filterCode.map { row.facts.code == $0 } ?? true) && (status.map { row.status == $0 } ?? true)
-                }
+                }.sorted(by: ExceptionRow.reportOrder)
                 print(["exception_id", "status", "severity", "code", "order_id", "transaction_id", "first_seen", "last_seen"]
                     .joined(separator: "\t"))
                 for row in rows {
