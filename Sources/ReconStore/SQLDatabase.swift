@@ -82,8 +82,9 @@ public protocol SQLDatabase: Sendable {
     var evaluationQueueScope: String { get }
     /// The statement that lets a transaction's next statements wait for table locks without the
     /// session's timeout (PostgreSQL's `lock_timeout`): for the queue's `DROP` and `CREATE`,
-    /// which wait on any reader of the queue, a backup's `pg_dump` too, as long as it reads.
-    /// nil where no timeout is set.
+    /// which wait on any reader of the queue, a backup's `pg_dump` too, as long as it reads (in
+    /// a dry run, whose one transaction is rehearsed, for the rest of the run). nil where no
+    /// timeout is set.
     var waitForLocksWithoutTimeout: String? { get }
     /// Brings the planner's statistics of `tables` up to date after bulk writes.
     func refreshStatistics(of tables: [String]) async throws
