@@ -32,15 +32,7 @@ import ReconCore
         let unreadable = workspace.url("inbox/unreadable.xml")
         try FileManager.default.copyItem(at: workspace.url("inbox/reach-settlement-20261113.xml"), to: unreadable)
         try FileManager.default.setAttributes([.posixPermissions: 0], ofItemAtPath: unreadable.path)
-        var (executable, arguments) = (CrashTests.binary, config + ["run", "--date", "2026-11-20"])
-        if getuid() == 0 {
-            // Root reads any file: the job runs without the capabilities that let it.
-            let setpriv = URL(fileURLWithPath: "/usr/bin/setpriv")
-            let capabilities = "-dac_override,-dac_read_search"
-            arguments = ["--bounding-set=\(capabilities)", "--inh-caps=\(capabilities)", executable.path] + arguments
-            executable = setpriv
-        }
-        let result = try TestProcess.run(executable, arguments, in: workspace.root)
+        let result = try reconHeldToModes(workspace, config + ["run", "--date", "2026-11-20"])
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.contains("unreadable.xml: cannot read the file (Permission denied): left in the inbox for the next run"),
                 "\(result.stderr)")
@@ -73,6 +65,34 @@ import ReconCore
         let expected: [String] = rows.filter { $0[3] == code && $0[1] == "open" }.map { $0.joined(separator: "\t") }
         let listed: [String] = filtered.stdout.split(separator: "\n").dropFirst().map(String.init)
         #expect(!listed.isEmpty && listed == expected)
+    }
+
+    /// The job run so that files' modes bind it: as root, through `setpriv`, without the
+    /// capabilities that let root read and write any file.
+    func reconHeldToModes(_ workspace: TestWorkspace, _ arguments: [String], environment: [String: String] = [:])
+        throws -> TestProcess.Result {
+        guard getuid() == 0 else { return try recon(workspace, arguments, environment: environment) }
+        let capabilities = "-dac_override,-dac_read_search"
+        return try TestProcess.run(URL(fileURLWithPath: "/usr/bin/setpriv"),
+                                   ["--bounding-set=\(capabilities)", "--inh-caps=\(capabilities)", CrashTests.binary.path] + arguments,
+                                   in: workspace.root, environment: environment)
+    }
+
+    /// A run that moves its files (`archive_dir`) out of an inbox it may read but not write
+    /// (an upload folder of another user) is refused before the store changes: it used to
+    /// commit each file, fail to move it, and stop there every night.
+    @Test(.enabled(if: getuid() != 0 || FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
+                   "as root, the job runs through setpriv without the capabilities that write every file"))
+    func anInboxTheJobMayNotWriteIsRefusedBeforeTheStoreChanges() async throws {
+        let (workspace, config) = try await importedSamples()
+        let inbox = workspace.url("inbox")
+        try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: inbox.path)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: inbox.path) }
+        let result = try reconHeldToModes(workspace, config + ["run", "--date", "2026-11-20"], environment: ["RECON_ARCHIVE_DIR": "archive"])
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("inbox_dir \(inbox.path) cannot be written (Permission denied); nothing was changed"),
+                "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: workspace.url("out").path))
     }
 
     /// Another process holding the SQLite file's write lock (a backup, a `sqlite3` shell in a
@@ -226,6 +246,16 @@ import ReconCore
             #expect(result.stderr.contains("/outfile is not a folder; nothing was changed"), "\(command): \(result.stderr)")
             #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         }
+        // A link to nothing (a share not mounted) is no folder the job could make.
+        try FileManager.default.createSymbolicLink(atPath: workspace.url("outlink").path, withDestinationPath: "/nonexistent/out")
+        result = try recon(workspace, config + ["report", "--date", "2026-11-20"], environment: ["RECON_OUT_DIR": "outlink"])
+        #expect(result.status == 64 && result.stderr.contains("outlink is a link to nothing; nothing was changed"), "\(result.stderr)")
+        // Nor is a date's folder that is something else (made by another user, it may be no
+        // folder the job may write either).
+        try workspace.write("not a folder", to: "out/reports/2026-11-20")
+        result = try recon(workspace, config + ["run", "--date", "2026-11-20"])
+        #expect(result.status == 64 && result.stderr.contains("reports/2026-11-20 is not a folder; nothing was changed"), "\(result.stderr)")
+        try FileManager.default.removeItem(at: workspace.url("out"))
         let runs = try await (workspace.store(.existing) as? SQLReconStore)?.database.read { db in
             try await db.query("SELECT COUNT(*) FROM runs", []).first?.int(0)
         }

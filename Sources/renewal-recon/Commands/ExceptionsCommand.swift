@@ -83,7 +83,7 @@ struct ExceptionsCommand: CommandGroup {
                 let config = try options.loadConfig()
                 let logger = options.logger()
                 let actor = by ?? Self.loginName()
-                try config.checkWritableFolders()
+                try config.checkWritableFolders(dates: [config.today()])
                 print(try await StoreOpener.with(config, for: .existing, lock: .some(nil)) { store in
                     try await SupportDesk(job: ReconJob(config: config, store: store, logger: logger))
                         .resolve(id, apply ? .apply(order: order) : .dismiss, note: note, by: actor)

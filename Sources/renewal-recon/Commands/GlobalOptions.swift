@@ -68,8 +68,8 @@ enum CommandFailure {
         } catch let error as CocoaError where error.isFileError {
             // A folder that filled up or was taken away mid-run: what the store committed stands.
             let path = error.filePath ?? error.url?.path ?? "a file"
-            code = fail("cannot write or move \(path): \(ReconJob.cause(error)); what the store committed stands, "
-                        + "and the next run, or `report --date`, writes the files again", 70)
+            code = fail("cannot use \(path) (\(ReconJob.cause(error))); what the store committed stands: "
+                        + "run the command again once the file or folder can be used", 70)
         } catch {
             code = fail("internal error: \(String(describing: error))", 70)
         }

@@ -19,7 +19,7 @@ struct ReportCommand: AsyncParsableCommand {
             let logger = options.logger()
             guard let day = BusinessDate(iso: date) else { return ExitCode(64) }
             try CommandFailure.refuseAfterToday(day, "--date", config)
-            try config.checkWritableFolders()
+            try config.checkWritableFolders(dates: [day])
             let written = try await StoreOpener.with(config, for: .existing, lock: .some(nil)) { store in
                 let job = ReconJob(config: config, store: store, logger: logger)
                 let started = job.now()

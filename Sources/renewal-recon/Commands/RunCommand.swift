@@ -27,7 +27,7 @@ struct RunCommand: AsyncParsableCommand {
             let day = date.flatMap(BusinessDate.init(iso:)) ?? config.today()
             try CommandFailure.refuseAfterToday(day, "--date", config)
             try InboxScanner.check(config.inboxDirectory)
-            if !dryRun { try config.checkWritableFolders(movingInboxFiles: true) }
+            if !dryRun { try config.checkWritableFolders(dates: [day], movingInboxFiles: true) }
             let outcome = try await StoreOpener.with(config, for: dryRun ? .existing : .createIfMissing, lock: lock.wait) { store in
                 try await ReconJob(config: config, store: store, logger: logger, plan: RunReport.printPlan).run(date: day, dryRun: dryRun)
             }
@@ -71,7 +71,10 @@ struct RerunCommand: AsyncParsableCommand {
             let logger = options.logger()
             guard let start = BusinessDate(iso: from), let end = BusinessDate(iso: to) else { return ExitCode(64) }
             try CommandFailure.refuseAfterToday(end, "--to", config)
-            if !dryRun { try config.checkWritableFolders() }
+            if !dryRun {
+                let dates = (0...end.days(since: start)).map { start.adding(days: $0) } + [config.today()]
+                try config.checkWritableFolders(dates: dates)
+            }
             let outcome = try await StoreOpener.with(config, for: .existing, lock: lock.wait) { store in
                 try await ReconJob(config: config, store: store, logger: logger, plan: RunReport.printPlan)
                     .rerun(from: start, to: end, dryRun: dryRun)

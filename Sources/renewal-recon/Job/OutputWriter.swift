@@ -1,4 +1,5 @@
 import Foundation
+import ReconCore
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -160,12 +161,17 @@ struct OutputWriter {
     /// folder, or the nearest folder above it that exists (it is made when first written), must
     /// be a folder the job may write into. Nothing is made here: a dry run writes nothing.
     static func checkWritable(_ folder: URL, key: String) throws {
+        // The nearest entry that is there, a link too (one to nothing, an unmounted share, is no
+        // missing folder that could be made).
         var existing = folder.standardizedFileURL
-        while !FileManager.default.fileExists(atPath: existing.path), existing.path != "/" {
+        var entry = stat()
+        while lstat(existing.path, &entry) != 0, existing.path != "/" {
             existing = existing.deletingLastPathComponent()
         }
         var isFolder: ObjCBool = false
-        let problem: String? = if !FileManager.default.fileExists(atPath: existing.path, isDirectory: &isFolder) {
+        let problem: String? = if (entry.st_mode & S_IFMT) == S_IFLNK, !FileManager.default.fileExists(atPath: existing.path) {
+            "is a link to nothing"
+        } else if !FileManager.default.fileExists(atPath: existing.path, isDirectory: &isFolder) {
             "does not exist"
         } else if !isFolder.boolValue {
             "is not a folder"
@@ -190,7 +196,10 @@ struct OutputWriter {
         for url in missing.reversed() {
             // `mkdir` itself: another file of the run, written at the same time, may make the
             // same folder first, and that is no failure.
-            guard mkdir(url.path, 0o750) == 0 || errno == EEXIST else { throw failure(url) }
+            var isFolder: ObjCBool = false
+            guard mkdir(url.path, 0o750) == 0
+                    || (errno == EEXIST && FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) && isFolder.boolValue)
+            else { throw failure(url) }
             chmod(url.path, 0o750)
         }
     }
@@ -198,11 +207,18 @@ struct OutputWriter {
 
 extension ReconConfig {
     /// The folders a command writes into, checked before it changes the store
-    /// (`OutputWriter.checkWritable`): `out_dir`, and for a run that moves its files
-    /// `archive_dir` and `quarantine_dir`.
-    func checkWritableFolders(movingInboxFiles: Bool = false) throws {
-        try OutputWriter.checkWritable(outDirectory, key: "out_dir")
+    /// (`OutputWriter.checkWritable`): the folders of `dates` under `out_dir` (a date's folder
+    /// made earlier by another user, a `sudo` of `report`, is no folder the job may write), and
+    /// for a run that moves its files the inbox it moves them out of, `archive_dir` and
+    /// `quarantine_dir`.
+    func checkWritableFolders(dates: [BusinessDate], movingInboxFiles: Bool = false) throws {
+        for date in dates {
+            for folder in ["mail/\(date)", "licenses/\(date)", "reports/\(date)"] + (mailEML ? ["mail/\(date)/eml"] : []) {
+                try OutputWriter.checkWritable(outDirectory.appendingPathComponent(folder), key: "out_dir")
+            }
+        }
         guard movingInboxFiles, let archiveDirectory else { return }
+        try OutputWriter.checkWritable(inboxDirectory, key: "inbox_dir")
         try OutputWriter.checkWritable(archiveDirectory, key: "archive_dir")
         try OutputWriter.checkWritable(quarantineDirectory, key: "quarantine_dir")
     }
