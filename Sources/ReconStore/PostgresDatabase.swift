@@ -120,7 +120,9 @@ public final class PostgresDatabase: SQLDatabase {
 
     public var byteCollation: String { " COLLATE \"C\"" }
 
-    public var waitForLocksWithoutTimeout: String? { "SET LOCAL lock_timeout = 0" }
+    public var waitingForLocksWithoutTimeout: (begin: String, end: String)? {
+        ("SET LOCAL lock_timeout = 0", "SET LOCAL lock_timeout = \(Int(lockTimeout / .milliseconds(1)))")
+    }
 
     /// `ANALYZE`: a table filled since autovacuum last looked is planned as if empty, and a
     /// keyset page then sorts the whole day instead of walking its index. A table another

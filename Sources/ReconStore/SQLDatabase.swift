@@ -80,12 +80,12 @@ public protocol SQLDatabase: Sendable {
     /// one of the session), so that `onCommittedStateReader` reads a slice beside a commit;
     /// `UNLOGGED` where the database would otherwise log each of its rows (PostgreSQL).
     var evaluationQueueScope: String { get }
-    /// The statement that lets a transaction's next statements wait for table locks without the
-    /// session's timeout (PostgreSQL's `lock_timeout`): for the queue's `DROP` and `CREATE`,
-    /// which wait on any reader of the queue, a backup's `pg_dump` too, as long as it reads (in
-    /// a dry run, whose one transaction is rehearsed, for the rest of the run). nil where no
-    /// timeout is set.
-    var waitForLocksWithoutTimeout: String? { get }
+    /// The statements around those of a transaction that wait for table locks without the
+    /// session's timeout (PostgreSQL's `lock_timeout`), and then set it again (in a dry run the
+    /// transaction is a savepoint of the one rehearsed, which would keep the setting): for the
+    /// queue's `DROP` and `CREATE`, which wait on any reader of the queue, a backup's `pg_dump`
+    /// too, as long as it reads. nil where no timeout is set.
+    var waitingForLocksWithoutTimeout: (begin: String, end: String)? { get }
     /// Brings the planner's statistics of `tables` up to date after bulk writes.
     func refreshStatistics(of tables: [String]) async throws
 }

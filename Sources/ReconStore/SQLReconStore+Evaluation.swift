@@ -143,12 +143,13 @@ extension SQLReconStore {
         // drop the queue of a store in a schema after its own.
         let left = try await database.tableExists("evaluation_queue")
         try await database.transaction { [key = database.recordRowKey, scope = database.evaluationQueueScope,
-                                          wait = database.waitForLocksWithoutTimeout] db in
-            if let wait { try await db.execute(wait) }
+                                          waiting = database.waitingForLocksWithoutTimeout] db in
+            if let waiting { try await db.execute(waiting.begin) }
             if left { try await db.execute("DROP TABLE evaluation_queue") }
             try await db.execute("""
                 CREATE \(scope) TABLE evaluation_queue (position BIGINT PRIMARY KEY, \(key.queueColumns.definition))
                 """)
+            if let waiting { try await db.execute(waiting.end) }
         }
         return try await database.read { [byte = database.byteCollation, key = database.recordRowKey] db in
             // SettlementRecord.evaluationOrder, then the record id (EvaluationCandidate.evaluationOrder).

@@ -153,7 +153,7 @@ public final class SQLiteDatabase: SQLDatabase {
     public var byteCollation: String { "" }
 
     /// None: the busy timeout is the connection's, and a schema change waits on it like any write.
-    public var waitForLocksWithoutTimeout: String? { nil }
+    public var waitingForLocksWithoutTimeout: (begin: String, end: String)? { nil }
 
     /// Nothing: SQLite plans these queries from their indexes alone, and its `ANALYZE` reads
     /// every index whole.

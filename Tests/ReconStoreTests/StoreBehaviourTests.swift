@@ -599,6 +599,18 @@ import ReconTestSupport
             return queued
         }
         #expect(try await queued.value == 1)
+        // In a dry run, one rehearsed transaction, the timeout holds again once the queue is made.
+        await #expect {
+            try await store.rehearse {
+                _ = try await store.queueCandidates(bookedOn: bookedOn, descriptors: Self.descriptors, finishing: nil)
+                try await backup.transaction { db in
+                    try await db.execute("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE", [])
+                    try await store.save(orders: [pendingOrder()], licenses: [])
+                }
+            }
+        } throws: { error in
+            (error as? StoreError)?.code == .unavailable && "\(error)".contains("held a lock the job needs")
+        }
         await backup.close()
         await store.database.close()
     }
