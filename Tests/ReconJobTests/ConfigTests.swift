@@ -50,15 +50,20 @@ import ReconCore
         #expect(config.settlementTimeZone.identifier == "Europe/Amsterdam")
     }
 
-    /// A variable no key reads (a typo, or a key of a free-form mapping) is refused by name, as
-    /// an unknown key in the file is; the job's other variables pass.
-    @Test(arguments: ["RECON_WINDOWDAYS", "RECON_MAIL_FORM", "RECON_PRODUCTS_VBC"])
-    func anUnknownVariableIsRefusedByName(variable: String) throws {
+    /// A variable no key reads but one nearly does (a typo) is refused by name, as an unknown
+    /// key in the file is; others, a container platform's for a service named `recon`, and the
+    /// job's own that are no key, pass.
+    @Test(arguments: [("RECON_WINDOWDAYS", "RECON_WINDOW_DAYS"), ("RECON_MAIL_FORM", "RECON_MAIL_FROM"),
+                      ("RECON_WINDOW_DAY", "RECON_WINDOW_DAYS")])
+    func aMistypedVariableIsRefusedByName(variable: String, meant: String) throws {
         let workspace = try TestWorkspace(yaml: "window_days: 5\n")
         let error = #expect(throws: ConfigError.self) { try workspace.config(environment: [variable: "7"]) }
-        #expect(error?.description.hasPrefix("unknown environment variable '\(variable)'") == true, "\(error?.description ?? "")")
-        let config = try workspace.config(environment: ["RECON_DATABASE_PASSWORD": "x", "RECON_TEST_POSTGRES_URL": "postgres://h/d",
-                                                        "RECON_WINDOW_DAYS": "7"])
+        #expect(error?.description == "unknown environment variable '\(variable)': did you mean '\(meant)'?",
+                "\(error?.description ?? "")")
+        let config = try workspace.config(environment: [
+            "RECON_DATABASE_PASSWORD": "x", "RECON_TEST_POSTGRES_URL": "postgres://h/d", "RECON_WINDOW_DAYS": "7",
+            "RECON_PORT": "tcp://10.0.0.1:80", "RECON_DB_SERVICE_HOST": "10.0.0.2", "RECON_PRODUCTS_VBC": "x",
+        ])
         #expect(config.rules.windowDays == 7)
     }
 

@@ -66,18 +66,34 @@ enum ConfigLoader {
         }
     }
 
-    /// Refuses a `RECON_*` variable that no key reads, as an unknown key in the file is: a typo
-    /// (`RECON_WINDOWDAYS`) left the night under the file's value without a word. The keys of
-    /// `products`, `renewals` and `exception_texts` are the file's own, and read no variable.
+    /// Refuses a `RECON_*` variable that no key reads but one nearly does, as an unknown key in
+    /// the file is: a typo (`RECON_WINDOWDAYS`) left the night under the file's value without a
+    /// word. Others are left alone: a container platform sets variables of its own for a service
+    /// named `recon` (`RECON_PORT`, `RECON_DB_SERVICE_HOST`). The keys of `products`, `renewals`
+    /// and `exception_texts` are the file's own, and read no variable.
     static func checkVariables(_ environment: [String: String]) throws {
-        let known = variables(of: KeyShape.config, prefix: "RECON")
-        let unknown = environment.keys.filter { name in
-            name.hasPrefix("RECON_") && !known.contains(name) && !otherVariables.contains(name)
-                && !otherVariablePrefixes.contains { name.hasPrefix($0) }
+        let known = variables(of: KeyShape.config, prefix: "RECON").union(otherVariables)
+        for name in environment.keys.sorted() where name.hasPrefix("RECON_") && !known.contains(name)
+            && !otherVariablePrefixes.contains(where: { name.hasPrefix($0) }) {
+            let compact = name.filter { $0 != "_" }
+            guard let meant = known.sorted().first(where: { $0.filter { $0 != "_" } == compact || editDistance($0, name) <= 2 })
+            else { continue }
+            throw ConfigError("unknown environment variable '\(name)': did you mean '\(meant)'?")
         }
-        guard let first = unknown.sorted().first else { return }
-        throw ConfigError("unknown environment variable '\(first)': no configuration key reads it "
-                          + "(a key's variable is RECON_ and its parts in upper case, joined by _)")
+    }
+
+    /// How many single characters to insert, delete or replace to turn `a` into `b`.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let (a, b) = (Array(a), Array(b))
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1]
+            for (j, y) in b.enumerated() {
+                current.append(Swift.min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
+            }
+            previous = current
+        }
+        return previous[b.count]
     }
 
     /// The job's variables that are no configuration key: the store's password, the crash
