@@ -127,11 +127,7 @@ public struct SettlementFileReader: Sendable {
             throw FileRejection(reason: "unknown format: binary content (a NUL byte)", line: 1, column: 1)
         }
         var sawText = false
-        // A file that begins with UTF-8's byte order mark is UTF-8, whatever its profile says its
-        // source sends (a cp932 report saved again by a spreadsheet).
-        let markedUTF8 = head.starts(with: UTF8.byteOrderMark)
-        for var profile in csvProfiles {
-            if markedUTF8 { profile.encoding = .utf8 }
+        for profile in Self.candidates(csvProfiles, markedUTF8: head.starts(with: UTF8.byteOrderMark)) {
             guard let text = CSVTextDecoder.text(header, profile.encoding) else { continue }
             sawText = true
             guard Self.header(of: text, delimiter: profile.delimiter).map({ Set($0).isSuperset(of: profile.requiredColumns) }) == true else {
@@ -145,6 +141,20 @@ public struct SettlementFileReader: Sendable {
         let text = CSVTextDecoder.text(header, .utf8) ?? CSVTextDecoder.text(header, .cp932) ?? ""
         throw FileRejection(reason: "unknown format: neither camt.053/054 XML nor a CSV whose header matches a profile (first line: \(Self.quoted(firstLine: text)))",
                             line: 1, column: 1)
+    }
+
+    /// The profiles to try, in order. A file that begins with UTF-8's byte order mark is UTF-8,
+    /// whatever its profile says its source sends (a cp932 report saved again by a spreadsheet):
+    /// the UTF-8 profiles first (one written for such saves keeps its place), then the others
+    /// read as UTF-8, then as they are.
+    static func candidates(_ profiles: [CSVProfile], markedUTF8: Bool) -> [CSVProfile] {
+        guard markedUTF8 else { return profiles }
+        let others = profiles.filter { $0.encoding != .utf8 }
+        return profiles.filter { $0.encoding == .utf8 } + others.map { profile in
+            var profile = profile
+            profile.encoding = .utf8
+            return profile
+        } + others
     }
 
     /// The first line of a file of unknown format, for its rejection, which the store, the

@@ -158,6 +158,12 @@ import Testing
         #expect(parsed.summary.version == "jp-shop")
         #expect(parsed.records.map { $0.amount?.minorUnits } == [1250])
         #expect(parsed.records.map(\.problem) == [nil])
+        // A UTF-8 profile of the same columns, written for such saves, keeps its place.
+        var saved = Self.shopProfile
+        saved.name = "jp-shop-resaved"
+        saved.encoding = .utf8
+        let resaved = try Read.file(UTF8.byteOrderMark + Array(text.utf8), name: "shop.csv", profiles: [Self.shopProfile, saved])
+        #expect(resaved.summary.version == "jp-shop-resaved")
     }
 
     /// A doubled letter reads two digits, a single one one or two, as processors write dates
