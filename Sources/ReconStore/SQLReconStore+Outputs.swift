@@ -248,7 +248,10 @@ extension SQLReconStore {
             return DayFacts(
                 date: date,
                 filesIngested: try await count("SELECT COUNT(*) FROM settlement_files WHERE received_on = ? AND status = 'ingested'"),
-                filesQuarantined: try await count("SELECT COUNT(*) FROM settlement_files WHERE rejected_on = ?"),
+                // One quarantined and read again the same day counts as read only, as it always did.
+                filesQuarantined: try await count("""
+                    SELECT COUNT(*) FROM settlement_files WHERE rejected_on = ? AND (status = 'rejected' OR received_on <> rejected_on)
+                    """),
                 skippedDuplicates: try await count("SELECT COUNT(*) FROM settlement_file_arrivals WHERE received_on = ?"),
                 skippedStatus: try await count("SELECT COALESCE(SUM(skipped_status), 0) FROM settlement_files WHERE received_on = ?"),
                 records: tally,

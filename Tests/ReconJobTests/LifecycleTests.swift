@@ -529,10 +529,7 @@ import ReconTestSupport
     @Test(arguments: TestStore.available)
     func aDismissedRejectionResolvesWhenTheFileReads(_ kind: TestStore) async throws {
         let shop = try await Shop(store: kind)
-        try shop.deliver([.init(id: "TX-1", ref: "RN-1")], as: "a.xml")
-        let file = shop.workspace.url("inbox/a.xml")
-        let padded = try String(contentsOf: file, encoding: .utf8) + "<!-- " + String(repeating: "x", count: 1 << 20) + " -->\n"
-        try shop.workspace.write(padded, to: "inbox/a.xml")
+        try Self.deliverOverOneMebibyte(shop)
         #expect(try await shop.run("2026-11-12", environment: ["RECON_MAX_FILE_MB": "1"]).filesRejected == 1)
         let rejected = try #require(try await shop.exception(.fileRejected))
         _ = try await SupportDesk(job: try await shop.job()).resolve(rejected.exceptionID, .dismiss, note: "too large", by: "sato")
@@ -559,6 +556,28 @@ import ReconTestSupport
         let received = [try await store.filesReceived(on: BusinessDate(iso: "2026-11-12")!),
                         try await store.filesReceived(on: BusinessDate(iso: "2026-11-13")!)]
         #expect(received == [1, 1])
+    }
+
+    /// A file over `max_file_mb: 1`: one settlement, and a comment of a mebibyte.
+    static func deliverOverOneMebibyte(_ shop: Shop) throws {
+        try shop.deliver([.init(id: "TX-1", ref: "RN-1")], as: "a.xml")
+        let file = shop.workspace.url("inbox/a.xml")
+        let padded = try String(contentsOf: file, encoding: .utf8) + "<!-- " + String(repeating: "x", count: 1 << 20) + " -->\n"
+        try shop.workspace.write(padded, to: "inbox/a.xml")
+    }
+
+    /// A file quarantined and read again on one date (the limit raised between two runs) counts
+    /// as read only in that date's summary, as it did before quarantines kept their own date.
+    @Test(arguments: TestStore.available)
+    func aFileQuarantinedAndReadOnOneDateCountsAsRead(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
+        try Self.deliverOverOneMebibyte(shop)
+        #expect(try await shop.run("2026-11-12", environment: ["RECON_MAX_FILE_MB": "1"]).filesRejected == 1)
+        #expect(try await shop.run("2026-11-12").filesIngested == 1)
+        let facts = try await shop.store().dayFacts(on: BusinessDate(iso: "2026-11-12")!,
+                                                    settlementTimeZone: TimeZone(identifier: "Asia/Tokyo")!)
+        let counts: [Int] = [facts.filesIngested, facts.filesQuarantined, facts.records.total]
+        #expect(counts == [1, 0, 1])
     }
 
     @Test func silenceOnAFileDayIsAnException() async throws {

@@ -134,6 +134,28 @@ import ReconTestSupport
         #expect(Set(columns) == ["order_id", "business_date", "recipient"])
     }
 
+    /// Migration 12 dates each quarantine stored before it on the date its file was first seen;
+    /// a file ingested has none.
+    @Test(arguments: TestStore.available)
+    func migrationTwelveDatesTheQuarantinesStoredBeforeIt(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate(through: 11)
+        try await store.database.transaction { db in
+            for (sha, status) in [("aa", "rejected"), ("bb", "ingested")] {
+                try await db.execute("""
+                    INSERT INTO settlement_files (sha256, name, size_bytes, status, received_on, run_id)
+                    VALUES (?, ?, 1, ?, '2026-11-20', 'run-1')
+                    """, [.text(sha), .text(sha + ".xml"), .text(status)])
+            }
+        }
+        #expect(try await store.migrate() == 1)
+        let dated = try await store.database.read { db in
+            try await db.query("SELECT sha256, rejected_on FROM settlement_files ORDER BY sha256", []).map { [$0.string(0), $0.text(1) ?? "-"] }
+        }
+        #expect(dated == [["aa", "2026-11-20"], ["bb", "-"]])
+        #expect(try await store.filesReceived(on: BusinessDate(iso: "2026-11-20")!) == 2)
+    }
+
     /// The searches a night repeats a million times, and the day summary's read, each go
     /// through the index made for them.
     @Test(arguments: TestStore.available)
