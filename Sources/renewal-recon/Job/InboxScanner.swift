@@ -13,9 +13,10 @@ enum InboxScanner {
 
     /// Regular files directly in `folder`, except dot-files, `*.part`, `*.tmp` and files modified
     /// less than `minimumAge` seconds before `now`; sorted by name so runs are repeatable.
-    /// `passedOver`: the entries left that an operator would not expect to be (a link or a
-    /// folder, which the job never follows; a file dated in the future, by a sender's clock,
-    /// which waits until then), each with why, for the log.
+    /// `passedOver`: the entries left that an operator would not expect to be (a link, which the
+    /// job never follows; a file dated in the future, by a sender's clock, which waits until
+    /// then), each with why, for the log. A folder (an archive kept inside the inbox) is left in
+    /// silence.
     static func readyFiles(in folder: URL, minimumAge: Int, now: Date) throws -> (ready: [URL], passedOver: [(name: String, why: String)]) {
         try check(folder)
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
@@ -25,7 +26,9 @@ enum InboxScanner {
             let url = folder.appendingPathComponent(name)
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else { return nil }
             guard attributes[.type] as? FileAttributeType == .typeRegular else {
-                passedOver.append((name, "not a regular file (a link or a folder): left in the inbox"))
+                if attributes[.type] as? FileAttributeType != .typeDirectory {
+                    passedOver.append((name, "not a regular file (a link): left in the inbox"))
+                }
                 return nil
             }
             guard let modified = attributes[.modificationDate] as? Date else { return nil }
