@@ -82,7 +82,9 @@ enum ConfigLoader {
         }
     }
 
-    /// How many single characters to insert, delete or replace to turn `a` into `b`.
+    /// How many single characters to insert, delete or replace to turn `a` into `b` (Levenshtein;
+    /// by hand: a dozen lines for names of a few dozen characters, where a package would add a
+    /// dependency to every build).
     static func editDistance(_ a: String, _ b: String) -> Int {
         let (a, b) = (Array(a), Array(b))
         var previous = Array(0...b.count)
