@@ -544,26 +544,19 @@ import ReconTestSupport
     /// is gone, the same write goes through.
     @Test(.timeLimit(.minutes(1)), arguments: TestStore.available.filter { $0 == .postgres })
     func aTableAnotherSessionKeepsLockedIsTheStoreUnavailableAfterTheLockTimeout(_ kind: TestStore) async throws {
-        let url = try await TestStore.freshPostgresDatabase()
-        let store = SQLReconStore(database: try await PostgresDatabase.connect(
-            url: url, password: nil, logger: Logger(label: "test"), lockTimeout: .milliseconds(300)))
-        try await store.migrate()
+        let (store, url) = try await migratedPostgresStore(lockTimeout: .milliseconds(300))
         let other = try await PostgresDatabase.connect(url: url, password: nil, logger: Logger(label: "test"))
         let started = ContinuousClock.now
         try await other.transaction { db in
             try await db.execute("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE", [])
             await #expect {
                 try await store.save(orders: [pendingOrder()], licenses: [])
-            } throws: { error in
-                (error as? StoreError)?.code == .unavailable && "\(error)".contains("held a lock the job needs")
-            }
+            } throws: { isLockTimeout($0) }
             // On the second connection too: the lock ends the job, and the connection is not
             // taken for lost (it reads again once the lock is gone).
             await #expect {
                 try await store.database.readCommitted { db in try await db.query("SELECT COUNT(*) FROM orders", []) }
-            } throws: { error in
-                (error as? StoreError)?.code == .unavailable && "\(error)".contains("held a lock the job needs")
-            }
+            } throws: { isLockTimeout($0) }
         }
         #expect(ContinuousClock.now - started < .seconds(20))
         // Statistics are refreshed on the tables not held, and the held one is left alone.
@@ -578,15 +571,27 @@ import ReconTestSupport
         await store.database.close()
     }
 
+    /// A new database on the test server, migrated, as a store whose statements wait
+    /// `lockTimeout` for another session's locks; and its URL.
+    func migratedPostgresStore(lockTimeout: Duration) async throws -> (SQLReconStore, String) {
+        let url = try await TestStore.freshPostgresDatabase()
+        let store = SQLReconStore(database: try await PostgresDatabase.connect(
+            url: url, password: nil, logger: Logger(label: "test"), lockTimeout: lockTimeout))
+        try await store.migrate()
+        return (store, url)
+    }
+
+    /// The store unavailable because another session held a lock past the timeout.
+    func isLockTimeout(_ error: any Error) -> Bool {
+        (error as? StoreError)?.code == .unavailable && "\(error)".contains("held a lock the job needs")
+    }
+
     /// A backup's `pg_dump` reads every table, the run's queue too, for as long as it runs: the
     /// queue made afresh for a date waits for it past the lock timeout, as it did before there
     /// was one, rather than end the night.
     @Test(.timeLimit(.minutes(1)), arguments: TestStore.available.filter { $0 == .postgres })
     func theQueueWaitsForABackupReadingItPastTheLockTimeout(_ kind: TestStore) async throws {
-        let url = try await TestStore.freshPostgresDatabase()
-        let store = SQLReconStore(database: try await PostgresDatabase.connect(
-            url: url, password: nil, logger: Logger(label: "test"), lockTimeout: .milliseconds(200)))
-        try await store.migrate()
+        let (store, url) = try await migratedPostgresStore(lockTimeout: .milliseconds(200))
         try await store.save(orders: [pendingOrder()], licenses: [])
         _ = try await store.ingest(batch([record("TX-1", ref: "RN-1")]), on: day, runID: "r1")
         let bookedOn = try #require(try await store.candidateBookingDates(descriptors: Self.descriptors).first)
@@ -608,9 +613,7 @@ import ReconTestSupport
                     try await store.save(orders: [pendingOrder()], licenses: [])
                 }
             }
-        } throws: { error in
-            (error as? StoreError)?.code == .unavailable && "\(error)".contains("held a lock the job needs")
-        }
+        } throws: { isLockTimeout($0) }
         await backup.close()
         await store.database.close()
     }
