@@ -499,6 +499,21 @@ import ReconTestSupport
         #expect(try await BusinessState.dump(workspace.store()) == state)
     }
 
+    /// SIGTERM while the outputs are written stops the run there (exit 75), as between
+    /// transactions; run again, it writes every file as one clean run does.
+    @Test func sigtermStopsTheOutputsAndTheNextRunWritesThem() async throws {
+        let reference = try await Self.prepared(.sqlite)
+        try await Self.recon(reference, ["run", "--date", Self.day])
+        let workspace = try await Self.prepared(.sqlite)
+        let stopped = try await Self.recon(workspace, ["run", "--date", Self.day], crashAt: "outputs.mail:1:TERM")
+        #expect(stopped.status == 75 && !stopped.killed, "\(stopped)")
+        #expect(try workspace.outputs()["reports/\(Self.day)/summary.json"] == nil, "stopped before the reports")
+        #expect(try await Self.recon(workspace, ["run", "--date", Self.day]).status == 0)
+        #expect(try await BusinessState.dump(workspace.store()) == BusinessState.dump(reference.store()))
+        #expect(try Self.comparable(workspace).filter { !$0.key.hasSuffix("summary.json") }
+                == Self.comparable(reference).filter { !$0.key.hasSuffix("summary.json") })
+    }
+
     /// Commands other than run and rerun end at a signal, as by default: an import stopped
     /// midway leaves nothing of its file (its transaction rolls back).
     @Test func sigtermEndsAnImportAndLeavesNothingOfIt() async throws {

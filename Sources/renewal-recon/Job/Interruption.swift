@@ -54,17 +54,22 @@ enum Interruption {
     static func check() throws {
         if requested.load(ordering: .relaxed) != 0 { throw Stopped() }
     }
+
+    /// Whether a signal has arrived (for `CrashPoint`'s signal, which waits until it has).
+    static var isRequested: Bool { requested.load(ordering: .sequentiallyConsistent) != 0 }
 }
 
 /// Test-only fault injection for the crash tests: with `RECON_CRASH_AT=NAME:N` in the
-/// environment, the process kills itself with SIGKILL the N-th time it reaches point NAME.
-/// Without the variable (always, in production) `reach` does nothing.
+/// environment, the process kills itself with SIGKILL the N-th time it reaches point NAME;
+/// with `NAME:N:TERM`, it sends itself SIGTERM there instead, and goes on once the signal is
+/// caught (so the next `Interruption.check` sees it). Without the variable (always, in
+/// production) `reach` does nothing.
 enum CrashPoint {
-    private static let target: (name: String, count: Int)? = {
+    private static let target: (name: String, count: Int, signal: Int32)? = {
         guard let spec = ProcessInfo.processInfo.environment["RECON_CRASH_AT"] else { return nil }
         let parts = spec.split(separator: ":")
-        guard parts.count == 2, let count = Int(parts[1]) else { return nil }
-        return (String(parts[0]), count)
+        guard parts.count == 2 || (parts.count == 3 && parts[2] == "TERM"), let count = Int(parts[1]) else { return nil }
+        return (String(parts[0]), count, parts.count == 3 ? SIGTERM : SIGKILL)
     }()
     private static let hits = Mutex<Int>(0)
 
@@ -74,6 +79,8 @@ enum CrashPoint {
             hits += 1
             return hits
         }
-        if reached == target.count { kill(getpid(), SIGKILL) }
+        guard reached == target.count else { return }
+        kill(getpid(), target.signal)
+        for _ in 0..<200 where !Interruption.isRequested { usleep(10_000) }
     }
 }

@@ -14,7 +14,10 @@ extension ReconJob {
                             catalog: config.rules.catalog),
             templateDirectory: config.mailTemplateDirectory)
         var written: [URL] = []
+        // SIGTERM stops them between files and pages, as it stops a run between transactions:
+        // what is not written yet, the run started again writes (a night of `.eml` files takes minutes).
         for day in Set(try await store.datesWithUnwrittenOutputs()).union(dates).sorted() {
+            try Interruption.check()
             // Streamed from the store to the files: a day may hold a million mails. The feed is
             // written while the mails are (and read on the store's second connection, if it has
             // one), and the next page of mails is read while one renders, so the store's reads
@@ -30,6 +33,7 @@ extension ReconJob {
                 while true {
                     let page = try await next.value
                     guard let last = page.last else { break }
+                    try Interruption.check()
                     next = Task { try await store.outbox(on: day, after: last.order.orderID, limit: Self.outputPage) }
                     for lines in await Self.rendered(page, by: mails) { try sink.append(lines) }
                     if config.mailEML {
@@ -45,6 +49,7 @@ extension ReconJob {
             Allocator.returnFreedMemory()
         }
         for day in Set(dates).sorted() {
+            try Interruption.check()
             // The exception report, queued once, is read twice a page at a time: for the CSV and
             // the tallies the summary needs, then for the HTML page, whose table follows the summary.
             let queued = try await store.queueExceptionReport(on: day)
