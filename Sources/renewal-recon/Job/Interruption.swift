@@ -2,8 +2,9 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// SIGTERM and SIGINT stop `run` and `rerun` between transactions (or while they wait for the
-/// lock): the work done so far is committed whole, and the next run finishes the rest. Other
+/// SIGTERM and SIGINT stop `run` and `rerun` between transactions, between output files and
+/// pages, or while they wait for the lock: the work done so far is committed whole, and the
+/// next run finishes the rest. Other
 /// commands end at the signal, as by default; the store rolls back a transaction they leave
 /// open, and their output files are renamed into place whole. The signals are caught from the
 /// start, before the command is known, so that none is lost while the command line is read.
