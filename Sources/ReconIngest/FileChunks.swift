@@ -62,3 +62,21 @@ extension Unicode.UTF8 {
     /// The UTF-8 byte order mark, which a file may start with and whose reader skips it.
     static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 }
+
+extension Error {
+    /// The system's words for why a file could not be opened or read ("No such file or
+    /// directory", "Permission denied"), for messages that name the file.
+    public var systemReason: String {
+        // Foundation reports some without the POSIX error beneath (a missing file's attributes).
+        switch (self as? CocoaError)?.code {
+        case .fileNoSuchFile?, .fileReadNoSuchFile?: return String(cString: strerror(ENOENT))
+        case .fileReadNoPermission?: return String(cString: strerror(EACCES))
+        default: break
+        }
+        let error = self as NSError
+        if let posix = error.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code)))
+        }
+        return error.localizedDescription
+    }
+}

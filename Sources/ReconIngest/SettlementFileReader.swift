@@ -32,14 +32,14 @@ public struct SettlementFileReader: Sendable {
         do {
             size = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
         } catch {
-            throw FileRejection(reason: "cannot read the file (\(Self.cause(error)))")
+            throw FileRejection(reason: "cannot read the file (\(error.systemReason))")
         }
         try checkSize(size)
         let chunks: FileChunks
         do {
             chunks = try FileChunks(url, size: Self.chunkSize)
         } catch {
-            throw FileRejection(reason: "cannot open the file (\(Self.cause(error)))")
+            throw FileRejection(reason: "cannot open the file (\(error.systemReason))")
         }
         var iterator = chunks
         let summary: FileSummary
@@ -51,21 +51,6 @@ public struct SettlementFileReader: Sendable {
         }
         if let failure = chunks.failure { throw Self.unreadable(failure) }
         return summary
-    }
-
-    /// The system's words for why a file could not be opened or read ("No such file or directory").
-    public static func cause(_ error: any Error) -> String {
-        // Foundation reports some without the POSIX error beneath (a missing file's attributes).
-        switch (error as? CocoaError)?.code {
-        case .fileNoSuchFile?, .fileReadNoSuchFile?: return String(cString: strerror(ENOENT))
-        case .fileReadNoPermission?: return String(cString: strerror(EACCES))
-        default: break
-        }
-        let error = error as NSError
-        if let posix = error.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(posix.code)))
-        }
-        return error.localizedDescription
     }
 
     private static func unreadable(_ failure: FileChunks.Failure) -> FileRejection {

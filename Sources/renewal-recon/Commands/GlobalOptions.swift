@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ReconCore
+import ReconIngest
 import ReconStore
 
 /// Options every command takes.
@@ -68,7 +69,7 @@ enum CommandFailure {
         } catch let error as CocoaError where error.isFileError {
             // A folder that filled up or was taken away mid-run: what the store committed stands.
             let path = error.filePath ?? error.url?.path ?? "a file"
-            code = fail("cannot use \(path) (\(ReconJob.cause(error))); what the store committed stands: "
+            code = fail("cannot use \(path) (\(error.systemReason)); what the store committed stands: "
                         + "run the command again once the file or folder can be used", 70)
         } catch {
             code = fail("internal error: \(String(describing: error))", 70)

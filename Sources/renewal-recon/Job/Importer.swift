@@ -174,7 +174,7 @@ final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
             rows = try CSVFileRows(url: url)
         } catch {
             // A command line naming a file that is not there, or not readable: no row of it is bad.
-            throw UsageError(message: "\(url.path): the file cannot be opened (\(ReconJob.cause(error)))")
+            throw UsageError(message: "\(url.path): the file cannot be opened (\(error.systemReason))")
         }
         self.parse = parse
         self.skip = skip

@@ -37,7 +37,7 @@ extension ReconJob {
                 // Another user's upload the job may not open (mode 600): nothing of it can be
                 // known, so it stays where it is, named, and the night goes on; the next run
                 // tries it again.
-                let reason = "cannot read the file (\(Self.cause(error))): left in the inbox for the next run"
+                let reason = "cannot read the file (\(error.systemReason)): left in the inbox for the next run"
                 outcome.unreadable.append("\(url.lastPathComponent): \(reason)")
                 outcome.plan?("leave \(url.lastPathComponent): \(reason)")
                 logger.error("file cannot be read", metadata: ["settlement.reason": "\(reason)"])
@@ -92,9 +92,6 @@ extension ReconJob {
             }
         }
     }
-
-    /// The system's words for why a file could not be opened or read ("Permission denied").
-    static func cause(_ error: any Error) -> String { SettlementFileReader.cause(error) }
 
     /// nil for a file the store does not know as ingested; else whether seeing it again counts
     /// as a duplicate arrival (not for a copy left in place, nor for a move a crash interrupted:
