@@ -7,6 +7,15 @@ import ReconIngest
 struct InboxMover {
     let archive: URL?
     let quarantine: URL
+    /// The reason files' writer, one for the run: it cleans the quarantine of a killed run's
+    /// temporaries once, not at every file quarantined.
+    private let reasons: OutputWriter
+
+    init(archive: URL?, quarantine: URL) {
+        self.archive = archive
+        self.quarantine = quarantine
+        self.reasons = OutputWriter(root: quarantine)
+    }
 
     func archive(_ file: URL, sha256: String) throws {
         guard let archive else { return }
@@ -66,7 +75,6 @@ struct InboxMover {
     /// it quarantined without its reason for good, as the next run no longer sees it).
     func quarantine(_ file: URL, sha256: String, rejection: FileRejection, on date: String) throws {
         guard archive != nil else { return }
-        try OutputWriter.makeFolder(quarantine)
         let destination = Self.destination(of: file.lastPathComponent, in: quarantine, sha256: sha256)
         let reason = """
             file: \(file.lastPathComponent)
@@ -77,7 +85,7 @@ struct InboxMover {
             column: \(rejection.column.map(String.init) ?? "-")
 
             """
-        try OutputWriter(root: quarantine).write(Data(reason.utf8), to: destination.target.lastPathComponent + ".reason.txt")
+        try reasons.write(Data(reason.utf8), to: destination.target.lastPathComponent + ".reason.txt")
         CrashPoint.reach("quarantine.reasoned")
         try move(file, to: destination, sha256: sha256)
     }
