@@ -62,7 +62,7 @@ extension SQLReconStore {
                 history.append(HistoryEntry(exceptionID: id, action: "seen", status: state.status))
             }
             if state.severity != severity {
-                history.append(HistoryEntry(exceptionID: id, action: "severity \(state.severity)", status: state.status))
+                history.append(HistoryEntry(exceptionID: id, action: HistoryEntry.changingSeverity(to: state.severity), status: state.status))
             }
             current[id] = state
         }
@@ -164,7 +164,18 @@ extension SQLReconStore {
 
         /// Whether the entry only tells what a run saw (seen again, facts changed, a severity),
         /// the exception's status as it was.
-        var observes: Bool { action == "seen" || action == "facts changed" || action.hasPrefix("severity ") }
+        var observes: Bool { action == "seen" || action == "facts changed" || Self.severity(changedBy: action) != nil }
+
+        /// The action of a change of severity ("severity warning"), and the severity an action
+        /// changed to, nil for another action: the one place that spells it (the report of a
+        /// date reads its severity back from the history).
+        static let severityPrefix = "severity "
+
+        static func changingSeverity(to severity: String) -> String { severityPrefix + severity }
+
+        static func severity(changedBy action: String) -> Severity? {
+            action.hasPrefix(severityPrefix) ? Severity(rawValue: String(action.dropFirst(severityPrefix.count))) : nil
+        }
     }
 
     /// Appends `entries` in order, each numbered after the last of its exception's history and

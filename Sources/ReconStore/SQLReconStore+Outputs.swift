@@ -101,12 +101,12 @@ extension SQLReconStore {
             for row in try await db.query("""
                 SELECT h.exception_id, h.business_date, h.action, h.status
                 FROM exception_report_queue q JOIN exception_history h ON h.exception_id = q.exception_id
-                WHERE q.position > ? AND q.position <= ? AND (h.business_date <= ? OR h.action LIKE 'severity %')
+                WHERE q.position > ? AND q.position <= ? AND (h.business_date <= ? OR h.action LIKE '\(HistoryEntry.severityPrefix)%')
                 ORDER BY q.position, h.business_date, h.seq
                 """, window + [.text(day)]) {
                 let (id, entryDate, action) = (row.string(0), row.string(1), row.string(2))
                 guard entryDate <= day else {
-                    if laterSeverity[id] == nil { laterSeverity[id] = Self.severity(changedBy: action)?.other }
+                    if laterSeverity[id] == nil { laterSeverity[id] = HistoryEntry.severity(changedBy: action)?.other }
                     continue
                 }
                 history[id, default: []].append((entryDate, action, row.string(3)))
@@ -117,7 +117,7 @@ extension SQLReconStore {
                 var asOfDate = stored
                 // A change of severity ("severity warning") is the date's if made by then; else the
                 // severity the first change after the date left (of two) was the date's.
-                asOfDate.facts.severity = entries.compactMap { Self.severity(changedBy: $0.action) }.last
+                asOfDate.facts.severity = entries.compactMap { HistoryEntry.severity(changedBy: $0.action) }.last
                     ?? laterSeverity[stored.exceptionID] ?? stored.facts.severity
                 var previous: String?
                 var changedOnDate = false
@@ -132,11 +132,6 @@ extension SQLReconStore {
                 return ExceptionReportEntry(row: asOfDate, aboutTheDaysRecords: row.int(25) == 1)
             }
         }
-    }
-
-    /// The severity an exception history's entry changed to (`raise`: "severity warning").
-    private static func severity(changedBy action: String) -> Severity? {
-        action.hasPrefix("severity ") ? Severity(rawValue: String(action.dropFirst("severity ".count))) : nil
     }
 
     public func exceptions(code: ExceptionCode?, status: String?) async throws -> [ExceptionRow] {
