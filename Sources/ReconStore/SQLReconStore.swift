@@ -156,13 +156,24 @@ public struct SQLReconStore: ReconStore {
         }
     }
 
+    /// The nightly `run`s (`runs` as `alias`) begun after the last one that finished, and not
+    /// finished themselves: running now, or killed or failed. Runs never overlap (the job's lock),
+    /// and their ids sort as they began, to the millisecond (`ReconJob.runID`), so the last
+    /// begun of the finished ones finished last (`finished_at` and `started_at` keep whole
+    /// seconds only). A rerun by hand or a support decision also records a run, and must not
+    /// make a cron job that stopped look alive.
+    static func unfinishedNightlyRuns(_ alias: String, byte: String) -> String {
+        """
+        \(alias).command = 'run' AND \(alias).finished_at IS NULL
+        AND \(alias).run_id\(byte) > COALESCE((SELECT MAX(run_id\(byte)) FROM runs WHERE command = 'run' AND finished_at IS NOT NULL), '')
+        """
+    }
+
     public func filesQuarantinedByUnfinishedRuns(otherThan runID: String) async throws -> [QuarantinedFile] {
         try await database.read { [byte = database.byteCollation] db in
             try await db.query("""
                 SELECT f.name, f.run_id, f.reason, f.line, f.col FROM settlement_files f JOIN runs r ON r.run_id = f.run_id
-                WHERE f.status = 'rejected' AND r.command = 'run' AND r.finished_at IS NULL AND r.run_id <> ?
-                  AND r.run_id\(byte) > COALESCE((SELECT MAX(run_id\(byte)) FROM runs
-                                                 WHERE command = 'run' AND finished_at IS NOT NULL), '')
+                WHERE f.status = 'rejected' AND r.run_id <> ? AND \(Self.unfinishedNightlyRuns("r", byte: byte))
                 ORDER BY f.run_id\(byte), f.name\(byte)
                 """, [.text(runID)]).map { row in
                 QuarantinedFile(name: row.string(0), runID: row.string(1), reason: row.string(2),
@@ -179,11 +190,7 @@ public struct SQLReconStore: ReconStore {
                     BusinessDate(iso: row.string(1)).map { (code: code, firstSeen: $0) }
                 }
             }
-            // The nightly `run` only: a rerun by hand or a support decision also records a run,
-            // and must not make a cron job that stopped look alive. Runs never overlap (the job's
-            // lock), and their ids sort as they began, to the millisecond (`ReconJob.runID`): the
-            // last begun of the completed ones finished last, and one begun after it and not
-            // finished is unfinished (`finished_at` and `started_at` keep whole seconds only).
+            // The nightly `run` only (`unfinishedNightlyRuns`); the last begun finished last.
             let run = try await db.query("""
                 SELECT run_id, business_date, finished_at FROM runs
                 WHERE finished_at IS NOT NULL AND command = 'run' ORDER BY run_id\(byte) DESC LIMIT 1
@@ -192,8 +199,8 @@ public struct SQLReconStore: ReconStore {
             }
             let unfinished = try await db.query("""
                 SELECT run_id, business_date, started_at FROM runs
-                WHERE finished_at IS NULL AND command = 'run' AND run_id\(byte) > ? ORDER BY run_id\(byte) DESC LIMIT 1
-                """, [.text(run?.id ?? "")]).first.flatMap { row in
+                WHERE \(Self.unfinishedNightlyRuns("runs", byte: byte)) ORDER BY run_id\(byte) DESC LIMIT 1
+                """).first.flatMap { row in
                 BusinessDate(iso: row.string(1)).map { (id: row.string(0), date: $0, startedAt: row.string(2)) }
             }
             let file = try await db.query("""
