@@ -11,19 +11,22 @@ public final class PostgresDatabase: SQLDatabase {
     private let connection: PostgresConnection
     private let configuration: PostgresConnection.Configuration
     private let logger: Logger
-    /// How long a statement waits for a lock another session holds (`lock_timeout`).
-    private let lockTimeout: Duration
+    /// How long a statement waits for a lock another session holds (`lock_timeout`), in ms.
+    private let lockTimeoutMilliseconds: Int
+    /// `ANALYZE (SKIP_LOCKED)`, from PostgreSQL 12 (`refreshStatistics`); read once, at connect.
+    private let analyzeOptions: String
     /// Where the store is, for messages: the URL without any password.
     public let location: String
     /// The second connection, of `onCommittedStateReader`.
     private let reader: CommittedStateReader<PostgresConnection>
 
     private init(connection: PostgresConnection, configuration: PostgresConnection.Configuration, logger: Logger,
-                 lockTimeout: Duration, location: String) {
+                 lockTimeoutMilliseconds: Int, serverVersion: Int64, location: String) {
         self.connection = connection
         self.configuration = configuration
         self.logger = logger
-        self.lockTimeout = lockTimeout
+        self.lockTimeoutMilliseconds = lockTimeoutMilliseconds
+        self.analyzeOptions = serverVersion >= 120_000 ? "(SKIP_LOCKED) " : ""
         self.location = location
         self.reader = CommittedStateReader(logger: logger)
     }
@@ -59,16 +62,24 @@ public final class PostgresDatabase: SQLDatabase {
             host: host, port: components.port ?? 5432, username: user,
             password: password, database: database.isEmpty ? nil : database, tls: tls)
         configuration.options.connectTimeout = .seconds(5)
-        let store: PostgresDatabase
+        let connection: PostgresConnection
         do {
-            let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
-            store = PostgresDatabase(connection: connection, configuration: configuration, logger: logger,
-                                     lockTimeout: lockTimeout, location: location)
+            connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
         } catch {
             throw StoreError(.unavailable, "cannot reach the PostgreSQL store at \(location): \(Self.describe(error))")
         }
-        try await store.configure(store.session())
-        return store
+        let milliseconds = Int(lockTimeout / .milliseconds(1))
+        let version: Int64
+        do {
+            let session = Session(connection: connection, logger: logger, location: location)
+            try await configure(session, lockTimeoutMilliseconds: milliseconds)
+            version = try await session.query("SELECT CAST(current_setting('server_version_num') AS integer)", []).first?.int(0) ?? 0
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        return PostgresDatabase(connection: connection, configuration: configuration, logger: logger,
+                                lockTimeoutMilliseconds: milliseconds, serverVersion: version, location: location)
     }
 
     /// The settings of each connection:
@@ -81,11 +92,11 @@ public final class PostgresDatabase: SQLDatabase {
     ///   statement ends: the next run found the lock taken. From PostgreSQL 14 the backend looks
     ///   at its client every second while a statement runs and ends with it; before, the
     ///   setting is not there, and the statement sets nothing.
-    private func configure(_ connection: any SQLConnection) async throws {
+    private static func configure(_ connection: any SQLConnection, lockTimeoutMilliseconds: Int) async throws {
         _ = try await connection.query("""
             SELECT set_config(name, CASE name WHEN 'lock_timeout' THEN ? ELSE '1000' END, false) FROM pg_settings
             WHERE name IN ('lock_timeout', 'client_connection_check_interval')
-            """, [.text("\(Int(lockTimeout / .milliseconds(1)))")])
+            """, [.text("\(lockTimeoutMilliseconds)")])
     }
 
     /// The lock is released by the server before the connection closes: a session's
@@ -121,7 +132,7 @@ public final class PostgresDatabase: SQLDatabase {
     public var byteCollation: String { " COLLATE \"C\"" }
 
     public var waitingForLocksWithoutTimeout: (begin: String, end: String)? {
-        ("SET LOCAL lock_timeout = 0", "SET LOCAL lock_timeout = \(Int(lockTimeout / .milliseconds(1)))")
+        ("SET LOCAL lock_timeout = 0", "SET LOCAL lock_timeout = \(lockTimeoutMilliseconds)")
     }
 
     /// `ANALYZE`: a table filled since autovacuum last looked is planned as if empty, and a
@@ -130,9 +141,7 @@ public final class PostgresDatabase: SQLDatabase {
     /// keeps its statistics: they only speed the job, and waiting would end it at the lock
     /// timeout (`SKIP_LOCKED`, PostgreSQL 12 and later).
     public func refreshStatistics(of tables: [String]) async throws {
-        let version = try await session().query("SELECT CAST(current_setting('server_version_num') AS integer)", [])
-        let options = (version.first?.int(0) ?? 0) >= 120_000 ? "(SKIP_LOCKED) " : ""
-        try await session().execute("ANALYZE " + options + tables.joined(separator: ", "), [])
+        try await session().execute("ANALYZE " + analyzeOptions + tables.joined(separator: ", "), [])
     }
 
     /// A read-only `REPEATABLE READ` transaction on the second connection: one snapshot of the
@@ -161,7 +170,8 @@ public final class PostgresDatabase: SQLDatabase {
         do {
             let opened = try await PostgresConnection.connect(configuration: configuration, id: 2, logger: logger)
             do {
-                try await configure(Session(connection: opened, logger: logger, location: location))
+                try await Self.configure(Session(connection: opened, logger: logger, location: location),
+                                         lockTimeoutMilliseconds: lockTimeoutMilliseconds)
             } catch {
                 try? await opened.close()
                 throw error
