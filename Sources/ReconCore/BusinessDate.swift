@@ -67,6 +67,11 @@ public struct BusinessDate: Hashable, Comparable, Sendable, CustomStringConverti
 
     public func adding(days: Int) -> BusinessDate { BusinessDate(dayNumber: dayNumber + days) }
 
+    /// Each date from this one to `end`, both included; none when `end` is earlier.
+    public func through(_ end: BusinessDate) -> [BusinessDate] {
+        (dayNumber..<max(dayNumber, end.dayNumber + 1)).map(BusinessDate.init(dayNumber:))
+    }
+
     /// Adds calendar years; 29 February becomes 28 February in a common year.
     public func adding(years: Int) -> BusinessDate {
         let target = year + years

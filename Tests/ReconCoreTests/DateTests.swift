@@ -13,6 +13,15 @@ import Testing
         #expect(BusinessDate(iso: "2026-11-20")!.isoWeekday == 5)
     }
 
+    /// A rerun's range: each date, both ends included, across a month's end; none reversed.
+    @Test func aRangeHoldsEachDateFromItsFirstToItsLast() throws {
+        let first = try #require(BusinessDate(iso: "2026-11-29"))
+        #expect(first.through(BusinessDate(iso: "2026-12-02")!).map(\.description)
+                == ["2026-11-29", "2026-11-30", "2026-12-01", "2026-12-02"])
+        #expect(first.through(first) == [first])
+        #expect(first.through(first.adding(days: -1)).isEmpty)
+    }
+
     @Test func invalidDatesAreRefused() {
         #expect(BusinessDate(iso: "2026-02-29") == nil)
         #expect(BusinessDate(iso: "2026-13-01") == nil)

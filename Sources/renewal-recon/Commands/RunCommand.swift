@@ -72,8 +72,7 @@ struct RerunCommand: AsyncParsableCommand {
             guard let start = BusinessDate(iso: from), let end = BusinessDate(iso: to) else { return ExitCode(64) }
             try CommandFailure.refuseAfterToday(end, "--to", config)
             if !dryRun {
-                let dates = (0...end.days(since: start)).map { start.adding(days: $0) } + [config.today()]
-                try config.checkWritableFolders(dates: dates)
+                try config.checkWritableFolders(dates: start.through(end) + [config.today()])
             }
             let outcome = try await StoreOpener.with(config, for: .existing, lock: lock.wait) { store in
                 try await ReconJob(config: config, store: store, logger: logger, plan: RunReport.printPlan)

@@ -150,7 +150,7 @@ struct ReconJob {
                        outcome: RunOutcome, logger: Logger) async throws -> RunOutcome {
         var outcome = outcome
         let today = outcome.date
-        let dates = (0...end.days(since: start)).map { start.adding(days: $0) }
+        let dates = start.through(end)
         let candidates = try await store.openCandidates(bookedOrFirstSeenFrom: start, to: end)
         try await store.beginRun(id: outcome.runID, command: "rerun \(start)..\(end)", date: today,
                                  startedAt: startedAt.formatted(.iso8601))
