@@ -95,6 +95,22 @@ import ReconCore
         #expect(!FileManager.default.fileExists(atPath: workspace.url("out").path))
     }
 
+    /// A file that cannot be written mid-run (here a folder stands where the mails file goes;
+    /// a full disk would do the same) ends the run with one line naming it and the system's
+    /// reason, after what the store committed; once it can be written, the run again finishes.
+    @Test func aFileThatCannotBeWrittenMidRunIsNamed() async throws {
+        let (workspace, config) = try await importedSamples()
+        let mails = workspace.url("out/mail/2026-11-20/completion-mails.jsonl")
+        try FileManager.default.createDirectory(at: mails, withIntermediateDirectories: true)
+        let failed = try recon(workspace, config + ["run", "--date", "2026-11-20"])
+        #expect(failed.status == 70, "\(failed.stderr)")
+        let line = try #require(failed.stderr.split(separator: "\n").last)
+        #expect(line.contains("cannot use \(mails.path) (Is a directory); what the store committed stands"), "\(line)")
+        try FileManager.default.removeItem(at: mails)
+        #expect(try recon(workspace, config + ["run", "--date", "2026-11-20"]).status == 2, "the samples' cut file")
+        #expect(FileManager.default.fileExists(atPath: mails.path))
+    }
+
     /// Another process holding the SQLite file's write lock (a backup, a `sqlite3` shell in a
     /// transaction) past the 5 s busy timeout is the store unavailable (exit 69), not an
     /// internal error (70); the run, run again once it lets go, goes through.
