@@ -11,7 +11,7 @@ import Synchronization
 enum Interruption {
     /// The job stopped at a signal (exit 75: run it again).
     struct Stopped: Error, CustomStringConvertible {
-        var description: String { "stopped by a signal between transactions; the store is consistent; run again to finish" }
+        var description: String { "stopped by a signal between transactions or output files; the store is consistent; run again to finish" }
     }
 
     /// The signal that arrived (0: none yet).
