@@ -242,6 +242,21 @@ public struct SupportDecision: Sendable {
     }
 }
 
+/// How a `rerun` is named in the store's runs: `rerun FROM..TO`.
+public enum RerunEntry {
+    public static let prefix = "rerun "
+
+    public static func name(from start: BusinessDate, to end: BusinessDate) -> String { "\(prefix)\(start)..\(end)" }
+
+    /// The dates of a rerun's name; nil for another command.
+    public static func dates(of name: String) -> (from: BusinessDate, to: BusinessDate)? {
+        guard name.hasPrefix(prefix) else { return nil }
+        let range = name.dropFirst(prefix.count).split(separator: ".", omittingEmptySubsequences: true)
+        guard range.count == 2, let start = BusinessDate(iso: range[0]), let end = BusinessDate(iso: range[1]) else { return nil }
+        return (start, end)
+    }
+}
+
 /// What `status` shows.
 public struct StoreOverview: Sendable {
     public var pendingOrders: Int
@@ -251,15 +266,21 @@ public struct StoreOverview: Sendable {
     /// running now, or stopped (killed, failed with an error, or its machine went down) and
     /// waiting to be run again.
     public var unfinishedRun: (id: String, date: BusinessDate, startedAt: String)?
+    /// The `rerun`s not finished, oldest first, where no later rerun of the same dates finished:
+    /// a rerun stopped partway leaves its dates' reports as they were, and no nightly run
+    /// writes them again.
+    public var unfinishedReruns: [(id: String, from: BusinessDate, to: BusinessDate, startedAt: String)]
     public var newestFile: (name: String, receivedOn: BusinessDate)?
     public init(pendingOrders: Int, openExceptions: [(code: ExceptionCode, firstSeen: BusinessDate)],
                 lastRun: (id: String, date: BusinessDate, finishedAt: String)?,
                 unfinishedRun: (id: String, date: BusinessDate, startedAt: String)?,
+                unfinishedReruns: [(id: String, from: BusinessDate, to: BusinessDate, startedAt: String)],
                 newestFile: (name: String, receivedOn: BusinessDate)?) {
         self.pendingOrders = pendingOrders
         self.openExceptions = openExceptions
         self.lastRun = lastRun
         self.unfinishedRun = unfinishedRun
+        self.unfinishedReruns = unfinishedReruns
         self.newestFile = newestFile
     }
 }

@@ -203,10 +203,20 @@ public struct SQLReconStore: ReconStore {
                 """).first.flatMap { row in
                 BusinessDate(iso: row.string(1)).map { (id: row.string(0), date: $0, startedAt: row.string(2)) }
             }
+            let reruns = try await db.query("""
+                SELECT run_id, command, started_at FROM runs r
+                WHERE r.command LIKE ? AND r.finished_at IS NULL AND NOT EXISTS (
+                    SELECT 1 FROM runs later WHERE later.command = r.command AND later.finished_at IS NOT NULL
+                    AND later.run_id\(byte) > r.run_id\(byte))
+                ORDER BY run_id\(byte)
+                """, [.text(RerunEntry.prefix + "%")]).compactMap { row in
+                RerunEntry.dates(of: row.string(1)).map { (id: row.string(0), from: $0.from, to: $0.to, startedAt: row.string(2)) }
+            }
             let file = try await db.query("""
                 SELECT name, received_on FROM settlement_files ORDER BY received_on DESC, name DESC LIMIT 1
                 """).first.flatMap { row in BusinessDate(iso: row.string(1)).map { (name: row.string(0), receivedOn: $0) } }
             return StoreOverview(pendingOrders: pending, openExceptions: open, lastRun: run, unfinishedRun: unfinished,
+                                 unfinishedReruns: reruns,
                                  newestFile: file)
         }
     }

@@ -260,7 +260,7 @@ import ReconTestSupport
     /// `aRunKilledMidPassFinishesThatPassFirst`, a rerun reaches its verdicts in two passes
     /// (TX-3 and TX-4 apply, then TX-2), so they commit as one: committed a part at a time,
     /// the rerun after a kill that left TX-3 applied decided the rest anew, applied TX-2's
-    /// upgrade first, and held TX-4.
+    /// upgrade first, and held TX-4. Until it is run again, `status` names the rerun stopped.
     @Test(arguments: TestStore.available)
     func aKilledRerunRunAgainGivesTheStateOfOneRerun(_ kind: TestStore) async throws {
         func prepared() async throws -> Shop { try await Self.chainOfThree(kind, ordersAfterANight: true) }
@@ -277,7 +277,14 @@ import ReconTestSupport
             let shop = try await prepared()
             #expect(try await Self.recon(shop.workspace, rerun, crashAt: point, environment: Self.oneByOne).killed,
                     "\(kind) \(point)")
+            func status() async throws -> String {
+                try await StatusReport(store: shop.store(), today: shop.today, config: shop.workspace.config()).text
+            }
+            let stopped = try await status()
+            #expect(stopped.contains("unfinished rerun: run-") && stopped.contains("of 2026-11-12 to 2026-11-13")
+                    && stopped.contains("run `rerun --from 2026-11-12 --to 2026-11-13` again"), "\(stopped)")
             #expect(try await Self.recon(shop.workspace, rerun).status == 0)
+            #expect(try await !status().contains("unfinished rerun"))
             #expect(try await BusinessState.dump(shop.store()) == state, "\(kind) \(point): business state differs")
             #expect(try Self.comparable(shop.workspace) == outputs, "\(kind) \(point): output files differ")
         }

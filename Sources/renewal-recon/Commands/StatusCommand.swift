@@ -63,6 +63,10 @@ struct StatusReport {
             lines.append("unfinished run: \(run.id) for \(run.date), started \(run.startedAt): running now, "
                          + "or stopped (run it again for \(run.date))")
         }
+        for rerun in overview.unfinishedReruns {
+            lines.append("unfinished rerun: \(rerun.id) of \(rerun.from) to \(rerun.to), started \(rerun.startedAt): running now, "
+                         + "or stopped (run `rerun --from \(rerun.from) --to \(rerun.to)` again)")
+        }
         if !unwritten.isEmpty {
             lines.append("mail and feed files still to write for: " + unwritten.map(\.description).joined(separator: ", ")
                          + " (the next run writes them, or `report --date D`)")

@@ -152,7 +152,7 @@ struct ReconJob {
         let today = outcome.date
         let dates = start.through(end)
         let candidates = try await store.openCandidates(bookedOrFirstSeenFrom: start, to: end)
-        try await store.beginRun(id: outcome.runID, command: "rerun \(start)..\(end)", date: today,
+        try await store.beginRun(id: outcome.runID, command: RerunEntry.name(from: start, to: end), date: today,
                                  startedAt: startedAt.formatted(.iso8601))
         var phases = PhaseClock()
         try await evaluate(candidates, on: today, runID: outcome.runID, outcome: &outcome)
