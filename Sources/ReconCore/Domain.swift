@@ -70,10 +70,15 @@ public struct LicenseExtension: Hashable, Sendable {
     /// The booking date of the settlement that paid the order (the mail's `settled_on`).
     public var settledOn: BusinessDate?
     public var runID: String
+    /// What the settlement paid: the amount the customer's card was charged, which an apply
+    /// within `amount_tolerance_minor`, or a support decision, lets differ from the order's.
+    /// nil for an extension stored before migration 13 whose record had no amount.
+    public var paid: Money?
 
     public init(orderID: String, serial: String, transactionID: String?, recordID: String, previousProduct: String,
                 product: String, previousExpiresOn: BusinessDate, newExpiresOn: BusinessDate, years: Int,
-                appliedOn: BusinessDate, appliedAt: Date, placedOn: BusinessDate, settledOn: BusinessDate?, runID: String) {
+                appliedOn: BusinessDate, appliedAt: Date, placedOn: BusinessDate, settledOn: BusinessDate?, runID: String,
+                paid: Money?) {
         self.orderID = orderID
         self.serial = serial
         self.transactionID = transactionID
@@ -88,6 +93,7 @@ public struct LicenseExtension: Hashable, Sendable {
         self.placedOn = placedOn
         self.settledOn = settledOn
         self.runID = runID
+        self.paid = paid
     }
 
     /// Rule 9: the base is the current expiry when it is on or after the placed date (the

@@ -133,7 +133,8 @@ public struct Ledger: Sendable {
             orderID: order.orderID, serial: order.serial, transactionID: record.transactionID,
             recordID: recordID, previousProduct: license.product, product: order.targetProduct,
             previousExpiresOn: license.expiresOn, newExpiresOn: newExpiry, years: order.years,
-            appliedOn: appliedOn, appliedAt: appliedAt, placedOn: placedOn, settledOn: record.bookedOn, runID: runID)
+            appliedOn: appliedOn, appliedAt: appliedAt, placedOn: placedOn, settledOn: record.bookedOn, runID: runID,
+            paid: record.amount)
         let repeats = (extensions[order.serial] ?? []).contains { other in
             other.orderID != order.orderID && abs(other.placedOn.days(since: placedOn)) <= settings.windowDays + 1
         }

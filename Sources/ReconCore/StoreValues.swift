@@ -219,6 +219,10 @@ public struct OutboxMail: Hashable, Sendable {
         self.extensionRecord = extensionRecord
         self.order = order
     }
+
+    /// The mail's `amount`: what the settlement paid, or the order's amount for an extension
+    /// that does not know it.
+    public var amount: Money { extensionRecord.paid ?? order.amount }
 }
 
 /// A support decision recorded by `exceptions resolve`.

@@ -126,7 +126,7 @@ public struct CompletionMailRenderer: Sendable {
     private func variables(_ mail: OutboxMail) -> [(key: String, value: MailPayload.Value)] {
         let applied = mail.extensionRecord
         var variables: [(key: String, value: MailPayload.Value)] = [
-            ("amount", .text(mail.order.amount.decimalString)), ("currency", .text(mail.order.amount.currency.code)),
+            ("amount", .text(mail.amount.decimalString)), ("currency", .text(mail.amount.currency.code)),
             ("new_expires_on", .text(applied.newExpiresOn.description)), ("order_id", .text(mail.order.orderID)),
             ("placed_on", .text(applied.placedOn.description)),
             ("previous_expires_on", .text(applied.previousExpiresOn.description)),
@@ -146,7 +146,7 @@ public struct CompletionMailRenderer: Sendable {
         var context = Dictionary(uniqueKeysWithValues: variables.map { ($0.key, $0.value.templateValue) })
         context["settled_on"] = context["settled_on"] ?? ""
         context["statement_descriptors_ja"] = descriptorsPhrase
-        context["amount_display"] = Self.display(mail.order.amount)
+        context["amount_display"] = Self.display(mail.amount)
         return (Self.trimmingLineBreaks(subject.render(context)), text.render(context))
     }
 
@@ -163,7 +163,7 @@ public struct CompletionMailRenderer: Sendable {
             }
         }
         values[Self.descriptorsPhrasePosition] = descriptorsPhrase
-        values[Self.amountDisplayPosition] = Self.display(mail.order.amount)
+        values[Self.amountDisplayPosition] = Self.display(mail.amount)
         return values
     }
 

@@ -278,6 +278,18 @@ enum Migrations {
             "ALTER TABLE settlement_files ADD COLUMN rejected_on TEXT",
             "UPDATE settlement_files SET rejected_on = received_on WHERE status = 'rejected'",
         ]),
+        // Each extension keeps what its settlement paid, the completion mail's amount: an apply
+        // within `amount_tolerance_minor`, or by a support decision, is charged other than the
+        // order's amount, and the mail told the customer the order's.
+        Migration(version: 13, statements: [
+            "ALTER TABLE license_extensions ADD COLUMN paid_minor BIGINT",
+            "ALTER TABLE license_extensions ADD COLUMN paid_currency TEXT",
+            """
+            UPDATE license_extensions SET
+                paid_minor = (SELECT amount_minor FROM settlement_records r WHERE r.record_id = license_extensions.record_id),
+                paid_currency = (SELECT currency FROM settlement_records r WHERE r.record_id = license_extensions.record_id)
+            """,
+        ]),
     ]
 
     static var latest: Int { all.last?.version ?? 0 }

@@ -37,7 +37,7 @@ enum RowMapping {
     /// `extensionValues(_:)` writes, in their order.
     static let extensionFieldNames = ["order_id", "serial", "transaction_id", "record_id", "previous_product", "product",
                                       "previous_expires_on", "new_expires_on", "years", "placed_on", "applied_on",
-                                      "applied_at", "run_id", "settled_on"]
+                                      "applied_at", "run_id", "settled_on", "paid_minor", "paid_currency"]
     /// `extensionFieldNames` of `license_extensions x`.
     static let extensionFields = extensionFieldNames.map { "x." + $0 }.joined(separator: ", ")
     static let extensionColumns = "SELECT \(extensionFields) FROM license_extensions x"
@@ -48,7 +48,7 @@ enum RowMapping {
          .text(item.previousProduct), .text(item.product), .text(item.previousExpiresOn.description),
          .text(item.newExpiresOn.description), SQLValue(item.years), .text(item.placedOn.description),
          .text(item.appliedOn.description), .text(item.appliedAt.formatted(.iso8601)), .text(item.runID),
-         SQLValue(item.settledOn?.description)]
+         SQLValue(item.settledOn?.description), SQLValue(item.paid?.minorUnits), SQLValue(item.paid?.currency.code)]
     }
 
     static func licenseExtension(_ row: SQLRow) throws -> LicenseExtension {
@@ -65,7 +65,8 @@ enum RowMapping {
                                 recordID: row.string(3), previousProduct: row.string(4), product: row.string(5),
                                 previousExpiresOn: try date(6), newExpiresOn: try date(7), years: Int(row.int(8) ?? 0),
                                 appliedOn: try date(10), appliedAt: appliedAt, placedOn: try date(9),
-                                settledOn: row.text(13).flatMap { BusinessDate(iso: $0) }, runID: row.string(12))
+                                settledOn: row.text(13).flatMap { BusinessDate(iso: $0) }, runID: row.string(12),
+                                paid: row.text(15).flatMap { amount(minorUnits: row.int(14), currencyCode: $0) })
     }
 
     /// The columns of `settlement_records r` and `settlement_files f` that `candidate(_:)`

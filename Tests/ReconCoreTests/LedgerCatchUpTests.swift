@@ -72,7 +72,8 @@ import Testing
         orders.map { order in
             LicenseExtension(orderID: order.orderID, serial: order.serial, transactionID: nil, recordID: "x",
                              previousProduct: "VBC", product: "VBC", previousExpiresOn: today, newExpiresOn: today,
-                             years: 1, appliedOn: today, appliedAt: appliedAt, placedOn: today, settledOn: today, runID: "r1")
+                             years: 1, appliedOn: today, appliedAt: appliedAt, placedOn: today, settledOn: today, runID: "r1",
+                             paid: order.amount)
         }
     }
 

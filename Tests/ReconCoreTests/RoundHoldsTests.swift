@@ -20,7 +20,7 @@ import Testing
         let extensionRecord = LicenseExtension(
             orderID: "RN-\(serial)-2", serial: serial, transactionID: nil, recordID: "x", previousProduct: "VBC",
             product: "VBC", previousExpiresOn: today, newExpiresOn: today, years: 1, appliedOn: today,
-            appliedAt: Date(timeIntervalSince1970: 1_795_000_000), placedOn: today, settledOn: today, runID: "r1")
+            appliedAt: Date(timeIntervalSince1970: 1_795_000_000), placedOn: today, settledOn: today, runID: "r1", paid: nil)
         return RecordVerdict(recordID: "applied-\(serial)", outcome: .applied(extensionRecord, warnings: []))
     }
 

@@ -138,6 +138,7 @@ import ReconTestSupport
         #expect(try await shop.exception(.amountMismatch)?.status == "open")
     }
 
+    /// A support apply of an `amount_mismatch` mails the amount settled.
     @Test(arguments: TestStore.available)
     func aSupportApplyWaivesOnlyTheCheckThatRaisedTheException(_ kind: TestStore) async throws {
         let shop = try await Shop(store: kind)
@@ -151,6 +152,10 @@ import ReconTestSupport
         let message = try await desk.resolve(amount.exceptionID, .apply(order: nil), note: "price change agreed", by: "sato")
         #expect(message.contains("2026-12-10 -> 2027-12-10"))
         #expect(try await shop.exception(.amountMismatch)?.status == "resolved")
+        // The mail tells the customer what the card was charged, not the order's 5,980 yen.
+        let file = try #require(try shop.workspace.outputs()["mail/\(shop.today)/completion-mails.jsonl"])
+        let mails = String(decoding: file, as: UTF8.self)
+        #expect(mails.contains(#""amount":"5900""#) && mails.contains("お支払い金額　：5,900円"), "\(mails)")
         await #expect(throws: SupportDesk.Refusal.self) {
             try await desk.resolve(amount.exceptionID, .apply(order: nil), note: "again", by: "sato")
         }

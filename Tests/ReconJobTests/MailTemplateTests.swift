@@ -25,7 +25,7 @@ import ReconCore
                 newExpiresOn: BusinessDate(iso: "2026-12-01")!.adding(days: 365 * years), years: years,
                 appliedOn: BusinessDate(iso: "2026-11-20")!, appliedAt: Date(timeIntervalSince1970: 1_795_000_000),
                 placedOn: BusinessDate(iso: "2026-11-15")!, settledOn: index % 4 == 0 ? nil : BusinessDate(iso: "2026-11-16"),
-                runID: "run-1")
+                runID: "run-1", paid: order.amount)
             return OutboxMail(extensionRecord: applied, order: order)
         }
     }

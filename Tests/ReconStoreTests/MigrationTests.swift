@@ -65,9 +65,10 @@ import ReconTestSupport
         }
     }
 
-    /// Migration 4 gives each extension already applied the booking date of its settlement.
+    /// Migration 4 gives each extension already applied the booking date of its settlement,
+    /// and migration 13 what the settlement paid; an extension whose record is gone gets neither.
     @Test(arguments: TestStore.available)
-    func migrationFourDatesTheExtensionsAlreadyApplied(_ kind: TestStore) async throws {
+    func migrationsFourAndThirteenDateAndPriceTheExtensionsAlreadyApplied(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
         try await store.migrate(through: 3)
         try await store.database.transaction { db in
@@ -76,9 +77,9 @@ import ReconTestSupport
                 VALUES ('f1', 'a.xml', 1, 'ingested', '2026-11-17', 'run-1')
                 """, [])
             try await db.execute("""
-                INSERT INTO settlement_records (record_id, file_sha256, line, ordinal, amount_text, currency, direction,
-                    reversal, booked_on, descriptor, state, received_on)
-                VALUES ('r1', 'f1', 1, 0, '5980', 'JPY', 'credit', 0, '2026-11-16', 'RCH*TrendMicro', 'matched', '2026-11-17')
+                INSERT INTO settlement_records (record_id, file_sha256, line, ordinal, amount_text, amount_minor, currency,
+                    direction, reversal, booked_on, descriptor, state, received_on)
+                VALUES ('r1', 'f1', 1, 0, '5900', 5900, 'JPY', 'credit', 0, '2026-11-16', 'RCH*TrendMicro', 'matched', '2026-11-17')
                 """, [])
             for (order, record) in [("RN-1", "r1"), ("RN-2", "r-gone")] {
                 try await db.execute("""
@@ -96,6 +97,10 @@ import ReconTestSupport
                 .map { [$0.string(0), $0.text(1) ?? "NULL"] }
         }
         #expect(settled == [["RN-1", "2026-11-16"], ["RN-2", "NULL"]])
+        let paid = try await store.database.read { db in
+            try await db.query("\(RowMapping.extensionColumns) ORDER BY x.order_id", []).map { try RowMapping.licenseExtension($0).paid }
+        }
+        #expect(paid == [Money(minorUnits: 5900, currency: Currency(code: "JPY")!), nil])
     }
 
     /// Migration 7 keeps the dates whose files lack rows, from the rows' flags it then drops:
@@ -148,7 +153,7 @@ import ReconTestSupport
                     """, [.text(sha), .text(sha + ".xml"), .text(status)])
             }
         }
-        #expect(try await store.migrate() == 1)
+        #expect(try await store.migrate(through: 12) == 1)
         let dated = try await store.database.read { db in
             try await db.query("SELECT sha256, rejected_on FROM settlement_files ORDER BY sha256", []).map { [$0.string(0), $0.text(1) ?? "-"] }
         }

@@ -280,7 +280,7 @@ import ReconTestSupport
                 previousProduct: from.0, product: to.0, previousExpiresOn: BusinessDate(iso: from.1)!,
                 newExpiresOn: BusinessDate(iso: to.1)!, years: 1, appliedOn: day,
                 appliedAt: Date(timeIntervalSince1970: 1_795_000_000), placedOn: BusinessDate(iso: "2026-11-10")!,
-                settledOn: day, runID: "r1")
+                settledOn: day, runID: "r1", paid: Money(minorUnits: 5980, currency: Currency(code: "JPY")!))
             return RecordVerdict(recordID: item.recordID, outcome: .applied(item, warnings: []))
         }
         // RN-B applies first, RN-A (which sorts first) on top of it.
@@ -895,8 +895,8 @@ import ReconTestSupport
 
 @Suite struct RowMappingTests {
     /// An extension is written as the store writes it and read back whole, its instant to the
-    /// second (`Date.formatted(.iso8601)`); its settlement date may be missing (a store migrated
-    /// from before it).
+    /// second (`Date.formatted(.iso8601)`); its settlement date and what it paid may be missing
+    /// (a store migrated from before them).
     @Test(arguments: [(1_795_000_000.0, "2026-11-16"), (1_795_000_000.75, nil), (0.0, "2026-11-20")])
     func anExtensionReadsBackAsItWasWritten(_ seconds: Double, _ settledOn: String?) throws {
         let appliedAt = Date(timeIntervalSince1970: seconds)
@@ -905,7 +905,8 @@ import ReconTestSupport
             previousProduct: "VB", product: "VBC", previousExpiresOn: BusinessDate(iso: "2026-12-01")!,
             newExpiresOn: BusinessDate(iso: "2027-12-01")!, years: 1, appliedOn: BusinessDate(iso: "2026-11-20")!,
             appliedAt: appliedAt, placedOn: BusinessDate(iso: "2026-11-15")!,
-            settledOn: settledOn.flatMap { BusinessDate(iso: $0) }, runID: "run-1")
+            settledOn: settledOn.flatMap { BusinessDate(iso: $0) }, runID: "run-1",
+            paid: settledOn == nil ? nil : Money(minorUnits: Int64(seconds) % 10_000, currency: Currency(code: "USD")!))
         let values = RowMapping.extensionValues(item)
         #expect(values.count == RowMapping.extensionFieldNames.count)
         let read = try RowMapping.licenseExtension(SQLRow(values: values))
@@ -936,7 +937,7 @@ import ReconTestSupport
             orderID: "RN-1", serial: "TM-1", transactionID: "TX-1", recordID: "R-APPLIED", previousProduct: "VBC",
             product: "VBC", previousExpiresOn: BusinessDate(iso: "2026-12-10")!, newExpiresOn: BusinessDate(iso: "2027-12-10")!,
             years: 1, appliedOn: day, appliedAt: Date(timeIntervalSince1970: 1_795_000_000),
-            placedOn: BusinessDate(iso: "2026-11-18")!, settledOn: day, runID: "r1")
+            placedOn: BusinessDate(iso: "2026-11-18")!, settledOn: day, runID: "r1", paid: nil)
         try await store.database.transaction { db in
             try await SQLReconStore.raise([heldStill, heldBefore, warned, appliedBefore, foreignBefore],
                                           on: day.adding(days: -1), runID: "r0", in: db)
