@@ -108,6 +108,9 @@ public protocol ReconStore: Sendable {
     /// Exceptions as they stand now, optionally of one code and status, ordered by id.
     func exceptions(code: ExceptionCode?, status: String?) async throws -> [ExceptionRow]
     func exception(id: String) async throws -> ExceptionRow?
+    /// An exception's history, oldest first: what the runs saw and what support decided, with
+    /// who and why.
+    func history(ofException id: String) async throws -> [ExceptionHistoryLine]
     /// The stored record an exception is about, and its state.
     func candidate(recordID: String) async throws -> (candidate: EvaluationCandidate, state: String)?
     /// A support decision on one exception, in one transaction: dismissed, or resolved by a

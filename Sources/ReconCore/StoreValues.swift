@@ -225,6 +225,30 @@ public struct OutboxMail: Hashable, Sendable {
     public var amount: Money { extensionRecord.paid ?? order.amount }
 }
 
+/// One entry of an exception's history (`exception_history`).
+public struct ExceptionHistoryLine: Hashable, Sendable {
+    /// The business date it belongs to.
+    public var date: BusinessDate
+    /// The wall-clock instant it was recorded, ISO 8601 UTC.
+    public var recordedAt: String
+    /// The job, or the person who decided.
+    public var actor: String
+    public var action: String
+    /// The exception's status after it.
+    public var status: String
+    /// Why: a support decision's note, or what changed.
+    public var note: String?
+
+    public init(date: BusinessDate, recordedAt: String, actor: String, action: String, status: String, note: String?) {
+        self.date = date
+        self.recordedAt = recordedAt
+        self.actor = actor
+        self.action = action
+        self.status = status
+        self.note = note
+    }
+}
+
 /// A support decision recorded by `exceptions resolve`.
 public struct SupportDecision: Sendable {
     public enum Action: Sendable {

@@ -25,7 +25,8 @@ public struct ExceptionsCSV: Sendable {
         Self.line(cells(row))
     }
 
-    func cells(_ row: ExceptionRow) -> [String] {
+    /// The cells of `row`'s line, in `header` order, before quoting.
+    public func cells(_ row: ExceptionRow) -> [String] {
         let facts = row.facts
         let text = texts[facts.code] ?? ExceptionText.defaults[facts.code]
         func amount(_ minor: Int64?, _ currency: String?) -> String {

@@ -158,6 +158,21 @@ extension SQLReconStore {
         }
     }
 
+    public func history(ofException id: String) async throws -> [ExceptionHistoryLine] {
+        try await database.read { db in
+            try await db.query("""
+                SELECT business_date, recorded_at, actor, action, status, note FROM exception_history
+                WHERE exception_id = ? ORDER BY seq
+                """, .text(id)).map { row in
+                guard let date = BusinessDate(iso: row.string(0)) else {
+                    throw StoreError(.corrupt, "exception_history of \(id): '\(row.string(0))' is not a date")
+                }
+                return ExceptionHistoryLine(date: date, recordedAt: row.string(1), actor: row.string(2),
+                                            action: row.string(3), status: row.string(4), note: row.text(5))
+            }
+        }
+    }
+
     public func candidate(recordID: String) async throws -> (candidate: EvaluationCandidate, state: String)? {
         try await database.read { db in
             guard let row = try await db.query(RowMapping.recordColumns + " WHERE r.record_id = ?", .text(recordID)).first,

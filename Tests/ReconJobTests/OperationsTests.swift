@@ -67,6 +67,38 @@ import ReconCore
         #expect(!listed.isEmpty && listed == expected)
     }
 
+    /// `exceptions show` prints one exception's facts and its history, with each support
+    /// decision's note and who made it (kept in the history only, until this command), and no
+    /// e-mail address; an unknown id is a usage error.
+    @Test func anExceptionIsShownWithItsHistoryAndTheNotesOfItsDecisions() async throws {
+        let (workspace, config) = try await importedSamples()
+        #expect(try recon(workspace, config + ["run", "--date", "2026-11-20"]).status == 2)
+        let listed = try recon(workspace, config + ["exceptions", "list", "--status", "open"]).stdout
+        let rows: [[String]] = listed.split(separator: "\n").dropFirst().map { line in
+            line.split(separator: "\t").map(String.init)
+        }
+        let held = try #require(rows.first { $0[2] == "error" && $0[4] != "-" })
+        let id = held[0]
+        let dismissed = try recon(workspace, config + ["exceptions", "resolve", id, "--dismiss",
+                                                       "--note", "refunded by the processor, ticket 4711", "--by", "sato"])
+        #expect(dismissed.status == 0, "\(dismissed.stderr)")
+        let shown = try recon(workspace, config + ["exceptions", "show", id])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        let lines = shown.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("exception_id: \(id)") && lines.contains("code: \(held[3])")
+                && lines.contains("order_id: \(held[4])") && lines.contains("status: dismissed"), "\(shown.stdout)")
+        let history = try #require(lines.firstIndex(of: "history:")).advanced(by: 1)
+        let entries: [[String]] = lines[history...].map { line in
+            line.trimmingCharacters(in: .whitespaces).split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        }
+        #expect(entries.first?[3] == "opened", "\(shown.stdout)")
+        #expect(entries.last.map { Array($0[2...]) } == ["sato", "dismissed", "dismissed", "refunded by the processor, ticket 4711"],
+                "\(shown.stdout)")
+        #expect(!shown.stdout.contains("@"), "no e-mail address: \(shown.stdout)")
+        let unknown = try recon(workspace, config + ["exceptions", "show", "EX-nothing"])
+        #expect(unknown.status == 64 && unknown.stderr.contains("no exception EX-nothing"), "\(unknown.stderr)")
+    }
+
     /// The job run so that files' modes bind it: as root, through `setpriv`, without the
     /// capabilities that let root read and write any file.
     func reconHeldToModes(_ workspace: TestWorkspace, _ arguments: [String], environment: [String: String] = [:])

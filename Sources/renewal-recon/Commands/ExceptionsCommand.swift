@@ -1,11 +1,12 @@
 import ArgumentParser
 import Foundation
 import ReconCore
+import ReconReports
 
 struct ExceptionsCommand: CommandGroup {
     static let configuration = CommandConfiguration(
-        commandName: "exceptions", abstract: "List exceptions, or record a support decision on one.",
-        subcommands: [List.self, Resolve.self])
+        commandName: "exceptions", abstract: "List exceptions, show one with its history, or record a support decision on one.",
+        subcommands: [List.self, Show.self, Resolve.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List exceptions.")
@@ -45,6 +46,26 @@ struct ExceptionsCommand: CommandGroup {
                            row.facts.orderID ?? "-", row.facts.transactionID ?? "-", row.firstSeen.description,
                            row.lastSeen.description].joined(separator: "\t"))
                 }
+                return .success
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Show one exception: its facts, and its history with each decision's note and who made it.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The exception id (EX-…).") var id: String
+
+        func run() async throws {
+            try await CommandFailure.run {
+                let config = try options.loadConfig()
+                _ = options.logger()
+                let (row, history) = try await StoreOpener.with(config, for: .existing) { store in
+                    (try await store.exception(id: id), try await store.history(ofException: id))
+                }
+                guard let row else { throw UsageError(message: "no exception \(id) (see `exceptions list`)") }
+                print(ExceptionSheet(row: row, history: history, texts: config.exceptionTexts).text)
                 return .success
             }
         }
@@ -91,5 +112,31 @@ struct ExceptionsCommand: CommandGroup {
                 return .success
             }
         }
+    }
+}
+
+/// What `exceptions show` prints: the exception's facts as exceptions.csv names them (but
+/// the customer's e-mail address), with the column and reason report.html gives, then its
+/// history, one tab-separated line an entry: date, instant recorded, who, what, status after,
+/// and the note.
+struct ExceptionSheet {
+    let row: ExceptionRow
+    let history: [ExceptionHistoryLine]
+    let texts: [ExceptionCode: ExceptionText]
+
+    var text: String {
+        var lines: [String] = []
+        let cells = ExceptionsCSV(texts: texts).cells(row)
+        for (name, value) in zip(ExceptionsCSV.header, cells) where !value.isEmpty && name != "email" {
+            lines.append("\(name): \(value)")
+            if name == "line", let column = row.facts.column { lines.append("column: \(column)") }
+        }
+        if let detail = row.facts.detail { lines.append("detail: \(detail)") }
+        lines.append("history:")
+        for entry in history {
+            lines.append("  " + [entry.date.description, entry.recordedAt, entry.actor, entry.action, entry.status,
+                                 entry.note ?? ""].joined(separator: "\t"))
+        }
+        return lines.joined(separator: "\n")
     }
 }
