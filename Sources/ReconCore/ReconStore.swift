@@ -38,9 +38,11 @@ public protocol ReconStore: Sendable {
     /// the source throws.
     func ingest(sha256: String, name: String, sizeBytes: Int, from source: any RecordBatchSource,
                 on date: BusinessDate, runID: String) async throws -> IngestSummary
-    /// Keeps a refused file's verdict and its `file_rejected` exception.
+    /// Keeps a refused file's verdict and its `file_rejected` exception, and counts the
+    /// quarantine on `date`: once per name and date, or with `oncePerName` (a file left in the
+    /// inbox, refused again each run) on the first date only.
     func reject(sha256: String, name: String, sizeBytes: Int, facts: ExceptionFacts, on date: BusinessDate,
-                runID: String) async throws
+                oncePerName: Bool, runID: String) async throws
     /// Counts a known file sent again: once per name and date, or with `oncePerName` (a copy
     /// left in the inbox) once ever; and never twice as the same `inboxFile` (its inode, size
     /// and modification time), which a run stopped before taking it out of the inbox left

@@ -290,6 +290,27 @@ enum Migrations {
                 paid_currency = (SELECT currency FROM settlement_records r WHERE r.record_id = license_extensions.record_id)
             """,
         ]),
+        // Each inbox file quarantined is counted on its date, by content, name and date: a file is
+        // one row by content, so two files of one content quarantined on one date (two empty
+        // files), or a broken file sent again on a later date, were counted once, on the first
+        // date, where the run named each and exited 2. The rejections replace `rejected_on`
+        // (migration 12), each kept with the run that made it.
+        Migration(version: 14, statements: [
+            """
+            CREATE TABLE settlement_file_rejections (
+                sha256 TEXT NOT NULL,
+                name TEXT NOT NULL,
+                rejected_on TEXT NOT NULL,
+                run_id TEXT NOT NULL,
+                PRIMARY KEY (sha256, name, rejected_on)
+            )
+            """,
+            """
+            INSERT INTO settlement_file_rejections (sha256, name, rejected_on, run_id)
+            SELECT sha256, name, rejected_on, run_id FROM settlement_files WHERE rejected_on IS NOT NULL
+            """,
+            "ALTER TABLE settlement_files DROP COLUMN rejected_on",
+        ]),
     ]
 
     static var latest: Int { all.last?.version ?? 0 }

@@ -255,10 +255,13 @@ extension SQLReconStore {
 
     public func filesReceived(on date: BusinessDate) async throws -> Int {
         try await database.read { db in
-            let files = try await db.query("SELECT COUNT(*) FROM settlement_files WHERE received_on = ? OR rejected_on = ?",
-                                           .text(date.description), .text(date.description))
-            let again = try await db.query("SELECT COUNT(*) FROM settlement_file_arrivals WHERE received_on = ?", .text(date.description))
-            return Int((files.first?.int(0) ?? 0) + (again.first?.int(0) ?? 0))
+            var received: Int64 = 0
+            for sql in ["SELECT COUNT(*) FROM settlement_files WHERE received_on = ? AND status = 'ingested'",
+                        "SELECT COUNT(*) FROM settlement_file_rejections WHERE rejected_on = ?",
+                        "SELECT COUNT(*) FROM settlement_file_arrivals WHERE received_on = ?"] {
+                received += try await db.query(sql, .text(date.description)).first?.int(0) ?? 0
+            }
+            return Int(received)
         }
     }
 

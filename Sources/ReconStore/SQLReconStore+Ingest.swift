@@ -24,7 +24,7 @@ extension SQLReconStore {
         try await database.transaction { db in
             // The file row first, as the records refer to it; what it is gets filled in at the end.
             // A file quarantined before (a newer version, or a profile added since, reads it now)
-            // is received today, the day its records come in; its quarantine stays on its date.
+            // is received today, the day its records come in; its quarantines stay on their dates.
             try await db.execute("""
                 INSERT INTO settlement_files (sha256, name, size_bytes, status, received_on, run_id)
                 VALUES (?, ?, ?, 'ingested', ?, ?)
@@ -64,15 +64,29 @@ extension SQLReconStore {
     }
 
     public func reject(sha256: String, name: String, sizeBytes: Int, facts: ExceptionFacts, on date: BusinessDate,
-                       runID: String) async throws {
+                       oncePerName: Bool, runID: String) async throws {
         try await database.transaction { db in
             try await db.execute("""
-                INSERT INTO settlement_files (sha256, name, size_bytes, status, reason, line, col, received_on, rejected_on, run_id)
-                VALUES (?, ?, ?, 'rejected', ?, ?, ?, ?, ?, ?)
+                INSERT INTO settlement_files (sha256, name, size_bytes, status, reason, line, col, received_on, run_id)
+                VALUES (?, ?, ?, 'rejected', ?, ?, ?, ?, ?)
                 ON CONFLICT (sha256) DO UPDATE SET reason = excluded.reason, line = excluded.line, col = excluded.col,
                     run_id = excluded.run_id
                 """, [.text(sha256), .text(name), SQLValue(sizeBytes), SQLValue(facts.detail), SQLValue(facts.line),
-                      SQLValue(facts.column), .text(date.description), .text(date.description), .text(runID)])
+                      SQLValue(facts.column), .text(date.description), .text(runID)])
+            // Each inbox file quarantined, once a date (a file left in the inbox, once), taken
+            // over by the run that refuses it again: that run names it itself, so a killed run
+            // it follows no longer does (`filesQuarantinedByUnfinishedRuns`).
+            let key: [SQLValue] = [.text(sha256), .text(name)]
+            let counted = try await db.query("SELECT 1 FROM settlement_file_rejections WHERE sha256 = ? AND name = ?", key)
+            if oncePerName, !counted.isEmpty {
+                try await db.execute("UPDATE settlement_file_rejections SET run_id = ? WHERE sha256 = ? AND name = ?",
+                                     [.text(runID)] + key)
+            } else {
+                try await db.execute("""
+                    INSERT INTO settlement_file_rejections (sha256, name, rejected_on, run_id) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (sha256, name, rejected_on) DO UPDATE SET run_id = excluded.run_id
+                    """, key + [.text(date.description), .text(runID)])
+            }
             try await Self.raise([facts], on: date, runID: runID, in: db)
         }
     }

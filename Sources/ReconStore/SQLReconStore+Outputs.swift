@@ -258,9 +258,12 @@ extension SQLReconStore {
             return DayFacts(
                 date: date,
                 filesIngested: try await count("SELECT COUNT(*) FROM settlement_files WHERE received_on = ? AND status = 'ingested'"),
-                // One quarantined and read again the same day counts as read only, as it always did.
+                // Each inbox file quarantined on the date; one quarantined and read again the same
+                // day counts as read only, as it always did.
                 filesQuarantined: try await count("""
-                    SELECT COUNT(*) FROM settlement_files WHERE rejected_on = ? AND (status = 'rejected' OR received_on <> rejected_on)
+                    SELECT COUNT(*) FROM settlement_file_rejections q WHERE q.rejected_on = ? AND NOT EXISTS (
+                        SELECT 1 FROM settlement_files f
+                        WHERE f.sha256 = q.sha256 AND f.status = 'ingested' AND f.received_on = q.rejected_on)
                     """),
                 skippedDuplicates: try await count("SELECT COUNT(*) FROM settlement_file_arrivals WHERE received_on = ?"),
                 skippedStatus: try await count("SELECT COALESCE(SUM(skipped_status), 0) FROM settlement_files WHERE received_on = ?"),

@@ -172,9 +172,10 @@ public struct SQLReconStore: ReconStore {
     public func filesQuarantinedByUnfinishedRuns(otherThan runID: String) async throws -> [QuarantinedFile] {
         try await database.read { [byte = database.byteCollation] db in
             try await db.query("""
-                SELECT f.name, f.run_id, f.reason, f.line, f.col FROM settlement_files f JOIN runs r ON r.run_id = f.run_id
+                SELECT q.name, q.run_id, f.reason, f.line, f.col FROM settlement_file_rejections q
+                JOIN settlement_files f ON f.sha256 = q.sha256 JOIN runs r ON r.run_id = q.run_id
                 WHERE f.status = 'rejected' AND r.run_id <> ? AND \(Self.unfinishedNightlyRuns("r", byte: byte))
-                ORDER BY f.run_id\(byte), f.name\(byte)
+                ORDER BY q.run_id\(byte), q.name\(byte)
                 """, [.text(runID)]).map { row in
                 QuarantinedFile(name: row.string(0), runID: row.string(1), reason: row.string(2),
                                 line: row.int(3).map(Int.init), column: row.int(4).map(Int.init))
@@ -213,7 +214,11 @@ public struct SQLReconStore: ReconStore {
                 RerunEntry.dates(of: row.string(1)).map { (id: row.string(0), from: $0.from, to: $0.to, startedAt: row.string(2)) }
             }
             let file = try await db.query("""
-                SELECT name, received_on FROM settlement_files ORDER BY received_on DESC, name DESC LIMIT 1
+                SELECT name, received_on FROM (
+                    SELECT name, received_on FROM settlement_files WHERE status = 'ingested'
+                    UNION ALL SELECT name, rejected_on FROM settlement_file_rejections
+                    UNION ALL SELECT name, received_on FROM settlement_file_arrivals
+                ) received ORDER BY received_on DESC, name DESC LIMIT 1
                 """).first.flatMap { row in BusinessDate(iso: row.string(1)).map { (name: row.string(0), receivedOn: $0) } }
             return StoreOverview(pendingOrders: pending, openExceptions: open, lastRun: run, unfinishedRun: unfinished,
                                  unfinishedReruns: reruns,

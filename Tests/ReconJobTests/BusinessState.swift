@@ -13,6 +13,7 @@ enum BusinessState {
                 "SELECT order_id, status FROM orders ORDER BY order_id",
                 "SELECT serial, product, expires_on FROM licenses ORDER BY serial",
                 "SELECT sha256, name, status, received_on, records FROM settlement_files ORDER BY sha256",
+                "SELECT sha256, name, rejected_on FROM settlement_file_rejections ORDER BY sha256, name, rejected_on",
                 "SELECT record_id, state, COALESCE(attached_order_id, '') FROM settlement_records ORDER BY record_id",
                 "SELECT exception_id, code, status, first_seen, last_seen FROM exceptions ORDER BY exception_id",
                 "SELECT order_id, serial, previous_expires_on, new_expires_on, product, applied_on FROM license_extensions ORDER BY order_id",

@@ -563,6 +563,38 @@ import ReconTestSupport
         #expect(received == [1, 1])
     }
 
+    /// Each inbox file quarantined counts on its date, though two share one content (two empty
+    /// files) or a broken file is sent again: the store knows a file by its content, and
+    /// counted one quarantine, on the first date, where the runs named each file and exited 2.
+    /// A file left in the inbox (no `archive_dir`), refused again each run, counts on its
+    /// first date only.
+    @Test(arguments: TestStore.available)
+    func eachFileQuarantinedCountsOnItsDateThoughItsContentWasSeenBefore(_ kind: TestStore) async throws {
+        func counts(_ shop: Shop, _ days: [String]) async throws -> [Int] {
+            let store = try await shop.store()
+            var counts: [Int] = []
+            for day in days {
+                let date = BusinessDate(iso: day)!
+                counts.append(try await store.dayFacts(on: date, settlementTimeZone: TimeZone(identifier: "Asia/Tokyo")!).filesQuarantined)
+                counts.append(try await store.filesReceived(on: date))
+            }
+            return counts
+        }
+        let leftInPlace = try await Shop(store: kind)
+        for name in ["a.xml", "b.xml"] { try leftInPlace.workspace.write("", to: "inbox/\(name)") }
+        #expect(try await leftInPlace.run("2026-11-12").filesRejected == 2)
+        try leftInPlace.workspace.write("", to: "inbox/c.xml")
+        #expect(try await leftInPlace.run("2026-11-13").filesRejected == 3, "a.xml and b.xml are tried again")
+        #expect(try await counts(leftInPlace, ["2026-11-12", "2026-11-13"]) == [2, 2, 1, 1])
+
+        let moved = try await Shop(store: kind, yaml: "min_file_age_s: 0\narchive_dir: archive\nquarantine_dir: quarantine\n")
+        for name in ["a.xml", "b.xml"] { try moved.workspace.write("", to: "inbox/\(name)") }
+        #expect(try await moved.run("2026-11-12").filesRejected == 2)
+        try moved.workspace.write("", to: "inbox/a.xml")
+        #expect(try await moved.run("2026-11-13").filesRejected == 1, "sent again")
+        #expect(try await counts(moved, ["2026-11-12", "2026-11-13"]) == [2, 2, 1, 1])
+    }
+
     /// A file over `max_file_mb: 1`: one settlement, and a comment of a mebibyte.
     static func deliverOverOneMebibyte(_ shop: Shop) throws {
         try shop.deliver([.init(id: "TX-1", ref: "RN-1")], as: "a.xml")

@@ -139,10 +139,11 @@ import ReconTestSupport
         #expect(Set(columns) == ["order_id", "business_date", "recipient"])
     }
 
-    /// Migration 12 dates each quarantine stored before it on the date its file was first seen;
-    /// a file ingested has none.
+    /// Migration 12 dates each quarantine stored before it on the date its file was first seen,
+    /// and migration 14 keeps it as that file's rejection on that date, with its run; a file
+    /// ingested has none.
     @Test(arguments: TestStore.available)
-    func migrationTwelveDatesTheQuarantinesStoredBeforeIt(_ kind: TestStore) async throws {
+    func migrationsTwelveAndFourteenKeepTheQuarantinesStoredBeforeThemOnTheirDates(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
         try await store.migrate(through: 11)
         try await store.database.transaction { db in
@@ -158,7 +159,17 @@ import ReconTestSupport
             try await db.query("SELECT sha256, rejected_on FROM settlement_files ORDER BY sha256", []).map { [$0.string(0), $0.text(1) ?? "-"] }
         }
         #expect(dated == [["aa", "2026-11-20"], ["bb", "-"]])
+        #expect(try await store.migrate() == Migrations.latest - 12)
+        let rejections: [String] = try await store.database.read { db in
+            try await db.query("SELECT sha256, name, rejected_on, run_id FROM settlement_file_rejections", []).map { row in
+                [row.string(0), row.string(1), row.string(2), row.string(3)].joined(separator: " ")
+            }
+        }
+        #expect(rejections == ["aa aa.xml 2026-11-20 run-1"])
         #expect(try await store.filesReceived(on: BusinessDate(iso: "2026-11-20")!) == 2)
+        let facts = try await store.dayFacts(on: BusinessDate(iso: "2026-11-20")!, settlementTimeZone: TimeZone(identifier: "Asia/Tokyo")!)
+        let counts: [Int] = [facts.filesIngested, facts.filesQuarantined]
+        #expect(counts == [1, 1])
     }
 
     /// The searches a night repeats a million times, and the day summary's read, each go

@@ -82,7 +82,7 @@ extension ReconJob {
                                            fileName: url.lastPathComponent, line: rejection.line,
                                            column: rejection.column, detail: rejection.reason)
                 try await store.reject(sha256: sha256, name: url.lastPathComponent, sizeBytes: size, facts: facts,
-                                       on: date, runID: outcome.runID)
+                                       on: date, oncePerName: config.archiveDirectory == nil, runID: outcome.runID)
                 outcome.filesRejected += 1
                 outcome.rejections.append("\(url.lastPathComponent): \(rejection)")
                 outcome.plan?("quarantine \(url.lastPathComponent): \(rejection)")
