@@ -143,14 +143,15 @@ extension SQLReconStore {
                .text(date.description), .text(state.lastSeen.description)]
     }
 
-    /// Resolves each of `items` (an exception and why), in order.
+    /// Resolves each of `items` (an exception and why), in order; `action` is what the history
+    /// says was done.
     static func resolve(_ items: [(exceptionID: String, reason: String)], on date: BusinessDate, runID: String?,
-                        actor: String = "renewal-recon", in db: any SQLConnection) async throws {
+                        actor: String = "renewal-recon", action: String = "resolved", in db: any SQLConnection) async throws {
         try await db.forEachChunk(items.map(\.exceptionID)) { marks, values in
             try await db.execute("UPDATE exceptions SET status = 'resolved' WHERE exception_id IN (\(marks))", values)
         }
         try await appendHistory(items.map { id, reason in
-            HistoryEntry(exceptionID: id, action: "resolved", status: "resolved", note: reason, actor: actor)
+            HistoryEntry(exceptionID: id, action: action, status: "resolved", note: reason, actor: actor)
         }, on: date, runID: runID, in: db)
     }
 
@@ -175,6 +176,17 @@ extension SQLReconStore {
 
         static func severity(changedBy action: String) -> Severity? {
             action.hasPrefix(severityPrefix) ? Severity(rawValue: String(action.dropFirst(severityPrefix.count))) : nil
+        }
+
+        /// The action of a support apply: the order the settlement paid.
+        static func applying(to orderID: String) -> String { applyingPrefix + orderID }
+
+        private static let applyingPrefix = "applied to order "
+
+        /// Whether `action` ends the exception (resolved by a run, or a support decision),
+        /// rather than telling that a run saw its facts.
+        static func decides(_ action: String) -> Bool {
+            action == "resolved" || action == "dismissed" || action.hasPrefix(applyingPrefix)
         }
     }
 

@@ -127,7 +127,7 @@ extension SQLReconStore {
                 }
                 guard last.status == "open" || changedOnDate else { return nil }
                 asOfDate.status = last.status
-                let seen = entries.filter { $0.action != "resolved" && $0.action != "dismissed" }.map(\.date)
+                let seen = entries.filter { !HistoryEntry.decides($0.action) }.map(\.date)
                 asOfDate.lastSeen = seen.max().flatMap { BusinessDate(iso: $0) } ?? stored.firstSeen
                 return ExceptionReportEntry(row: asOfDate, aboutTheDaysRecords: row.int(25) == 1)
             }

@@ -32,8 +32,16 @@ extension SQLReconStore {
                     try await db.execute("UPDATE settlement_records SET attached_order_id = ? WHERE record_id = ?",
                                          .text(attachOrderID), .text(recordID))
                 }
+                // The history and the exception's facts say which order the settlement paid (a
+                // `missing_reference` named none).
+                var action = "resolved"
+                if case .applied(let applied, _) = outcome {
+                    action = HistoryEntry.applying(to: applied.orderID)
+                    try await db.execute("UPDATE exceptions SET order_id = ? WHERE exception_id = ? AND order_id IS NULL",
+                                         .text(applied.orderID), .text(decision.exceptionID))
+                }
                 try await Self.resolve([(decision.exceptionID, decision.note)], on: date, runID: runID,
-                                       actor: decision.actor, in: db)
+                                       actor: decision.actor, action: action, in: db)
                 try await Self.record([RecordVerdict(recordID: recordID, outcome: outcome)], on: date, runID: runID, in: db)
             }
         }

@@ -152,6 +152,9 @@ import ReconTestSupport
         let message = try await desk.resolve(amount.exceptionID, .apply(order: nil), note: "price change agreed", by: "sato")
         #expect(message.contains("2026-12-10 -> 2027-12-10"))
         #expect(try await shop.exception(.amountMismatch)?.status == "resolved")
+        // Today's report lists it resolved, last seen by the night's run, not by the decision.
+        let reported = try #require(try await shop.store().exceptionReport(on: shop.today).first { $0.exceptionID == amount.exceptionID })
+        #expect(reported.status == "resolved" && reported.lastSeen.description == "2026-11-12" && reported.facts.orderID == "RN-AMOUNT")
         // The mail tells the customer what the card was charged, not the order's 5,980 yen.
         let file = try #require(try shop.workspace.outputs()["mail/\(shop.today)/completion-mails.jsonl"])
         let mails = String(decoding: file, as: UTF8.self)
@@ -212,6 +215,7 @@ import ReconTestSupport
         #expect(missing.facts.candidates == ["RN20261110-0002"])
     }
 
+    /// The exception and its history then name the order the settlement paid.
     @Test(arguments: TestStore.available)
     func aMissingReferenceIsAppliedToTheOrderSupportNames(_ kind: TestStore) async throws {
         let shop = try await Shop(store: kind)
@@ -228,6 +232,9 @@ import ReconTestSupport
         let nightly = try await shop.store().overview().lastRun?.id
         _ = try await desk.resolve(missing.exceptionID, .apply(order: "RN20261110-0001"), note: "customer confirmed", by: "sato")
         #expect(try await shop.license("TM-1")?.expiresOn.description == "2027-12-10")
+        #expect(try await shop.store().exception(id: missing.exceptionID)?.facts.orderID == "RN20261110-0001")
+        let decided = try #require(try await shop.store().history(ofException: missing.exceptionID).last)
+        #expect([decided.actor, decided.action, decided.status, decided.note] == ["sato", "applied to order RN20261110-0001", "resolved", "customer confirmed"])
         #expect(try await shop.store().overview().lastRun?.id == nightly, "status's last run is the nightly job's")
         let day = BusinessDate(iso: "2026-11-12")!
         _ = try await shop.job().rerun(from: day, to: day)

@@ -68,8 +68,8 @@ import ReconCore
     }
 
     /// `exceptions show` prints one exception's facts and its history, with each support
-    /// decision's note and who made it (kept in the history only, until this command), and no
-    /// e-mail address; an unknown id is a usage error.
+    /// decision's note and who made it (kept in the history only, until this command), each on
+    /// its line, and no e-mail address; an unknown id is a usage error.
     @Test func anExceptionIsShownWithItsHistoryAndTheNotesOfItsDecisions() async throws {
         let (workspace, config) = try await importedSamples()
         #expect(try recon(workspace, config + ["run", "--date", "2026-11-20"]).status == 2)
@@ -80,7 +80,7 @@ import ReconCore
         let held = try #require(rows.first { $0[2] == "error" && $0[4] != "-" })
         let id = held[0]
         let dismissed = try recon(workspace, config + ["exceptions", "resolve", id, "--dismiss",
-                                                       "--note", "refunded by the processor, ticket 4711", "--by", "sato"])
+                                                       "--note", "refunded by the processor,\tticket 4711\nsee its mail", "--by", "sato"])
         #expect(dismissed.status == 0, "\(dismissed.stderr)")
         let shown = try recon(workspace, config + ["exceptions", "show", id])
         #expect(shown.status == 0, "\(shown.stderr)")
@@ -92,7 +92,7 @@ import ReconCore
             line.trimmingCharacters(in: .whitespaces).split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
         }
         #expect(entries.first?[3] == "opened", "\(shown.stdout)")
-        #expect(entries.last.map { Array($0[2...]) } == ["sato", "dismissed", "dismissed", "refunded by the processor, ticket 4711"],
+        #expect(entries.last.map { Array($0[2...]) } == ["sato", "dismissed", "dismissed", #"refunded by the processor,\tticket 4711\nsee its mail"#],
                 "\(shown.stdout)")
         #expect(!shown.stdout.contains("@"), "no e-mail address: \(shown.stdout)")
         let unknown = try recon(workspace, config + ["exceptions", "show", "EX-nothing"])

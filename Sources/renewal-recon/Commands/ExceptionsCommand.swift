@@ -118,7 +118,8 @@ struct ExceptionsCommand: CommandGroup {
 /// What `exceptions show` prints: the exception's facts as exceptions.csv names them (but
 /// the customer's e-mail address), with the column and reason report.html gives, then its
 /// history, one tab-separated line an entry: date, instant recorded, who, what, status after,
-/// and the note.
+/// and the note. Each value stays on its line: a tab or line break in it (a note typed over
+/// lines) is written `\t`, `\n` or `\r`, and a backslash `\\`.
 struct ExceptionSheet {
     let row: ExceptionRow
     let history: [ExceptionHistoryLine]
@@ -128,15 +129,29 @@ struct ExceptionSheet {
         var lines: [String] = []
         let cells = ExceptionsCSV(texts: texts).cells(row)
         for (name, value) in zip(ExceptionsCSV.header, cells) where !value.isEmpty && name != "email" {
-            lines.append("\(name): \(value)")
+            lines.append("\(name): \(Self.oneLine(value))")
             if name == "line", let column = row.facts.column { lines.append("column: \(column)") }
         }
-        if let detail = row.facts.detail { lines.append("detail: \(detail)") }
+        if let detail = row.facts.detail { lines.append("detail: \(Self.oneLine(detail))") }
         lines.append("history:")
         for entry in history {
             lines.append("  " + [entry.date.description, entry.recordedAt, entry.actor, entry.action, entry.status,
-                                 entry.note ?? ""].joined(separator: "\t"))
+                                 entry.note ?? ""].map(Self.oneLine).joined(separator: "\t"))
         }
         return lines.joined(separator: "\n")
+    }
+
+    static func oneLine(_ value: String) -> String {
+        var escaped = ""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\\": escaped += "\\\\"
+            case "\t": escaped += "\\t"
+            case "\n": escaped += "\\n"
+            case "\r": escaped += "\\r"
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
     }
 }
