@@ -112,7 +112,7 @@ public struct SettlementFileReader: Sendable {
             throw FileRejection(reason: "unknown format: binary content (a NUL byte)", line: 1, column: 1)
         }
         var sawText = false
-        for profile in Self.candidates(csvProfiles, markedUTF8: head.starts(with: UTF8.byteOrderMark)) {
+        for profile in Self.candidates(csvProfiles, markedUTF8: head.starts(with: UTF8.byteOrderMark), header: header) {
             guard let text = CSVTextDecoder.text(header, profile.encoding) else { continue }
             sawText = true
             guard Self.header(of: text, delimiter: profile.delimiter).map({ Set($0).isSuperset(of: profile.requiredColumns) }) == true else {
@@ -131,15 +131,20 @@ public struct SettlementFileReader: Sendable {
     /// The profiles to try, in order. A file that begins with UTF-8's byte order mark is UTF-8,
     /// whatever its profile says its source sends (a cp932 report saved again by a spreadsheet):
     /// the UTF-8 profiles first (one written for such saves keeps its place), then the others
-    /// read as UTF-8, then as they are.
-    static func candidates(_ profiles: [CSVProfile], markedUTF8: Bool) -> [CSVProfile] {
-        guard markedUTF8 else { return profiles }
+    /// read as UTF-8, then as they are. A `header` beyond ASCII that is UTF-8 without the mark
+    /// (saved by a tool that writes none) tries the profiles as they are, then the others as
+    /// UTF-8: cp932 text beyond ASCII is hardly ever valid UTF-8, and read as cp932 that header
+    /// matched no profile, though its columns visibly were a profile's.
+    static func candidates(_ profiles: [CSVProfile], markedUTF8: Bool, header: ArraySlice<UInt8>) -> [CSVProfile] {
         let others = profiles.filter { $0.encoding != .utf8 }
-        return profiles.filter { $0.encoding == .utf8 } + others.map { profile in
+        let othersAsUTF8 = others.map { profile in
             var profile = profile
             profile.encoding = .utf8
             return profile
-        } + others
+        }
+        if markedUTF8 { return profiles.filter { $0.encoding == .utf8 } + othersAsUTF8 + others }
+        if !header.allSatisfy({ $0 < 0x80 }), String(validating: header, as: UTF8.self) != nil { return profiles + othersAsUTF8 }
+        return profiles
     }
 
     /// The first line of a file of unknown format, for its rejection, which the store, the

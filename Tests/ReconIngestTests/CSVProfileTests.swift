@@ -166,6 +166,18 @@ import Testing
         #expect(resaved.summary.version == "jp-shop-resaved")
     }
 
+    /// Saved as UTF-8 without the mark, the same report reads too, through its profile read as
+    /// UTF-8; the cp932 report itself still reads as cp932.
+    @Test func aCP932ReportSavedAsUTF8WithoutAMarkReads() throws {
+        let text = "取引ID;注文番号;金額;通貨;種別;計上日\r\nT-1;RN20261110-0001;12,50;USD;売上;2026/11/12\r\n"
+        let parsed = try Read.file(Array(text.utf8), name: "shop.csv", profiles: [Self.shopProfile])
+        #expect(parsed.summary.version == "jp-shop")
+        #expect(parsed.records.map { $0.amount?.minorUnits } == [1250])
+        #expect(parsed.records.map(\.direction) == [.credit])
+        let cp932 = Array(try #require(text.data(using: .shiftJIS)))
+        #expect(try Read.file(cp932, name: "shop.csv", profiles: [Self.shopProfile]).records.map(\.direction) == [.credit])
+    }
+
     /// A doubled letter reads two digits, a single one one or two, as processors write dates
     /// (`9/4/2018`, `9/11/2018`).
     @Test func singleLetterDateFieldsReadOneOrTwoDigits() throws {
