@@ -34,7 +34,11 @@ struct RunCommand: AsyncParsableCommand {
             RunReport(outcome: outcome, dryRun: dryRun, command: "run for \(day)").print()
             let troubled = outcome.rejections + outcome.unreadable
             guard troubled.isEmpty else {
-                let quarantined = dryRun ? "would be quarantined" : "quarantined"
+                // Without archive_dir a refused file stays where it is (SPEC §3.1): the line says so,
+                // lest it be looked for in quarantine_dir.
+                let quarantined = dryRun ? "would be quarantined"
+                    : config.archiveDirectory == nil ? "quarantined (left in the inbox, tried again by each run: no archive_dir)"
+                    : "quarantined"
                 let what = switch (outcome.rejections.isEmpty, outcome.unreadable.isEmpty) {
                 case (false, true): quarantined
                 case (true, false): "could not be read"
