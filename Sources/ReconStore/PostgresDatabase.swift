@@ -188,15 +188,18 @@ public final class PostgresDatabase: SQLDatabase {
     /// backend: statements on it are refused only once it has).
     var sessionIsClosed: Bool { connection.isClosed }
 
+    /// The catalog's tables, not `information_schema`'s, which lists only the tables the role
+    /// has rights on: a schema holding another application's tables looked empty to the job's
+    /// role, which then made its store among them.
     public func tableExists(_ name: String) async throws -> Bool {
         let rows = try await session()
-            .query("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?", [.text(name)])
+            .query("SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = ?", [.text(name)])
         return (rows.first?.int(0) ?? 0) > 0
     }
 
     public func tableCount() async throws -> Int {
         let rows = try await session().query("""
-            SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+            SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()
             """, [])
         return Int(rows.first?.int(0) ?? 0)
     }
@@ -288,25 +291,18 @@ public final class PostgresDatabase: SQLDatabase {
             }
         }
 
-        /// A lost connection as the store being unavailable; any other failure with the
-        /// server's message. A statement sent on a connection already closed (the server
-        /// restarted, or ended the backend) can wait forever in postgres-nio
-        /// (vapor/postgres-nio#487, reverted in #501), so it is refused before it is sent.
+        /// A failure as `PostgresDatabase.storeError` tells it. A statement sent on a connection
+        /// already closed (the server restarted, or ended the backend) can wait forever in
+        /// postgres-nio (vapor/postgres-nio#487, reverted in #501), so it is refused before it
+        /// is sent.
         private func mappingErrors(_ body: () async throws -> Void) async throws {
             guard !connection.isClosed else { throw StoreError(.unavailable, "lost the PostgreSQL store at \(location)") }
             do {
                 try await body()
-            } catch let error as PSQLError {
-                if error.code == .serverClosedConnection || error.code == .connectionError {
-                    throw StoreError(.unavailable, "lost the PostgreSQL store at \(location)", underlying: error)
-                }
-                if error.serverInfo?[.sqlState] == PostgresDatabase.lockTimeoutState {
-                    throw StoreError(.unavailable, """
-                        PostgreSQL at \(location): another session held a lock the job needs past the job's lock \
-                        timeout (\(PostgresDatabase.describe(error)))
-                        """, underlying: error)
-                }
-                throw StoreError(.corrupt, "PostgreSQL at \(location): \(PostgresDatabase.describe(error))", underlying: error)
+            } catch let error as StoreError {
+                throw error
+            } catch {
+                throw PostgresDatabase.storeError(error, at: location)
             }
         }
     }
@@ -340,6 +336,48 @@ public final class PostgresDatabase: SQLDatabase {
         }
     }
 
+    /// A statement's failure as the job tells it (SPEC §6). The store is unavailable (exit 69)
+    /// when the connection is lost, whichever way postgres-nio or the server reports it (a
+    /// restart or failover ends the backend while a statement runs, or before postgres-nio has
+    /// seen the connection close); when the server cannot take the work (a full disk, no memory,
+    /// no connection left); when it refuses the job's role (rights, a read-only server after a
+    /// failover, no schema to create in), as a SQLite file the job may not write is; and when
+    /// another session held a lock past the lock timeout. Any other failure of the server is
+    /// a store error (exit 70), with the server's message.
+    static func storeError(_ error: any Error, at location: String) -> any Error {
+        if let error = error as? PostgresError, case .connectionClosed = error {
+            return StoreError(.unavailable, "lost the PostgreSQL store at \(location)", underlying: error)
+        }
+        if error is ChannelError {
+            return StoreError(.unavailable, "lost the PostgreSQL store at \(location) (\(error))", underlying: error)
+        }
+        guard let error = error as? PSQLError else { return error }
+        if [.serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown].contains(error.code) {
+            return StoreError(.unavailable, "lost the PostgreSQL store at \(location)", underlying: error)
+        }
+        let state = error.serverInfo?[.sqlState] ?? ""
+        let message = describe(error)
+        switch state {
+        case lockTimeoutState:
+            return StoreError(.unavailable, """
+                PostgreSQL at \(location): another session held a lock the job needs past the job's lock \
+                timeout (\(message))
+                """, underlying: error)
+        case _ where state.hasPrefix("08"), "57P01", "57P02", "57P03":  // connection exception; shutdown
+            return StoreError(.unavailable, "lost the PostgreSQL store at \(location) (\(message))", underlying: error)
+        case _ where state.hasPrefix("53"):  // insufficient resources
+            return StoreError(.unavailable, "the PostgreSQL store at \(location) cannot take the work (\(message))",
+                              underlying: error)
+        case "42501", "25006", "3F000":  // insufficient privilege; read-only transaction; no schema
+            return StoreError(.unavailable, """
+                the PostgreSQL store at \(location) refused the job's role (\(message)): the job needs a server \
+                that takes writes, a schema on the role's search_path, and the rights the README lists
+                """, underlying: error)
+        default:
+            return StoreError(.corrupt, "PostgreSQL at \(location): \(message)", underlying: error)
+        }
+    }
+
     /// SQLSTATE `lock_not_available`: a statement waited past `lock_timeout`.
     static let lockTimeoutState = "55P03"
 
@@ -351,7 +389,14 @@ public final class PostgresDatabase: SQLDatabase {
     static func describe(_ error: any Error) -> String {
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] { return message }
-            return "\(error.code)"
+            switch error.code {
+            case .authMechanismRequiresPassword:
+                return "the server asks for a password, and RECON_DATABASE_PASSWORD is not set"
+            case .connectionError:
+                return error.underlying.map { "no connection: \($0)" } ?? "no connection"
+            default:
+                return "\(error.code)"
+            }
         }
         return String(describing: type(of: error))
     }

@@ -218,7 +218,7 @@ public struct SQLReconStore: ReconStore {
                     SELECT name, received_on FROM settlement_files WHERE status = 'ingested'
                     UNION ALL SELECT name, rejected_on FROM settlement_file_rejections
                     UNION ALL SELECT name, received_on FROM settlement_file_arrivals
-                ) received ORDER BY received_on DESC, name DESC LIMIT 1
+                ) received ORDER BY received_on\(byte) DESC, name\(byte) DESC LIMIT 1
                 """).first.flatMap { row in BusinessDate(iso: row.string(1)).map { (name: row.string(0), receivedOn: $0) } }
             return StoreOverview(pendingOrders: pending, openExceptions: open, lastRun: run, unfinishedRun: unfinished,
                                  unfinishedReruns: reruns,

@@ -374,6 +374,7 @@ import ReconCore
         #expect(ContinuousClock.now - start < .seconds(10))
         #expect(!result.stderr.contains("hunter2"))
         #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(result.stderr.contains("no connection: ") && result.stderr.contains("refused"), "what failed: \(result.stderr)")
         // A server that accepts the connection and then says nothing (a stalled pooler): 69
         // within seconds as well, not a hang.
         let silent = try SilentListener()

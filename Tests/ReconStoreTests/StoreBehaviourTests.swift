@@ -433,6 +433,85 @@ import ReconTestSupport
         #expect(lost?.code == .unavailable)
     }
 
+    /// The session's backend ended while a statement runs on it (a restart or a failover) is
+    /// the store unavailable (exit 69), however postgres-nio or the server tells it: the
+    /// server's "terminating connection due to administrator command" was a store error (70).
+    @Test(.timeLimit(.minutes(1)), arguments: TestStore.available.filter { $0 == .postgres })
+    func aBackendEndedMidStatementIsTheStoreUnavailable(_ kind: TestStore) async throws {
+        let (store, url) = try await migratedPostgresStore(lockTimeout: .seconds(5))
+        let pid = try #require(try await store.database.read { db in try await db.query("SELECT pg_backend_pid()", []).first?.int(0) })
+        let sleeping = Task { try await store.database.read { db in try await db.execute("SELECT pg_sleep(30)", []) } }
+        try await Task.sleep(for: .milliseconds(300))
+        try await terminate(backend: pid, at: url)
+        let lost = await #expect(throws: StoreError.self) { try await sleeping.value }
+        #expect(lost?.code == .unavailable && lost?.message.contains("lost the PostgreSQL store") == true, "\(String(describing: lost))")
+        // The next statement, whether postgres-nio has seen the connection close or not.
+        let next = await #expect(throws: StoreError.self) { try await store.save(orders: [pendingOrder()], licenses: []) }
+        #expect(next?.code == .unavailable, "\(String(describing: next))")
+    }
+
+    /// A server that takes no writes (a replica after a failover) refuses the job's role as the
+    /// store unavailable (exit 69), as a SQLite file the job may not write is; it was a store
+    /// error (70), which reads as a fault of the job.
+    @Test(arguments: TestStore.available.filter { $0 == .postgres })
+    func aServerThatTakesNoWritesIsTheStoreUnavailable(_ kind: TestStore) async throws {
+        let (store, url) = try await migratedPostgresStore(lockTimeout: .seconds(5))
+        await store.database.close()
+        let name = try #require(URLComponents(string: url)?.path.dropFirst())
+        try await asAdministrator(of: url) { db in
+            try await db.execute("ALTER DATABASE \(name) SET default_transaction_read_only = on", [])
+        }
+        let readOnly = SQLReconStore(database: try await PostgresDatabase.connect(url: url, password: nil, logger: Logger(label: "test")))
+        let refused = await #expect(throws: StoreError.self) { try await readOnly.save(orders: [pendingOrder()], licenses: []) }
+        #expect(refused?.code == .unavailable && refused?.message.contains("refused the job's role") == true
+                && refused?.message.contains("read-only") == true, "\(String(describing: refused))")
+        await readOnly.database.close()
+    }
+
+    /// A schema that holds another application's tables, on which the job's role has no rights,
+    /// is no empty store: the job made its store among them, where it leaves such a schema alone.
+    @Test(arguments: TestStore.available.filter { $0 == .postgres })
+    func anotherApplicationsTablesTheRoleMayNotReadAreNoEmptyStore(_ kind: TestStore) async throws {
+        let url = try await TestStore.freshPostgresDatabase()
+        let role = "recon_app_" + UUID().uuidString.lowercased().prefix(8)
+        try await asAdministrator(of: url) { db in
+            try await db.execute("CREATE TABLE shop_customers (id integer)", [])
+            try await db.execute("CREATE ROLE \(role) LOGIN", [])
+            try await db.execute("GRANT USAGE, CREATE ON SCHEMA public TO \(role)", [])
+        }
+        var components = try #require(URLComponents(string: url))
+        components.user = role
+        let database = try await PostgresDatabase.connect(url: try #require(components.string), password: nil, logger: Logger(label: "test"))
+        #expect(try await database.tableCount() == 1)
+        #expect(try await database.tableExists("shop_customers"))
+        await database.close()
+    }
+
+    /// `status`'s newest file is the last by date, then by name compared as bytes, on a
+    /// database whose collation sorts otherwise (ICU's en-US puts `a` before `Z`).
+    @Test(arguments: TestStore.available.filter { $0 == .postgres })
+    func theNewestFileIsFoundInByteOrderWhateverTheDatabasesCollation(_ kind: TestStore) async throws {
+        let url = try await TestStore.freshPostgresDatabase()
+        let icu = url.replacingOccurrences(of: "/recon_test_", with: "/recon_icu_")
+        let name = try #require(URLComponents(string: icu)?.path.dropFirst())
+        try await asAdministrator(of: url) { db in
+            try await db.execute("CREATE DATABASE \(name) TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'", [])
+        }
+        let store = SQLReconStore(database: try await PostgresDatabase.connect(url: icu, password: nil, logger: Logger(label: "test")))
+        try await store.migrate()
+        for file in ["Z.xml", "a.xml"] {
+            try await store.reject(sha256: file, name: file, sizeBytes: 0,
+                                   facts: ExceptionFacts(code: .fileRejected, subject: file, fileName: file, detail: "the file is empty"),
+                                   on: day, oncePerName: true, runID: "r1")
+        }
+        let newest = try await store.database.read { db in
+            try await db.query("SELECT CASE WHEN 'a' < 'Z' THEN 1 ELSE 0 END", []).first?.int(0)
+        }
+        #expect(newest == 1, "the database sorts a before Z")
+        #expect(try await store.overview().newestFile?.name == "a.xml")
+        await store.database.close()
+    }
+
     /// A store of `kind` with six open records of one booking date, queued for evaluation.
     /// A record found foreign keeps the descriptors it was found foreign under: it is queued
     /// again under others only, and under any while it has none (stored by an earlier version).
