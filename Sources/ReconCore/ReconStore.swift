@@ -79,6 +79,10 @@ public protocol ReconStore: Sendable {
     /// Empties the queue once its dates are evaluated, where it is a table of the store and
     /// would otherwise outlive the run (SQLite: its reader reads the queue beside the session).
     func emptyQueue() async throws
+    /// Throws `StoreError(.unavailable)` when the store may not make the run's queue (a
+    /// PostgreSQL role without `CREATE` on its schema): checked before a run changes the store,
+    /// which would otherwise ingest the night's files and fail at its first booking date.
+    func refuseIfTheQueueCannotBeMade() async throws
     /// Begins a pass of the evaluation of a run for `date`, in its own transaction: from now
     /// until `finishPasses`, the next run, should this one be killed, finishes it
     /// (`unfinishedPass`) before beginning another. The date is kept as the sign that a pass

@@ -204,6 +204,13 @@ public final class PostgresDatabase: SQLDatabase {
         return Int(rows.first?.int(0) ?? 0)
     }
 
+    public func mayCreateTables() async throws -> Bool {
+        let rows = try await session().query("""
+            SELECT CASE WHEN current_schema() IS NOT NULL AND has_schema_privilege(current_schema(), 'CREATE') THEN 1 ELSE 0 END
+            """, [])
+        return rows.first?.int(0) == 1
+    }
+
     /// A session-level advisory lock: it dies with the connection, so with the process. One per
     /// schema: advisory locks are the database's, and two stores in two schemas of one database
     /// (two roles, each with its own `search_path`) are two jobs that may run at once. With no

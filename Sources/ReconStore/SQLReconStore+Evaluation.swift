@@ -176,6 +176,14 @@ extension SQLReconStore {
         try await database.read { db in try await db.execute("DELETE FROM evaluation_queue") }
     }
 
+    public func refuseIfTheQueueCannotBeMade() async throws {
+        guard try await !database.mayCreateTables() else { return }
+        throw StoreError(.unavailable, """
+            the store's role may not create tables in its schema, which a run needs for its queue: \
+            GRANT CREATE ON SCHEMA (the schema on the role's search_path) to it; nothing was changed
+            """)
+    }
+
     public func beginPass(round: Int, provisionalHolds: Bool, on date: BusinessDate) async throws -> EvaluationPass {
         try await database.transaction { db in
             try await db.execute("""

@@ -180,6 +180,9 @@ public final class SQLiteDatabase: SQLDatabase {
         try Self.inDatabase(queue) { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'") ?? 0 }
     }
 
+    /// A file the job may write (checked as it opens): it may make tables in it.
+    public func mayCreateTables() async throws -> Bool { true }
+
     /// Statements are prepared and cached by GRDB; their arguments are bound and their rows
     /// read here with SQLite's own calls, so each value goes straight between `SQLValue` and
     /// SQLite (a night binds and reads tens of millions of them).

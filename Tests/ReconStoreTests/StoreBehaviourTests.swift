@@ -487,6 +487,30 @@ import ReconTestSupport
         await database.close()
     }
 
+    /// A role that may write the store's tables but not create one in its schema is refused
+    /// before a run changes anything (exit 69): the run ingested the night's files, then failed
+    /// to make its queue.
+    @Test(arguments: TestStore.available.filter { $0 == .postgres })
+    func aRoleThatMayNotMakeTheQueueIsRefusedBeforeTheRun(_ kind: TestStore) async throws {
+        let (owner, url) = try await migratedPostgresStore(lockTimeout: .seconds(5))
+        try await owner.refuseIfTheQueueCannotBeMade()
+        await owner.database.close()
+        let role = "recon_writer_" + UUID().uuidString.lowercased().prefix(8)
+        try await asAdministrator(of: url) { db in
+            try await db.execute("CREATE ROLE \(role) LOGIN", [])
+            try await db.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC", [])
+            try await db.execute("GRANT USAGE ON SCHEMA public TO \(role)", [])
+            try await db.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \(role)", [])
+        }
+        var components = try #require(URLComponents(string: url))
+        components.user = role
+        let writer = SQLReconStore(database: try await PostgresDatabase.connect(url: try #require(components.string), password: nil,
+                                                                                 logger: Logger(label: "test")))
+        let refused = await #expect(throws: StoreError.self) { try await writer.refuseIfTheQueueCannotBeMade() }
+        #expect(refused?.code == .unavailable && refused?.message.contains("GRANT CREATE ON SCHEMA") == true, "\(String(describing: refused))")
+        await writer.database.close()
+    }
+
     /// `status`'s newest file is the last by date, then by name compared as bytes, on a
     /// database whose collation sorts otherwise (ICU's en-US puts `a` before `Z`).
     @Test(arguments: TestStore.available.filter { $0 == .postgres })

@@ -103,6 +103,7 @@ struct ReconJob {
         logger[metadataKey: "run.id"] = "\(outcome.runID)"
         logger[metadataKey: "run.date"] = "\(date)"
         for (key, value) in metadata { logger[metadataKey: key] = value }
+        try await store.refuseIfTheQueueCannotBeMade()
         guard dryRun else { return try await body(startedAt, outcome, logger) }
         logger[metadataKey: "run.dry"] = "true"
         outcome.plan = plan
