@@ -1,6 +1,7 @@
 import Foundation
 import InMemoryLogging
 import Logging
+import NIOCore
 import Testing
 import ReconCore
 import GRDBSQLite
@@ -448,6 +449,22 @@ import ReconTestSupport
         // The next statement, whether postgres-nio has seen the connection close or not.
         let next = await #expect(throws: StoreError.self) { try await store.save(orders: [pendingOrder()], licenses: []) }
         #expect(next?.code == .unavailable, "\(String(describing: next))")
+    }
+
+    /// The job's sockets to the server probe a silent connection and give up unacknowledged
+    /// data: a server gone without a word (a host powered off, a network cut) ends the job with
+    /// exit 69 within about a minute, where it waited for the statement's answer without end.
+    @Test(arguments: TestStore.available.filter { $0 == .postgres })
+    func theSocketsToTheServerNoticeItGoneWithoutAWord(_ kind: TestStore) async throws {
+        let url = try #require(URLComponents(string: try await TestStore.freshPostgresDatabase()))
+        let channel = try await PostgresDatabase.openSocket(host: try #require(url.host), port: url.port ?? 5432, timeout: .seconds(5))
+        let tcp = SocketOptionLevel(IPPROTO_TCP)
+        var options: [SocketOptionValue] = [try await channel.getOption(.socketOption(.so_keepalive)).get()]
+        for name in [TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT] {
+            options.append(try await channel.getOption(.socket(tcp, SocketOptionName(name))).get())
+        }
+        #expect(options.map { Int($0) } == [1, 10, 5, 3, 60_000])
+        try await channel.close()
     }
 
     /// A server that takes no writes (a replica after a failover) refuses the job's role as the
