@@ -88,7 +88,11 @@ public struct CSVProfile: Sendable {
         self.descriptor = descriptor
     }
 
-    /// Adyen's Settlement details report; its columns may come in any order.
+    /// Adyen's Settlement details report; its columns may come in any order. Beside the types
+    /// SPEC §3.1 names, the bulk forms of a settlement and a refund (`SettledBulk`,
+    /// `RefundedBulk`) and a `SecondChargeback` are read as their single forms are: skipped as
+    /// "other types", a night's payments settled in bulk would leave their orders unpaid, and a
+    /// second chargeback would take money back without a word.
     public static let adyenSettlementDetails = CSVProfile(
         name: "adyen-settlement-details",
         matchColumns: ["Merchant Account", "Psp Reference", "Merchant Reference", "Type", "Modification Reference",
@@ -99,7 +103,7 @@ public struct CSVProfile: Sendable {
             .creditAmount: "Gross Credit (GC)", .debitAmount: "Gross Debit (GC)", .currency: "Gross Currency",
         ],
         types: ["Settled": .credit, "Refunded": .bySign, "Chargeback": .bySign, "RefundedReversed": .bySign,
-                "ChargebackReversed": .bySign],
+                "ChargebackReversed": .bySign, "SettledBulk": .credit, "RefundedBulk": .bySign, "SecondChargeback": .bySign],
         bookingDates: [DateSource(column: "Booking Date", zoneColumn: "Booking Date TimeZone"),
                        DateSource(column: "Creation Date", zoneColumn: "TimeZone")],
         dateFormat: "yyyy-MM-dd HH:mm:ss")
