@@ -52,6 +52,10 @@ public struct CSVProfile: Sendable {
     public var columns: [Field: String]
     /// `type` values; a value not listed is skipped and counted.
     public var types: [String: TypeMeaning]
+    /// `type` values that reverse an earlier movement (Adyen's `ChargebackReversed`): their
+    /// records are reversals, as a camt entry with `RvslInd` is, held for review as money
+    /// out (SPEC §4 rule 2) whichever way the money goes, never taken for a new payment.
+    public var reversalTypes: Set<String> = []
     /// Where the booking date is read: the first present wins (a date, and the zone of a
     /// date-time where a zone column is named), the last source even without its zone.
     public var bookingDates: [DateSource]
@@ -74,7 +78,8 @@ public struct CSVProfile: Sendable {
 
     public init(name: String, matchColumns: [String], delimiter: Character = ",", encoding: Encoding = .utf8,
                 decimalSeparator: Character = ".", columns: [Field: String], types: [String: TypeMeaning],
-                bookingDates: [DateSource], dateFormat: String, timeZone: TimeZone? = nil, descriptor: String? = nil) {
+                bookingDates: [DateSource], dateFormat: String, timeZone: TimeZone? = nil, descriptor: String? = nil,
+                reversalTypes: Set<String> = []) {
         self.name = name
         self.matchColumns = matchColumns
         self.delimiter = delimiter
@@ -86,6 +91,7 @@ public struct CSVProfile: Sendable {
         self.dateFormat = dateFormat
         self.timeZone = timeZone
         self.descriptor = descriptor
+        self.reversalTypes = reversalTypes
     }
 
     /// Adyen's Settlement details report; its columns may come in any order. Beside the types
@@ -106,5 +112,5 @@ public struct CSVProfile: Sendable {
                 "ChargebackReversed": .bySign, "SettledBulk": .credit, "RefundedBulk": .bySign, "SecondChargeback": .bySign],
         bookingDates: [DateSource(column: "Booking Date", zoneColumn: "Booking Date TimeZone"),
                        DateSource(column: "Creation Date", zoneColumn: "TimeZone")],
-        dateFormat: "yyyy-MM-dd HH:mm:ss")
+        dateFormat: "yyyy-MM-dd HH:mm:ss", reversalTypes: ["RefundedReversed", "ChargebackReversed"])
 }
