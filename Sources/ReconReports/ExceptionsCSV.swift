@@ -25,29 +25,23 @@ public struct ExceptionsCSV: Sendable {
         Self.line(cells(row))
     }
 
-    /// The cells of `row`'s line, in `header` order, before quoting. An expected amount in
-    /// another currency than the settlement's (`currency_mismatch`) names its currency, as
-    /// the one `currency` column is the settlement's: `5980 JPY`.
+    /// The cells of `row`'s line, in `header` order, before quoting.
     public func cells(_ row: ExceptionRow) -> [String] {
         let facts = row.facts
         let text = texts[facts.code] ?? ExceptionText.defaults[facts.code]
-        var expected = Self.amount(facts.expectedAmountMinor, facts.expectedCurrency ?? facts.currency)
-        if let other = facts.expectedCurrency, other != facts.currency, !expected.isEmpty { expected += " " + other }
+        func amount(_ minor: Int64?, _ currency: String?) -> String {
+            let exponent = currency.flatMap { Currency(code: $0) }?.exponent ?? 0
+            return minor.map { Money.format(Int64($0.magnitude), exponent: exponent) } ?? ""
+        }
         return [
             row.exceptionID, facts.code.rawValue, row.status, facts.severity.rawValue, text?.summaryJa ?? "",
             text?.actionJa ?? "", facts.orderID ?? "", facts.serial ?? "", facts.transactionID ?? "",
-            facts.fileName ?? "", facts.line.map(String.init) ?? "", Self.amount(facts.amountMinor, facts.currency),
-            expected, facts.currency ?? "", facts.placedOn?.description ?? "",
+            facts.fileName ?? "", facts.line.map(String.init) ?? "", amount(facts.amountMinor, facts.currency),
+            amount(facts.expectedAmountMinor, facts.expectedCurrency ?? facts.currency), facts.currency ?? "", facts.placedOn?.description ?? "",
             facts.settledOn?.description ?? "", facts.lagDays.map(String.init) ?? "",
             facts.candidates.joined(separator: " "), row.firstSeen.description, row.lastSeen.description,
             row.email ?? "", facts.descriptor ?? "",
         ]
-    }
-
-    /// An amount in major units, without sign or grouping; empty when there is none.
-    static func amount(_ minor: Int64?, _ currency: String?) -> String {
-        let exponent = currency.flatMap { Currency(code: $0) }?.exponent ?? 0
-        return minor.map { Money.format(Int64($0.magnitude), exponent: exponent) } ?? ""
     }
 
     static func line(_ cells: [String]) -> [UInt8] {

@@ -67,11 +67,9 @@ public struct ReportHTML: Sendable {
             }
             let cells = ExceptionsCSV(texts: texts).cells(row)
             let file = row.facts.fileName.map { name in name + (row.facts.line.map { ":\($0)" } ?? "") } ?? ""
-            let expectedCurrency = row.facts.expectedCurrency ?? row.facts.currency
-            let expected = ExceptionsCSV.amount(row.facts.expectedAmountMinor, expectedCurrency)
             let values = [cells[0], ReportHTML.statusLabel(row.status), cells[6], cells[7], cells[8],
                           ReportHTML.grouped(cells[11]) + (cells[13].isEmpty ? "" : " " + cells[13]),
-                          expected.isEmpty ? "" : ReportHTML.grouped(expected) + " " + (expectedCurrency ?? ""),
+                          cells[12].isEmpty ? "" : ReportHTML.grouped(cells[12]) + " " + (row.facts.expectedCurrency ?? cells[13]),
                           cells[14], cells[15],
                           cells[16], cells[17], file, cells[18], cells[19], cells[20]]
             body += "<tr class=\"\(row.status)\">" + values.map { "<td>\(ReportHTML.escape($0))</td>" }.joined() + "</tr>"
