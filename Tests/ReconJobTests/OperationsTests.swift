@@ -100,6 +100,22 @@ import ReconCore
         #expect(unknown.status == 64 && unknown.stderr.contains("no exception EX-nothing"), "\(unknown.stderr)")
     }
 
+    /// Each value `exceptions show` prints stays on its line, whatever it holds; an expected
+    /// amount in another currency than the settlement's names it (exceptions.csv's amounts are
+    /// bare decimals, under the settlement's one currency).
+    @Test func aShownExceptionKeepsEachValueOnItsLineAndNamesEachCurrency() throws {
+        #expect(ExceptionSheet.oneLine("a\tb\nc\\d\u{1B}[31m\u{2028}é\u{85}") == #"a\tb\nc\\d\u{1b}[31m\u{2028}é\u{85}"#)
+        var facts = ExceptionFacts(code: .currencyMismatch, subject: "TX-1", orderID: "RN-1", amountMinor: 3980,
+                                   expectedAmountMinor: 5980, currency: "USD")
+        facts.expectedCurrency = "JPY"
+        let row = ExceptionRow(facts: facts, exceptionID: "EX-1", status: "open", firstSeen: BusinessDate(iso: "2026-11-20")!,
+                               lastSeen: BusinessDate(iso: "2026-11-20")!, email: "a@example.com")
+        let lines = ExceptionSheet(row: row, history: [], texts: [:]).text.split(separator: "\n").map(String.init)
+        #expect(lines.contains("amount: 39.80") && lines.contains("expected_amount: 5980 JPY") && lines.contains("currency: USD"),
+                "\(lines)")
+        #expect(!lines.contains { $0.contains("@") })
+    }
+
     /// The job run so that files' modes bind it: as root, through `setpriv`, without the
     /// capabilities that let root read and write any file.
     func reconHeldToModes(_ workspace: TestWorkspace, _ arguments: [String], environment: [String: String] = [:])

@@ -129,6 +129,10 @@ struct ExceptionSheet {
         var lines: [String] = []
         let cells = ExceptionsCSV(texts: texts).cells(row)
         for (name, value) in zip(ExceptionsCSV.header, cells) where !value.isEmpty && name != "email" {
+            // exceptions.csv's amounts are bare decimals (its one currency is the settlement's);
+            // here an expected amount in another currency (`currency_mismatch`) names its own.
+            var value = value
+            if name == "expected_amount", let other = row.facts.expectedCurrency, other != row.facts.currency { value += " " + other }
             lines.append("\(name): \(Self.oneLine(value))")
             if name == "line", let column = row.facts.column { lines.append("column: \(column)") }
         }
@@ -141,6 +145,9 @@ struct ExceptionSheet {
         return lines.joined(separator: "\n")
     }
 
+    /// `value` on one line of a terminal: a tab, line break or backslash escaped as in Swift,
+    /// and any other control character (an escape sequence in a processor's file name, a
+    /// Unicode line separator) as `\u{…}`.
     static func oneLine(_ value: String) -> String {
         var escaped = ""
         for scalar in value.unicodeScalars {
@@ -149,6 +156,8 @@ struct ExceptionSheet {
             case "\t": escaped += "\\t"
             case "\n": escaped += "\\n"
             case "\r": escaped += "\\r"
+            case _ where scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}":
+                escaped += "\\u{" + String(scalar.value, radix: 16) + "}"
             default: escaped.unicodeScalars.append(scalar)
             }
         }
