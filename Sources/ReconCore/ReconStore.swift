@@ -40,9 +40,10 @@ public protocol ReconStore: Sendable {
                 on date: BusinessDate, runID: String) async throws -> IngestSummary
     /// Keeps a refused file's verdict and its `file_rejected` exception, and counts the
     /// quarantine on `date`: once per name and date, or with `oncePerName` (a file left in the
-    /// inbox, refused again each run) on the first date only.
+    /// inbox, refused again each run) on the first date only; and never twice as the same
+    /// `inboxFile`, which a run stopped before moving it out of the inbox left there.
     func reject(sha256: String, name: String, sizeBytes: Int, facts: ExceptionFacts, on date: BusinessDate,
-                oncePerName: Bool, runID: String) async throws
+                oncePerName: Bool, inboxFile: String?, runID: String) async throws
     /// Counts a known file sent again: once per name and date, or with `oncePerName` (a copy
     /// left in the inbox) once ever; and never twice as the same `inboxFile` (its inode, size
     /// and modification time), which a run stopped before taking it out of the inbox left

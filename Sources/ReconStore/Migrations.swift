@@ -294,7 +294,8 @@ enum Migrations {
         // one row by content, so two files of one content quarantined on one date (two empty
         // files), or a broken file sent again on a later date, were counted once, on the first
         // date, where the run named each and exited 2. The rejections replace `rejected_on`
-        // (migration 12), each kept with the run that made it.
+        // (migration 12), each kept with the run that refused it last and the inbox file it was
+        // (as arrivals are, migration 11: a run stopped before moving it leaves it in the inbox).
         Migration(version: 14, statements: [
             """
             CREATE TABLE settlement_file_rejections (
@@ -302,6 +303,7 @@ enum Migrations {
                 name TEXT NOT NULL,
                 rejected_on TEXT NOT NULL,
                 run_id TEXT NOT NULL,
+                inbox_file TEXT,
                 PRIMARY KEY (sha256, name, rejected_on)
             )
             """,

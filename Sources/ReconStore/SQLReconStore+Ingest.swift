@@ -64,7 +64,7 @@ extension SQLReconStore {
     }
 
     public func reject(sha256: String, name: String, sizeBytes: Int, facts: ExceptionFacts, on date: BusinessDate,
-                       oncePerName: Bool, runID: String) async throws {
+                       oncePerName: Bool, inboxFile: String?, runID: String) async throws {
         try await database.transaction { db in
             try await db.execute("""
                 INSERT INTO settlement_files (sha256, name, size_bytes, status, reason, line, col, received_on, run_id)
@@ -73,19 +73,24 @@ extension SQLReconStore {
                     run_id = excluded.run_id
                 """, [.text(sha256), .text(name), SQLValue(sizeBytes), SQLValue(facts.detail), SQLValue(facts.line),
                       SQLValue(facts.column), .text(date.description), .text(runID)])
-            // Each inbox file quarantined, once a date (a file left in the inbox, once), taken
-            // over by the run that refuses it again: that run names it itself, so a killed run
-            // it follows no longer does (`filesQuarantinedByUnfinishedRuns`).
+            // Each inbox file quarantined, once a date (a file left in the inbox, once; the inbox
+            // file a stopped run left behind, once), taken over by the run that refuses it again:
+            // that run names it itself, so a killed run it follows no longer does
+            // (`filesQuarantinedByUnfinishedRuns`).
             let key: [SQLValue] = [.text(sha256), .text(name)]
-            let counted = try await db.query("SELECT 1 FROM settlement_file_rejections WHERE sha256 = ? AND name = ?", key)
-            if oncePerName, !counted.isEmpty {
-                try await db.execute("UPDATE settlement_file_rejections SET run_id = ? WHERE sha256 = ? AND name = ?",
-                                     [.text(runID)] + key)
+            let sameFile = """
+                SELECT rejected_on FROM settlement_file_rejections WHERE sha256 = ? AND name = ?
+                """ + (oncePerName ? "" : " AND inbox_file = ?")
+            let repeated = oncePerName || inboxFile != nil
+                ? try await db.query(sameFile, key + (oncePerName ? [] : [SQLValue(inboxFile)])).first?.string(0) : nil
+            if let repeated {
+                try await db.execute("UPDATE settlement_file_rejections SET run_id = ? WHERE sha256 = ? AND name = ? AND rejected_on = ?",
+                                     [.text(runID)] + key + [.text(repeated)])
             } else {
                 try await db.execute("""
-                    INSERT INTO settlement_file_rejections (sha256, name, rejected_on, run_id) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (sha256, name, rejected_on) DO UPDATE SET run_id = excluded.run_id
-                    """, key + [.text(date.description), .text(runID)])
+                    INSERT INTO settlement_file_rejections (sha256, name, rejected_on, run_id, inbox_file) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (sha256, name, rejected_on) DO UPDATE SET run_id = excluded.run_id, inbox_file = excluded.inbox_file
+                    """, key + [.text(date.description), .text(runID), SQLValue(inboxFile)])
             }
             try await Self.raise([facts], on: date, runID: runID, in: db)
         }

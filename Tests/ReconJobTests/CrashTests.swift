@@ -401,6 +401,31 @@ import ReconTestSupport
         #expect(skipped == [1, 0], "\(kind)")
     }
 
+    /// A run killed once it had refused a file, before it moved the file out of the inbox,
+    /// followed by the next night's run, counts the quarantine once, on its night, as one clean
+    /// run does: the file left behind is the one refused, not a file sent again.
+    @Test(arguments: TestStore.available)
+    func aFileRefusedByARunStoppedBeforeMovingItIsQuarantinedOnce(_ kind: TestStore) async throws {
+        let workspace = try await Self.prepared(kind)
+        let yaml = try String(contentsOf: workspace.url("recon.yaml"), encoding: .utf8)
+        try workspace.write(yaml + "archive_dir: archive\nquarantine_dir: quarantine\n", to: "recon.yaml")
+        try workspace.write("<Document><unclosed>", to: "inbox/broken.xml")
+        let next = "2026-11-21"
+        #expect(try await Self.recon(workspace, ["run", "--date", Self.day], crashAt: "ingest.committed:1").killed)
+        #expect(FileManager.default.fileExists(atPath: workspace.url("inbox/broken.xml").path))
+        let after = try TestProcess.run(Self.binary, ["--config", workspace.configPath, "run", "--date", next], in: workspace.root)
+        #expect(after.status == 2 && after.stderr.contains("1 settlement file(s) quarantined, the rest is done: broken.xml"),
+                "\(kind): \(after.stderr)")
+        #expect(FileManager.default.fileExists(atPath: workspace.url("quarantine/broken.xml").path))
+        #expect(try await Self.recon(workspace, ["report", "--date", Self.day]).status == 0)
+        let quarantined = try [Self.day, next].map { day in
+            let data = try #require(try workspace.outputs()["reports/\(day)/summary.json"])
+            let summary = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            return (summary["files"] as? [String: Any])?["quarantined"] as? Int
+        }
+        #expect(quarantined == [1, 0], "\(kind)")
+    }
+
     /// SPEC §6: the lock dies with its process. On PostgreSQL a job killed while its statement
     /// waits on a row the shop holds left its backend waiting, and holding the job's advisory
     /// lock, until the shop let go: the next run found the lock taken (exit 75). The backend

@@ -543,7 +543,7 @@ import ReconTestSupport
         for file in ["Z.xml", "a.xml"] {
             try await store.reject(sha256: file, name: file, sizeBytes: 0,
                                    facts: ExceptionFacts(code: .fileRejected, subject: file, fileName: file, detail: "the file is empty"),
-                                   on: day, oncePerName: true, runID: "r1")
+                                   on: day, oncePerName: true, inboxFile: nil, runID: "r1")
         }
         let newest = try await store.database.read { db in
             try await db.query("SELECT CASE WHEN 'a' < 'Z' THEN 1 ELSE 0 END", []).first?.int(0)

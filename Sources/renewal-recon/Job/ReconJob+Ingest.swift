@@ -82,7 +82,8 @@ extension ReconJob {
                                            fileName: url.lastPathComponent, line: rejection.line,
                                            column: rejection.column, detail: rejection.reason)
                 try await store.reject(sha256: sha256, name: url.lastPathComponent, sizeBytes: size, facts: facts,
-                                       on: date, oncePerName: config.archiveDirectory == nil, runID: outcome.runID)
+                                       on: date, oncePerName: config.archiveDirectory == nil,
+                                       inboxFile: InboxMover.arrival(of: url), runID: outcome.runID)
                 outcome.filesRejected += 1
                 outcome.rejections.append("\(url.lastPathComponent): \(rejection)")
                 outcome.plan?("quarantine \(url.lastPathComponent): \(rejection)")
