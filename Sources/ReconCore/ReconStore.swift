@@ -81,8 +81,9 @@ public protocol ReconStore: Sendable {
     /// would otherwise outlive the run (SQLite: its reader reads the queue beside the session).
     func emptyQueue() async throws
     /// Throws `StoreError(.unavailable)` when the store may not make the run's queue (a
-    /// PostgreSQL role without `CREATE` on its schema): checked before a run changes the store,
-    /// which would otherwise ingest the night's files and fail at its first booking date.
+    /// PostgreSQL role without `CREATE` on its schema, or another role's queue left in it):
+    /// checked before a run changes the store, which would otherwise ingest the night's files
+    /// and fail at its first booking date.
     func refuseIfTheQueueCannotBeMade() async throws
     /// Begins a pass of the evaluation of a run for `date`, in its own transaction: from now
     /// until `finishPasses`, the next run, should this one be killed, finishes it

@@ -264,11 +264,21 @@ public final class PostgresDatabase: SQLDatabase {
         return Int(rows.first?.int(0) ?? 0)
     }
 
-    public func mayCreateTables() async throws -> Bool {
-        let rows = try await session().query("""
-            SELECT CASE WHEN current_schema() IS NOT NULL AND has_schema_privilege(current_schema(), 'CREATE') THEN 1 ELSE 0 END
-            """, [])
-        return rows.first?.int(0) == 1
+    /// The schema on the role's `search_path`, its `CREATE` right there, and the owner of a
+    /// `table` already there (only its owner, or a member of the owner's role, drops it).
+    public func whyTableCannotBeMade(_ table: String) async throws -> String? {
+        let row = try await session().query("""
+            SELECT current_schema(),
+                   CASE WHEN has_schema_privilege(current_schema(), 'CREATE') THEN 1 ELSE 0 END,
+                   (SELECT tableowner FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = ?
+                    AND NOT pg_has_role(tableowner, 'USAGE'))
+            """, [.text(table)]).first
+        guard let schema = row?.text(0) else {
+            return "no schema on the role's search_path exists (set search_path, or create the schema)"
+        }
+        if row?.int(1) != 1 { return "the role may not create tables in schema \(schema) (GRANT CREATE ON SCHEMA \(schema))" }
+        if let owner = row?.text(2) { return "\(schema).\(table) belongs to role \(owner), and only its owner may drop it" }
+        return nil
     }
 
     /// A session-level advisory lock: it dies with the connection, so with the process. One per

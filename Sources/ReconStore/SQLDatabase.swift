@@ -67,8 +67,9 @@ public protocol SQLDatabase: Sendable {
     func tableExists(_ name: String) async throws -> Bool
     /// How many tables the store's schema holds (of any owner): 0 for a database just created.
     func tableCount() async throws -> Int
-    /// Whether the session may create a table in the store's schema.
-    func mayCreateTables() async throws -> Bool
+    /// Why the session may not make (drop and create) `table` in the store's schema; nil
+    /// when it may.
+    func whyTableCannotBeMade(_ table: String) async throws -> String?
     /// Takes the job's exclusive lock if it is free; it is held until `close()` or the end
     /// of the process.
     func tryLock() async throws -> Bool

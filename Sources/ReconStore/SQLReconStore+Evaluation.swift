@@ -177,11 +177,8 @@ extension SQLReconStore {
     }
 
     public func refuseIfTheQueueCannotBeMade() async throws {
-        guard try await !database.mayCreateTables() else { return }
-        throw StoreError(.unavailable, """
-            the store's role may not create tables in its schema, which a run needs for its queue: \
-            GRANT CREATE ON SCHEMA (the schema on the role's search_path) to it; nothing was changed
-            """)
+        guard let reason = try await database.whyTableCannotBeMade("evaluation_queue") else { return }
+        throw StoreError(.unavailable, "a run makes its queue in the store, and \(reason); nothing was changed")
     }
 
     public func beginPass(round: Int, provisionalHolds: Bool, on date: BusinessDate) async throws -> EvaluationPass {

@@ -181,7 +181,7 @@ public final class SQLiteDatabase: SQLDatabase {
     }
 
     /// A file the job may write (checked as it opens): it may make tables in it.
-    public func mayCreateTables() async throws -> Bool { true }
+    public func whyTableCannotBeMade(_ table: String) async throws -> String? { nil }
 
     /// Statements are prepared and cached by GRDB; their arguments are bound and their rows
     /// read here with SQLite's own calls, so each value goes straight between `SQLValue` and

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import Testing
 import ReconCore
@@ -600,6 +601,36 @@ import ReconTestSupport
         try moved.workspace.write("", to: "inbox/a.xml")
         #expect(try await moved.run("2026-11-13").filesRejected == 1, "sent again")
         #expect(try await counts(moved, ["2026-11-12", "2026-11-13"]) == [2, 2, 1, 1])
+    }
+
+    /// A PostgreSQL role that may write the store but not make the run's queue is refused
+    /// before the run changes anything (exit 69): the inbox, the files and the runs as they
+    /// were. It used to ingest the night's files and fail at the first booking date.
+    @Test(.enabled(if: TestStore.available.contains(.postgres), "PostgreSQL only"))
+    func aRoleThatMayNotMakeTheQueueChangesNothing() async throws {
+        let shop = try await Shop(store: .postgres)
+        try shop.deliver([.init(id: "TX-1", ref: "RN-1")], as: "a.xml")
+        guard case .postgres(let url) = try shop.workspace.config().store else { Issue.record("not PostgreSQL"); return }
+        let role = "recon_writer_" + UUID().uuidString.lowercased().prefix(8)
+        let admin = try await PostgresDatabase.connect(url: url, password: nil, logger: Logger(label: "test"))
+        try await admin.read { db in
+            try await db.execute("CREATE ROLE \(role) LOGIN", [])
+            try await db.execute("GRANT USAGE ON SCHEMA public TO \(role)", [])
+            try await db.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \(role)", [])
+        }
+        await admin.close()
+        var components = try #require(URLComponents(string: url))
+        components.user = role
+        let refused = await #expect(throws: StoreError.self) {
+            try await shop.run("2026-11-12", environment: ["RECON_DATABASE_URL": try #require(components.string)])
+        }
+        // Refused as the store opens, or by the run's own check where the opening passes.
+        #expect(refused?.code == .unavailable && refused.map { "\($0)".contains("schema public") } == true,
+                "\(String(describing: refused))")
+        #expect(FileManager.default.fileExists(atPath: shop.workspace.url("inbox/a.xml").path))
+        let store = try await shop.store()
+        #expect(try await store.overview().newestFile == nil)
+        #expect(try await store.overview().unfinishedRun == nil)
     }
 
     /// A file over `max_file_mb: 1`: one settlement, and a comment of a mebibyte.

@@ -524,8 +524,26 @@ import ReconTestSupport
         let writer = SQLReconStore(database: try await PostgresDatabase.connect(url: try #require(components.string), password: nil,
                                                                                  logger: Logger(label: "test")))
         let refused = await #expect(throws: StoreError.self) { try await writer.refuseIfTheQueueCannotBeMade() }
-        #expect(refused?.code == .unavailable && refused?.message.contains("GRANT CREATE ON SCHEMA") == true, "\(String(describing: refused))")
+        #expect(refused?.code == .unavailable && refused?.message.contains("GRANT CREATE ON SCHEMA public") == true, "\(String(describing: refused))")
         await writer.database.close()
+        // With the right, a queue another role left (a run by hand as an administrator) is
+        // still one the role may not drop; and a role whose search_path names no schema has
+        // nowhere to make it.
+        try await asAdministrator(of: url) { db in
+            try await db.execute("GRANT CREATE ON SCHEMA public TO \(role)", [])
+            try await db.execute("CREATE TABLE evaluation_queue (position BIGINT PRIMARY KEY)", [])
+        }
+        let granted = SQLReconStore(database: try await PostgresDatabase.connect(url: try #require(components.string), password: nil,
+                                                                                  logger: Logger(label: "test")))
+        let owned = await #expect(throws: StoreError.self) { try await granted.refuseIfTheQueueCannotBeMade() }
+        #expect(owned?.message.contains("public.evaluation_queue belongs to role") == true, "\(String(describing: owned))")
+        await granted.database.close()
+        try await asAdministrator(of: url) { db in try await db.execute("ALTER ROLE \(role) SET search_path = nowhere", []) }
+        let lost = SQLReconStore(database: try await PostgresDatabase.connect(url: try #require(components.string), password: nil,
+                                                                               logger: Logger(label: "test")))
+        let nowhere = await #expect(throws: StoreError.self) { try await lost.refuseIfTheQueueCannotBeMade() }
+        #expect(nowhere?.message.contains("no schema on the role's search_path") == true, "\(String(describing: nowhere))")
+        await lost.database.close()
     }
 
     /// `status`'s newest file is the last by date, then by name compared as bytes, on a

@@ -87,7 +87,9 @@ struct ReconJob {
     /// are rolled back, no file is moved or written, and each file and apply goes to `plan`.
     /// A dry run is the run itself, so it plans what the run would do, with the run's memory.
     func run(date: BusinessDate, dryRun: Bool = false) async throws -> RunOutcome {
-        try await start(on: date, dryRun: dryRun) { [self] startedAt, outcome, logger in
+        // Its booking dates are queued in the store (a rerun decides its few in memory).
+        try await store.refuseIfTheQueueCannotBeMade()
+        return try await start(on: date, dryRun: dryRun) { [self] startedAt, outcome, logger in
             try await run(date: date, startedAt: startedAt, outcome: outcome, logger: logger)
         }
     }
@@ -103,7 +105,6 @@ struct ReconJob {
         logger[metadataKey: "run.id"] = "\(outcome.runID)"
         logger[metadataKey: "run.date"] = "\(date)"
         for (key, value) in metadata { logger[metadataKey: key] = value }
-        try await store.refuseIfTheQueueCannotBeMade()
         guard dryRun else { return try await body(startedAt, outcome, logger) }
         logger[metadataKey: "run.dry"] = "true"
         outcome.plan = plan
@@ -163,7 +164,7 @@ struct ReconJob {
         phases.lap("sweep")
         if !outcome.isDryRun {
             outcome.writtenFiles = try await writeOutputs(for: dates + [today],
-                                                          run: runInfo("rerun \(start)..\(end)", outcome, startedAt, phases))
+                                                          run: runInfo(RerunEntry.name(from: start, to: end), outcome, startedAt, phases))
         }
         try await store.finishRun(id: outcome.runID, finishedAt: now().formatted(.iso8601), outcome: "ok")
         logger.info(outcome.isDryRun ? "dry rerun finished" : "rerun finished", metadata: [
