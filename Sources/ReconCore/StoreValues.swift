@@ -294,9 +294,9 @@ public struct StoreOverview: Sendable {
     /// running now, or stopped (killed, failed with an error, or its machine went down) and
     /// waiting to be run again.
     public var unfinishedRun: (id: String, date: BusinessDate, startedAt: String)?
-    /// The `rerun`s not finished, oldest first, where no later rerun of the same dates finished:
-    /// a rerun stopped partway leaves its dates' reports as they were, and no nightly run
-    /// writes them again.
+    /// The `rerun`s not finished, oldest first, where no later rerun of their dates (or more)
+    /// finished: a rerun stopped partway leaves its dates' reports as they were, and no nightly
+    /// run writes them again.
     public var unfinishedReruns: [(id: String, from: BusinessDate, to: BusinessDate, startedAt: String)]
     public var newestFile: (name: String, receivedOn: BusinessDate)?
     public init(pendingOrders: Int, openExceptions: [(code: ExceptionCode, firstSeen: BusinessDate)],

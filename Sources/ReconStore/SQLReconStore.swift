@@ -204,14 +204,18 @@ public struct SQLReconStore: ReconStore {
                 """).first.flatMap { row in
                 BusinessDate(iso: row.string(1)).map { (id: row.string(0), date: $0, startedAt: row.string(2)) }
             }
-            let reruns = try await db.query("""
-                SELECT run_id, command, started_at FROM runs r
-                WHERE r.command LIKE ? AND r.finished_at IS NULL AND NOT EXISTS (
-                    SELECT 1 FROM runs later WHERE later.command = r.command AND later.finished_at IS NOT NULL
-                    AND later.run_id\(byte) > r.run_id\(byte))
-                ORDER BY run_id\(byte)
-                """, [.text(RerunEntry.prefix + "%")]).compactMap { row in
-                RerunEntry.dates(of: row.string(1)).map { (id: row.string(0), from: $0.from, to: $0.to, startedAt: row.string(2)) }
+            // A rerun not finished, unless a later one over its dates (or more) finished.
+            var reruns: [(id: String, from: BusinessDate, to: BusinessDate, startedAt: String)] = []
+            for row in try await db.query("""
+                SELECT run_id, command, started_at, CASE WHEN finished_at IS NULL THEN 0 ELSE 1 END FROM runs
+                WHERE command LIKE ? ORDER BY run_id\(byte)
+                """, [.text(RerunEntry.prefix + "%")]) {
+                guard let dates = RerunEntry.dates(of: row.string(1)) else { continue }
+                if row.int(3) == 1 {
+                    reruns.removeAll { dates.from <= $0.from && $0.to <= dates.to }
+                } else {
+                    reruns.append((id: row.string(0), from: dates.from, to: dates.to, startedAt: row.string(2)))
+                }
             }
             let file = try await db.query("""
                 SELECT name, received_on FROM (

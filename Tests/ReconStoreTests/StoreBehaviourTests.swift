@@ -571,6 +571,26 @@ import ReconTestSupport
         await store.database.close()
     }
 
+    /// `status` names each rerun not finished, unless a later rerun over its dates, or more,
+    /// finished: a rerun of other dates leaves it standing.
+    @Test(arguments: TestStore.available)
+    func aStoppedRerunStandsUntilALaterOneOverItsDatesFinishes(_ kind: TestStore) async throws {
+        let (store, _) = try await kind.makeEmpty()
+        try await store.migrate()
+        let reruns: [(id: String, from: String, to: String, finished: Bool)] = [
+            ("run-1", "2026-11-12", "2026-11-13", false), ("run-2", "2026-11-01", "2026-11-05", false),
+            ("run-3", "2026-11-10", "2026-11-15", true), ("run-4", "2026-11-20", "2026-11-20", false),
+        ]
+        for rerun in reruns {
+            let name = RerunEntry.name(from: BusinessDate(iso: rerun.from)!, to: BusinessDate(iso: rerun.to)!)
+            try await store.beginRun(id: rerun.id, command: name, date: day, startedAt: "2026-11-20T03:00:00Z")
+            if rerun.finished { try await store.finishRun(id: rerun.id, finishedAt: "2026-11-20T03:01:00Z", outcome: "ok") }
+        }
+        let standing = try await store.overview().unfinishedReruns
+        #expect(standing.map(\.id) == ["run-2", "run-4"])
+        #expect(standing.map { "\($0.from)..\($0.to)" } == ["2026-11-01..2026-11-05", "2026-11-20..2026-11-20"])
+    }
+
     /// A store of `kind` with six open records of one booking date, queued for evaluation.
     /// A record found foreign keeps the descriptors it was found foreign under: it is queued
     /// again under others only, and under any while it has none (stored by an earlier version).
