@@ -416,11 +416,14 @@ public final class PostgresDatabase: SQLDatabase {
     /// A statement's failure as the job tells it (SPEC §6). The store is unavailable (exit 69)
     /// when the connection is lost, whichever way postgres-nio or the server reports it (a
     /// restart or failover ends the backend while a statement runs, or before postgres-nio has
-    /// seen the connection close); when the server cannot take the work (a full disk, no memory,
-    /// no connection left); when it refuses the job's role (rights, a read-only server after a
-    /// failover, no schema to create in), as a SQLite file the job may not write is; and when
-    /// another session held a lock past the lock timeout. Any other failure of the server is
-    /// a store error (exit 70), with the server's message.
+    /// seen the connection close; the database dropped; an idle session ended); when the server
+    /// cannot take the work (a full disk, no memory, no connection left); when it refuses the
+    /// job's role (rights, a read-only server after a failover, no schema to create in), as a
+    /// SQLite file the job may not write is; and when another session stood in the way (a lock
+    /// held past the lock timeout, a deadlock or a serialization failure against the shop's
+    /// writes, a statement cancelled or past the role's `statement_timeout`): the transaction is
+    /// undone, and the job run again. Any other failure of the server is a store error (exit
+    /// 70), with the server's message.
     static func storeError(_ error: any Error, at location: String) -> any Error {
         if let error = error as? PostgresError, case .connectionClosed = error {
             return StoreError(.unavailable, "lost the PostgreSQL store at \(location)", underlying: error)
@@ -440,8 +443,13 @@ public final class PostgresDatabase: SQLDatabase {
                 PostgreSQL at \(location): another session held a lock the job needs past the job's lock \
                 timeout (\(message))
                 """, underlying: error)
-        case _ where state.hasPrefix("08"), "57P01", "57P02", "57P03":  // connection exception; shutdown
+        case _ where state.hasPrefix("08") || state.hasPrefix("57P"):  // connection exception; shutdown, dropped
             return StoreError(.unavailable, "lost the PostgreSQL store at \(location) (\(message))", underlying: error)
+        case "57014", "40P01", "40001":  // cancelled or timed out; deadlock; serialization failure
+            return StoreError(.unavailable, """
+                PostgreSQL at \(location): the statement was stopped (\(message)); the job's transaction is undone, \
+                run it again
+                """, underlying: error)
         case _ where state.hasPrefix("53"):  // insufficient resources
             return StoreError(.unavailable, "the PostgreSQL store at \(location) cannot take the work (\(message))",
                               underlying: error)

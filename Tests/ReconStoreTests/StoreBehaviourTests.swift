@@ -467,6 +467,22 @@ import ReconTestSupport
         try await channel.close()
     }
 
+    /// A statement stopped by the server (the role's `statement_timeout`, a cancel, a deadlock
+    /// against the shop's writes) is the store unavailable (exit 69): run again, it may pass.
+    @Test(arguments: TestStore.available.filter { $0 == .postgres })
+    func aStatementTheServerStopsIsTheStoreUnavailable(_ kind: TestStore) async throws {
+        let (store, _) = try await migratedPostgresStore(lockTimeout: .seconds(5))
+        let stopped = await #expect(throws: StoreError.self) {
+            try await store.database.transaction { db in
+                try await db.execute("SET LOCAL statement_timeout = 50", [])
+                try await db.execute("SELECT pg_sleep(2)", [])
+            }
+        }
+        #expect(stopped?.code == .unavailable && stopped?.message.contains("the statement was stopped") == true,
+                "\(String(describing: stopped))")
+        await store.database.close()
+    }
+
     /// A server that takes no writes (a replica after a failover) refuses the job's role as the
     /// store unavailable (exit 69), as a SQLite file the job may not write is; it was a store
     /// error (70), which reads as a fault of the job.
