@@ -112,7 +112,7 @@ public struct SettlementFileReader: Sendable {
             throw FileRejection(reason: "unknown format: binary content (a NUL byte)", line: 1, column: 1)
         }
         var sawText = false
-        for profile in Self.candidates(csvProfiles, markedUTF8: head.starts(with: UTF8.byteOrderMark), header: header) {
+        for profile in Self.candidates(csvProfiles, utf8: head.starts(with: UTF8.byteOrderMark) || Self.isUTF8BeyondASCII(head)) {
             guard let text = CSVTextDecoder.text(header, profile.encoding) else { continue }
             sawText = true
             guard Self.header(of: text, delimiter: profile.delimiter).map({ Set($0).isSuperset(of: profile.requiredColumns) }) == true else {
@@ -128,23 +128,32 @@ public struct SettlementFileReader: Sendable {
                             line: 1, column: 1)
     }
 
-    /// The profiles to try, in order. A file that begins with UTF-8's byte order mark is UTF-8,
-    /// whatever its profile says its source sends (a cp932 report saved again by a spreadsheet):
-    /// the UTF-8 profiles first (one written for such saves keeps its place), then the others
-    /// read as UTF-8, then as they are. A `header` beyond ASCII that is UTF-8 without the mark
-    /// (saved by a tool that writes none) tries the profiles as they are, then the others as
-    /// UTF-8: cp932 text beyond ASCII is hardly ever valid UTF-8, and read as cp932 that header
-    /// matched no profile, though its columns visibly were a profile's.
-    static func candidates(_ profiles: [CSVProfile], markedUTF8: Bool, header: ArraySlice<UInt8>) -> [CSVProfile] {
+    /// The profiles to try, in order. A file that is `utf8` (it begins with UTF-8's byte order
+    /// mark, or its first chunk is UTF-8 beyond ASCII) is read as UTF-8, whatever its profile
+    /// says its source sends (a cp932 report saved again by a spreadsheet, or by a tool that
+    /// writes no mark): the UTF-8 profiles first (one written for such saves keeps its place),
+    /// then the others read as UTF-8, then as they are.
+    static func candidates(_ profiles: [CSVProfile], utf8: Bool) -> [CSVProfile] {
+        guard utf8 else { return profiles }
         let others = profiles.filter { $0.encoding != .utf8 }
-        let othersAsUTF8 = others.map { profile in
+        return profiles.filter { $0.encoding == .utf8 } + others.map { profile in
             var profile = profile
             profile.encoding = .utf8
             return profile
-        }
-        if markedUTF8 { return profiles.filter { $0.encoding == .utf8 } + othersAsUTF8 + others }
-        if !header.allSatisfy({ $0 < 0x80 }), String(validating: header, as: UTF8.self) != nil { return profiles + othersAsUTF8 }
-        return profiles
+        } + others
+    }
+
+    /// Whether `bytes` (a file's first chunk) hold text beyond ASCII and are valid UTF-8 up to
+    /// a character the chunk may cut. cp932 text beyond ASCII is hardly ever valid UTF-8: its
+    /// two-byte characters begin with bytes UTF-8 uses only inside a character (0x81–0x9F), or
+    /// follow a leading byte with an ASCII one.
+    static func isUTF8BeyondASCII(_ bytes: [UInt8]) -> Bool {
+        guard bytes.contains(where: { $0 >= 0x80 }) else { return false }
+        var end = bytes.count
+        var continuation = 0
+        while continuation < 3, end - continuation > 0, bytes[end - continuation - 1] & 0xC0 == 0x80 { continuation += 1 }
+        if end - continuation > 0, bytes[end - continuation - 1] >= 0xC0 { end -= continuation + 1 }
+        return String(bytes: bytes[..<end], encoding: .utf8) != nil
     }
 
     /// The first line of a file of unknown format, for its rejection, which the store, the

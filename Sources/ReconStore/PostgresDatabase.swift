@@ -118,16 +118,20 @@ public final class PostgresDatabase: SQLDatabase {
     /// where the job waited for its answer without end (exit 69 instead of a hang, SPEC §6).
     /// postgres-nio sets neither (its pool pings, a single connection does not), so the socket
     /// is opened here and handed to it.
+    /// (The timings are Linux's options; elsewhere the system's keepalive timings apply.)
     static func openSocket(host: String, port: Int, timeout: TimeAmount) async throws -> any Channel {
-        let tcp = SocketOptionLevel(IPPROTO_TCP)
-        return try await ClientBootstrap(group: PostgresConnection.defaultEventLoopGroup)
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(timeout)
             .channelOption(.socketOption(.so_keepalive), value: 1)
+        #if os(Linux)
+        let tcp = SocketOptionLevel(IPPROTO_TCP)
+        bootstrap = bootstrap
             .channelOption(.socket(tcp, SocketOptionName(TCP_KEEPIDLE)), value: keepalive.idleSeconds)
             .channelOption(.socket(tcp, SocketOptionName(TCP_KEEPINTVL)), value: keepalive.intervalSeconds)
             .channelOption(.socket(tcp, SocketOptionName(TCP_KEEPCNT)), value: keepalive.probes)
             .channelOption(.socket(tcp, SocketOptionName(TCP_USER_TIMEOUT)), value: keepalive.unacknowledgedMilliseconds)
-            .connect(host: host, port: port).get()
+        #endif
+        return try await bootstrap.connect(host: host, port: port).get()
     }
 
     /// A socket that could not be opened, with the system's reason.

@@ -198,7 +198,9 @@ import Testing
     }
 
     /// Saved as UTF-8 without the mark, the same report reads too, through its profile read as
-    /// UTF-8; the cp932 report itself still reads as cp932.
+    /// UTF-8, its header in Japanese or not (a header in ASCII read the types, in Japanese, as
+    /// cp932: every row skipped as of an unknown type); the cp932 report itself still reads as
+    /// cp932.
     @Test func aCP932ReportSavedAsUTF8WithoutAMarkReads() throws {
         let text = "取引ID;注文番号;金額;通貨;種別;計上日\r\nT-1;RN20261110-0001;12,50;USD;売上;2026/11/12\r\n"
         let parsed = try Read.file(Array(text.utf8), name: "shop.csv", profiles: [Self.shopProfile])
@@ -207,6 +209,26 @@ import Testing
         #expect(parsed.records.map(\.direction) == [.credit])
         let cp932 = Array(try #require(text.data(using: .shiftJIS)))
         #expect(try Read.file(cp932, name: "shop.csv", profiles: [Self.shopProfile]).records.map(\.direction) == [.credit])
+        var ascii = Self.shopProfile
+        ascii.matchColumns = ["id", "amount"]
+        ascii.columns = [.transactionID: "id", .orderReference: "order", .amount: "amount", .currency: "currency",
+                         .type: "type", .bookingDate: "date"]
+        ascii.bookingDates = [.init(column: "date")]
+        let plain = "id;order;amount;currency;type;date\r\nT-1;RN20261110-0001;12,50;USD;売上;2026/11/12\r\n"
+        let read = try Read.file(Array(plain.utf8), name: "shop.csv", profiles: [ascii])
+        #expect(read.records.map(\.direction) == [.credit] && read.summary.skipped == 0)
+        let plainCP932 = Array(try #require(plain.data(using: .shiftJIS)))
+        #expect(try Read.file(plainCP932, name: "shop.csv", profiles: [ascii]).records.map(\.direction) == [.credit])
+    }
+
+    /// A first chunk is UTF-8 beyond ASCII though it cuts a character at its end; cp932 text,
+    /// or ASCII alone, is not.
+    @Test func aChunkIsTakenForUTF8OnlyBeyondASCIIAndValid() throws {
+        let utf8 = Array("取引ID;金額\n".utf8)
+        #expect(SettlementFileReader.isUTF8BeyondASCII(utf8))
+        #expect(SettlementFileReader.isUTF8BeyondASCII(Array(utf8[..<2])), "a character cut by the chunk")
+        #expect(!SettlementFileReader.isUTF8BeyondASCII(Array("id;amount\n".utf8)))
+        #expect(!SettlementFileReader.isUTF8BeyondASCII(Array(try #require("取引ID;金額;売上\n".data(using: .shiftJIS)))))
     }
 
     /// A doubled letter reads two digits, a single one one or two, as processors write dates

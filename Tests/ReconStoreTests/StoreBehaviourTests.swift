@@ -460,10 +460,14 @@ import ReconTestSupport
         let channel = try await PostgresDatabase.openSocket(host: try #require(url.host), port: url.port ?? 5432, timeout: .seconds(5))
         let tcp = SocketOptionLevel(IPPROTO_TCP)
         var options: [SocketOptionValue] = [try await channel.getOption(.socketOption(.so_keepalive)).get()]
+        #if os(Linux)
         for name in [TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT] {
             options.append(try await channel.getOption(.socket(tcp, SocketOptionName(name))).get())
         }
         #expect(options.map { Int($0) } == [1, 10, 5, 3, 60_000])
+        #else
+        #expect(options.map { Int($0) } == [1])
+        #endif
         try await channel.close()
     }
 
