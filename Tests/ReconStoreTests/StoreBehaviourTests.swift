@@ -469,6 +469,31 @@ import ReconTestSupport
         #expect(options.map { Int($0) } == [1])
         #endif
         try await channel.close()
+        // The store's own connection goes through such a socket: the kernel's table of sockets
+        // (`ss`) shows its keepalive timer at the 10 s idle time, where the system's is 2 hours.
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ss") else {
+            print("note: /usr/bin/ss is missing (Debian's iproute2); the store's own socket is not looked at")
+            return
+        }
+        let database = try await PostgresDatabase.connect(url: try #require(url.string), password: nil, logger: Logger(label: "test"))
+        let port = try #require(try await database.read { db in
+            try await db.query("SELECT client_port FROM pg_stat_activity WHERE pid = pg_backend_pid()", []).first?.int(0)
+        })
+        let ss = Process()
+        ss.executableURL = URL(fileURLWithPath: "/usr/bin/ss")
+        ss.arguments = ["-tnoH", "state", "established"]
+        let pipe = Pipe()
+        ss.standardOutput = pipe
+        try ss.run()
+        let table = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        ss.waitUntilExit()
+        let mine = try #require(table.split(separator: "\n").first { line in
+            line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(2).first?.hasSuffix(":\(port)") == true
+        }, "\(table)")
+        let timer = try #require(mine.firstMatch(of: /timer:\(keepalive,([0-9.]+)(ms|sec|min)/), "\(mine)")
+        let seconds = try #require(Double(timer.1)) * ["ms": 0.001, "sec": 1, "min": 60][String(timer.2), default: 0]
+        #expect(seconds <= 10, "\(mine)")
+        await database.close()
     }
 
     /// A statement stopped by the server (the role's `statement_timeout`, a cancel, a deadlock
