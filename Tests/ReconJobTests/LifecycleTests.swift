@@ -172,6 +172,25 @@ import ReconTestSupport
         #expect(try await shop.license("TM-1")?.expiresOn.description == "2027-12-10")
     }
 
+    /// A settlement within `amount_tolerance_minor` of its order applies, and its mail tells
+    /// what the card was charged; a mail whose extension does not know it (stored before the
+    /// store kept it) gives the order's amount.
+    @Test(arguments: TestStore.available)
+    func aSettlementWithinTheToleranceMailsWhatItPaid(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind, yaml: "min_file_age_s: 0\namount_tolerance_minor: 100\n")
+        try await shop.importLicenses(Shop.licenseRow("TM-1"))
+        try await shop.importOrders(Shop.orderRow("RN-1", serial: "TM-1"))
+        try shop.deliver([.init(id: "TX-1", ref: "RN-1", amount: 5900)], as: "a.xml")
+        #expect(try await shop.run("2026-11-12").applied == 1)
+        let file = try #require(try shop.workspace.outputs()["mail/2026-11-12/completion-mails.jsonl"])
+        let mails = String(decoding: file, as: UTF8.self)
+        #expect(mails.contains(#""amount":"5900""#) && mails.contains("お支払い金額　：5,900円"), "\(mails)")
+        var mail = try #require(try await shop.store().outbox(on: BusinessDate(iso: "2026-11-12")!).first)
+        #expect(mail.amount.minorUnits == 5900 && mail.order.amount.minorUnits == 5980)
+        mail.extensionRecord.paid = nil
+        #expect(mail.amount == mail.order.amount)
+    }
+
     /// SPEC §4: severity `error` is held, `warning` applied. A late settlement held under
     /// `late_settlement: review` and applied once the config says `apply` keeps its exception
     /// (the same code and subject), now a warning.

@@ -530,6 +530,39 @@ import ReconTestSupport
         await readOnly.database.close()
     }
 
+    /// A role without rights on the store's tables, or whose search_path names no schema, is
+    /// refused as the store unavailable (exit 69), with the server's reason.
+    @Test(arguments: TestStore.available.filter { $0 == .postgres })
+    func aRoleWithoutRightsOrSchemaIsTheStoreUnavailable(_ kind: TestStore) async throws {
+        let (owner, url) = try await migratedPostgresStore(lockTimeout: .seconds(5))
+        await owner.database.close()
+        let role = "recon_none_" + UUID().uuidString.lowercased().prefix(8)
+        try await asAdministrator(of: url) { db in
+            try await db.execute("CREATE ROLE \(role) LOGIN", [])
+            try await db.execute("GRANT USAGE ON SCHEMA public TO \(role)", [])
+        }
+        var components = try #require(URLComponents(string: url))
+        components.user = role
+        func refusal(_ body: (SQLReconStore) async throws -> Void) async throws -> String? {
+            let store = SQLReconStore(database: try await PostgresDatabase.connect(url: try #require(components.string), password: nil,
+                                                                                    logger: Logger(label: "test")))
+            var message: String?
+            do {
+                try await body(store)
+            } catch let error as StoreError where error.code == .unavailable {
+                message = error.message
+            }
+            await store.database.close()
+            return message
+        }
+        let denied = try await refusal { try await $0.save(orders: [pendingOrder()], licenses: []) }
+        #expect(denied?.contains("refused the job's role (permission denied for table") == true, "\(String(describing: denied))")
+        try await asAdministrator(of: url) { db in try await db.execute("ALTER ROLE \(role) SET search_path = nowhere", []) }
+        let nowhere = try await refusal { _ = try await $0.migrate() }
+        #expect(nowhere?.contains("refused the job's role (no schema has been selected to create in)") == true,
+                "\(String(describing: nowhere))")
+    }
+
     /// A schema that holds another application's tables, on which the job's role has no rights,
     /// is no empty store: the job made its store among them, where it leaves such a schema alone.
     @Test(arguments: TestStore.available.filter { $0 == .postgres })
