@@ -78,11 +78,15 @@ extension SQLReconStore {
             // that run names it itself, so a killed run it follows no longer does
             // (`filesQuarantinedByUnfinishedRuns`).
             let key: [SQLValue] = [.text(sha256), .text(name)]
-            let sameFile = """
-                SELECT rejected_on FROM settlement_file_rejections WHERE sha256 = ? AND name = ?
-                """ + (oncePerName ? "" : " AND inbox_file = ?")
-            let repeated = oncePerName || inboxFile != nil
-                ? try await db.query(sameFile, key + (oncePerName ? [] : [SQLValue(inboxFile)])).first?.string(0) : nil
+            var repeated: String?
+            if oncePerName {
+                repeated = try await db.query("SELECT rejected_on FROM settlement_file_rejections WHERE sha256 = ? AND name = ?",
+                                              key).first?.string(0)
+            } else if let inboxFile {
+                repeated = try await db.query("""
+                    SELECT rejected_on FROM settlement_file_rejections WHERE sha256 = ? AND name = ? AND inbox_file = ?
+                    """, key + [.text(inboxFile)]).first?.string(0)
+            }
             if let repeated {
                 try await db.execute("UPDATE settlement_file_rejections SET run_id = ? WHERE sha256 = ? AND name = ? AND rejected_on = ?",
                                      [.text(runID)] + key + [.text(repeated)])
