@@ -52,10 +52,6 @@ public struct CSVProfile: Sendable {
     public var columns: [Field: String]
     /// `type` values; a value not listed is skipped and counted.
     public var types: [String: TypeMeaning]
-    /// `type` values that reverse an earlier movement (Adyen's `ChargebackReversed`): their
-    /// records are reversals, as a camt entry with `RvslInd` is, held for review as money
-    /// out (SPEC §4 rule 2) whichever way the money goes, never taken for a new payment.
-    public var reversalTypes: Set<String> = []
     /// Where the booking date is read: the first present wins (a date, and the zone of a
     /// date-time where a zone column is named), the last source even without its zone.
     public var bookingDates: [DateSource]
@@ -78,8 +74,7 @@ public struct CSVProfile: Sendable {
 
     public init(name: String, matchColumns: [String], delimiter: Character = ",", encoding: Encoding = .utf8,
                 decimalSeparator: Character = ".", columns: [Field: String], types: [String: TypeMeaning],
-                bookingDates: [DateSource], dateFormat: String, timeZone: TimeZone? = nil, descriptor: String? = nil,
-                reversalTypes: Set<String> = []) {
+                bookingDates: [DateSource], dateFormat: String, timeZone: TimeZone? = nil, descriptor: String? = nil) {
         self.name = name
         self.matchColumns = matchColumns
         self.delimiter = delimiter
@@ -91,14 +86,9 @@ public struct CSVProfile: Sendable {
         self.dateFormat = dateFormat
         self.timeZone = timeZone
         self.descriptor = descriptor
-        self.reversalTypes = reversalTypes
     }
 
-    /// Adyen's Settlement details report; its columns may come in any order. Beside the types
-    /// SPEC §3.1 names, the bulk forms of a settlement and a refund (`SettledBulk`,
-    /// `RefundedBulk`) and a `SecondChargeback` are read as their single forms are: skipped as
-    /// "other types", a night's payments settled in bulk would leave their orders unpaid, and a
-    /// second chargeback would take money back without a word.
+    /// Adyen's Settlement details report; its columns may come in any order.
     public static let adyenSettlementDetails = CSVProfile(
         name: "adyen-settlement-details",
         matchColumns: ["Merchant Account", "Psp Reference", "Merchant Reference", "Type", "Modification Reference",
@@ -109,8 +99,8 @@ public struct CSVProfile: Sendable {
             .creditAmount: "Gross Credit (GC)", .debitAmount: "Gross Debit (GC)", .currency: "Gross Currency",
         ],
         types: ["Settled": .credit, "Refunded": .bySign, "Chargeback": .bySign, "RefundedReversed": .bySign,
-                "ChargebackReversed": .bySign, "SettledBulk": .credit, "RefundedBulk": .bySign, "SecondChargeback": .bySign],
+                "ChargebackReversed": .bySign],
         bookingDates: [DateSource(column: "Booking Date", zoneColumn: "Booking Date TimeZone"),
                        DateSource(column: "Creation Date", zoneColumn: "TimeZone")],
-        dateFormat: "yyyy-MM-dd HH:mm:ss", reversalTypes: ["RefundedReversed", "ChargebackReversed"])
+        dateFormat: "yyyy-MM-dd HH:mm:ss")
 }

@@ -48,17 +48,14 @@ struct CSVSettlementReader {
         let ragged = cells.count < names.count || cells[names.count...].contains { !$0.isEmpty }
         // Without a type column a single amount column is a credit.
         var meaning: CSVProfile.TypeMeaning = splitAmounts ? .bySign : .credit
-        var reversal = false
         if profile.columns[.type] != nil, !ragged {
             guard let type = field(.type), let known = profile.types[type], known != .skip else {
                 skipped += 1
                 return
             }
             meaning = known
-            reversal = profile.reversalTypes.contains(type)
         }
         var record = buildRecord(field: field, cell: cell, meaning: meaning, line: row.line)
-        record.reversal = reversal
         if ragged {
             record.problem = "the row has \(cells.count) cells, the header \(names.count)"
         }

@@ -31,37 +31,6 @@ import Testing
         #expect(parsed.records.map(\.line) == [4, 5])
     }
 
-    /// A payment settled in bulk, a refund in bulk and a second chargeback are read as their
-    /// single forms: skipped, the payment left its order unpaid and the chargeback went unseen.
-    @Test func adyenBulkSettlementsAndSecondChargebacksAreRead() throws {
-        let csv = """
-            \(Self.adyenHeader)
-            Shop,RCH*TrendMicro,PSP1,RN20261110-0001,visa,2026-11-12 01:00:00,UTC,,,SettledBulk,MOD-1,JPY,,5980,7
-            Shop,RCH*TrendMicro,PSP2,RN20261110-0002,visa,2026-11-12 01:00:00,UTC,,,RefundedBulk,MOD-2,JPY,6980,,7
-            Shop,RCH*TrendMicro,PSP3,RN20261110-0003,visa,2026-11-12 01:00:00,UTC,,,SecondChargeback,MOD-3,JPY,8980,,7
-            """
-        let parsed = try Read.text(csv)
-        #expect(parsed.summary.skipped == 0)
-        #expect(parsed.records.map(\.direction) == [.credit, .debit, .debit])
-        #expect(parsed.records.map { $0.amount?.minorUnits } == [5980, 6980, 8980])
-        #expect(parsed.records.map(\.reversal) == [false, false, false])
-    }
-
-    /// A chargeback or refund reversed is a reversal, whichever way its money goes (a won
-    /// dispute credits it back), as camt's `RvslInd` is: read as a plain credit, it paid a
-    /// pending order again or asked support to refund the customer (`duplicate_payment`).
-    @Test func adyenReversedChargebacksAndRefundsAreReversals() throws {
-        let csv = """
-            \(Self.adyenHeader)
-            Shop,RCH*TrendMicro,PSP1,RN20261110-0001,visa,2026-11-12 01:00:00,UTC,,,ChargebackReversed,MOD-1,JPY,,5980,7
-            Shop,RCH*TrendMicro,PSP2,RN20261110-0002,visa,2026-11-12 01:00:00,UTC,,,RefundedReversed,MOD-2,JPY,,6980,7
-            Shop,RCH*TrendMicro,PSP3,RN20261110-0003,visa,2026-11-12 01:00:00,UTC,,,Chargeback,MOD-3,JPY,8980,,7
-            """
-        let parsed = try Read.text(csv)
-        #expect(parsed.records.map(\.direction) == [.credit, .credit, .debit])
-        #expect(parsed.records.map(\.reversal) == [true, true, false])
-    }
-
     /// The amount's column must agree with the type, and only one may be filled: a `Settled`
     /// row with a debit amount, or a row with both, is an `invalid_record`, not a credit.
     @Test func anAmountInTheWrongColumnIsAnInvalidRecord() throws {
