@@ -112,7 +112,7 @@ public struct SettlementFileReader: Sendable {
             throw FileRejection(reason: "unknown format: binary content (a NUL byte)", line: 1, column: 1)
         }
         var sawText = false
-        for profile in Self.candidates(csvProfiles, utf8: head.starts(with: UTF8.byteOrderMark) || Self.isUTF8BeyondASCII(head)) {
+        for profile in Self.candidates(csvProfiles, utf8: head.starts(with: UTF8.byteOrderMark) || Self.isUTF8WithThreeByteCharacters(head)) {
             guard let text = CSVTextDecoder.text(header, profile.encoding) else { continue }
             sawText = true
             guard Self.header(of: text, delimiter: profile.delimiter).map({ Set($0).isSuperset(of: profile.requiredColumns) }) == true else {
@@ -129,7 +129,7 @@ public struct SettlementFileReader: Sendable {
     }
 
     /// The profiles to try, in order. A file that is `utf8` (it begins with UTF-8's byte order
-    /// mark, or its first chunk is UTF-8 beyond ASCII) is read as UTF-8, whatever its profile
+    /// mark, or its first chunk is UTF-8 of Japanese text) is read as UTF-8, whatever its profile
     /// says its source sends (a cp932 report saved again by a spreadsheet, or by a tool that
     /// writes no mark): the UTF-8 profiles first (one written for such saves keeps its place),
     /// then the others read as UTF-8, then as they are.
@@ -143,17 +143,19 @@ public struct SettlementFileReader: Sendable {
         } + others
     }
 
-    /// Whether `bytes` (a file's first chunk) hold text beyond ASCII and are valid UTF-8 up to
-    /// a character the chunk may cut. cp932 text beyond ASCII is hardly ever valid UTF-8: its
-    /// two-byte characters begin with bytes UTF-8 uses only inside a character (0x81–0x9F), or
-    /// follow a leading byte with an ASCII one.
-    static func isUTF8BeyondASCII(_ bytes: [UInt8]) -> Bool {
-        guard bytes.contains(where: { $0 >= 0x80 }) else { return false }
+    /// Whether `bytes` (a file's first chunk) are valid UTF-8, up to a character the chunk may
+    /// cut, holding a character of three bytes or more (as kana and kanji are in UTF-8). cp932
+    /// text is hardly ever so: most of its two-byte characters begin with a byte UTF-8 uses
+    /// only inside a character (0x81–0x9F) or end with an ASCII one, and its one-byte kana
+    /// (0xA1–0xDF) pair at most into two-byte UTF-8 (`ﾏｲ` is 0xCF 0xB2).
+    static func isUTF8WithThreeByteCharacters(_ bytes: [UInt8]) -> Bool {
         var end = bytes.count
         var continuation = 0
         while continuation < 3, end - continuation > 0, bytes[end - continuation - 1] & 0xC0 == 0x80 { continuation += 1 }
         if end - continuation > 0, bytes[end - continuation - 1] >= 0xC0 { end -= continuation + 1 }
-        return String(bytes: bytes[..<end], encoding: .utf8) != nil
+        let text = bytes[..<end]
+        guard text.contains(where: { $0 >= 0xE0 }) else { return false }
+        return String(bytes: text, encoding: .utf8) != nil
     }
 
     /// The first line of a file of unknown format, for its rejection, which the store, the

@@ -190,14 +190,20 @@ import Testing
         #expect(try Read.file(plainCP932, name: "shop.csv", profiles: [ascii]).records.map(\.direction) == [.credit])
     }
 
-    /// A first chunk is UTF-8 beyond ASCII though it cuts a character at its end; cp932 text,
-    /// or ASCII alone, is not.
-    @Test func aChunkIsTakenForUTF8OnlyBeyondASCIIAndValid() throws {
+    /// A first chunk of Japanese text in UTF-8 is taken for UTF-8, though it cuts a character
+    /// at its end; cp932 text is not, nor is ASCII alone: not cp932 kanji, not half-width kana
+    /// that pair into valid two-byte UTF-8 (`ﾏｲ`), not one cut at the chunk's end (`ﾄ`).
+    @Test func aChunkIsTakenForUTF8OnlyWhenItIsUTF8OfJapaneseText() throws {
         let utf8 = Array("取引ID;金額\n".utf8)
-        #expect(SettlementFileReader.isUTF8BeyondASCII(utf8))
-        #expect(SettlementFileReader.isUTF8BeyondASCII(Array(utf8[..<2])), "a character cut by the chunk")
-        #expect(!SettlementFileReader.isUTF8BeyondASCII(Array("id;amount\n".utf8)))
-        #expect(!SettlementFileReader.isUTF8BeyondASCII(Array(try #require("取引ID;金額;売上\n".data(using: .shiftJIS)))))
+        #expect(SettlementFileReader.isUTF8WithThreeByteCharacters(utf8))
+        #expect(SettlementFileReader.isUTF8WithThreeByteCharacters(Array(utf8[..<5])), "a character cut by the chunk")
+        #expect(!SettlementFileReader.isUTF8WithThreeByteCharacters(Array("id;amount\n".utf8)))
+        func cp932(_ text: String) throws -> [UInt8] { Array(try #require(text.data(using: .shiftJIS))) }
+        #expect(!SettlementFileReader.isUTF8WithThreeByteCharacters(try cp932("取引ID;金額;売上\n")))
+        let kana = try cp932("id;memo\nT-1;ﾏｲ ﾃｽ\n")
+        #expect(String(bytes: kana, encoding: .utf8) != nil, "valid UTF-8 all the same")
+        #expect(!SettlementFileReader.isUTF8WithThreeByteCharacters(kana))
+        #expect(!SettlementFileReader.isUTF8WithThreeByteCharacters(Array("id;amount\n".utf8) + (try cp932("ﾄ"))))
     }
 
     /// A doubled letter reads two digits, a single one one or two, as processors write dates
