@@ -65,7 +65,7 @@ extension SQLReconStore {
 
     public func reject(sha256: String, name: String, sizeBytes: Int, facts: ExceptionFacts, on date: BusinessDate,
                        oncePerName: Bool, inboxFile: String?, runID: String) async throws {
-        try await database.transaction { db in
+        try await database.transaction { [byte = database.byteCollation] db in
             try await db.execute("""
                 INSERT INTO settlement_files (sha256, name, size_bytes, status, reason, line, col, received_on, run_id)
                 VALUES (?, ?, ?, 'rejected', ?, ?, ?, ?, ?)
@@ -74,9 +74,11 @@ extension SQLReconStore {
                 """, [.text(sha256), .text(name), SQLValue(sizeBytes), SQLValue(facts.detail), SQLValue(facts.line),
                       SQLValue(facts.column), .text(date.description), .text(runID)])
             // Each inbox file quarantined, once a date (a file left in the inbox, once; the inbox
-            // file a stopped run left behind, once), taken over by the run that refuses it again:
-            // that run names it itself, so a killed run it follows no longer does
-            // (`filesQuarantinedByUnfinishedRuns`).
+            // file a run stopped before moving it left behind, once), taken over by the run that
+            // refuses it again: that run names it itself, so a killed run it follows no longer
+            // does (`filesQuarantinedByUnfinishedRuns`). A file someone put back from the
+            // quarantine (a rename keeps its inode and time) was refused by a finished run, and
+            // counts again on its new date.
             let key: [SQLValue] = [.text(sha256), .text(name)]
             var repeated: String?
             if oncePerName {
@@ -84,7 +86,8 @@ extension SQLReconStore {
                                               key).first?.string(0)
             } else if let inboxFile {
                 repeated = try await db.query("""
-                    SELECT rejected_on FROM settlement_file_rejections WHERE sha256 = ? AND name = ? AND inbox_file = ?
+                    SELECT q.rejected_on FROM settlement_file_rejections q JOIN runs r ON r.run_id = q.run_id
+                    WHERE q.sha256 = ? AND q.name = ? AND q.inbox_file = ? AND \(Self.unfinishedNightlyRuns("r", byte: byte))
                     """, key + [.text(inboxFile)]).first?.string(0)
             }
             if let repeated {
