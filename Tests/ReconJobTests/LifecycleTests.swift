@@ -637,6 +637,8 @@ import ReconTestSupport
         let admin = try await PostgresDatabase.connect(url: url, password: nil, logger: Logger(label: "test"))
         try await admin.read { db in
             try await db.execute("CREATE ROLE \(role) LOGIN", [])
+            // PostgreSQL 14 and earlier grant CREATE on public to every role.
+            try await db.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC", [])
             try await db.execute("GRANT USAGE ON SCHEMA public TO \(role)", [])
             try await db.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \(role)", [])
         }

@@ -650,12 +650,14 @@ import ReconTestSupport
     }
 
     /// `status` names each rerun not finished, unless a later rerun over its dates, or more,
-    /// finished: a rerun of other dates leaves it standing.
+    /// finished: a rerun of other dates leaves it standing, and so does one over its dates
+    /// that finished before it began.
     @Test(arguments: TestStore.available)
     func aStoppedRerunStandsUntilALaterOneOverItsDatesFinishes(_ kind: TestStore) async throws {
         let (store, _) = try await kind.makeEmpty()
         try await store.migrate()
         let reruns: [(id: String, from: String, to: String, finished: Bool)] = [
+            ("run-0", "2026-11-01", "2026-11-30", true),
             ("run-1", "2026-11-12", "2026-11-13", false), ("run-2", "2026-11-01", "2026-11-05", false),
             ("run-3", "2026-11-10", "2026-11-15", true), ("run-4", "2026-11-20", "2026-11-20", false),
         ]
