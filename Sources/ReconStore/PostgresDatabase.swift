@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import NIOCore
-import NIOPosix
 import NIOSSL
 import PostgresNIO
 
@@ -82,69 +81,6 @@ public final class PostgresDatabase: SQLDatabase {
         return PostgresDatabase(connection: connection, configuration: configuration, logger: logger,
                                 lockTimeoutMilliseconds: milliseconds, serverVersion: version, location: location)
     }
-
-    /// A connection of `configuration` (host and port) over a socket of `openSocket`'s.
-    private static func open(_ configuration: PostgresConnection.Configuration, id: Int,
-                             logger: Logger) async throws -> PostgresConnection {
-        guard let host = configuration.host, let port = configuration.port else {
-            return try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
-        }
-        let channel: any Channel
-        do {
-            channel = try await openSocket(host: host, port: port, timeout: configuration.options.connectTimeout)
-        } catch {
-            throw NoConnection(reason: "\(error)")
-        }
-        var established = PostgresConnection.Configuration(establishedChannel: channel, tls: configuration.tls,
-                                                           username: configuration.username,
-                                                           password: configuration.password, database: configuration.database)
-        established.options = configuration.options
-        // The name TLS verifies, as postgres-nio gives it for a host it connects to itself (an
-        // address is no name).
-        if established.options.tlsServerName == nil, (try? SocketAddress(ipAddress: host, port: port)) == nil {
-            established.options.tlsServerName = host
-        }
-        do {
-            return try await PostgresConnection.connect(on: channel.eventLoop, configuration: established, id: id, logger: logger)
-        } catch {
-            try? await channel.close()
-            throw error
-        }
-    }
-
-    /// A TCP socket to the server with keepalive probes and a limit on unacknowledged data:
-    /// a server that goes away without a word (its host powered off, the network cut, a
-    /// failover that moves the address) during a statement is noticed within about a minute,
-    /// where the job waited for its answer without end (exit 69 instead of a hang, SPEC §6).
-    /// postgres-nio sets neither (its pool pings, a single connection does not), so the socket
-    /// is opened here and handed to it.
-    /// (The timings are Linux's options; elsewhere the system's keepalive timings apply.)
-    static func openSocket(host: String, port: Int, timeout: TimeAmount) async throws -> any Channel {
-        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(timeout)
-            .channelOption(.socketOption(.so_keepalive), value: 1)
-        #if os(Linux)
-        let tcp = SocketOptionLevel(IPPROTO_TCP)
-        bootstrap = bootstrap
-            .channelOption(.socket(tcp, SocketOptionName(TCP_KEEPIDLE)), value: keepalive.idleSeconds)
-            .channelOption(.socket(tcp, SocketOptionName(TCP_KEEPINTVL)), value: keepalive.intervalSeconds)
-            .channelOption(.socket(tcp, SocketOptionName(TCP_KEEPCNT)), value: keepalive.probes)
-            .channelOption(.socket(tcp, SocketOptionName(TCP_USER_TIMEOUT)), value: keepalive.unacknowledgedMilliseconds)
-        #endif
-        return try await bootstrap.connect(host: host, port: port).get()
-    }
-
-    /// A socket that could not be opened, with the system's reason.
-    struct NoConnection: Error, CustomStringConvertible {
-        let reason: String
-        var description: String { "no connection: \(reason)" }
-    }
-
-    /// A connection silent for 10 s is probed every 5 s, and given up once probes or data have
-    /// gone unanswered for 60 s (the limit also bounds how long Linux lets a server advertise
-    /// no room for more data: a minute, well past any stall of a working server).
-    static let keepalive = (idleSeconds: SocketOptionValue(10), intervalSeconds: SocketOptionValue(5), probes: SocketOptionValue(3),
-                            unacknowledgedMilliseconds: SocketOptionValue(60_000))
 
     /// The settings of each connection:
     /// - `lock_timeout`: a table another session locks (a `LOCK TABLE`, a `VACUUM FULL`, a
@@ -377,7 +313,7 @@ public final class PostgresDatabase: SQLDatabase {
         /// postgres-nio (vapor/postgres-nio#487, reverted in #501), so it is refused before it
         /// is sent.
         private func mappingErrors(_ body: () async throws -> Void) async throws {
-            guard !connection.isClosed else { throw StoreError(.unavailable, "lost the PostgreSQL store at \(location)") }
+            guard !connection.isClosed else { throw PostgresDatabase.lost(location) }
             do {
                 try await body()
             } catch let error as StoreError {
@@ -415,80 +351,6 @@ public final class PostgresDatabase: SQLDatabase {
         default:
             return .text(try cell.decode(String.self))
         }
-    }
-
-    /// A statement's failure as the job tells it (SPEC §6). The store is unavailable (exit 69)
-    /// when the connection is lost, whichever way postgres-nio or the server reports it (a
-    /// restart or failover ends the backend while a statement runs, or before postgres-nio has
-    /// seen the connection close; the database dropped; an idle session ended); when the server
-    /// cannot take the work (a full disk, no memory, no connection left); when it refuses the
-    /// job's role (rights, a read-only server after a failover, no schema to create in), as a
-    /// SQLite file the job may not write is; and when another session stood in the way (a lock
-    /// held past the lock timeout, a deadlock or a serialization failure against the shop's
-    /// writes, a statement cancelled or past the role's `statement_timeout`): the transaction is
-    /// undone, and the job run again. Any other failure of the server is a store error (exit
-    /// 70), with the server's message.
-    static func storeError(_ error: any Error, at location: String) -> any Error {
-        if let error = error as? PostgresError, case .connectionClosed = error {
-            return StoreError(.unavailable, "lost the PostgreSQL store at \(location)", underlying: error)
-        }
-        if error is ChannelError {
-            return StoreError(.unavailable, "lost the PostgreSQL store at \(location) (\(error))", underlying: error)
-        }
-        guard let error = error as? PSQLError else { return error }
-        if [.serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown].contains(error.code) {
-            return StoreError(.unavailable, "lost the PostgreSQL store at \(location)", underlying: error)
-        }
-        let state = error.serverInfo?[.sqlState] ?? ""
-        let message = describe(error)
-        switch state {
-        case lockTimeoutState:
-            return StoreError(.unavailable, """
-                PostgreSQL at \(location): another session held a lock the job needs past the job's lock \
-                timeout (\(message))
-                """, underlying: error)
-        case _ where state.hasPrefix("08") || state.hasPrefix("57P"):  // connection exception; shutdown, dropped
-            return StoreError(.unavailable, "lost the PostgreSQL store at \(location) (\(message))", underlying: error)
-        case "57014", "40P01", "40001":  // cancelled or timed out; deadlock; serialization failure
-            return StoreError(.unavailable, """
-                PostgreSQL at \(location): the statement was stopped (\(message)); the job's transaction is undone, \
-                run it again
-                """, underlying: error)
-        case _ where state.hasPrefix("53"):  // insufficient resources
-            return StoreError(.unavailable, "the PostgreSQL store at \(location) cannot take the work (\(message))",
-                              underlying: error)
-        case "42501", "25006", "3F000":  // insufficient privilege; read-only transaction; no schema
-            return StoreError(.unavailable, """
-                the PostgreSQL store at \(location) refused the job's role (\(message)): the job needs a server \
-                that takes writes, a schema on the role's search_path, and the rights the README lists
-                """, underlying: error)
-        default:
-            return StoreError(.corrupt, "PostgreSQL at \(location): \(message)", underlying: error)
-        }
-    }
-
-    /// SQLSTATE `lock_not_available`: a statement waited past `lock_timeout`.
-    static let lockTimeoutState = "55P03"
-
-    static func isLockTimeout(_ error: StoreError) -> Bool {
-        (error.underlying as? PSQLError)?.serverInfo?[.sqlState] == lockTimeoutState
-    }
-
-    /// The server's message when it sent one, never the query's bound values.
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? PSQLError {
-            if let message = error.serverInfo?[.message] { return message }
-            switch error.code {
-            case .authMechanismRequiresPassword:
-                return "the server asks for a password, and RECON_DATABASE_PASSWORD is not set"
-            case .connectionError:
-                return error.underlying.map { "no connection: \($0)" } ?? "no connection"
-            default:
-                return "\(error.code)"
-            }
-        }
-        if let error = error as? NoConnection { return error.description }
-        return String(describing: type(of: error))
     }
 
     public static func redacted(_ url: String) -> String {
