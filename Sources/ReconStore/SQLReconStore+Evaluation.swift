@@ -260,13 +260,9 @@ extension SQLReconStore {
 
     public func filesReceived(on date: BusinessDate) async throws -> Int {
         try await database.read { db in
-            var received: Int64 = 0
-            for sql in ["SELECT COUNT(*) FROM settlement_files WHERE received_on = ? AND status = 'ingested'",
-                        "SELECT COUNT(*) FROM settlement_file_rejections WHERE rejected_on = ?",
-                        "SELECT COUNT(*) FROM settlement_file_arrivals WHERE received_on = ?"] {
-                received += try await db.query(sql, .text(date.description)).first?.int(0) ?? 0
-            }
-            return Int(received)
+            let received = try await db.query("SELECT COUNT(*) FROM (\(Self.filesReceived)) received WHERE received_on = ?",
+                                              .text(date.description))
+            return Int(received.first?.int(0) ?? 0)
         }
     }
 

@@ -169,6 +169,14 @@ public struct SQLReconStore: ReconStore {
         """
     }
 
+    /// Each file received (`name`, `received_on`): read on that date, quarantined on that date
+    /// (`settlement_file_rejections`), or a known one sent again (`settlement_file_arrivals`).
+    static let filesReceived = """
+        SELECT name, received_on FROM settlement_files WHERE status = 'ingested'
+        UNION ALL SELECT name, rejected_on FROM settlement_file_rejections
+        UNION ALL SELECT name, received_on FROM settlement_file_arrivals
+        """
+
     public func filesQuarantinedByUnfinishedRuns(otherThan runID: String) async throws -> [QuarantinedFile] {
         try await database.read { [byte = database.byteCollation] db in
             try await db.query("""
@@ -218,11 +226,8 @@ public struct SQLReconStore: ReconStore {
                 }
             }
             let file = try await db.query("""
-                SELECT name, received_on FROM (
-                    SELECT name, received_on FROM settlement_files WHERE status = 'ingested'
-                    UNION ALL SELECT name, rejected_on FROM settlement_file_rejections
-                    UNION ALL SELECT name, received_on FROM settlement_file_arrivals
-                ) received ORDER BY received_on\(byte) DESC, name\(byte) DESC LIMIT 1
+                SELECT name, received_on FROM (\(Self.filesReceived)) received
+                ORDER BY received_on\(byte) DESC, name\(byte) DESC LIMIT 1
                 """).first.flatMap { row in BusinessDate(iso: row.string(1)).map { (name: row.string(0), receivedOn: $0) } }
             return StoreOverview(pendingOrders: pending, openExceptions: open, lastRun: run, unfinishedRun: unfinished,
                                  unfinishedReruns: reruns,
