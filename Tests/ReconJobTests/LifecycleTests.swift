@@ -160,6 +160,11 @@ import ReconTestSupport
         let file = try #require(try shop.workspace.outputs()["mail/\(shop.today)/completion-mails.jsonl"])
         let mails = String(decoding: file, as: UTF8.self)
         #expect(mails.contains(#""amount":"5900""#) && mails.contains("お支払い金額　：5,900円"), "\(mails)")
+        // The summary's `run` object says what the decision did.
+        let summary = try Data(contentsOf: shop.workspace.url("out/reports/\(shop.today)/summary.json"))
+        let run = try #require((try JSONSerialization.jsonObject(with: summary) as? [String: Any])?["run"] as? [String: Any])
+        #expect((run["did"] as? [String: Int])?["licenses_extended"] == 1 && run["command"] as? String == "exceptions resolve",
+                "\(run)")
         await #expect(throws: SupportDesk.Refusal.self) {
             try await desk.resolve(amount.exceptionID, .apply(order: nil), note: "again", by: "sato")
         }

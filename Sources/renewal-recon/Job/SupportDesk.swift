@@ -79,7 +79,8 @@ struct SupportDesk {
         try await store.beginRun(id: runID, command: "exceptions resolve \(decision.exceptionID)", date: today,
                                  startedAt: job.now().formatted(.iso8601))
         try await store.recordDecision(decision, on: today, runID: runID)
-        let outcome = RunOutcome(runID: runID, date: today)
+        var outcome = RunOutcome(runID: runID, date: today)
+        if case .apply = decision.action { outcome.applied = 1 }
         _ = try await job.writeOutputs(for: [today], run: job.runInfo("exceptions resolve", outcome, job.now(), PhaseClock()))
         try await store.finishRun(id: runID, finishedAt: job.now().formatted(.iso8601), outcome: "ok")
     }
