@@ -198,6 +198,28 @@ import ReconCore
         #expect(!run.stderr.contains("\r"), "no progress line off a terminal")
     }
 
+    /// A console that went away (a log reader that died leaves a closed pipe) does not stop the
+    /// night: its lines are lost, not its work. SIGPIPE used to end the run half done, with exit
+    /// 141 and not a word. python3 starts the job as a shell would, SIGPIPE at its default.
+    @Test func aRunWhoseConsoleIsGoneFinishesTheNight() async throws {
+        let (workspace, config) = try await importedSamples()
+        let python = URL(fileURLWithPath: "/usr/bin/python3")
+        let closedPipe = """
+            import os, signal, subprocess, sys
+            read, write = os.pipe()
+            os.close(read)
+            job = subprocess.run(sys.argv[1:], stdout=write, stderr=write, restore_signals=True)
+            print(job.returncode)
+            """
+        let result = try TestProcess.run(python, ["-c", closedPipe, CrashTests.binary.path] + config + ["run", "--date", "2026-11-20"],
+                                         in: workspace.root)
+        #expect(result.stdout == "2\n", "the samples' truncated file, and no other failure: \(result.stdout) \(result.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: workspace.url("out/reports/2026-11-20/summary.json"))) as? [String: Any])
+        #expect((summary["licenses_extended"] as? Int ?? 0) > 0, "the night went on")
+        #expect(try recon(workspace, config + ["status"]).stdout.contains("unfinished") == false)
+    }
+
     /// On a terminal, a run shows its progress on stderr, each line written over the last, and
     /// a log line erases it first rather than run on from it (off a terminal no progress is
     /// written: the test above). script(1) gives the run a terminal and copies what it shows.

@@ -80,8 +80,7 @@ enum CommandFailure {
     /// Exit 2 (SPEC §6: done, but files were quarantined), with the line that names each
     /// file, why, and where: `what` is what became of them.
     static func filesRefused(_ rejections: [String], _ what: String) -> ExitCode {
-        FileHandle.standardError.write(Data(
-            "renewal-recon: \(rejections.count) settlement file(s) \(what): \(Redaction.apply(rejections.joined(separator: "; ")))\n".utf8))
+        Console.error("renewal-recon: \(rejections.count) settlement file(s) \(what): \(Redaction.apply(rejections.joined(separator: "; ")))\n")
         return ExitCode(2)
     }
 
@@ -98,7 +97,7 @@ enum CommandFailure {
     /// e-mail address or card number.
     static func fail(_ message: String, _ status: Int32) -> ExitCode {
         let line = status == 65 ? message : String(message.split(separator: "\n").first ?? "")
-        FileHandle.standardError.write(Data("renewal-recon: \(Redaction.apply(line))\n".utf8))
+        Console.error("renewal-recon: \(Redaction.apply(line))\n")
         return ExitCode(status)
     }
 }

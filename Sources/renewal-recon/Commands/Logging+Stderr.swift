@@ -33,12 +33,22 @@ struct StderrLogHandler: LogHandler {
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
             text = String(decoding: data, as: UTF8.self)
         }
-        FileHandle.standardError.write(Data(((Self.erasesProgress ? Progress.eraseLine : "") + text + "\n").utf8))
+        Console.error((Self.erasesProgress ? Progress.eraseLine : "") + text + "\n")
     }
 
     /// On a terminal, a log line first erases the progress line it would otherwise run on
     /// from; the progress is drawn again at its next step.
     private static let erasesProgress = isatty(STDERR_FILENO) == 1
+}
+
+/// The job's stderr, which may be gone: a log reader that died leaves a closed pipe. The
+/// commands that change the store ignore SIGPIPE (`RenewalRecon.main`), so a write there
+/// fails instead of ending the process; the line is lost, and the work goes on. (Foundation's
+/// `FileHandle.write(_:)` would trap on that failure.)
+enum Console {
+    static func error(_ text: String) {
+        try? FileHandle.standardError.write(contentsOf: Data(text.utf8))
+    }
 }
 
 /// E-mail addresses and card-number-like digit runs taken out of a text: defence in depth for

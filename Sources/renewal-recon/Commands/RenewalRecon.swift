@@ -20,6 +20,13 @@ struct RenewalRecon: CommandGroup {
             var command = try parseAsRoot(arguments)
             // run and rerun stop between transactions; every other command ends at a signal.
             if !(command is RunCommand || command is RerunCommand) { Interruption.endAtSignals() }
+            // A command that changes the store outlives its console: a log reader that went
+            // away must not end a night half done (SIGPIPE's default: exit 141, not a word).
+            // Its lines are lost (`Console`); its work, outputs and exit status are not. The
+            // commands that only print end with their reader, as any filter does.
+            let onlyPrints: [any ParsableCommand.Type] = [InspectCommand.self, StatusCommand.self,
+                                                          ExceptionsCommand.List.self, ExceptionsCommand.Show.self]
+            if !onlyPrints.contains(where: { $0 == type(of: command) }) { signal(SIGPIPE, SIG_IGN) }
             if var command = command as? AsyncParsableCommand {
                 try await command.run()
             } else {

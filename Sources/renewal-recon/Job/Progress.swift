@@ -18,12 +18,12 @@ struct Progress {
     func show(_ what: String, count: Int, of things: String) {
         guard enabled else { return }
         let rate = count * 1000 / max(1, PhaseClock.milliseconds(ContinuousClock.now - started))
-        FileHandle.standardError.write(Data("\(Self.eraseLine)\(what), \(things) \(count), \(rate) \(things)/s".utf8))
+        Console.error("\(Self.eraseLine)\(what), \(things) \(count), \(rate) \(things)/s")
     }
 
     func finish() {
         guard enabled else { return }
-        FileHandle.standardError.write(Data(Self.eraseLine.utf8))
+        Console.error(Self.eraseLine)
     }
 
     /// Back to the start of the line, and the line erased.
