@@ -49,6 +49,7 @@ public struct DayTally: Sendable {
         if outcome == .foreign { foreign += 1 }
         if let minor = minorUnits {
             var sums = totals[currencyCode, default: DaySummary.Totals()]
+            let minor = Int128(minor)
             switch outcome {
             case .foreign:
                 sums.foreign += minor
@@ -97,12 +98,14 @@ public struct ExceptionTally: Sendable {
 
 /// The state of one date, as `summary.json` and `report.html` show it.
 public struct DaySummary: Sendable {
+    /// Each amount fits 64 bits; a day's sum of them need not (a garbled or hostile file of
+    /// huge amounts), and a sum that overflowed would end every run of that date.
     public struct Totals: Sendable, Equatable {
-        public var received: Int64 = 0
-        public var matched: Int64 = 0
-        public var held: Int64 = 0
-        public var refunded: Int64 = 0
-        public var foreign: Int64 = 0
+        public var received: Int128 = 0
+        public var matched: Int128 = 0
+        public var held: Int128 = 0
+        public var refunded: Int128 = 0
+        public var foreign: Int128 = 0
     }
 
     public var date: BusinessDate

@@ -52,7 +52,7 @@ public struct Money: Hashable, Sendable {
     /// The amount as an unsigned-or-signed decimal string in major units (`5980`, `18.15`, `-3.00`).
     public var decimalString: String { Money.format(minorUnits, exponent: currency.exponent) }
 
-    public static func format(_ minor: Int64, exponent: Int) -> String {
+    public static func format(_ minor: some BinaryInteger, exponent: Int) -> String {
         let negative = minor < 0
         let digits = String(minor.magnitude)
         guard exponent > 0 else { return negative ? "-" + digits : digits }

@@ -1,8 +1,10 @@
 /// Horizontal bars with a label and a value each, as inline SVG.
 struct BarChart {
-    var items: [(label: String, value: Int)]
+    /// 128 bits: a day's sum of amounts may pass 64 (`DaySummary.Totals`), and a bar's length
+    /// multiplies its value by the chart's width.
+    var items: [(label: String, value: Int128)]
     var tone = "money"
-    var format: (Int) -> String = { String($0) }
+    var format: (Int128) -> String = { String($0) }
 
     var svg: String {
         let width = 640, labelWidth = 190, valueWidth = 110, barHeight = 20, gap = 6
@@ -12,7 +14,7 @@ struct BarChart {
         var out = "<svg role=\"img\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\">"
         for (index, item) in items.enumerated() {
             let y = gap + index * (barHeight + gap)
-            let length = item.value <= 0 ? 0 : max(2, (width - labelWidth - valueWidth) * item.value / maximum)
+            let length = item.value <= 0 ? 0 : max(2, Int(Int128(width - labelWidth - valueWidth) * item.value / maximum))
             out += "<text x=\"\(labelWidth - 8)\" y=\"\(y + 14)\" text-anchor=\"end\">\(ReportHTML.escape(item.label))</text>"
             out += "<rect x=\"\(labelWidth)\" y=\"\(y)\" width=\"\(length)\" height=\"\(barHeight)\" rx=\"3\" fill=\"\(colour)\"/>"
             out += "<text x=\"\(labelWidth + length + 6)\" y=\"\(y + 14)\">\(ReportHTML.escape(format(item.value)))</text>"

@@ -31,7 +31,7 @@ public struct ExceptionsCSV: Sendable {
         let text = texts[facts.code] ?? ExceptionText.defaults[facts.code]
         func amount(_ minor: Int64?, _ currency: String?) -> String {
             let exponent = currency.flatMap { Currency(code: $0) }?.exponent ?? 0
-            return minor.map { Money.format(Int64($0.magnitude), exponent: exponent) } ?? ""
+            return minor.map { Money.format($0.magnitude, exponent: exponent) } ?? ""
         }
         return [
             row.exceptionID, facts.code.rawValue, row.status, facts.severity.rawValue, text?.summaryJa ?? "",

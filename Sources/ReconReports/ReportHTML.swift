@@ -37,9 +37,9 @@ public struct ReportHTML: Sendable {
                         ColumnChart(items: summary.lagHistogram.map { (Self.lagLabel($0.bucket), $0.count) }).svg)
         let byCode = ExceptionCode.allCases.compactMap { code in summary.openByCode[code].map { (code, $0) } }
         html += section("exceptions-by-code", "未解決の例外（コード別）", byCode.isEmpty ? "<p class=\"none\">未解決の例外はありません。</p>"
-            : BarChart(items: byCode.map { ("\($0.0.rawValue)", $0.1) }, tone: "alert").svg)
+            : BarChart(items: byCode.map { ("\($0.0.rawValue)", Int128($0.1)) }, tone: "alert").svg)
         html += section("open-by-age", "未解決の例外（経過日数別）",
-                        BarChart(items: summary.openByAge.map { ("\($0.bucket)日", $0.count) }, tone: "age").svg)
+                        BarChart(items: summary.openByAge.map { ("\($0.bucket)日", Int128($0.count)) }, tone: "age").svg)
         html += tableLines == 0 ? section("exception-table", "例外一覧", "<p class=\"none\">例外はありません。</p>")
             : "<section id=\"exception-table\"><h2>例外一覧（コード別）</h2>\n"
         return Array(html.utf8)
@@ -91,11 +91,11 @@ public struct ReportHTML: Sendable {
         var charts = ""
         for (code, sums) in summary.totals.sorted(by: { $0.key < $1.key }) {
             let exponent = Currency(code: code)?.exponent ?? 0
-            func amount(_ minor: Int64) -> String { Self.grouped(Money.format(minor, exponent: exponent)) }
+            func amount(_ minor: Int128) -> String { Self.grouped(Money.format(minor, exponent: exponent)) }
             body += "<tr><th>\(Self.escape(code))</th><td>\(amount(sums.received))</td><td>\(amount(sums.matched))</td><td>\(amount(sums.held))</td><td>\(amount(sums.refunded))</td><td>\(amount(sums.foreign))</td></tr>"
             charts += "<h3>\(Self.escape(code))</h3>" + BarChart(items: [
-                ("照合済み", Int(sums.matched)), ("保留", Int(sums.held)), ("返金等", Int(sums.refunded)), ("対象外", Int(sums.foreign)),
-            ], tone: "money", format: { amount(Int64($0)) }).svg
+                ("照合済み", sums.matched), ("保留", sums.held), ("返金等", sums.refunded), ("対象外", sums.foreign),
+            ], tone: "money", format: amount).svg
         }
         body += "</tbody></table>" + charts
         return section("totals", "本日の入金", body)

@@ -63,7 +63,7 @@ public enum SummaryJSON {
     }
 
     public static func render(_ summary: DaySummary, run: RunInfo) throws -> Data {
-        func decimal(_ minor: Int64, _ currency: String) -> String {
+        func decimal(_ minor: Int128, _ currency: String) -> String {
             Money.format(minor, exponent: Currency(code: currency)?.exponent ?? 0)
         }
         let document = Document(

@@ -177,6 +177,24 @@ import ReconTestSupport
         #expect(try await shop.license("TM-1")?.expiresOn.description == "2027-12-10")
     }
 
+    /// Each amount fits 64 bits, a day's sum of them need not: two foreign settlements of five
+    /// quintillion yen (a garbled or hostile file) overflowed the day's totals and ended every
+    /// run and report of that date.
+    @Test(arguments: TestStore.available)
+    func aDaysTotalsPastSixtyFourBitsAreExact(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
+        let huge = 5_000_000_000_000_000_000
+        try shop.deliver([.init(id: "TX-1", ref: nil, amount: huge, descriptor: "OTHER SHOP"),
+                          .init(id: "TX-2", ref: nil, amount: huge, descriptor: "OTHER SHOP")], as: "a.xml")
+        let outcome = try await shop.run("2026-11-12")
+        #expect(outcome.recordsAdded == 2)
+        let night = try #require(BusinessDate(iso: "2026-11-12"))
+        let totals = try #require(try shop.summary(of: night)["totals"] as? [String: [String: String]])
+        #expect(totals["JPY"]?["foreign"] == "10000000000000000000", "\(totals)")
+        let page = String(decoding: try #require(try shop.workspace.outputs()["reports/\(night)/report.html"]), as: UTF8.self)
+        #expect(page.contains("10,000,000,000,000,000,000"))
+    }
+
     /// A settlement within `amount_tolerance_minor` of its order applies, and its mail tells
     /// what the card was charged; a mail whose extension does not know it (stored before the
     /// store kept it) gives the order's amount.
