@@ -54,6 +54,14 @@ public struct BusinessDate: Hashable, Comparable, Sendable, CustomStringConverti
         self.init(dayNumber: Int((Double(seconds) / 86_400).rounded(.down)))
     }
 
+    /// The calendar date of `instant` in `timeZone`, where it falls within the years 1–9999
+    /// that every date of the store is written in: 9999-12-31T20:00:00Z is 10000-01-01 in Tokyo,
+    /// which would print as year 0000.
+    public init?(ofWritten instant: Date, in timeZone: TimeZone) {
+        self.init(instant: instant, in: timeZone)
+        guard (1...9999).contains(year) else { return nil }
+    }
+
     /// Days since 1970-01-01.
     public var dayNumber: Int {
         let y = month <= 2 ? year - 1 : year

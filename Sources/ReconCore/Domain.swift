@@ -31,8 +31,10 @@ public struct RenewalOrder: Hashable, Sendable {
         self.status = status
     }
 
-    /// SPEC §2: the `placed_at` instant as a calendar date in the settlement time zone.
-    public func placedDate(in timeZone: TimeZone) -> BusinessDate { placedAt.date(in: timeZone) }
+    /// SPEC §2: the `placed_at` instant as a calendar date in the settlement time zone. (An
+    /// import refuses a `placed_at` whose date there leaves the years 1–9999; a zone changed
+    /// since could still move it out, and then the date as written stands.)
+    public func placedDate(in timeZone: TimeZone) -> BusinessDate { placedAt.date(in: timeZone) ?? placedAt.localDate }
 }
 
 /// A license: a serial number with a product and an expiry date.

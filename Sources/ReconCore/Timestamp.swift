@@ -69,10 +69,11 @@ public struct Timestamp: Hashable, Sendable, CustomStringConvertible {
         return Date(timeIntervalSince1970: TimeInterval(seconds))
     }
 
-    /// The calendar date in `timeZone`; a time without offset counts as written there.
-    public func date(in timeZone: TimeZone) -> BusinessDate {
+    /// The calendar date in `timeZone`; a time without offset counts as written there. nil where
+    /// that date leaves the years 1–9999 (`BusinessDate(ofWritten:in:)`).
+    public func date(in timeZone: TimeZone) -> BusinessDate? {
         guard let instant else { return localDate }
-        return BusinessDate(instant: instant, in: timeZone)
+        return BusinessDate(ofWritten: instant, in: timeZone)
     }
 
     public var description: String { text }

@@ -174,7 +174,10 @@ struct CSVSettlementReader {
         let guess = Date(timeIntervalSince1970: TimeInterval(parsed.date.dayNumber * 86_400 + seconds))
         let offset = zone.secondsFromGMT(for: guess.addingTimeInterval(-TimeInterval(zone.secondsFromGMT(for: guess))))
         let instant = guess.addingTimeInterval(-TimeInterval(offset))
-        return .success(BusinessDate(instant: instant, in: options.settlementTimeZone))
+        guard let date = BusinessDate(ofWritten: instant, in: options.settlementTimeZone) else {
+            return .failure(DateProblemText("date '\(value)' falls after 9999-12-31 or before 0001-01-01 in \(options.settlementTimeZone.identifier)"))
+        }
+        return .success(date)
     }
 }
 

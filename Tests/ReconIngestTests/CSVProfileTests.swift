@@ -91,6 +91,15 @@ import Testing
         #expect(records[2].problem == "the time '2026-11-12 20:00:00' has no time zone (no Booking Date TimeZone)")
     }
 
+    /// A time whose date in Tokyo is past 9999-12-31 is no date: it was read as 0000-01-01.
+    @Test func aTimeWhoseDateLeavesTheCalendarIsAnInvalidRecord() throws {
+        let csv = Self.adyenHeader + "\n"
+            + "Shop,RCH*TrendMicro,PSP1,RN-1,visa,9999-12-31 20:00:00,CET,9999-12-31 20:00:00,CET,Settled,MOD-1,JPY,,5980,7\n"
+        let records = try Read.text(csv).records
+        #expect(records.first?.bookedOn == nil)
+        #expect(records.first?.problem == "date '9999-12-31 20:00:00' falls after 9999-12-31 or before 0001-01-01 in Asia/Tokyo")
+    }
+
     /// A header must hold every column the profile reads and its last date source, not only
     /// the columns it is recognised by; an earlier date source may be absent (Adyen's Booking
     /// Date gives way to Creation Date).

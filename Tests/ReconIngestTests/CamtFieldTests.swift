@@ -76,14 +76,17 @@ import Testing
             c.entry(booked: nil, value: "<Dt>2026-13-01</Dt>", transactions: [c.tx(id: "D")]),
             c.entry(booked: "<Dt>2026-11-20+09:00</Dt>", transactions: [c.tx(id: "E")]),
             c.entry(booked: "<Dt>2026-11-20Z</Dt>", value: "<Dt>2026-11-2</Dt>", transactions: [c.tx(id: "F")]),
+            // 10000-01-01 in Tokyo: it was read as 0000-01-01, stored and never evaluated.
+            c.entry(booked: "<DtTm>9999-12-31T20:00:00Z</DtTm>", transactions: [c.tx(id: "G")]),
         ] }
-        #expect(found.map { $0.bookedOn?.description } == [nil, nil, nil, nil, "2026-11-20", "2026-11-20"])
+        #expect(found.map { $0.bookedOn?.description } == [nil, nil, nil, nil, "2026-11-20", "2026-11-20", nil])
         #expect(found.map(\.problem) == [
             "booking date '2026-11-31' is not a date",
             "booking date '2026-11-20T25:00:00+09:00' is not a date",
             "booking date '20261120' is not a date",
             "no booking date, and value date '2026-13-01' is not a date",
             nil, nil,
+            "booking date '9999-12-31T20:00:00Z' is not a date",
         ])
         #expect(found[0].valueOn?.description == "2026-11-20")
         #expect(found[5].valueOn == nil)

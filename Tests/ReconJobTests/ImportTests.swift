@@ -16,6 +16,7 @@ import ReconCore
         ("RN-2,TM-2,VBC,VBC,1,5980.5,JPY,b@example.com,2026-11-10T10:00:00+09:00,credit_card,pending", "more decimals"),
         ("RN-2,TM-2,VBC,VBC,1,5980,YEN,b@example.com,2026-11-10T10:00:00+09:00,credit_card,pending", "currency"),
         ("RN-2,TM-2,VBC,VBC,1,5980,JPY,b@example.com,2026-11-10T10:00:00,credit_card,pending", "placed_at"),
+        ("RN-2,TM-2,VBC,VBC,1,5980,JPY,b@example.com,9999-12-31T20:00:00Z,credit_card,pending", "outside the years 1–9999 in Asia/Tokyo"),
         ("RN-2,TM-2,VBC,VBC,1,5980,JPY,not-an-address,2026-11-10T10:00:00+09:00,credit_card,pending", "email"),
         ("RN-2,TM-2,VBC,,1,5980,JPY,b@example.com,2026-11-10T10:00:00+09:00,credit_card,pending", "target_product"),
         ("RN-2,TM-2,VBC,VBC,1,5980,JPY,b@example.com,2026-11-10T10:00:00+09:00,credit_card,completed", "status"),

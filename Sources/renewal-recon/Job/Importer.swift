@@ -100,6 +100,9 @@ struct Importer {
         guard let placedAt = Timestamp(iso: cells[8]), placedAt.offsetSeconds != nil else {
             throw RowProblem("placed_at '\(cells[8])' is not ISO 8601 with an offset (e.g. 2026-11-15T10:42:13+09:00)")
         }
+        guard placedAt.date(in: config.settlementTimeZone) != nil else {
+            throw RowProblem("placed_at '\(cells[8])' falls outside the years 1–9999 in \(config.settlementTimeZone.identifier)")
+        }
         let statusText = cells.count > 10 && !cells[10].isEmpty ? cells[10] : "pending"
         guard statusText == "pending" || statusText == "cancelled", let status = OrderStatus(rawValue: statusText) else {
             throw RowProblem("status '\(statusText)' is not pending or cancelled")
