@@ -130,12 +130,40 @@ import ReconTestSupport
         try FileManager.default.createSymbolicLink(atPath: inbox.appendingPathComponent("link.xml").path,
                                                    withDestinationPath: inbox.appendingPathComponent("old.xml").path)
         try FileManager.default.createDirectory(at: inbox.appendingPathComponent("folder"), withIntermediateDirectories: true)
-        let (ready, passedOver) = try InboxScanner.readyFiles(in: inbox, minimumAge: 60, now: now)
+        #expect(mkfifo(inbox.appendingPathComponent("pipe.xml").path, 0o600) == 0)
+        try Self.writeFile(named: Array("Abrechnung_M".utf8) + [0xE4] + Array("rz.xml".utf8), in: inbox)
+        let (ready, passedOver, misnamed) = try InboxScanner.readyFiles(in: inbox, minimumAge: 60, now: now)
         #expect(ready.map(\.lastPathComponent) == ["old.xml"])
-        #expect(passedOver.map(\.name) == ["ahead.xml", "link.xml"])
+        #expect(passedOver.map(\.name) == ["ahead.xml", "link.xml", "pipe.xml"])
         #expect(passedOver.first?.why.hasSuffix(" s in the future: left in the inbox until it is 60 s old") == true,
                 "\(passedOver)")
-        #expect(passedOver.dropFirst().allSatisfy { $0.why.hasPrefix("not a regular file") })
+        #expect(passedOver.dropFirst().map(\.why) == ["not a regular file (a link): left in the inbox",
+                                                      "not a regular file (a FIFO, socket or device): left in the inbox"])
+        #expect(misnamed == ["Abrechnung_M\\xE4rz.xml"], "a Latin-1 name, named with its byte")
+    }
+
+    /// A file whose name is raw bytes (not UTF-8), written with `open(2)`: Foundation would
+    /// decode the name first.
+    static func writeFile(named name: [UInt8], in folder: URL, contents: [UInt8] = Array("x".utf8)) throws {
+        let path = Array(folder.path.utf8) + [UInt8(ascii: "/")] + name + [0]
+        let descriptor = path.withUnsafeBufferPointer { path in
+            path.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT | O_EXCL, 0o640) }
+        }
+        #expect(descriptor >= 0)
+        defer { close(descriptor) }
+        #expect(contents.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } == contents.count)
+    }
+
+    /// A settlement file whose name is not UTF-8 is named, left in the inbox and the night is
+    /// exit 2: it used to be passed over in silence, every night, with exit 0.
+    @Test func aFileWhoseNameIsNotUTF8IsNamedAndLeft() async throws {
+        let workspace = try TestWorkspace(yaml: "min_file_age_s: 0\narchive_dir: archive\nquarantine_dir: quarantine\n")
+        let name = Array("Abrechnung_M".utf8) + [0xE4] + Array("rz.xml".utf8)
+        try Self.writeFile(named: name, in: workspace.url("inbox"))
+        var job = try await workspace.job()
+        let outcome = try await job.run(date: BusinessDate(iso: "2026-11-20")!)
+        #expect(outcome.unreadable == ["Abrechnung_M\\xE4rz.xml: its name is not UTF-8: left in the inbox (rename it, and the next run reads it)"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.url("inbox").path).count == 1, "still there")
     }
 
     /// SPEC §3.1: a file committed but not moved (the run stopped in between) is moved silently

@@ -16,18 +16,23 @@ enum InboxScanner {
     /// `passedOver`: the entries left that an operator would not expect to be (a link, which the
     /// job never follows; a file dated in the future, by a sender's clock, which waits until
     /// then), each with why, for the log. A folder (an archive kept inside the inbox) is left in
-    /// silence.
-    static func readyFiles(in folder: URL, minimumAge: Int, now: Date) throws -> (ready: [URL], passedOver: [(name: String, why: String)]) {
+    /// silence. `misnamed`: the names that are not UTF-8 (a Latin-1 `März` from a Windows
+    /// client), written with `\xNN` for each byte that is not: the store and the reports speak
+    /// UTF-8, so such a file cannot be read under its name; it is left for someone to rename.
+    static func readyFiles(in folder: URL, minimumAge: Int, now: Date) throws
+        -> (ready: [URL], passedOver: [(name: String, why: String)], misnamed: [String]) {
         try check(folder)
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        let (names, misnamed) = try entries(of: folder)
         var passedOver: [(name: String, why: String)] = []
         let ready = names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.compactMap { name -> URL? in
             guard !name.hasPrefix("."), !name.hasSuffix(".part"), !name.hasSuffix(".tmp") else { return nil }
             let url = folder.appendingPathComponent(name)
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else { return nil }
             guard attributes[.type] as? FileAttributeType == .typeRegular else {
-                if attributes[.type] as? FileAttributeType != .typeDirectory {
-                    passedOver.append((name, "not a regular file (a link): left in the inbox"))
+                switch attributes[.type] as? FileAttributeType {
+                case .typeDirectory?: break
+                case .typeSymbolicLink?: passedOver.append((name, "not a regular file (a link): left in the inbox"))
+                default: passedOver.append((name, "not a regular file (a FIFO, socket or device): left in the inbox"))
                 }
                 return nil
             }
@@ -38,6 +43,33 @@ enum InboxScanner {
             }
             return age >= Double(minimumAge) ? url : nil
         }
-        return (ready, passedOver)
+        return (ready, passedOver, misnamed)
+    }
+
+    /// The names in `folder`, read as bytes: Foundation's listing decodes a name that is not
+    /// UTF-8 into one that names no file, which the job then passed over without a word.
+    private static func entries(of folder: URL) throws -> (names: [String], misnamed: [String]) {
+        guard let directory = opendir(folder.path) else {
+            throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: folder.path])
+        }
+        defer { closedir(directory) }
+        var names: [String] = [], misnamed: [String] = []
+        while let entry = readdir(directory) {
+            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            if let name = String(validating: bytes, as: UTF8.self) {
+                if name != ".", name != ".." { names.append(name) }
+            } else if bytes.first != UInt8(ascii: "."), isRegularFile(bytes, in: folder) {
+                misnamed.append(bytes.map { (0x20..<0x7F).contains($0) ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16, uppercase: true) }.joined())
+            }
+        }
+        return (names, misnamed)
+    }
+
+    private static func isRegularFile(_ name: [UInt8], in folder: URL) -> Bool {
+        var status = stat()
+        let path = Array(folder.path.utf8) + [UInt8(ascii: "/")] + name + [0]
+        return path.withUnsafeBufferPointer { path in
+            path.withMemoryRebound(to: CChar.self) { lstat($0.baseAddress!, &status) == 0 }
+        } && (status.st_mode & S_IFMT) == S_IFREG
     }
 }

@@ -11,10 +11,16 @@ extension ReconJob {
         let mover = InboxMover(archive: outcome.isDryRun ? nil : config.archiveDirectory,
                                quarantine: config.quarantineDirectory)
         let reader = SettlementFileReader(options: config.readOptions, csvProfiles: config.csvProfiles)
-        let (files, passedOver) = try InboxScanner.readyFiles(in: config.inboxDirectory, minimumAge: config.minFileAgeSeconds,
-                                                              now: fileClock())
+        let (files, passedOver, misnamed) = try InboxScanner.readyFiles(in: config.inboxDirectory,
+                                                                        minimumAge: config.minFileAgeSeconds, now: fileClock())
         for entry in passedOver {
             logger.warning("inbox entry passed over", metadata: ["settlement.file": "\(entry.name)", "settlement.reason": "\(entry.why)"])
+        }
+        for name in misnamed {
+            let reason = "its name is not UTF-8: left in the inbox (rename it, and the next run reads it)"
+            outcome.unreadable.append("\(name): \(reason)")
+            outcome.plan?("leave \(name): \(reason)")
+            logger.error("file cannot be read", metadata: ["settlement.file": "\(name)", "settlement.reason": "\(reason)"])
         }
         var statistics = StatisticsSchedule(first: statisticsFrom)
         let progress = Progress()
