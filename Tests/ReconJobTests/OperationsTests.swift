@@ -104,7 +104,7 @@ import ReconCore
     /// amount in another currency than the settlement's names it (exceptions.csv's amounts are
     /// bare decimals, under the settlement's one currency).
     @Test func aShownExceptionKeepsEachValueOnItsLineAndNamesEachCurrency() throws {
-        #expect(ExceptionSheet.oneLine("a\tb\nc\\d\u{1B}[31m\u{2028}é\u{85}") == #"a\tb\nc\\d\u{1b}[31m\u{2028}é\u{85}"#)
+        #expect(Console.oneLine("a\tb\nc\\d\u{1B}[31m\u{2028}é\u{85}") == #"a\tb\nc\\d\u{1b}[31m\u{2028}é\u{85}"#)
         var facts = ExceptionFacts(code: .currencyMismatch, subject: "TX-1", orderID: "RN-1", amountMinor: 3980,
                                    expectedAmountMinor: 5980, currency: "USD")
         facts.expectedCurrency = "JPY"
@@ -196,6 +196,20 @@ import ReconCore
         for address in addresses { #expect(!run.stderr.contains(address), "\(address) in the logs") }
         #expect(!run.stderr.contains("@example.com"))
         #expect(!run.stderr.contains("\r"), "no progress line off a terminal")
+    }
+
+    /// A file name holding a line break writes no line of its own into the text log or the
+    /// exit-2 line: it used to forge a well-formed event ("run finished files.ingested=99").
+    @Test func aFileNameCannotForgeALogLine() async throws {
+        let (workspace, _) = try await importedSamples()
+        let forged = "forge.xml\n2026-11-20T21:30:00Z info run finished files.ingested=99"
+        try workspace.write("<Document>broken", to: "inbox/\(forged)")
+        let run = try recon(workspace, ["--config", workspace.configPath, "--log-format", "text", "run", "--date", "2026-11-20"])
+        #expect(run.status == 2, "\(run.stderr)")
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.contains { $0.contains(#"forge.xml\n2026-11-20T21:30:00Z info run finished"#) }, "\(run.stderr)")
+        #expect(!lines.contains { $0.hasPrefix("2026-11-20T21:30:00Z") }, "\(run.stderr)")
+        #expect(lines.last?.hasPrefix("renewal-recon: ") == true && lines.last?.contains(#"forge.xml\n"#) == true)
     }
 
     /// A console that went away (a log reader that died leaves a closed pipe) does not stop the

@@ -133,34 +133,15 @@ struct ExceptionSheet {
             // here an expected amount in another currency (`currency_mismatch`) names its own.
             var value = value
             if name == "expected_amount", let other = row.facts.expectedCurrency, other != row.facts.currency { value += " " + other }
-            lines.append("\(name): \(Self.oneLine(value))")
+            lines.append("\(name): \(Console.oneLine(value))")
             if name == "line", let column = row.facts.column { lines.append("column: \(column)") }
         }
-        if let detail = row.facts.detail { lines.append("detail: \(Self.oneLine(detail))") }
+        if let detail = row.facts.detail { lines.append("detail: \(Console.oneLine(detail))") }
         lines.append("history:")
         for entry in history {
             lines.append("  " + [entry.date.description, entry.recordedAt, entry.actor, entry.action, entry.status,
-                                 entry.note ?? ""].map(Self.oneLine).joined(separator: "\t"))
+                                 entry.note ?? ""].map { Console.oneLine($0) }.joined(separator: "\t"))
         }
         return lines.joined(separator: "\n")
-    }
-
-    /// `value` on one line of a terminal: a tab, line break or backslash escaped as in Swift,
-    /// and any other control character (an escape sequence in a processor's file name, a
-    /// Unicode line separator) as `\u{…}`.
-    static func oneLine(_ value: String) -> String {
-        var escaped = ""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\\": escaped += "\\\\"
-            case "\t": escaped += "\\t"
-            case "\n": escaped += "\\n"
-            case "\r": escaped += "\\r"
-            case _ where scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}":
-                escaped += "\\u{" + String(scalar.value, radix: 16) + "}"
-            default: escaped.unicodeScalars.append(scalar)
-            }
-        }
-        return escaped
     }
 }

@@ -80,7 +80,7 @@ enum CommandFailure {
     /// Exit 2 (SPEC §6: done, but files were quarantined), with the line that names each
     /// file, why, and where: `what` is what became of them.
     static func filesRefused(_ rejections: [String], _ what: String) -> ExitCode {
-        Console.error("renewal-recon: \(rejections.count) settlement file(s) \(what): \(Redaction.apply(rejections.joined(separator: "; ")))\n")
+        Console.error("renewal-recon: \(rejections.count) settlement file(s) \(what): \(Redaction.apply(Console.oneLine(rejections.joined(separator: "; "), backslash: false)))\n")
         return ExitCode(2)
     }
 

@@ -25,8 +25,10 @@ struct StderrLogHandler: LogHandler {
         var text: String
         switch format {
         case .text:
-            let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            text = "\(time) \(level) \(message)" + (fields.isEmpty ? "" : " " + fields)
+            // One event, one line: a file name holding a line break would otherwise write a
+            // line of its own that reads as another event ("run finished files.ingested=99").
+            let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Console.oneLine("\($0.value)", backslash: false))" }.joined(separator: " ")
+            text = "\(time) \(level) \(Console.oneLine(message.description, backslash: false))" + (fields.isEmpty ? "" : " " + fields)
         case .json:
             var object: [String: String] = ["time": time, "level": level.rawValue, "message": message.description]
             for (key, value) in merged { object[key] = value.description }
@@ -48,6 +50,26 @@ struct StderrLogHandler: LogHandler {
 enum Console {
     static func error(_ text: String) {
         try? FileHandle.standardError.write(contentsOf: Data(text.utf8))
+    }
+
+    /// `value` on one line of a terminal: a tab or line break escaped as in Swift, and any
+    /// other control character (an escape sequence in a processor's file name, a Unicode line
+    /// separator) as `\u{…}`; a backslash doubled too where `backslash` (so that the escapes
+    /// read back unambiguously: `exceptions show`), not in a log line.
+    static func oneLine(_ value: String, backslash: Bool = true) -> String {
+        var escaped = ""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\\" where backslash: escaped += "\\\\"
+            case "\t": escaped += "\\t"
+            case "\n": escaped += "\\n"
+            case "\r": escaped += "\\r"
+            case _ where scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}":
+                escaped += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
     }
 }
 
