@@ -3,6 +3,7 @@ import Testing
 import ReconCore
 @testable import ReconStore
 @testable import renewal_recon
+import ReconIngest
 
 /// The job as cron sees it: exit statuses, one clear stderr line, logs without personal data.
 @Suite struct OperationsTests {
@@ -196,6 +197,57 @@ import ReconCore
         for address in addresses { #expect(!run.stderr.contains(address), "\(address) in the logs") }
         #expect(!run.stderr.contains("@example.com"))
         #expect(!run.stderr.contains("\r"), "no progress line off a terminal")
+    }
+
+    /// A file replaced in the inbox while the job reads it (an upload renamed over it, here
+    /// while the job is stopped) is left for the next run, which reads the new content. Its
+    /// hash and records used to come from two opens: the store kept the new content's records
+    /// under the old content's hash, the old content sent again counted as a duplicate, and
+    /// the archive got the new file unread. Stopped after the hash, nothing of the file is
+    /// stored; stopped after the commit, the old content is, and the new one is not archived.
+    @Test(arguments: ["ingest.hashed", "ingest.committed"])
+    func aFileReplacedWhileItIsReadIsLeftForTheNextRun(_ point: String) async throws {
+        let workspace = try await TestWorkspace.samplesCopy()
+        let yaml = try String(contentsOf: workspace.url("recon.yaml"), encoding: .utf8)
+        try workspace.write(yaml + "archive_dir: archive\nquarantine_dir: quarantine\n", to: "recon.yaml")
+        let config = ["--config", workspace.configPath]
+        for step in [["init"], ["import", "orders", "orders.csv"], ["import", "licenses", "licenses.csv"]] {
+            #expect(try recon(workspace, config + step).status == 0)
+        }
+        let name = "adyen-settlement-details-20261120.csv" // the first file read
+        let inboxFile = workspace.url("inbox/\(name)")
+        let old = try Data(contentsOf: inboxFile), new = old + Data("\n".utf8)
+
+        let process = Process()
+        process.executableURL = CrashTests.binary
+        process.currentDirectoryURL = workspace.root
+        process.arguments = config + ["run", "--date", "2026-11-20"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["RECON_CRASH_AT": "\(point):1:STOP"]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let stat = "/proc/\(process.processIdentifier)/stat"
+        for _ in 0..<1000 where (try? String(contentsOfFile: stat, encoding: .utf8))?.split(separator: " ")[2] != "T" {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        // The sender's upload: written beside, renamed over.
+        try new.write(to: workspace.url("inbox/.upload"))
+        #expect(rename(workspace.url("inbox/.upload").path, inboxFile.path) == 0)
+        kill(process.processIdentifier, SIGCONT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 2, "the samples' truncated file")
+
+        let oldHash = try SettlementFileReader.sha256(of: workspace.url("old.csv").writing(old))
+        let newHash = try SettlementFileReader.sha256(of: inboxFile)
+        #expect(try Data(contentsOf: inboxFile) == new, "the new content is left in the inbox")
+        #expect(!FileManager.default.fileExists(atPath: workspace.url("archive/\(name)").path), "and not archived unread")
+        let store = try await workspace.store()
+        #expect((try await store.settlementFile(sha256: oldHash) != nil) == (point == "ingest.committed"))
+        #expect(try await store.settlementFile(sha256: newHash) == nil)
+
+        #expect(try recon(workspace, config + ["run", "--date", "2026-11-20"]).status == 0, "the truncated file was quarantined by the first run")
+        #expect(try await store.settlementFile(sha256: newHash)?.status == .ingested)
+        #expect(try Data(contentsOf: workspace.url("archive/\(name)")) == new)
     }
 
     /// A file name holding a line break writes no line of its own into the text log or the
@@ -464,5 +516,12 @@ import ReconCore
         }
 
         deinit { close(socketDescriptor) }
+    }
+}
+
+private extension URL {
+    func writing(_ data: Data) throws -> URL {
+        try data.write(to: self)
+        return self
     }
 }

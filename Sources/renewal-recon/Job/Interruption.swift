@@ -63,14 +63,16 @@ enum Interruption {
 /// Test-only fault injection for the crash tests: with `RECON_CRASH_AT=NAME:N` in the
 /// environment, the process kills itself with SIGKILL the N-th time it reaches point NAME;
 /// with `NAME:N:TERM`, it sends itself SIGTERM there instead, and goes on once the signal is
-/// caught (so the next `Interruption.check` sees it). Without the variable (always, in
-/// production) `reach` does nothing.
+/// caught (so the next `Interruption.check` sees it); with `NAME:N:STOP`, SIGSTOP, and goes on
+/// when the test sends SIGCONT (having changed the inbox meanwhile). Without the variable
+/// (always, in production) `reach` does nothing.
 enum CrashPoint {
     private static let target: (name: String, count: Int, signal: Int32)? = {
         guard let spec = ProcessInfo.processInfo.environment["RECON_CRASH_AT"] else { return nil }
         let parts = spec.split(separator: ":")
-        guard parts.count == 2 || (parts.count == 3 && parts[2] == "TERM"), let count = Int(parts[1]) else { return nil }
-        return (String(parts[0]), count, parts.count == 3 ? SIGTERM : SIGKILL)
+        let signals = ["TERM": SIGTERM, "STOP": SIGSTOP]
+        guard parts.count == 2 || (parts.count == 3 && signals[String(parts[2])] != nil), let count = Int(parts[1]) else { return nil }
+        return (String(parts[0]), count, parts.count == 3 ? signals[String(parts[2])]! : SIGKILL)
     }()
     private static let hits = Mutex<Int>(0)
 
@@ -82,6 +84,7 @@ enum CrashPoint {
         }
         guard reached == target.count else { return }
         kill(getpid(), target.signal)
+        guard target.signal == SIGTERM else { return }
         for _ in 0..<200 where !Interruption.isRequested { usleep(10_000) }
     }
 }

@@ -30,6 +30,15 @@ extension ReconJob {
             progress.show(files: index, of: files.count, records: outcome.recordsAdded, phase: "ingest")
             var logger = logger
             logger[metadataKey: "settlement.file"] = "\(url.lastPathComponent)"
+            // The file as listed (inode, size, time). One replaced or written while the job reads
+            // it (an upload renamed over it) is left for the next run: never stored under the
+            // other content's hash, nor archived or quarantined in place of the new content.
+            let listed = InboxMover.arrival(of: url)
+            let unchanged = { @Sendable in InboxMover.arrival(of: url) == listed }
+            func leaveChanged() {
+                outcome.plan?("leave \(url.lastPathComponent): changed while it was read")
+                logger.warning("file changed while it was read: left in the inbox for the next run")
+            }
             let sha256: String
             do {
                 sha256 = try SettlementFileReader.sha256(of: url)
@@ -49,6 +58,11 @@ extension ReconJob {
                 logger.error("file cannot be read", metadata: ["settlement.reason": "\(reason)"])
                 continue
             }
+            guard unchanged() else {
+                leaveChanged()
+                continue
+            }
+            CrashPoint.reach("ingest.hashed")
             let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
             if let countAsDuplicate = try await knownFile(url, sha256: sha256) {
                 if countAsDuplicate,
@@ -60,12 +74,12 @@ extension ReconJob {
                     logger.info("file already ingested; counted as a duplicate", metadata: ["settlement.sha256": "\(sha256)"])
                     CrashPoint.reach("arrival.counted")
                 }
-                try mover.archive(url, sha256: sha256)
+                if unchanged() { try mover.archive(url, sha256: sha256) } else { leaveChanged() }
                 continue
             }
             // Parsed on its own thread while the store takes its records, all in one transaction
             // that a refused file rolls back whole.
-            let source = StreamedFile(url: url, sha256: sha256, reader: reader)
+            let source = StreamedFile(url: url, sha256: sha256, reader: reader, unchanged: unchanged)
             do {
                 let stored = try await store.ingest(sha256: sha256, name: url.lastPathComponent, sizeBytes: size,
                                                     from: source, on: date, runID: outcome.runID)
@@ -73,7 +87,13 @@ extension ReconJob {
                 outcome.recordsAdded += stored.added
                 CrashPoint.reach("ingest.committed")
                 if statistics.isDue(at: outcome.recordsAdded) { try await store.refreshStatistics(of: .records) }
-                try mover.archive(url, sha256: sha256)
+                if unchanged() {
+                    try mover.archive(url, sha256: sha256)
+                } else {
+                    // Its content is stored; the new one waits for the next run, and the archive
+                    // holds no copy of what was read (the sender replaced it).
+                    logger.warning("file replaced after it was read: the new one is left in the inbox for the next run")
+                }
                 let new = stored.added + stored.duplicates + stored.invalid
                 outcome.plan?("ingest \(url.lastPathComponent): \(new) new record(s) of \(new + stored.alreadyKnown)")
                 let tail = source.tail()
@@ -82,7 +102,13 @@ extension ReconJob {
                     "records.known": "\(stored.alreadyKnown)", "records.invalid": "\(stored.invalid)",
                     "records.skipped": "\(tail.skippedStatus)", "batch.mismatches": "\(tail.fileExceptions.count)",
                 ])
+            } catch is FileChangedWhileRead {
+                leaveChanged()
             } catch let rejection as FileRejection {
+                guard unchanged() else {
+                    leaveChanged()
+                    continue
+                }
                 let position = "\(rejection.line ?? 0):\(rejection.column ?? 0)"
                 let facts = ExceptionFacts(code: .fileRejected, subject: "\(sha256)@\(position)",
                                            fileName: url.lastPathComponent, line: rejection.line,
@@ -117,6 +143,9 @@ extension ReconJob {
     }
 }
 
+/// The inbox file was replaced or written while it was read: its records are not committed.
+struct FileChangedWhileRead: Error {}
+
 /// One inbox file as the store's record source: parsed on its own thread (`RecordStream`),
 /// its batch and summary figures turned into `batch_total_mismatch` exceptions at the end.
 final class StreamedFile: RecordBatchSource, @unchecked Sendable {
@@ -125,10 +154,15 @@ final class StreamedFile: RecordBatchSource, @unchecked Sendable {
     private let name: String
     private var summary: FileSummary?
 
-    init(url: URL, sha256: String, reader: SettlementFileReader) {
+    /// Whether the inbox still holds the file as it was hashed: asked once the file is read,
+    /// before the store commits its records.
+    private let unchanged: @Sendable () -> Bool
+
+    init(url: URL, sha256: String, reader: SettlementFileReader, unchanged: @escaping @Sendable () -> Bool) {
         self.stream = RecordStream(reading: url, with: reader, making: RecordBatch.init)
         self.sha256 = sha256
         self.name = url.lastPathComponent
+        self.unchanged = unchanged
     }
 
     deinit { stream.cancel() }
@@ -137,6 +171,7 @@ final class StreamedFile: RecordBatchSource, @unchecked Sendable {
         switch stream.next() {
         case .records(let batch): return batch
         case .finished(let summary):
+            guard unchanged() else { throw FileChangedWhileRead() }
             self.summary = summary
             return nil
         case .failed(let rejection): throw rejection
