@@ -77,6 +77,19 @@ import ReconCore
         #expect(fromFile?.description.contains("recon.yaml: key 'window_days'") == true, "\(fromFile?.description ?? "")")
     }
 
+    /// A value of the wrong kind is named in the operator's words, not the decoder's
+    /// ("Expected to decode Int but found Scalar instead").
+    @Test(arguments: [("window_days: five\n", "key 'window_days' must be a whole number"),
+                      ("amount_tolerance_minor: 1.5\n", "key 'amount_tolerance_minor' must be a whole number"),
+                      ("expect_daily_files: 1\n", "key 'expect_daily_files' must be true or false"),
+                      ("mail:\n  eml: maybe\n", "key 'mail.eml' must be true or false"),
+                      ("window_days: [5]\n", "key 'window_days' must be a single value, not a list or a mapping"),
+                      ("descriptors: RCH\n", "key 'descriptors' must be a list")])
+    func aValueOfTheWrongKindSaysWhatItMustBe(yaml: String, message: String) throws {
+        let error = #expect(throws: ConfigError.self) { try TestWorkspace(yaml: yaml).config() }
+        #expect(error?.description.hasSuffix("recon.yaml: " + message) == true, "\(error?.description ?? "")")
+    }
+
     @Test func aMissingFileIsAnErrorUnlessTheEnvironmentNamesTheStore() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("absent-\(UUID().uuidString).yaml").path
         #expect(throws: ConfigError.self) { try ConfigLoader.load(path: path, environment: [:]) }

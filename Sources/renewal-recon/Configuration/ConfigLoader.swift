@@ -166,7 +166,19 @@ enum ConfigLoader {
             context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
         }
         switch error {
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            // In the operator's words, not the decoder's ("Expected to decode Int but found Scalar").
+            let expected = switch type {
+            case is Bool.Type, is Bool?.Type: "true or false"
+            case is any BinaryInteger.Type: "a whole number"
+            case is String.Type, is String?.Type: "text"
+            case is Node.Scalar.Type: "a single value, not a list or a mapping"
+            case is any RangeReplaceableCollection.Type: "a list"
+            case is any Collection.Type: "a mapping of keys to values"
+            default: "a value of another form (\(context.debugDescription))"
+            }
+            return (path(context), "key '\(path(context))' must be \(expected)")
+        case .dataCorrupted(let context):
             return (path(context), "key '\(path(context))': \(context.debugDescription)")
         case .keyNotFound(let key, let context):
             let full = path(context).isEmpty ? key.stringValue : path(context) + "." + key.stringValue
