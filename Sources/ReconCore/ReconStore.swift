@@ -163,6 +163,10 @@ public protocol ReconStore: Sendable {
     /// `runID`, and left unfinished (killed, or failed): the run that finishes after them
     /// reports them, as one uninterrupted run would have (SPEC §6 exit 2, SPEC §7).
     func filesQuarantinedByUnfinishedRuns(otherThan runID: String) async throws -> [QuarantinedFile]
+    /// The dates of the `run`s begun after the last one that finished, but for `runID`, and
+    /// left unfinished: the run that finishes after them writes their reports, which no run of
+    /// theirs wrote (their mails and feed follow from `unwrittenDates` already).
+    func datesOfUnfinishedRuns(otherThan runID: String) async throws -> [BusinessDate]
     func overview() async throws -> StoreOverview
 }
 

@@ -191,6 +191,14 @@ public struct SQLReconStore: ReconStore {
         }
     }
 
+    public func datesOfUnfinishedRuns(otherThan runID: String) async throws -> [BusinessDate] {
+        try await database.read { [byte = database.byteCollation] db in
+            try await db.query("""
+                SELECT DISTINCT business_date FROM runs r WHERE r.run_id <> ? AND \(Self.unfinishedNightlyRuns("r", byte: byte))
+                """, [.text(runID)]).compactMap { BusinessDate(iso: $0.string(0)) }.sorted()
+        }
+    }
+
     public func overview() async throws -> StoreOverview {
         try await database.read { [byte = database.byteCollation] db in
             let pending = Int(try await db.query("SELECT COUNT(*) FROM orders WHERE status = 'pending'").first?.int(0) ?? 0)

@@ -566,7 +566,13 @@ import ReconTestSupport
         let workspace = try await Self.prepared(.sqlite)
         #expect(try await Self.recon(workspace, ["run", "--date", Self.day], crashAt: "ingest.committed:1").killed)
         #expect(try await Self.recon(workspace, ["run", "--date", "2026-11-21"]).status == 0)
+        // The next night wrote the stopped night's reports, as `report --date` writes them.
+        let written = try workspace.outputs().filter { $0.key.hasPrefix("reports/\(Self.day)/") }
+        #expect(written.keys.sorted() == ["exceptions.csv", "report.html", "summary.json"].map { "reports/\(Self.day)/\($0)" })
         #expect(try await Self.recon(workspace, ["report", "--date", Self.day]).status == 0)
+        #expect(try workspace.outputs().filter { $0.key.hasPrefix("reports/\(Self.day)/") } == written)
+        #expect(try await Self.recon(workspace, ["run", "--date", "2026-11-22"]).status == 0)
+        #expect(try workspace.outputs().filter { $0.key.hasPrefix("reports/\(Self.day)/") } == written)
         let data = try #require(try workspace.outputs()["reports/\(Self.day)/summary.json"])
         let summary = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let records = try #require(summary["records"] as? [String: Any])

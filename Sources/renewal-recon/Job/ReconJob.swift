@@ -126,7 +126,13 @@ struct ReconJob {
         try await sweep(dates: [date], recordOn: date, runID: outcome.runID, outcome: &outcome)
         phases.lap("sweep")
         if !outcome.isDryRun {
-            outcome.writtenFiles = try await writeOutputs(for: [date], run: runInfo("run", outcome, startedAt, phases))
+            // A night whose run was stopped, and not run again, has no reports of its own: they
+            // are written with tonight's, as of its end, so that no report folder stays empty.
+            let stopped = try await store.datesOfUnfinishedRuns(otherThan: outcome.runID).filter { $0 != date }
+            for night in stopped {
+                logger.warning("writing the reports of a night whose run did not finish", metadata: ["report.date": "\(night)"])
+            }
+            outcome.writtenFiles = try await writeOutputs(for: stopped + [date], run: runInfo("run", outcome, startedAt, phases))
         }
         try await store.finishRun(id: outcome.runID, finishedAt: now().formatted(.iso8601),
                                   outcome: outcome.filesRejected > 0 ? "quarantined" : "ok")
