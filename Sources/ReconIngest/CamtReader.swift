@@ -109,9 +109,14 @@ final class CamtReader {
         // No network, no entity substitution, no DTD loading; libxml2's default depth limit stays on.
         xmlCtxtUseOptions(ctxt, Int32(XML_PARSE_NONET.rawValue) | Int32(XML_PARSE_NOCDATA.rawValue))
         var status: Int32 = 0
+        var attributes = AttributeGuard()
         for chunk in chunks where status == 0 && refusal == nil {
             status = chunk.withUnsafeBufferPointer { buffer in
-                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                guard attributes.admits(buffer) else {
+                    refusal = "an element with more than \(AttributeGuard.limit) attributes, or a text holding as many '=' (not a settlement file)"
+                    return 0
+                }
+                return buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
                     xmlParseChunk(ctxt, $0, Int32(buffer.count), 0)
                 }
             }
@@ -316,6 +321,32 @@ final class CamtReader {
         guard !pending.isEmpty, let handoff else { return }
         handoff.push(.events(pending))
         pending.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Refuses a start tag of very many attributes before libxml2 reads it: libxml2 2.9 checks each
+/// attribute (or namespace declaration) against every one before it, so one element of 800,000
+/// attributes (9 MB) held the parser 385 s, and a file of them the job's lock for hours. libxml2
+/// has no limit of its own for this, so the chunks are scanned first. Each attribute holds an
+/// `=`, and no `<` may stand inside a tag, so more than `limit` `=` between two `<` is refused;
+/// a camt element has a handful. Only the rare `=` are visited (memchr), at a cost the bench
+/// cannot tell from its noise.
+struct AttributeGuard {
+    static let limit = 1_000
+    private var equalsSinceMarkup = 0
+
+    mutating func admits(_ chunk: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = chunk.baseAddress else { return true }
+        var position = 0
+        while position < chunk.count,
+              let found = memchr(base + position, Int32(UInt8(ascii: "=")), chunk.count - position) {
+            let equals = UnsafePointer(found.assumingMemoryBound(to: UInt8.self)) - base
+            if memchr(base + position, Int32(UInt8(ascii: "<")), equals - position) != nil { equalsSinceMarkup = 0 }
+            equalsSinceMarkup += 1
+            guard equalsSinceMarkup <= Self.limit else { return false }
+            position = equals + 1
+        }
+        return true
     }
 }
 

@@ -101,6 +101,22 @@ import Testing
         #expect(ContinuousClock.now - start < .seconds(1))
     }
 
+    /// libxml2 2.9 checks each attribute against every one before it: one element of 200,000
+    /// attributes (2.4 MB) held the parser about a minute. More than a thousand are refused
+    /// before libxml2 reads them; a few hundred, or a text with a few '=', still read.
+    @Test func anElementOfManyAttributesIsRefusedQuickly() throws {
+        func entry(attributes: Int) -> String {
+            Self.camtOpen.replacingOccurrences(of: "<Ntry>", with: "<Ntry " + (0..<attributes).map { "a\($0)=\"1\"" }.joined(separator: " ") + ">")
+                + "x==y" + Self.camtClose
+        }
+        let start = ContinuousClock.now
+        let error = #expect(throws: FileRejection.self) { try Read.text(entry(attributes: 200_000), name: "attributes.xml") }
+        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(error?.reason == "an element with more than 1000 attributes, or a text holding as many '=' (not a settlement file)")
+        #expect(error?.line == 1)
+        #expect(try Read.text(entry(attributes: 500), name: "some.xml").records.count == 1)
+    }
+
     @Test func aFieldBeyondItsLimitIsRefusedWhereItIs() throws {
         var camt = CamtXML()
         camt.entries = [camt.entry(transactions: [camt.tx(id: "A")]),
