@@ -165,7 +165,7 @@ public protocol ReconStore: Sendable {
     func filesQuarantinedByUnfinishedRuns(otherThan runID: String) async throws -> [QuarantinedFile]
     /// The dates of the `run`s begun after the last one that finished, but for `runID`, and
     /// left unfinished: the run that finishes after them writes their reports, which no run of
-    /// theirs wrote (their mails and feed follow from `unwrittenDates` already).
+    /// theirs wrote (their mails and feed follow from `datesWithUnwrittenOutputs` already).
     func datesOfUnfinishedRuns(otherThan runID: String) async throws -> [BusinessDate]
     func overview() async throws -> StoreOverview
 }

@@ -101,6 +101,27 @@ import ReconIngest
         #expect(unknown.status == 64 && unknown.stderr.contains("no exception EX-nothing"), "\(unknown.stderr)")
     }
 
+    /// A support apply killed after its decision committed and before its files: retried, it is
+    /// refused as done, and writes today's mail and reports then, where the mail used to wait
+    /// for the night's run.
+    @Test func aSupportApplyStoppedBeforeItsFilesWritesThemWhenRetried() async throws {
+        let (workspace, config) = try await importedSamples()
+        #expect(try recon(workspace, config + ["run", "--date", "2026-11-20"]).status == 2)
+        let listed = try recon(workspace, config + ["exceptions", "list", "--code", "amount_mismatch"]).stdout
+        let id = try #require(listed.split(separator: "\n").dropFirst().first?.split(separator: "\t").first.map(String.init))
+        let apply = config + ["exceptions", "resolve", id, "--apply", "--note", "price agreed", "--by", "sato"]
+        let killed = try recon(workspace, apply, environment: ["RECON_CRASH_AT": "decision.recorded:1"])
+        #expect(killed.status != 0)
+        let mails = workspace.url("out/mail/\(try workspace.config().today())/completion-mails.jsonl")
+        #expect(!FileManager.default.fileExists(atPath: mails.path), "stopped before its files")
+        let retried = try recon(workspace, apply)
+        #expect(retried.status == 64 && retried.stderr.contains("\(id) is already resolved; today's mails, feed lines and reports still to write are written now"),
+                "\(retried.stderr)")
+        #expect(try String(contentsOf: mails, encoding: .utf8).contains("RN20261116-0001"))
+        let again = try recon(workspace, apply)
+        #expect(again.stderr.contains("refused: \(id) is already resolved\n"), "nothing left to write: \(again.stderr)")
+    }
+
     /// Each value `exceptions show` prints stays on its line, whatever it holds; an expected
     /// amount in another currency than the settlement's names it (exceptions.csv's amounts are
     /// bare decimals, under the settlement's one currency).

@@ -23,9 +23,19 @@ struct SupportDesk {
     func resolve(_ exceptionID: String, _ decision: Decision, note: String, by actor: String) async throws -> String {
         let store = job.store
         guard let row = try await store.exception(id: exceptionID) else { throw Refusal("no exception \(exceptionID)") }
-        guard row.status != "resolved" else { throw Refusal("\(exceptionID) is already resolved") }
         let today = job.today
         let runID = ReconJob.runID(job.now())
+        guard row.status != "resolved" else {
+            // A decision stopped after its commit and before its files (the command killed)
+            // is retried as the same command: today's files are written now, so the mail does
+            // not wait for the night's run.
+            guard try await store.datesWithUnwrittenOutputs().contains(today) else {
+                throw Refusal("\(exceptionID) is already resolved")
+            }
+            let outcome = RunOutcome(runID: runID, date: today)
+            _ = try await job.writeOutputs(for: [today], run: job.runInfo("exceptions resolve", outcome, job.now(), PhaseClock()))
+            throw Refusal("\(exceptionID) is already resolved; today's mails, feed lines and reports still to write are written now")
+        }
         switch decision {
         case .dismiss:
             guard row.status == "open" else { throw Refusal("\(exceptionID) is already dismissed") }
@@ -79,6 +89,7 @@ struct SupportDesk {
         try await store.beginRun(id: runID, command: "exceptions resolve \(decision.exceptionID)", date: today,
                                  startedAt: job.now().formatted(.iso8601))
         try await store.recordDecision(decision, on: today, runID: runID)
+        CrashPoint.reach("decision.recorded")
         var outcome = RunOutcome(runID: runID, date: today)
         if case .apply = decision.action { outcome.applied = 1 }
         _ = try await job.writeOutputs(for: [today], run: job.runInfo("exceptions resolve", outcome, job.now(), PhaseClock()))
