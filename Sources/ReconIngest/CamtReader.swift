@@ -112,13 +112,14 @@ final class CamtReader {
         var attributes = AttributeGuard()
         for chunk in chunks where status == 0 && refusal == nil {
             status = chunk.withUnsafeBufferPointer { buffer in
-                guard attributes.admits(buffer) else {
+                let admitted = attributes.refusal(in: buffer)
+                let status = buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                    xmlParseChunk(ctxt, $0, Int32(admitted ?? buffer.count), 0)
+                }
+                if admitted != nil {
                     refusal = "an element with more than \(AttributeGuard.limit) attributes, or a text holding as many '=' (not a settlement file)"
-                    return 0
                 }
-                return buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-                    xmlParseChunk(ctxt, $0, Int32(buffer.count), 0)
-                }
+                return status
             }
         }
         if status == 0, refusal == nil { status = xmlParseChunk(ctxt, nil, 0, 1) }
@@ -328,25 +329,59 @@ final class CamtReader {
 /// attribute (or namespace declaration) against every one before it, so one element of 800,000
 /// attributes (9 MB) held the parser 385 s, and a file of them the job's lock for hours. libxml2
 /// has no limit of its own for this, so the chunks are scanned first. Each attribute holds an
-/// `=`, and no `<` may stand inside a tag, so more than `limit` `=` between two `<` is refused;
-/// a camt element has a handful. Only the rare `=` are visited (memchr), at a cost the bench
-/// cannot tell from its noise.
+/// `=`, and no `<` may stand inside a tag, so more than `limit` `=` between two `<` refuse the
+/// file (a text, comment or CDATA section of as many `=` too); a camt element has a handful.
+/// Only the rare `=` are visited (memchr), at a cost the bench cannot tell from its noise.
 struct AttributeGuard {
     static let limit = 1_000
+    /// Where a code unit's ASCII byte sits: UTF-16 (known by its byte order mark) writes `<` as
+    /// `3C 00` or `00 3C`, and `3C` stands in other characters too (`ļ` is `3C 01`); every
+    /// other encoding the job reads writes ASCII as one byte no multi-byte character uses.
+    private var utf16ASCIIPlace: Int?
+    /// The bytes of the file before the chunk.
+    private var offset = 0
     private var equalsSinceMarkup = 0
 
-    mutating func admits(_ chunk: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = chunk.baseAddress else { return true }
+    /// nil where the chunk is admitted; else how many of its bytes to parse: those up to the `<`
+    /// that opened the element (or text) of too many `=`, which give the parser's position (a
+    /// start tag is not parsed before its `>`).
+    mutating func refusal(in chunk: UnsafeBufferPointer<UInt8>) -> Int? {
+        defer { offset += chunk.count }
+        if offset == 0, chunk.starts(with: [0xFF, 0xFE]) { utf16ASCIIPlace = 0 }
+        if offset == 0, chunk.starts(with: [0xFE, 0xFF]) { utf16ASCIIPlace = 1 }
         var position = 0
-        while position < chunk.count,
-              let found = memchr(base + position, Int32(UInt8(ascii: "=")), chunk.count - position) {
-            let equals = UnsafePointer(found.assumingMemoryBound(to: UInt8.self)) - base
-            if memchr(base + position, Int32(UInt8(ascii: "<")), equals - position) != nil { equalsSinceMarkup = 0 }
+        while let equals = find("=", position..<chunk.count, in: chunk) {
+            if find("<", position..<equals, in: chunk) != nil { equalsSinceMarkup = 0 }
             equalsSinceMarkup += 1
-            guard equalsSinceMarkup <= Self.limit else { return false }
+            if equalsSinceMarkup > Self.limit {
+                let open = (0..<equals).reversed().first { isASCII("<", at: $0, in: chunk) }
+                return open.map { $0 + (utf16ASCIIPlace == nil ? 1 : 2 - utf16ASCIIPlace!) } ?? 0
+            }
             position = equals + 1
         }
-        return true
+        // A tag opened after the chunk's last `=` begins the count again.
+        if find("<", position..<chunk.count, in: chunk) != nil { equalsSinceMarkup = 0 }
+        return nil
+    }
+
+    private func find(_ character: Unicode.Scalar, _ range: Range<Int>, in chunk: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let base = chunk.baseAddress else { return nil }
+        var start = range.lowerBound
+        while start < range.upperBound, let hit = memchr(base + start, Int32(character.value), range.upperBound - start) {
+            let index = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) - base
+            if isASCII(character, at: index, in: chunk) { return index }
+            start = index + 1
+        }
+        return nil
+    }
+
+    private func isASCII(_ character: Unicode.Scalar, at index: Int, in chunk: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard chunk[index] == UInt8(character.value) else { return false }
+        guard let place = utf16ASCIIPlace else { return true }
+        guard (offset + index) % 2 == place else { return false }
+        let partner = place == 0 ? index + 1 : index - 1
+        // A unit split across two chunks is taken as the character.
+        return !chunk.indices.contains(partner) || chunk[partner] == 0
     }
 }
 

@@ -102,19 +102,28 @@ import Testing
     }
 
     /// libxml2 2.9 checks each attribute against every one before it: one element of 200,000
-    /// attributes (2.4 MB) held the parser about a minute. More than a thousand are refused
-    /// before libxml2 reads them; a few hundred, or a text with a few '=', still read.
-    @Test func anElementOfManyAttributesIsRefusedQuickly() throws {
-        func entry(attributes: Int) -> String {
-            Self.camtOpen.replacingOccurrences(of: "<Ntry>", with: "<Ntry " + (0..<attributes).map { "a\($0)=\"1\"" }.joined(separator: " ") + ">")
+    /// attributes (2.4 MB, over several chunks) held the parser about a minute. More than a
+    /// thousand are refused before libxml2 reads them, at the element's line, in UTF-8 and in
+    /// UTF-16, where `ļ` (`3C 01`) holds the byte of `<`; a few hundred, or a text with a few
+    /// `=`, still read.
+    @Test func anElementOfManyAttributesIsRefusedQuicklyWhereItIs() throws {
+        func entry(attributes: Int, value: String = "1") -> String {
+            Self.camtOpen.replacingOccurrences(of: "<Ntry>", with: "\n\n<Ntry " + (0..<attributes).map { "a\($0)=\"\(value)\"" }.joined(separator: " ") + ">")
                 + "x==y" + Self.camtClose
         }
-        let start = ContinuousClock.now
-        let error = #expect(throws: FileRejection.self) { try Read.text(entry(attributes: 200_000), name: "attributes.xml") }
-        #expect(ContinuousClock.now - start < .seconds(2))
-        #expect(error?.reason == "an element with more than 1000 attributes, or a text holding as many '=' (not a settlement file)")
-        #expect(error?.line == 1)
+        let reason = "an element with more than 1000 attributes, or a text holding as many '=' (not a settlement file)"
+        func utf16LE(_ text: String) -> [UInt8] { [0xFF, 0xFE] + text.utf16.flatMap { unit -> [UInt8] in [UInt8(unit & 0xFF), UInt8(unit >> 8)] } }
+        let files: [(String, [UInt8])] = [("utf8.xml", Array(entry(attributes: 200_000).utf8)),
+                                          ("utf16.xml", utf16LE(entry(attributes: 200_000, value: "ļ")))]
+        for (name, bytes) in files {
+            let start = ContinuousClock.now
+            let error = #expect(throws: FileRejection.self, "\(name)") { try Read.file(bytes, name: name) }
+            #expect(ContinuousClock.now - start < .seconds(2), "\(name)")
+            #expect(error?.reason == reason, "\(name)")
+            #expect(error?.line == 3, "\(name): the element's line")
+        }
         #expect(try Read.text(entry(attributes: 500), name: "some.xml").records.count == 1)
+        #expect(try Read.file(utf16LE(entry(attributes: 500, value: "ļ")), name: "some16.xml").records.count == 1)
     }
 
     @Test func aFieldBeyondItsLimitIsRefusedWhereItIs() throws {
