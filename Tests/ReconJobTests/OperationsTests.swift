@@ -101,25 +101,36 @@ import ReconIngest
         #expect(unknown.status == 64 && unknown.stderr.contains("no exception EX-nothing"), "\(unknown.stderr)")
     }
 
-    /// A support apply killed after its decision committed and before its files: retried, it is
+    /// A support decision killed after it was stored and before its files: retried, it is
     /// refused as done, and writes today's mail and reports then, where the mail used to wait
-    /// for the night's run.
-    @Test func aSupportApplyStoppedBeforeItsFilesWritesThemWhenRetried() async throws {
+    /// for the night's run (and a dismissal's report, too).
+    @Test func aSupportDecisionStoppedBeforeItsFilesWritesThemWhenRetried() async throws {
         let (workspace, config) = try await importedSamples()
         #expect(try recon(workspace, config + ["run", "--date", "2026-11-20"]).status == 2)
-        let listed = try recon(workspace, config + ["exceptions", "list", "--code", "amount_mismatch"]).stdout
-        let id = try #require(listed.split(separator: "\n").dropFirst().first?.split(separator: "\t").first.map(String.init))
-        let apply = config + ["exceptions", "resolve", id, "--apply", "--note", "price agreed", "--by", "sato"]
-        let killed = try recon(workspace, apply, environment: ["RECON_CRASH_AT": "decision.recorded:1"])
-        #expect(killed.status != 0)
-        let mails = workspace.url("out/mail/\(try workspace.config().today())/completion-mails.jsonl")
-        #expect(!FileManager.default.fileExists(atPath: mails.path), "stopped before its files")
-        let retried = try recon(workspace, apply)
-        #expect(retried.status == 64 && retried.stderr.contains("\(id) is already resolved; today's mails, feed lines and reports still to write are written now"),
-                "\(retried.stderr)")
+        func firstOpen(_ code: String) throws -> String? {
+            try recon(workspace, config + ["exceptions", "list", "--code", code, "--status", "open"]).stdout
+                .split(separator: "\n").dropFirst().first?.split(separator: "\t").first.map(String.init)
+        }
+        let today = try workspace.config().today()
+        let report = workspace.url("out/reports/\(today)/exceptions.csv")
+        let dismissed = try #require(try firstOpen("late_settlement"))
+        let dismiss = config + ["exceptions", "resolve", dismissed, "--dismiss", "--note", "refunded", "--by", "sato"]
+        #expect(try recon(workspace, dismiss, environment: ["RECON_CRASH_AT": "decision.recorded:1"]).status != 0)
+        #expect(!FileManager.default.fileExists(atPath: report.path), "stopped before its files")
+        let dismissedAgain = try recon(workspace, dismiss)
+        #expect(dismissedAgain.status == 64 && dismissedAgain.stderr.contains(
+            "\(dismissed) is already dismissed (today's mails, feed lines and reports are written)"), "\(dismissedAgain.stderr)")
+        #expect(try String(contentsOf: report, encoding: .utf8).contains("\(dismissed),late_settlement,dismissed,"))
+
+        let applied = try #require(try firstOpen("amount_mismatch"))
+        let apply = config + ["exceptions", "resolve", applied, "--apply", "--note", "price agreed", "--by", "sato"]
+        #expect(try recon(workspace, apply, environment: ["RECON_CRASH_AT": "decision.recorded:1"]).status != 0)
+        let mails = workspace.url("out/mail/\(today)/completion-mails.jsonl")
+        #expect((try? String(contentsOf: mails, encoding: .utf8))?.contains("RN20261116-0001") != true, "stopped before its files")
+        let appliedAgain = try recon(workspace, apply)
+        #expect(appliedAgain.status == 64 && appliedAgain.stderr.contains(
+            "\(applied) is already resolved (today's mails, feed lines and reports are written)"), "\(appliedAgain.stderr)")
         #expect(try String(contentsOf: mails, encoding: .utf8).contains("RN20261116-0001"))
-        let again = try recon(workspace, apply)
-        #expect(again.stderr.contains("refused: \(id) is already resolved\n"), "nothing left to write: \(again.stderr)")
     }
 
     /// Each value `exceptions show` prints stays on its line, whatever it holds; an expected

@@ -11,6 +11,10 @@ struct SupportDesk {
         /// Rules 4–9 with the check that raised the exception waived; `order` attaches the
         /// settlement to an order first (`missing_reference`, `unknown_order`).
         case apply(order: String?)
+
+        var isDismissal: Bool {
+            if case .dismiss = self { true } else { false }
+        }
     }
 
     /// A decision the desk refuses, with the reason (exit 64).
@@ -25,20 +29,16 @@ struct SupportDesk {
         guard let row = try await store.exception(id: exceptionID) else { throw Refusal("no exception \(exceptionID)") }
         let today = job.today
         let runID = ReconJob.runID(job.now())
-        guard row.status != "resolved" else {
-            // A decision stopped after its commit and before its files (the command killed)
-            // is retried as the same command: today's files are written now, so the mail does
-            // not wait for the night's run.
-            guard try await store.datesWithUnwrittenOutputs().contains(today) else {
-                throw Refusal("\(exceptionID) is already resolved")
-            }
-            let outcome = RunOutcome(runID: runID, date: today)
-            _ = try await job.writeOutputs(for: [today], run: job.runInfo("exceptions resolve", outcome, job.now(), PhaseClock()))
-            throw Refusal("\(exceptionID) is already resolved; today's mails, feed lines and reports still to write are written now")
+        if row.status == "resolved" || (row.status == "dismissed" && decision.isDismissal) {
+            // Decided already: by this very command, maybe, stopped after its decision was
+            // stored and before today's files were written (killed). Run again, it writes them,
+            // so that the mail does not wait for the night's run.
+            try await beginRun(runID, on: exceptionID, today: today)
+            try await writeTodaysFiles(runID: runID, today: today, applied: 0, outcome: "refused")
+            throw Refusal("\(exceptionID) is already \(row.status) (today's mails, feed lines and reports are written)")
         }
         switch decision {
         case .dismiss:
-            guard row.status == "open" else { throw Refusal("\(exceptionID) is already dismissed") }
             try await record(SupportDecision(exceptionID: exceptionID, action: .dismiss, note: note, actor: actor),
                              runID: runID, today: today)
             return "\(exceptionID) dismissed"
@@ -85,14 +85,25 @@ struct SupportDesk {
     }
 
     private func record(_ decision: SupportDecision, runID: String, today: BusinessDate) async throws {
-        let store = job.store
-        try await store.beginRun(id: runID, command: "exceptions resolve \(decision.exceptionID)", date: today,
-                                 startedAt: job.now().formatted(.iso8601))
-        try await store.recordDecision(decision, on: today, runID: runID)
+        try await beginRun(runID, on: decision.exceptionID, today: today)
+        try await job.store.recordDecision(decision, on: today, runID: runID)
         CrashPoint.reach("decision.recorded")
-        var outcome = RunOutcome(runID: runID, date: today)
-        if case .apply = decision.action { outcome.applied = 1 }
-        _ = try await job.writeOutputs(for: [today], run: job.runInfo("exceptions resolve", outcome, job.now(), PhaseClock()))
-        try await store.finishRun(id: runID, finishedAt: job.now().formatted(.iso8601), outcome: "ok")
+        var applied = 0
+        if case .apply = decision.action { applied = 1 }
+        try await writeTodaysFiles(runID: runID, today: today, applied: applied, outcome: "ok")
+    }
+
+    private func beginRun(_ runID: String, on exceptionID: String, today: BusinessDate) async throws {
+        try await job.store.beginRun(id: runID, command: "exceptions resolve \(exceptionID)", date: today,
+                                     startedAt: job.now().formatted(.iso8601))
+    }
+
+    /// Today's mail, feed and reports, written by this command, and the end of its run.
+    private func writeTodaysFiles(runID: String, today: BusinessDate, applied: Int, outcome: String) async throws {
+        let store = job.store
+        var done = RunOutcome(runID: runID, date: today)
+        done.applied = applied
+        _ = try await job.writeOutputs(for: [today], run: job.runInfo("exceptions resolve", done, job.now(), PhaseClock()))
+        try await store.finishRun(id: runID, finishedAt: job.now().formatted(.iso8601), outcome: outcome)
     }
 }
