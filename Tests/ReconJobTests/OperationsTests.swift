@@ -237,8 +237,8 @@ import ReconIngest
     /// under the old content's hash, the old content sent again counted as a duplicate, and
     /// the archive got the new file unread. Stopped after the hash, nothing of the file is
     /// stored; stopped after the commit, the old content is, and the new one is not archived.
-    @Test(arguments: ["ingest.hashed", "ingest.committed"])
-    func aFileReplacedWhileItIsReadIsLeftForTheNextRun(_ point: String) async throws {
+    @Test(arguments: [("ingest.hashed", false), ("ingest.committed", false), ("ingest.hashed", true)])
+    func aFileReplacedWhileItIsReadIsLeftForTheNextRun(_ point: String, inPlace: Bool) async throws {
         let workspace = try await TestWorkspace.samplesCopy()
         let yaml = try String(contentsOf: workspace.url("recon.yaml"), encoding: .utf8)
         try workspace.write(yaml + "archive_dir: archive\nquarantine_dir: quarantine\n", to: "recon.yaml")
@@ -248,7 +248,10 @@ import ReconIngest
         }
         let name = "adyen-settlement-details-20261120.csv" // the first file read
         let inboxFile = workspace.url("inbox/\(name)")
-        let old = try Data(contentsOf: inboxFile), new = old + Data("\n".utf8)
+        let old = try Data(contentsOf: inboxFile)
+        // In place: the same size, and the modification time set back, as `cp -p` or `rsync -t` do.
+        let new = inPlace ? Data(String(decoding: old, as: UTF8.self).replacing("WithReachJP", with: "WithReachJQ", maxReplacements: 1).utf8)
+            : old + Data("\n".utf8)
 
         let process = Process()
         process.executableURL = CrashTests.binary
@@ -258,13 +261,23 @@ import ReconIngest
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let stat = "/proc/\(process.processIdentifier)/stat"
-        for _ in 0..<1000 where (try? String(contentsOfFile: stat, encoding: .utf8))?.split(separator: " ")[2] != "T" {
+        let processState = "/proc/\(process.processIdentifier)/stat"
+        for _ in 0..<1000 where (try? String(contentsOfFile: processState, encoding: .utf8))?.split(separator: " ")[2] != "T" {
             try await Task.sleep(for: .milliseconds(10))
         }
-        // The sender's upload: written beside, renamed over.
-        try new.write(to: workspace.url("inbox/.upload"))
-        #expect(rename(workspace.url("inbox/.upload").path, inboxFile.path) == 0)
+        if inPlace {
+            var status = stat()
+            #expect(stat(inboxFile.path, &status) == 0)
+            let handle = try FileHandle(forUpdating: inboxFile)
+            try handle.write(contentsOf: new)
+            try handle.close()
+            let times = [status.st_atim, status.st_mtim]
+            #expect(times.withUnsafeBufferPointer { utimensat(AT_FDCWD, inboxFile.path, $0.baseAddress, 0) } == 0)
+        } else {
+            // The sender's upload: written beside, renamed over.
+            try new.write(to: workspace.url("inbox/.upload"))
+            #expect(rename(workspace.url("inbox/.upload").path, inboxFile.path) == 0)
+        }
         kill(process.processIdentifier, SIGCONT)
         process.waitUntilExit()
         #expect(process.terminationStatus == 2, "the samples' truncated file")

@@ -70,6 +70,14 @@ struct InboxMover {
         status(of: file).map { "\($0.st_ino):\($0.st_size):\($0.st_mtim.tv_sec).\($0.st_mtim.tv_nsec)" }
     }
 
+    /// `arrival` and the inode's change time, which no sender sets: the file a run lists, to be
+    /// told from one written in place or renamed over it while the run reads it (the same size
+    /// and modification time kept, as `cp -p` or `rsync -t` keep them). Not for the store:
+    /// a rename within the folder changes the change time.
+    static func readingIdentity(of file: URL) -> String? {
+        status(of: file).map { "\($0.st_ino):\($0.st_size):\($0.st_mtim.tv_sec).\($0.st_mtim.tv_nsec):\($0.st_ctim.tv_sec).\($0.st_ctim.tv_nsec)" }
+    }
+
     /// The reason file first, then the file: a run stopped between the two leaves the file in
     /// the inbox, which the next run refuses again (moving the file first, a stop there left
     /// it quarantined without its reason for good, as the next run no longer sees it).

@@ -12,7 +12,8 @@ enum InboxScanner {
     }
 
     /// Regular files directly in `folder`, except dot-files, `*.part`, `*.tmp` and files modified
-    /// less than `minimumAge` seconds before `now`; sorted by name so runs are repeatable.
+    /// less than `minimumAge` seconds before `now`, each with its identity as listed
+    /// (`InboxMover.readingIdentity`); sorted by name so runs are repeatable.
     /// `passedOver`: the entries left that an operator would not expect to be (a link, which the
     /// job never follows; a file dated in the future, by a sender's clock, which waits until
     /// then), each with why, for the log. A folder (an archive kept inside the inbox) is left in
@@ -20,12 +21,12 @@ enum InboxScanner {
     /// client), written with `\xNN` for each byte that is not: the store and the reports speak
     /// UTF-8, so such a file cannot be read under its name; it is left for someone to rename.
     static func readyFiles(in folder: URL, minimumAge: Int, now: Date) throws
-        -> (ready: [URL], passedOver: [(name: String, why: String)], misnamed: [String]) {
+        -> (ready: [(url: URL, listed: String?)], passedOver: [(name: String, why: String)], misnamed: [String]) {
         try check(folder)
-        let (names, misnamed) = try entries(of: folder)
+        let (names, misnamed) = try entries(of: folder, minimumAge: minimumAge, now: now)
         var passedOver: [(name: String, why: String)] = []
-        let ready = names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.compactMap { name -> URL? in
-            guard !name.hasPrefix("."), !name.hasSuffix(".part"), !name.hasSuffix(".tmp") else { return nil }
+        let ready = names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.compactMap { name -> (url: URL, listed: String?)? in
+            guard isCandidate(Array(name.utf8)) else { return nil }
             let url = folder.appendingPathComponent(name)
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else { return nil }
             guard attributes[.type] as? FileAttributeType == .typeRegular else {
@@ -41,14 +42,14 @@ enum InboxScanner {
             if age < 0 {
                 passedOver.append((name, "modified \(Int(-age.rounded(.down))) s in the future: left in the inbox until it is \(minimumAge) s old"))
             }
-            return age >= Double(minimumAge) ? url : nil
+            return age >= Double(minimumAge) ? (url, InboxMover.readingIdentity(of: url)) : nil
         }
         return (ready, passedOver, misnamed)
     }
 
     /// The names in `folder`, read as bytes: Foundation's listing decodes a name that is not
     /// UTF-8 into one that names no file, which the job then passed over without a word.
-    private static func entries(of folder: URL) throws -> (names: [String], misnamed: [String]) {
+    private static func entries(of folder: URL, minimumAge: Int, now: Date) throws -> (names: [String], misnamed: [String]) {
         guard let directory = opendir(folder.path) else {
             throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: folder.path])
         }
@@ -58,18 +59,36 @@ enum InboxScanner {
             let bytes = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
             if let name = String(validating: bytes, as: UTF8.self) {
                 if name != ".", name != ".." { names.append(name) }
-            } else if bytes.first != UInt8(ascii: "."), isRegularFile(bytes, in: folder) {
-                misnamed.append(bytes.map { (0x20..<0x7F).contains($0) ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16, uppercase: true) }.joined())
+            } else if isCandidate(bytes), isReadyFile(bytes, in: folder, minimumAge: minimumAge, now: now) {
+                misnamed.append(bytes.map { byte in
+                    switch byte {
+                    case UInt8(ascii: "\\"): "\\\\"
+                    case 0x20..<0x7F: String(UnicodeScalar(byte))
+                    default: "\\x" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+                    }
+                }.joined())
             }
         }
         return (names, misnamed)
     }
 
-    private static func isRegularFile(_ name: [UInt8], in folder: URL) -> Bool {
+    /// Not a dot-file, `*.part` or `*.tmp` (one being written, by the usual conventions).
+    private static func isCandidate(_ name: [UInt8]) -> Bool {
+        name.first != UInt8(ascii: ".") && !name.ends(with: Array(".part".utf8)) && !name.ends(with: Array(".tmp".utf8))
+    }
+
+    /// A regular file modified at least `minimumAge` seconds before `now`.
+    private static func isReadyFile(_ name: [UInt8], in folder: URL, minimumAge: Int, now: Date) -> Bool {
         var status = stat()
         let path = Array(folder.path.utf8) + [UInt8(ascii: "/")] + name + [0]
-        return path.withUnsafeBufferPointer { path in
+        let found = path.withUnsafeBufferPointer { path in
             path.withMemoryRebound(to: CChar.self) { lstat($0.baseAddress!, &status) == 0 }
-        } && (status.st_mode & S_IFMT) == S_IFREG
+        }
+        return found && (status.st_mode & S_IFMT) == S_IFREG
+            && now.timeIntervalSince1970 - TimeInterval(status.st_mtim.tv_sec) >= TimeInterval(minimumAge)
     }
+}
+
+private extension Array where Element == UInt8 {
+    func ends(with suffix: [UInt8]) -> Bool { count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix }
 }

@@ -83,7 +83,9 @@ enum CrashPoint {
             return hits
         }
         guard reached == target.count else { return }
-        kill(getpid(), target.signal)
+        // SIGSTOP to this thread: a stop sent to the process may take effect only after this
+        // thread has gone on a little way.
+        if target.signal == SIGSTOP { raise(SIGSTOP) } else { kill(getpid(), target.signal) }
         guard target.signal == SIGTERM else { return }
         for _ in 0..<200 where !Interruption.isRequested { usleep(10_000) }
     }

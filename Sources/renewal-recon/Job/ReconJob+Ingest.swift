@@ -25,16 +25,16 @@ extension ReconJob {
         var statistics = StatisticsSchedule(first: statisticsFrom)
         let progress = Progress()
         defer { progress.finish() }
-        for (index, url) in files.enumerated() {
+        for (index, (url, listed)) in files.enumerated() {
             try Interruption.check()
             progress.show(files: index, of: files.count, records: outcome.recordsAdded, phase: "ingest")
             var logger = logger
             logger[metadataKey: "settlement.file"] = "\(url.lastPathComponent)"
-            // The file as listed (inode, size, time). One replaced or written while the job reads
-            // it (an upload renamed over it) is left for the next run: never stored under the
-            // other content's hash, nor archived or quarantined in place of the new content.
-            let listed = InboxMover.arrival(of: url)
-            let unchanged = { @Sendable in InboxMover.arrival(of: url) == listed }
+            // The file as listed (inode, size, times). One replaced or written since, or while the
+            // job reads it (an upload renamed over it), is left for the next run: never stored
+            // under the other content's hash, nor archived or quarantined in place of the new
+            // content. (Between the last look and the move there is still a moment.)
+            let unchanged = { @Sendable in InboxMover.readingIdentity(of: url) == listed }
             func leaveChanged() {
                 outcome.plan?("leave \(url.lastPathComponent): changed while it was read")
                 logger.warning("file changed while it was read: left in the inbox for the next run")
