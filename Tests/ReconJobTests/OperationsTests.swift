@@ -301,6 +301,9 @@ import ReconIngest
         let (workspace, _) = try await importedSamples()
         let forged = "forge.xml\n2026-11-20T21:30:00Z info run finished files.ingested=99"
         try workspace.write("<Document>broken", to: "inbox/\(forged)")
+        let plan = try recon(workspace, ["--config", workspace.configPath, "run", "--dry-run", "--date", "2026-11-20"])
+        #expect(plan.stdout.contains(#"would quarantine forge.xml\n2026-11-20T21:30:00Z info run finished"#), "\(plan.stdout)")
+        #expect(!plan.stdout.split(separator: "\n").contains { $0.hasPrefix("2026-11-20T21:30:00Z") }, "\(plan.stdout)")
         let run = try recon(workspace, ["--config", workspace.configPath, "--log-format", "text", "run", "--date", "2026-11-20"])
         #expect(run.status == 2, "\(run.stderr)")
         let lines = run.stderr.split(separator: "\n")
@@ -314,7 +317,7 @@ import ReconIngest
     /// 141 and not a word. python3 starts the job as a shell would, SIGPIPE at its default.
     @Test func aRunWhoseConsoleIsGoneFinishesTheNight() async throws {
         let (workspace, config) = try await importedSamples()
-        let python = URL(fileURLWithPath: "/usr/bin/python3")
+        let env = URL(fileURLWithPath: "/usr/bin/env")
         let closedPipe = """
             import os, signal, subprocess, sys
             read, write = os.pipe()
@@ -322,7 +325,7 @@ import ReconIngest
             job = subprocess.run(sys.argv[1:], stdout=write, stderr=write, restore_signals=True)
             print(job.returncode)
             """
-        let result = try TestProcess.run(python, ["-c", closedPipe, CrashTests.binary.path] + config + ["run", "--date", "2026-11-20"],
+        let result = try TestProcess.run(env, ["python3", "-c", closedPipe, CrashTests.binary.path] + config + ["run", "--date", "2026-11-20"],
                                          in: workspace.root)
         #expect(result.stdout == "2\n", "the samples' truncated file, and no other failure: \(result.stdout) \(result.stderr)")
         let summary = try #require(try JSONSerialization.jsonObject(

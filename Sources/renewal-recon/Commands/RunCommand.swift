@@ -95,7 +95,8 @@ struct RunReport {
     let command: String
 
     /// A dry run's plan, a line as each step is planned (before the summary).
-    @Sendable static func printPlan(_ line: String) { Swift.print("  would \(line)") }
+    /// One line a step, whatever a file name holds.
+    @Sendable static func printPlan(_ line: String) { Swift.print("  would \(Console.oneLine(line, backslash: false))") }
 
     func print() {
         let verb = dryRun ? "would" : "did"

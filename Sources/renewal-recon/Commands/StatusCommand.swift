@@ -72,7 +72,7 @@ struct StatusReport {
                          + " (the next run writes them, or `report --date D`)")
         }
         if let file = overview.newestFile {
-            lines.append("newest file: \(file.name), received \(file.receivedOn)")
+            lines.append("newest file: \(Console.oneLine(file.name, backslash: false)), received \(file.receivedOn)")
         } else {
             lines.append("newest file: none")
         }

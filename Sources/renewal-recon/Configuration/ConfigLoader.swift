@@ -169,9 +169,9 @@ enum ConfigLoader {
         case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
             // In the operator's words, not the decoder's ("Expected to decode Int but found Scalar").
             let expected = switch type {
-            case is Bool.Type, is Bool?.Type: "true or false"
+            case is Bool.Type: "true or false"
             case is any BinaryInteger.Type: "a whole number"
-            case is String.Type, is String?.Type: "text"
+            case is String.Type: "text"
             case is Node.Scalar.Type: "a single value, not a list or a mapping"
             case is any RangeReplaceableCollection.Type: "a list"
             case is any Collection.Type: "a mapping of keys to values"
