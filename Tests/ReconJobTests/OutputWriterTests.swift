@@ -79,6 +79,24 @@ import ReconReports
         #expect(try FileManager.default.contentsOfDirectory(atPath: eml.path).sorted() == [".notes.tmp", "RN-1.eml", "RN-2.eml", "RN-3.eml"])
     }
 
+    /// A command killed while it wrote a past date's files (`report --date`) left a temporary
+    /// there, a mail file's with addresses, which stayed until that date was written again.
+    /// Every command that writes outputs now removes those of every date's folder first.
+    @Test func theStaleTemporariesOfEveryDateAreRemoved() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("writer-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let stale = ["mail/2026-11-01/.completion-mails.jsonl.4242.tmp", "reports/2026-11-02/.summary.json.77.tmp"]
+        let kept = ["mail/2026-11-01/completion-mails.jsonl", "mail/notes/.draft.1.tmp"]
+        for file in stale + kept {
+            let url = root.appendingPathComponent(file)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data("x".utf8).write(to: url)
+        }
+        OutputWriter(root: root).removeStaleTemporaries()
+        for file in stale { #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent(file).path), "\(file)") }
+        for file in kept { #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(file).path), "\(file)") }
+    }
+
     /// The feed's read starts over from the sink it was given when its second connection is
     /// lost mid-read: what the set-aside copy wrote, past a full buffer, is not in the file.
     @Test func aSinkSetAsideLeavesNothingInTheFile() async throws {

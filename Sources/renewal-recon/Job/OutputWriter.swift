@@ -18,6 +18,22 @@ struct OutputWriter {
     /// it again for each made writing them take time in the square of their number).
     private let cleaned = CleanedFolders()
 
+    /// Removes the stale temporaries of every date's folder (`mail/D`, `licenses/D`,
+    /// `reports/D`): a command killed while it wrote a date's files, and never run again for
+    /// that date (a `report --date` of a past one), left its temporary there, a mail file's
+    /// with the customers' addresses. Called by a command holding the job's lock, so no
+    /// temporary there is another writer's. Not the `.eml` folders, which hold a file per mail:
+    /// listing each date's on every run would cost seconds; they are cleaned when written.
+    func removeStaleTemporaries() {
+        for kind in ["mail", "licenses", "reports"] {
+            let folder = root.appendingPathComponent(kind)
+            for date in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            where BusinessDate(iso: date) != nil {
+                cleaned.clean(folder.appendingPathComponent(date))
+            }
+        }
+    }
+
     /// Writes `data` to `relativePath` under the output folder.
     @discardableResult
     func write(_ data: Data, to relativePath: String) throws -> URL {

@@ -9,6 +9,7 @@ extension ReconJob {
     func writeOutputs(for dates: [BusinessDate], run: SummaryJSON.RunInfo) async throws -> [URL] {
         let outputsStarted = ContinuousClock.now
         let writer = OutputWriter(root: config.outDirectory)
+        writer.removeStaleTemporaries()
         let mails = try CompletionMailRenderer(
             settings: .init(from: config.mailFrom, statementDescriptors: config.statementDescriptors,
                             catalog: config.rules.catalog),
