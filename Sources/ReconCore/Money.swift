@@ -84,6 +84,10 @@ extension Money {
     /// a non-zero digit beyond it is an error, never rounded.
     /// - Parameter decimalSeparator: `.` by default; a CSV profile may use `,`.
     public static func parse(_ text: String, currency: Currency, decimalSeparator: UInt8 = UInt8(ascii: ".")) throws(AmountError) -> Money {
+        // Not a number at all is said so, though its digits may say more first (`5.98E3` JPY).
+        guard text.utf8.allSatisfy({ $0 == decimalSeparator || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
+            throw .malformed(text)
+        }
         var integer: Int64 = 0
         var fractionDigits = 0
         var seenSeparator = false
@@ -94,7 +98,6 @@ extension Money {
                 seenSeparator = true
                 continue
             }
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { throw .malformed(text) }
             let digit = Int64(byte - UInt8(ascii: "0"))
             if seenSeparator {
                 fractionDigits += 1
