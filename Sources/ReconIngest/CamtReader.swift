@@ -111,12 +111,16 @@ final class CamtReader {
         var status: Int32 = 0
         var attributes = AttributeGuard()
         for chunk in chunks where status == 0 && refusal == nil {
+            if let unread = attributes.unreadEncoding(of: chunk) {
+                throw FileRejection(reason: unread, line: 1, column: 1)
+            }
             status = chunk.withUnsafeBufferPointer { buffer in
                 let admitted = attributes.refusal(in: buffer)
                 let status = buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
                     xmlParseChunk(ctxt, $0, Int32(admitted ?? buffer.count), 0)
                 }
-                if admitted != nil {
+                // Unless the bytes before the element were refused first, where they stopped.
+                if admitted != nil, status == 0, refusal == nil {
                     refusal = "an element with more than \(AttributeGuard.limit) attributes, or a text holding as many '=' (not a settlement file)"
                 }
                 return status
@@ -334,9 +338,10 @@ final class CamtReader {
 /// Only the rare `=` are visited (memchr), at a cost the bench cannot tell from its noise.
 struct AttributeGuard {
     static let limit = 1_000
-    /// Where a code unit's ASCII byte sits: UTF-16 (known by its byte order mark) writes `<` as
-    /// `3C 00` or `00 3C`, and `3C` stands in other characters too (`ļ` is `3C 01`); every
-    /// other encoding the job reads writes ASCII as one byte no multi-byte character uses.
+    /// Where a code unit's ASCII byte sits: UTF-16 (known by its byte order mark, or by a
+    /// first `<?` of two-byte units) writes `<` as `3C 00` or `00 3C`, and `3C` stands in other
+    /// characters too (`ļ` is `3C 01`); every other encoding the job reads
+    /// (`unreadEncoding(of:)`) writes ASCII as one byte that no multi-byte character uses.
     private var utf16ASCIIPlace: Int?
     /// The bytes of the file before the chunk.
     private var offset = 0
@@ -347,8 +352,7 @@ struct AttributeGuard {
     /// start tag is not parsed before its `>`).
     mutating func refusal(in chunk: UnsafeBufferPointer<UInt8>) -> Int? {
         defer { offset += chunk.count }
-        if offset == 0, chunk.starts(with: [0xFF, 0xFE]) { utf16ASCIIPlace = 0 }
-        if offset == 0, chunk.starts(with: [0xFE, 0xFF]) { utf16ASCIIPlace = 1 }
+        if offset == 0 { utf16ASCIIPlace = Self.utf16ASCIIPlace(of: chunk) }
         var position = 0
         while let equals = find("=", position..<chunk.count, in: chunk) {
             if find("<", position..<equals, in: chunk) != nil { equalsSinceMarkup = 0 }
@@ -362,6 +366,38 @@ struct AttributeGuard {
         // A tag opened after the chunk's last `=` begins the count again.
         if find("<", position..<chunk.count, in: chunk) != nil { equalsSinceMarkup = 0 }
         return nil
+    }
+
+    /// Where UTF-16 writes an ASCII byte in its units (little-endian 0, big-endian 1), as told by
+    /// the byte order mark or a first `<?`; nil for any other encoding.
+    private static func utf16ASCIIPlace(of start: UnsafeBufferPointer<UInt8>) -> Int? {
+        if start.starts(with: [0xFF, 0xFE]) || start.starts(with: [0x3C, 0x00, 0x3F, 0x00]) { return 0 }
+        if start.starts(with: [0xFE, 0xFF]) || start.starts(with: [0x00, 0x3C, 0x00, 0x3F]) { return 1 }
+        return nil
+    }
+
+    /// Why the file's first chunk names an encoding the job does not read, or nil. libxml2
+    /// reads many more (through iconv), but in some of them `<` or `=` is no single byte of its
+    /// own (UTF-7 writes `=` as `+AD0-`; ISO-2022-JP's kanji hold `3C`), which the count above
+    /// could not see; no settlement file is written in them.
+    func unreadEncoding(of chunk: [UInt8]) -> String? {
+        guard offset == 0 else { return nil }
+        if chunk.starts(with: [0x00, 0x00, 0x00, 0x3C]) || chunk.starts(with: [0x3C, 0x00, 0x00, 0x00])
+            || chunk.starts(with: [0x00, 0x00, 0xFE, 0xFF]) || chunk.starts(with: [0xFF, 0xFE, 0x00, 0x00]) {
+            return "the file is in UCS-4, which the job does not read"
+        }
+        // The declaration, in an encoding that writes ASCII as single bytes.
+        guard chunk.withUnsafeBufferPointer(Self.utf16ASCIIPlace) == nil,
+              let close = chunk.prefix(1024).firstRange(of: Array("?>".utf8)) else { return nil }
+        let declaration = String(decoding: chunk[..<close.lowerBound], as: UTF8.self)
+        guard declaration.drop(while: { $0 == "\u{FEFF}" }).hasPrefix("<?xml"),
+              let name = declaration.firstMatch(of: /encoding\s*=\s*["']([^"']*)["']/)?.output.1 else { return nil }
+        let encoding = name.uppercased().replacingOccurrences(of: "_", with: "-")
+        let read = ["UTF-8", "UTF8", "US-ASCII", "ASCII", "UTF-16", "SHIFT-JIS", "SJIS", "CP932", "WINDOWS-31J", "EUC-JP"]
+        if read.contains(encoding) || encoding.wholeMatch(of: /ISO-?8859-\d{1,2}|LATIN-?\d|WINDOWS-125\d|CP125\d/) != nil {
+            return nil
+        }
+        return "the XML declares the encoding \(name), which the job does not read (UTF-8, UTF-16, ISO-8859, windows-125x, Shift_JIS, EUC-JP)"
     }
 
     private func find(_ character: Unicode.Scalar, _ range: Range<Int>, in chunk: UnsafeBufferPointer<UInt8>) -> Int? {

@@ -113,8 +113,12 @@ import Testing
         }
         let reason = "an element with more than 1000 attributes, or a text holding as many '=' (not a settlement file)"
         func utf16LE(_ text: String) -> [UInt8] { [0xFF, 0xFE] + text.utf16.flatMap { unit -> [UInt8] in [UInt8(unit & 0xFF), UInt8(unit >> 8)] } }
+        func utf16BE(_ text: String) -> [UInt8] { [0xFE, 0xFF] + text.utf16.flatMap { unit -> [UInt8] in [UInt8(unit >> 8), UInt8(unit & 0xFF)] } }
+        let declared = "<?xml version=\"1.0\"?>" + entry(attributes: 200_000, value: "ļ")
         let files: [(String, [UInt8])] = [("utf8.xml", Array(entry(attributes: 200_000).utf8)),
-                                          ("utf16.xml", utf16LE(entry(attributes: 200_000, value: "ļ")))]
+                                          ("utf16.xml", utf16LE(entry(attributes: 200_000, value: "ļ"))),
+                                          ("utf16be.xml", utf16BE(entry(attributes: 200_000, value: "ļ"))),
+                                          ("utf16-no-bom.xml", Array(utf16LE(declared).dropFirst(2)))]
         for (name, bytes) in files {
             let start = ContinuousClock.now
             let error = #expect(throws: FileRejection.self, "\(name)") { try Read.file(bytes, name: name) }
@@ -124,6 +128,27 @@ import Testing
         }
         #expect(try Read.text(entry(attributes: 500), name: "some.xml").records.count == 1)
         #expect(try Read.file(utf16LE(entry(attributes: 500, value: "ļ")), name: "some16.xml").records.count == 1)
+    }
+
+    /// An encoding in which `<` or `=` is no byte of its own (UTF-7 writes `=` as `+AD0-`,
+    /// ISO-2022-JP's kanji hold the byte of `<`) would hide an element's attributes from the
+    /// count: such files, and UCS-4 ones, are refused at once; those the job reads still read.
+    @Test func anEncodingTheJobDoesNotReadIsRefusedAtOnce() throws {
+        for encoding in ["UTF-7", "ISO-2022-JP", "x-unknown"] {
+            let file = "<?xml version=\"1.0\" encoding=\"\(encoding)\"?>" + Self.camtOpen + "x" + Self.camtClose
+            let error = #expect(throws: FileRejection.self) { try Read.text(file, name: "\(encoding).xml") }
+            #expect(error?.reason.hasPrefix("the XML declares the encoding \(encoding), which the job does not read") == true, "\(error?.reason ?? "")")
+            #expect(error?.line == 1 && error?.column == 1)
+        }
+        let ucs4 = (Self.camtOpen + "x" + Self.camtClose).unicodeScalars.flatMap { scalar -> [UInt8] in
+            [UInt8(scalar.value & 0xFF), UInt8((scalar.value >> 8) & 0xFF), UInt8((scalar.value >> 16) & 0xFF), 0]
+        }
+        let error = #expect(throws: FileRejection.self) { try Read.file(ucs4, name: "ucs4.xml") }
+        #expect(error?.reason == "the file is in UCS-4, which the job does not read")
+        for encoding in ["UTF-8", "iso-8859-15", "windows-1252", "Shift_JIS", "EUC-JP", "US-ASCII"] {
+            let file = "<?xml version=\"1.0\" encoding=\"\(encoding)\"?>" + Self.camtOpen + "x" + Self.camtClose
+            #expect(try Read.text(file, name: "\(encoding).xml").records.count == 1, "\(encoding)")
+        }
     }
 
     @Test func aFieldBeyondItsLimitIsRefusedWhereItIs() throws {
