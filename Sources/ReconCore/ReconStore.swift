@@ -167,6 +167,8 @@ public protocol ReconStore: Sendable {
     /// left unfinished: the run that finishes after them writes their reports, which no run of
     /// theirs wrote (their mails and feed follow from `datesWithUnwrittenOutputs` already).
     func datesOfUnfinishedRuns(otherThan runID: String) async throws -> [BusinessDate]
+    /// The runs of `command` begun and not finished (killed), oldest first, with their dates.
+    func unfinishedRuns(of command: String) async throws -> [(id: String, date: BusinessDate)]
     func overview() async throws -> StoreOverview
 }
 

@@ -199,6 +199,14 @@ public struct SQLReconStore: ReconStore {
         }
     }
 
+    public func unfinishedRuns(of command: String) async throws -> [(id: String, date: BusinessDate)] {
+        try await database.read { [byte = database.byteCollation] db in
+            try await db.query("""
+                SELECT run_id, business_date FROM runs WHERE command = ? AND finished_at IS NULL ORDER BY run_id\(byte)
+                """, [.text(command)]).compactMap { row in BusinessDate(iso: row.string(1)).map { (id: row.string(0), date: $0) } }
+        }
+    }
+
     public func overview() async throws -> StoreOverview {
         try await database.read { [byte = database.byteCollation] db in
             let pending = Int(try await db.query("SELECT COUNT(*) FROM orders WHERE status = 'pending'").first?.int(0) ?? 0)

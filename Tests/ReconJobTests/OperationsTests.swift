@@ -119,7 +119,7 @@ import ReconIngest
         #expect(!FileManager.default.fileExists(atPath: report.path), "stopped before its files")
         let dismissedAgain = try recon(workspace, dismiss)
         #expect(dismissedAgain.status == 64 && dismissedAgain.stderr.contains(
-            "\(dismissed) is already dismissed (today's mails, feed lines and reports are written)"), "\(dismissedAgain.stderr)")
+            "\(dismissed) is already dismissed (by a command stopped before its files, which are written now)"), "\(dismissedAgain.stderr)")
         #expect(try String(contentsOf: report, encoding: .utf8).contains("\(dismissed),late_settlement,dismissed,"))
 
         let applied = try #require(try firstOpen("amount_mismatch"))
@@ -129,8 +129,13 @@ import ReconIngest
         #expect((try? String(contentsOf: mails, encoding: .utf8))?.contains("RN20261116-0001") != true, "stopped before its files")
         let appliedAgain = try recon(workspace, apply)
         #expect(appliedAgain.status == 64 && appliedAgain.stderr.contains(
-            "\(applied) is already resolved (today's mails, feed lines and reports are written)"), "\(appliedAgain.stderr)")
+            "\(applied) is already resolved (by a command stopped before its files, which are written now)"), "\(appliedAgain.stderr)")
         #expect(try String(contentsOf: mails, encoding: .utf8).contains("RN20261116-0001"))
+        // Its run is finished now: the next refusal writes nothing.
+        let written = try Data(contentsOf: workspace.url("out/reports/\(today)/summary.json"))
+        let refused = try recon(workspace, apply)
+        #expect(refused.status == 64 && refused.stderr.contains("refused: \(applied) is already resolved\n"), "\(refused.stderr)")
+        #expect(try Data(contentsOf: workspace.url("out/reports/\(today)/summary.json")) == written)
     }
 
     /// Each value `exceptions show` prints stays on its line, whatever it holds; an expected

@@ -31,11 +31,16 @@ struct SupportDesk {
         let runID = ReconJob.runID(job.now())
         if row.status == "resolved" || (row.status == "dismissed" && decision.isDismissal) {
             // Decided already: by this very command, maybe, stopped after its decision was
-            // stored and before today's files were written (killed). Run again, it writes them,
-            // so that the mail does not wait for the night's run.
-            try await beginRun(runID, on: exceptionID, today: today)
-            try await writeTodaysFiles(runID: runID, today: today, applied: 0, outcome: "refused")
-            throw Refusal("\(exceptionID) is already \(row.status) (today's mails, feed lines and reports are written)")
+            // stored and before its files were written (killed), its run left unfinished. Run
+            // again, it writes them and finishes that run, so that the mail does not wait for
+            // the night's run.
+            let stopped = try await store.unfinishedRuns(of: Self.command(exceptionID))
+            for run in stopped {
+                // A resolved exception was applied by that command; a dismissed one, dismissed.
+                try await writeFiles(runID: run.id, on: run.date, applied: row.status == "resolved" ? 1 : 0)
+            }
+            throw Refusal("\(exceptionID) is already \(row.status)"
+                          + (stopped.isEmpty ? "" : " (by a command stopped before its files, which are written now)"))
         }
         switch decision {
         case .dismiss:
@@ -90,20 +95,22 @@ struct SupportDesk {
         CrashPoint.reach("decision.recorded")
         var applied = 0
         if case .apply = decision.action { applied = 1 }
-        try await writeTodaysFiles(runID: runID, today: today, applied: applied, outcome: "ok")
+        try await writeFiles(runID: runID, on: today, applied: applied)
     }
 
+    /// The run a decision on `exceptionID` records.
+    private static func command(_ exceptionID: String) -> String { "exceptions resolve \(exceptionID)" }
+
     private func beginRun(_ runID: String, on exceptionID: String, today: BusinessDate) async throws {
-        try await job.store.beginRun(id: runID, command: "exceptions resolve \(exceptionID)", date: today,
+        try await job.store.beginRun(id: runID, command: Self.command(exceptionID), date: today,
                                      startedAt: job.now().formatted(.iso8601))
     }
 
-    /// Today's mail, feed and reports, written by this command, and the end of its run.
-    private func writeTodaysFiles(runID: String, today: BusinessDate, applied: Int, outcome: String) async throws {
-        let store = job.store
-        var done = RunOutcome(runID: runID, date: today)
+    /// The mail, feed and reports of the decision's date, and the end of its run.
+    private func writeFiles(runID: String, on date: BusinessDate, applied: Int) async throws {
+        var done = RunOutcome(runID: runID, date: date)
         done.applied = applied
-        _ = try await job.writeOutputs(for: [today], run: job.runInfo("exceptions resolve", done, job.now(), PhaseClock()))
-        try await store.finishRun(id: runID, finishedAt: job.now().formatted(.iso8601), outcome: outcome)
+        _ = try await job.writeOutputs(for: [date], run: job.runInfo("exceptions resolve", done, job.now(), PhaseClock()))
+        try await job.store.finishRun(id: runID, finishedAt: job.now().formatted(.iso8601), outcome: "ok")
     }
 }
