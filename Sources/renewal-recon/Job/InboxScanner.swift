@@ -54,22 +54,25 @@ enum InboxScanner {
             throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: folder.path])
         }
         defer { closedir(directory) }
-        var names: [String] = [], misnamed: [String] = []
+        var names: [String] = [], misnamed: [[UInt8]] = []
         while let entry = readdir(directory) {
             let bytes = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
             if let name = String(validating: bytes, as: UTF8.self) {
                 if name != ".", name != ".." { names.append(name) }
             } else if isCandidate(bytes), isReadyFile(bytes, in: folder, minimumAge: minimumAge, now: now) {
-                misnamed.append(bytes.map { byte in
-                    switch byte {
-                    case UInt8(ascii: "\\"): "\\\\"
-                    case 0x20..<0x7F: String(UnicodeScalar(byte))
-                    default: "\\x" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16, uppercase: true)
-                    }
-                }.joined())
+                misnamed.append(bytes)
             }
         }
-        return (names, misnamed)
+        // In byte order, as the others are read, whatever order the file system lists them in.
+        return (names, misnamed.sorted { $0.lexicographicallyPrecedes($1) }.map { bytes in
+            bytes.map { byte in
+                switch byte {
+                case UInt8(ascii: "\\"): "\\\\"
+                case 0x20..<0x7F: String(UnicodeScalar(byte))
+                default: "\\x" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+                }
+            }.joined()
+        })
     }
 
     /// Not a dot-file, `*.part` or `*.tmp` (one being written, by the usual conventions).

@@ -34,7 +34,7 @@ extension ReconJob {
             // job reads it (an upload renamed over it), is left for the next run: never stored
             // under the other content's hash, nor archived or quarantined in place of the new
             // content. (Between the last look and the move there is still a moment.)
-            let unchanged = { @Sendable in InboxMover.readingIdentity(of: url) == listed }
+            let unchanged = { @Sendable in listed != nil && InboxMover.readingIdentity(of: url) == listed }
             func leaveChanged() {
                 outcome.plan?("leave \(url.lastPathComponent): changed while it was read")
                 logger.warning("file changed while it was read: left in the inbox for the next run")
