@@ -90,7 +90,8 @@ struct SupportDesk {
     }
 
     private func record(_ decision: SupportDecision, runID: String, today: BusinessDate) async throws {
-        try await beginRun(runID, on: decision.exceptionID, today: today)
+        try await job.store.beginRun(id: runID, command: Self.command(decision.exceptionID), date: today,
+                                     startedAt: job.now().formatted(.iso8601))
         try await job.store.recordDecision(decision, on: today, runID: runID)
         CrashPoint.reach("decision.recorded")
         var applied = 0
@@ -100,11 +101,6 @@ struct SupportDesk {
 
     /// The run a decision on `exceptionID` records.
     private static func command(_ exceptionID: String) -> String { "exceptions resolve \(exceptionID)" }
-
-    private func beginRun(_ runID: String, on exceptionID: String, today: BusinessDate) async throws {
-        try await job.store.beginRun(id: runID, command: Self.command(exceptionID), date: today,
-                                     startedAt: job.now().formatted(.iso8601))
-    }
 
     /// The mail, feed and reports of the decision's date, and the end of its run.
     private func writeFiles(runID: String, on date: BusinessDate, applied: Int) async throws {
