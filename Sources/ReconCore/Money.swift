@@ -84,36 +84,34 @@ extension Money {
     /// a non-zero digit beyond it is an error, never rounded.
     /// - Parameter decimalSeparator: `.` by default; a CSV profile may use `,`.
     public static func parse(_ text: String, currency: Currency, decimalSeparator: UInt8 = UInt8(ascii: ".")) throws(AmountError) -> Money {
-        // Not a number at all is said so, though its digits may say more first (`5.98E3` JPY).
-        guard text.utf8.allSatisfy({ $0 == decimalSeparator || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
-            throw .malformed(text)
-        }
         var integer: Int64 = 0
         var fractionDigits = 0
         var seenSeparator = false
         var digitsBefore = 0
+        // Too precise or too large, said once the whole text is known to be a number: `5.98E3`
+        // yen is no decimal number, though its digits tell of too many decimals first.
+        var problem: AmountError?
         for byte in text.utf8 {
             if byte == decimalSeparator {
                 if seenSeparator || digitsBefore == 0 { throw .malformed(text) }
                 seenSeparator = true
                 continue
             }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { throw .malformed(text) }
             let digit = Int64(byte - UInt8(ascii: "0"))
-            if seenSeparator {
-                fractionDigits += 1
-                if fractionDigits > currency.exponent {
-                    if digit != 0 { throw .tooPrecise(text, currency: currency.code) }
-                    continue
-                }
-            } else {
-                digitsBefore += 1
+            if seenSeparator { fractionDigits += 1 } else { digitsBefore += 1 }
+            guard problem == nil else { continue }
+            if fractionDigits > currency.exponent {
+                if digit != 0 { problem = .tooPrecise(text, currency: currency.code) }
+                continue
             }
             let (times10, overflow1) = integer.multipliedReportingOverflow(by: 10)
             let (sum, overflow2) = times10.addingReportingOverflow(digit)
-            if overflow1 || overflow2 { throw .tooLarge(text) }
+            if overflow1 || overflow2 { problem = .tooLarge(text) }
             integer = sum
         }
         if digitsBefore == 0 || (seenSeparator && fractionDigits == 0) { throw .malformed(text) }
+        if let problem { throw problem }
         for _ in min(fractionDigits, currency.exponent)..<currency.exponent {
             let (times10, overflow) = integer.multipliedReportingOverflow(by: 10)
             if overflow { throw .tooLarge(text) }

@@ -19,6 +19,8 @@ import Testing
         #expect(throws: AmountError.tooPrecise("5980.5", currency: "JPY")) { try Money.parse("5980.5", currency: jpy) }
         #expect(throws: AmountError.tooPrecise("1.001", currency: "EUR")) { try Money.parse("1.001", currency: eur) }
         #expect(throws: AmountError.malformed("5.98E3")) { try Money.parse("5.98E3", currency: jpy) }
+        #expect(throws: AmountError.malformed("99999999999999999999E3")) { try Money.parse("99999999999999999999E3", currency: jpy) }
+        #expect(throws: AmountError.tooLarge("99999999999999999999")) { try Money.parse("99999999999999999999", currency: jpy) }
     }
 
     @Test(arguments: ["", "-5", "1,000", "1.", ".5", "1e3", "12 3", "9999999999999999999999"])
