@@ -53,9 +53,17 @@ struct InboxMover {
     }
 
     /// The file's own status (a link's, not its target's), or nil.
-    private static func status(of file: URL) -> stat? {
+    static func status(of file: URL) -> stat? {
+        status(ofPath: Array(file.path.utf8))
+    }
+
+    /// The status of the entry at `path`, as bytes (a name that is not UTF-8 too), or nil.
+    static func status(ofPath path: [UInt8]) -> stat? {
         var status = stat()
-        return lstat(file.path, &status) == 0 ? status : nil
+        let found = (path + [0]).withUnsafeBufferPointer { path in
+            path.withMemoryRebound(to: CChar.self) { lstat($0.baseAddress!, &status) == 0 }
+        }
+        return found ? status : nil
     }
 
     /// `device:inode` of a file, or nil.
@@ -67,7 +75,11 @@ struct InboxMover {
     /// another of the same name and content sent later (a new file, or the old one written
     /// over). Not the device, whose number a reboot may change (NFS, overlay, LVM).
     static func arrival(of file: URL) -> String? {
-        status(of: file).map { "\($0.st_ino):\($0.st_size):\($0.st_mtim.tv_sec).\($0.st_mtim.tv_nsec)" }
+        status(of: file).map(arrival)
+    }
+
+    static func arrival(_ status: stat) -> String {
+        "\(status.st_ino):\(status.st_size):\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
     }
 
     /// `arrival` and the inode's change time, which no sender sets: the file a run lists, to be
@@ -75,7 +87,11 @@ struct InboxMover {
     /// and modification time kept, as `cp -p` or `rsync -t` keep them). Not for the store:
     /// a rename within the folder changes the change time.
     static func readingIdentity(of file: URL) -> String? {
-        status(of: file).map { "\($0.st_ino):\($0.st_size):\($0.st_mtim.tv_sec).\($0.st_mtim.tv_nsec):\($0.st_ctim.tv_sec).\($0.st_ctim.tv_nsec)" }
+        status(of: file).map(readingIdentity)
+    }
+
+    static func readingIdentity(_ status: stat) -> String {
+        arrival(status) + ":\(status.st_ctim.tv_sec).\(status.st_ctim.tv_nsec)"
     }
 
     /// The reason file first, then the file: a run stopped between the two leaves the file in

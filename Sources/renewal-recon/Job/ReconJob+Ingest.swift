@@ -25,7 +25,8 @@ extension ReconJob {
         var statistics = StatisticsSchedule(first: statisticsFrom)
         let progress = Progress()
         defer { progress.finish() }
-        for (index, (url, listed)) in files.enumerated() {
+        for (index, file) in files.enumerated() {
+            let url = file.url
             try Interruption.check()
             progress.show(files: index, of: files.count, records: outcome.recordsAdded, phase: "ingest")
             var logger = logger
@@ -34,7 +35,8 @@ extension ReconJob {
             // job reads it (an upload renamed over it), is left for the next run: never stored
             // under the other content's hash, nor archived or quarantined in place of the new
             // content. (Between the last look and the move there is still a moment.)
-            let unchanged = { @Sendable in listed != nil && InboxMover.readingIdentity(of: url) == listed }
+            let listed = InboxMover.readingIdentity(file.listed)
+            let unchanged = { @Sendable in InboxMover.readingIdentity(of: url) == listed }
             func leaveChanged() {
                 outcome.plan?("leave \(url.lastPathComponent): changed while it was read")
                 logger.warning("file changed while it was read: left in the inbox for the next run")
@@ -63,7 +65,7 @@ extension ReconJob {
                 continue
             }
             CrashPoint.reach("ingest.hashed")
-            let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+            let size = Int(file.listed.st_size)
             if let countAsDuplicate = try await knownFile(url, sha256: sha256) {
                 if countAsDuplicate,
                    try await store.noteDuplicateArrival(sha256: sha256, name: url.lastPathComponent, on: date,
@@ -115,7 +117,7 @@ extension ReconJob {
                                            column: rejection.column, detail: rejection.reason)
                 try await store.reject(sha256: sha256, name: url.lastPathComponent, sizeBytes: size, facts: facts,
                                        on: date, oncePerName: config.archiveDirectory == nil,
-                                       inboxFile: InboxMover.arrival(of: url), runID: outcome.runID)
+                                       inboxFile: InboxMover.arrival(file.listed), runID: outcome.runID)
                 outcome.filesRejected += 1
                 outcome.rejections.append("\(url.lastPathComponent): \(rejection)")
                 outcome.plan?("quarantine \(url.lastPathComponent): \(rejection)")
