@@ -177,6 +177,17 @@ import ReconTestSupport
         #expect(try await shop.license("TM-1")?.expiresOn.description == "2027-12-10")
     }
 
+    /// Writing a date's outputs removes the temporaries a killed command left in another
+    /// date's folder (a mail file's, with addresses), which used to stay until that date was
+    /// written again.
+    @Test func writingOutputsRemovesAnotherDatesStaleTemporaries() async throws {
+        let shop = try await Shop(store: .sqlite)
+        let stale = "out/mail/2026-11-01/.completion-mails.jsonl.4242.tmp"
+        try shop.workspace.write("a@example.com", to: stale)
+        try await shop.rewriteOutputs(of: BusinessDate(iso: "2026-11-12")!)
+        #expect(!FileManager.default.fileExists(atPath: shop.workspace.url(stale).path))
+    }
+
     /// Each amount fits 64 bits, a day's sum of them need not: two foreign settlements of five
     /// quintillion yen (a garbled or hostile file) overflowed the day's totals and ended every
     /// run and report of that date.
