@@ -72,6 +72,11 @@ public struct CSVProfile: Sendable {
         return Set(matchColumns).union(columns.values).union(lastDate)
     }
 
+    /// Every column a value is read from: the fields' and every booking date source's.
+    public var readColumns: Set<String> {
+        Set(columns.values).union(bookingDates.flatMap { [$0.column, $0.timeColumn, $0.zoneColumn].compactMap { $0 } })
+    }
+
     public init(name: String, matchColumns: [String], delimiter: Character = ",", encoding: Encoding = .utf8,
                 decimalSeparator: Character = ".", columns: [Field: String], types: [String: TypeMeaning],
                 bookingDates: [DateSource], dateFormat: String, timeZone: TimeZone? = nil, descriptor: String? = nil) {

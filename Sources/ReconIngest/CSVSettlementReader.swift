@@ -15,6 +15,8 @@ struct CSVSettlementReader {
     /// The header's column names, and the position of each.
     private var names: [String]?
     private var index: [String: Int] = [:]
+    /// Why the file cannot be read, found in its header: rows after it are not read.
+    private var headerRejection: FileRejection?
     private var counter = OrdinalCounter()
     /// Records handed on, and rows of a type that is skipped.
     private(set) var records = 0, skipped = 0
@@ -36,8 +38,10 @@ struct CSVSettlementReader {
             while header.last == "" { header.removeLast() }  // a trailing delimiter names no column
             index = Dictionary(header.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
             self.names = header
+            headerRejection = Self.columnNamedTwice(in: header, reading: profile.readColumns, line: row.line)
             return
         }
+        guard headerRejection == nil else { return }
         let cells = row.cells
         func cell(_ column: String?) -> String? {
             guard let column, let position = index[column], position < cells.count else { return nil }
@@ -64,9 +68,27 @@ struct CSVSettlementReader {
         emit(record)
     }
 
-    /// - Throws: `FileRejection` when no row named the columns.
+    /// - Throws: `FileRejection` when no row named the columns, or the header named a column
+    ///   the profile reads twice.
     func finish() throws(FileRejection) {
         if names == nil { throw FileRejection(reason: "the CSV has no header", line: 1) }
+        if let headerRejection { throw headerRejection }
+    }
+
+    /// A column the profile reads that the header names twice (an export's two "Merchant
+    /// Reference" columns, one of them emptied or edited by hand): which one holds the value
+    /// cannot be told, and reading the first would settle against what may be the wrong cell.
+    /// Cells are counted from 1, as a spreadsheet's columns are.
+    static func columnNamedTwice(in header: [String], reading columns: Set<String>, line: Int) -> FileRejection? {
+        var first: [String: Int] = [:]
+        for (position, name) in header.enumerated() where columns.contains(name) {
+            if let earlier = first[name] {
+                return FileRejection(reason: "the header names the column \"\(name)\" twice (cells \(earlier + 1) and "
+                                         + "\(position + 1)): which one holds the value cannot be told", line: line)
+            }
+            first[name] = position
+        }
+        return nil
     }
 
     private func buildRecord(field: (CSVProfile.Field) -> String?, cell: (String?) -> String?,

@@ -119,6 +119,21 @@ import Testing
         #expect(CSVProfile.adyenSettlementDetails.requiredColumns.isSuperset(of: ["Creation Date", "TimeZone"]))
     }
 
+    /// A column the profile reads, named twice: which cell holds the value cannot be told, so
+    /// the file is refused at its header's line. A column the profile does not read may repeat.
+    @Test func aHeaderNamingAReadColumnTwiceIsRefused() throws {
+        let twice = "\n" + Self.adyenHeader.replacingOccurrences(of: "Batch Number", with: "Merchant Reference") + "\n"
+            + "Shop,RCH*TrendMicro,PSP1,RN-1,visa,2026-11-10 20:00:00,CET,,,Settled,MOD-1,JPY,,5980,RN-2\n"
+        let error = #expect(throws: FileRejection.self) { try Read.text(twice) }
+        #expect(error?.reason == "the header names the column \"Merchant Reference\" twice (cells 4 and 15): "
+                    + "which one holds the value cannot be told")
+        #expect(error?.line == 2)
+        let unread = Self.adyenHeader.replacingOccurrences(of: "Batch Number", with: "Payment Method") + "\n"
+            + "Shop,RCH*TrendMicro,PSP1,RN-1,visa,2026-11-10 20:00:00,CET,,,Settled,MOD-1,JPY,,5980,visa\n"
+        #expect(try Read.text(unread).records.map(\.orderReference) == ["RN-1"])
+        #expect(CSVProfile.adyenSettlementDetails.readColumns.contains("Booking Date TimeZone"))
+    }
+
     @Test func adyenColumnsMayComeInAnyOrder() throws {
         let csv = "Type,Gross Credit (GC),Gross Currency,Gross Debit (GC),Modification Reference,Merchant Reference,Psp Reference,Merchant Account,TimeZone,Creation Date\n"
             + "Settled,5980,JPY,,MOD-1,RN20261110-0001,PSP1,RCH*TrendMicro,Asia/Tokyo,2026-11-11 09:00:00\n"
