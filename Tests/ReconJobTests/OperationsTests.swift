@@ -317,6 +317,22 @@ import ReconIngest
         #expect(lines.last?.hasPrefix("renewal-recon: ") == true && lines.last?.contains(#"forge.xml\n"#) == true)
     }
 
+    /// A text log line's value that is not one plain word is quoted, as logfmt writes it: a
+    /// file named with a space and an `=` used to add a field of its own to the line.
+    @Test func aTextLogValueIsQuotedWhereItIsNotOneWord() async throws {
+        #expect(Console.logValue("camt054-1.xml") == "camt054-1.xml")
+        #expect(Console.logValue("") == #""""#)
+        #expect(Console.logValue(#"a "b"\c"#) == #""a \"b\"\\c""#)
+        #expect(Console.logValue("x\ny=1") == #""x\ny=1""#)
+        let (workspace, _) = try await importedSamples()
+        let name = "a.xml files.ingested=99"
+        try workspace.write("<Document>broken", to: "inbox/\(name)")
+        let run = try recon(workspace, ["--config", workspace.configPath, "--log-format", "text", "run", "--date", "2026-11-20"])
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains(#"settlement.file="a.xml files.ingested=99""#), "\(run.stderr)")
+        #expect(!run.stderr.contains(" files.ingested=99 "), "\(run.stderr)")
+    }
+
     /// A console that went away (a log reader that died leaves a closed pipe) does not stop the
     /// night: its lines are lost, not its work. SIGPIPE used to end the run half done, with exit
     /// 141 and not a word. python3 starts the job as a shell would, SIGPIPE at its default.

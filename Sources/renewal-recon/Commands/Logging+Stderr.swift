@@ -27,7 +27,7 @@ struct StderrLogHandler: LogHandler {
         case .text:
             // One event, one line: a file name holding a line break would otherwise write a
             // line of its own that reads as another event ("run finished files.ingested=99").
-            let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Console.oneLine("\($0.value)", backslash: false))" }.joined(separator: " ")
+            let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Console.logValue("\($0.value)"))" }.joined(separator: " ")
             text = "\(time) \(level) \(Console.oneLine(message.description, backslash: false))" + (fields.isEmpty ? "" : " " + fields)
         case .json:
             var object: [String: String] = ["time": time, "level": level.rawValue, "message": message.description]
@@ -70,6 +70,19 @@ enum Console {
             }
         }
         return escaped
+    }
+
+    /// A metadata value of a text log line, as logfmt writes it: as it is where it is one word
+    /// of plain characters, else in double quotes with `"` and `\` escaped, and control
+    /// characters as `oneLine` escapes them. A file named `a.xml files.ingested=99` would
+    /// otherwise add a field of its own to the line, and `my report.csv` read as two.
+    static func logValue(_ value: String) -> String {
+        let plain = !value.isEmpty && !value.unicodeScalars.contains {
+            $0 == "\"" || $0 == "=" || $0 == "\\" || $0.properties.isWhitespace
+                || $0.properties.generalCategory == .control
+        }
+        guard !plain else { return value }
+        return "\"" + oneLine(value).replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 }
 
