@@ -80,11 +80,14 @@ public struct BusinessDate: Hashable, Comparable, Sendable, CustomStringConverti
         (dayNumber..<max(dayNumber, end.dayNumber + 1)).map(BusinessDate.init(dayNumber:))
     }
 
-    /// Adds calendar years; 29 February becomes 28 February in a common year.
-    public func adding(years: Int) -> BusinessDate {
+    /// Adds calendar years; 29 February becomes 28 February in a common year. Nil past
+    /// 9999-12-31 or before 0001-01-01, which no date here may be (it used to give the date back
+    /// unchanged: a license at 9999-12-31 renewed for 3 years kept its expiry, and its mail said
+    /// it was renewed).
+    public func adding(years: Int) -> BusinessDate? {
         let target = year + years
         let lastDay = BusinessDate.daysIn(month: month, year: target)
-        return BusinessDate(year: target, month: month, day: min(day, lastDay)) ?? self
+        return BusinessDate(year: target, month: month, day: min(day, lastDay))
     }
 
     /// `self − other` in calendar days.

@@ -99,8 +99,9 @@ public struct LicenseExtension: Hashable, Sendable {
     }
 
     /// Rule 9: the base is the current expiry when it is on or after the placed date (the
-    /// remaining period is kept), else the placed date; the new expiry is base + years.
-    public static func newExpiry(current: BusinessDate, placedOn: BusinessDate, years: Int) -> BusinessDate {
+    /// remaining period is kept), else the placed date; the new expiry is base + years, nil
+    /// when that falls after 9999-12-31 (rule 7 holds such a renewal).
+    public static func newExpiry(current: BusinessDate, placedOn: BusinessDate, years: Int) -> BusinessDate? {
         let base = current >= placedOn ? current : placedOn
         return base.adding(years: years)
     }

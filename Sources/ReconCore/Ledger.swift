@@ -128,7 +128,8 @@ public struct Ledger: Sendable {
                                appliedOn: BusinessDate, appliedAt: Date, runID: String) -> (LicenseExtension, repeatsRenewal: Bool)? {
         guard var license = licenses[order.serial] else { return nil }
         let placedOn = order.placedDate(in: settings.settlementTimeZone)
-        let newExpiry = LicenseExtension.newExpiry(current: license.expiresOn, placedOn: placedOn, years: order.years)
+        guard let newExpiry = LicenseExtension.newExpiry(current: license.expiresOn, placedOn: placedOn,
+                                                         years: order.years) else { return nil }
         let applied = LicenseExtension(
             orderID: order.orderID, serial: order.serial, transactionID: record.transactionID,
             recordID: recordID, previousProduct: license.product, product: order.targetProduct,

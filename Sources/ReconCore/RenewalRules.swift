@@ -92,8 +92,9 @@ public struct RenewalRules: Sendable {
         guard let order = ledger.orders[reference] else { return held(.unknownOrder) }
         let placedOn = order.placedDate(in: settings.settlementTimeZone)
         let lag = bookedOn.days(since: placedOn)
-        func heldForOrder(_ code: ExceptionCode) -> Verdict {
+        func heldForOrder(_ code: ExceptionCode, detail: String? = nil) -> Verdict {
             held(code) { facts in
+                if let detail { facts.detail = detail }
                 facts.orderID = order.orderID
                 facts.serial = order.serial
                 facts.expectedAmountMinor = order.amount.minorUnits
@@ -124,9 +125,16 @@ public struct RenewalRules: Sendable {
         // 7. License.
         guard let license = ledger.licenses[order.serial] else { return heldForOrder(.licenseNotFound) }
         let expiryWhenPlaced = ledger.expiry(of: license, whenPlaced: order)
-        if expiryWhenPlaced.adding(years: 2) < placedOn { return heldForOrder(.licenseNotRenewable) }
+        if let renewable = expiryWhenPlaced.adding(years: 2), renewable < placedOn { return heldForOrder(.licenseNotRenewable) }
         if expiryWhenPlaced.days(since: placedOn) > 180, waiving != .renewalTooEarly {
             return heldForOrder(.renewalTooEarly)
+        }
+        // Too early whatever support waives: the new expiry would leave the calendar (a license
+        // that "never expires", 9999-12-31), and the extension would extend nothing.
+        if LicenseExtension.newExpiry(current: license.expiresOn, placedOn: placedOn, years: order.years) == nil {
+            return heldForOrder(.renewalTooEarly, detail: """
+                the license expires \(license.expiresOn): \(order.years) year(s) more fall after 9999-12-31
+                """)
         }
         // 8. Product.
         if !settings.catalog.allows(from: license.product, to: order.targetProduct) {

@@ -44,9 +44,11 @@ import Testing
 
     @Test func addingYearsTurnsLeapDayIntoTwentyEighthOfFebruary() {
         let leap = BusinessDate(iso: "2028-02-29")!
-        #expect(leap.adding(years: 1).description == "2029-02-28")
-        #expect(leap.adding(years: 4).description == "2032-02-29")
-        #expect(BusinessDate(iso: "2026-11-20")!.adding(years: 3).description == "2029-11-20")
+        #expect(leap.adding(years: 1)?.description == "2029-02-28")
+        #expect(leap.adding(years: 4)?.description == "2032-02-29")
+        #expect(BusinessDate(iso: "2026-11-20")!.adding(years: 3)?.description == "2029-11-20")
+        #expect(BusinessDate(iso: "9997-12-31")!.adding(years: 2)?.description == "9999-12-31")
+        #expect(BusinessDate(iso: "9998-01-01")!.adding(years: 2) == nil, "past 9999-12-31 is no date")
     }
 
     @Test func aJSTMidnightOrderIsOnTheJSTDateNotTheUTCDayBefore() {

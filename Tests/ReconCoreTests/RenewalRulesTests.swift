@@ -138,6 +138,23 @@ import Testing
         #expect(F.verdictCode(F.record(), licenses: [F.license(expires: "2027-05-10")]) == .renewalTooEarly)
     }
 
+    /// A license that "never expires" (9999-12-31) cannot be renewed: its new expiry would
+    /// leave the calendar. Held as too early even where support waives that check, so that no
+    /// mail tells the customer of an extension that extends nothing.
+    @Test func aRenewalPastTheCalendarsEndIsHeldEvenWhenWaived() throws {
+        let forever = [F.license(expires: "9999-12-31")]
+        let ledger = Ledger(orders: [F.order()], licenses: forever, extensions: [])
+        let rules = RenewalRules(settings: F.settings)
+        guard case .held(let facts) = rules.evaluate(F.record(), fileName: "f.xml", ledger: ledger, waiving: .renewalTooEarly) else {
+            Issue.record("applied an extension past 9999-12-31")
+            return
+        }
+        #expect(facts.code == .renewalTooEarly)
+        #expect(facts.detail == "the license expires 9999-12-31: 1 year(s) more fall after 9999-12-31")
+        #expect(F.verdictCode(F.record(), licenses: forever) == .renewalTooEarly)
+        #expect(F.verdictCode(F.record(), licenses: [F.license(expires: "0001-01-01")]) == .licenseNotRenewable)
+    }
+
     @Test func productChecks() {
         #expect(F.verdictCode(F.record(), orders: [F.order(target: "TS-STD")]) == nil)
         #expect(F.verdictCode(F.record(), orders: [F.order(target: "TS-STD")], licenses: [F.license(autoRenew: true)]) == .autoRenewActive)

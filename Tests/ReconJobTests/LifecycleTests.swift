@@ -177,6 +177,26 @@ import ReconTestSupport
         #expect(try await shop.license("TM-1")?.expiresOn.description == "2027-12-10")
     }
 
+    /// A license that "never expires" cannot take a renewal, even by hand: waiving
+    /// `renewal_too_early` used to apply it, leave the expiry at 9999-12-31 and mail the
+    /// customer that the license was renewed for a year.
+    @Test func aSupportApplyCannotRenewALicensePastTheCalendarsEnd() async throws {
+        let shop = try await Shop(store: .sqlite)
+        try await shop.importLicenses(Shop.licenseRow("TM-1", expires: "9999-12-31"))
+        try await shop.importOrders(Shop.orderRow("RN20261110-0001", serial: "TM-1"))
+        try shop.deliver([.init(id: "TX-1", ref: "RN20261110-0001")], as: "a.xml")
+        _ = try await shop.run("2026-11-12")
+        let early = try #require(try await shop.exception(.renewalTooEarly))
+        let refusal = await #expect(throws: SupportDesk.Refusal.self) {
+            try await SupportDesk(job: try await shop.job()).resolve(early.exceptionID, .apply(order: nil), note: "ok", by: "sato")
+        }
+        #expect(refusal?.description == "renewal_too_early still holds: the license expires 9999-12-31: "
+                    + "1 year(s) more fall after 9999-12-31")
+        #expect(try await shop.license("TM-1")?.expiresOn.description == "9999-12-31")
+        #expect(try await shop.exception(.renewalTooEarly)?.status == "open")
+        #expect(try shop.workspace.outputs()["mail/\(shop.today)/completion-mails.jsonl"] == nil)
+    }
+
     /// Writing a date's outputs removes the temporaries a killed command left in another
     /// date's folder (a mail file's, with addresses), which used to stay until that date was
     /// written again.

@@ -79,7 +79,8 @@ struct SupportDesk {
                                  runID: runID, today: today)
                 return "\(exceptionID) applied: order \(applied.orderID), license \(applied.serial) \(applied.previousExpiresOn) -> \(applied.newExpiresOn)"
             case .held(let facts) where facts.code == code:
-                throw Refusal("\(code.rawValue) still holds: \(code == .missingReference || code == .unknownOrder ? "give --order ORDER_ID" : "nothing to waive")")
+                let why = facts.detail ?? (code == .missingReference || code == .unknownOrder ? "give --order ORDER_ID" : "nothing to waive")
+                throw Refusal("\(code.rawValue) still holds: \(why)")
             case .held(let facts):
                 let summary = job.config.exceptionTexts[facts.code]?.summaryJa ?? ""
                 throw Refusal("another rule fails: \(facts.code.rawValue) (\(summary)); nothing was applied")
