@@ -23,12 +23,14 @@ public protocol ReconStore: Sendable {
     func save(orders: [RenewalOrder], licenses: [License]) async throws
     /// Imports an orders export in one transaction: all of it, or nothing when any row is bad
     /// (the source's problems, or an order id twice in the file: `ImportRowsRefused`). A
-    /// completed order is left as it is. Statistics are refreshed after it.
+    /// completed order is left as it is; without `statusGiven` (an export without the `status`
+    /// column) a stored order keeps its status. Statistics are refreshed after it.
     /// - Returns: orders saved, and completed ones left.
-    func importOrders(from source: any ImportRowSource<RenewalOrder>) async throws -> (saved: Int, skippedCompleted: Int)
+    func importOrders(from source: any ImportRowSource<RenewalOrder>, statusGiven: Bool) async throws
+        -> (saved: Int, skippedCompleted: Int)
     /// Imports a licenses export the same way; unless `allowEarlier`, a row whose `expires_on`
-    /// is earlier than the stored one is a bad row. - Returns: licenses saved.
-    func importLicenses(from source: any ImportRowSource<License>, allowEarlier: Bool) async throws -> Int
+    /// is earlier than the stored one is a bad row.
+    func importLicenses(from source: any ImportRowSource<License>, allowEarlier: Bool) async throws -> LicenseImport
 
     func settlementFile(sha256: String) async throws -> SettlementFileReceipt?
     /// Stores a parsed file, its new records (a key already stored is a no-op) and the

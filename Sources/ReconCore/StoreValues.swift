@@ -107,6 +107,34 @@ public struct ImportProblem: Sendable, Equatable {
     }
 }
 
+/// What a licenses import did: licenses saved, and those whose expiry it moved earlier than the
+/// stored one (`--allow-earlier`), counted, with the first few named.
+public struct LicenseImport: Sendable, Equatable {
+    public var saved = 0
+    public var movedEarlier = 0
+    /// The first rows moved earlier, in line order (at most `LicenseImport.named`).
+    public var firstMovedEarlier: [EarlierExpiry] = []
+    public static let named = 20
+    public init() {}
+}
+
+/// A license row that moves the stored expiry earlier.
+public struct EarlierExpiry: Sendable, Equatable {
+    public var line: Int
+    public var serial: String
+    public var stored: String
+    public var imported: String
+    /// The order whose extension set the stored expiry: the renewal the row undoes.
+    public var undoesRenewalOf: String?
+    public init(line: Int, serial: String, stored: String, imported: String, undoesRenewalOf: String?) {
+        self.line = line
+        self.serial = serial
+        self.stored = stored
+        self.imported = imported
+        self.undoesRenewalOf = undoesRenewalOf
+    }
+}
+
 /// An import refused whole (the store rolled it back): every bad row, in line order.
 public struct ImportRowsRefused: Error, Sendable {
     public var problems: [ImportProblem]

@@ -5,7 +5,8 @@ import ReconCore
 /// temporary table, checked as a set, then upserted, all in one transaction, so memory holds
 /// a batch and not the export.
 extension SQLReconStore {
-    public func importOrders(from source: any ImportRowSource<RenewalOrder>) async throws -> (saved: Int, skippedCompleted: Int) {
+    public func importOrders(from source: any ImportRowSource<RenewalOrder>, statusGiven: Bool) async throws
+        -> (saved: Int, skippedCompleted: Int) {
         let now = StoreClock.now()
         let result = try await database.transaction { db in
             let columns = ["line", "order_id", "serial", "current_product", "target_product", "years", "amount_minor",
@@ -24,7 +25,8 @@ extension SQLReconStore {
             let completed = try await Self.count("""
                 SELECT COUNT(*) FROM import_orders s JOIN orders o ON o.order_id = s.order_id WHERE o.status = 'completed'
                 """, db)
-            // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT.
+            // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT. An export
+            // without the status column says nothing of it: a cancelled order stays cancelled.
             try await db.execute("""
                 INSERT INTO orders (order_id, serial, current_product, target_product, years, amount_minor,
                                     currency, email, placed_at, status, updated_at)
@@ -33,7 +35,8 @@ extension SQLReconStore {
                 ON CONFLICT (order_id) DO UPDATE SET serial = excluded.serial,
                     current_product = excluded.current_product, target_product = excluded.target_product,
                     years = excluded.years, amount_minor = excluded.amount_minor, currency = excluded.currency,
-                    email = excluded.email, placed_at = excluded.placed_at, status = excluded.status,
+                    email = excluded.email, placed_at = excluded.placed_at,
+                    status = \(statusGiven ? "excluded.status" : "orders.status"),
                     updated_at = excluded.updated_at
                 WHERE orders.status <> 'completed'
                 """, .text(now))
@@ -44,9 +47,9 @@ extension SQLReconStore {
         return result
     }
 
-    public func importLicenses(from source: any ImportRowSource<License>, allowEarlier: Bool) async throws -> Int {
+    public func importLicenses(from source: any ImportRowSource<License>, allowEarlier: Bool) async throws -> LicenseImport {
         let now = StoreClock.now()
-        let saved = try await database.transaction { db in
+        let done = try await database.transaction { db in
             let columns = ["line", "serial", "product", "expires_on", "auto_renew", "email"]
             try await Self.stage("import_licenses", columns: columns, in: db)
             while let batch = try await source.nextBatch() {
@@ -56,19 +59,30 @@ extension SQLReconStore {
                 })
             }
             var problems = source.problems
+            var done = LicenseImport()
+            let earlier = "FROM import_licenses s JOIN licenses l ON l.serial = s.serial WHERE s.expires_on < l.expires_on"
             if !allowEarlier {
-                for row in try await db.query("""
-                    SELECT s.line, s.expires_on, l.expires_on FROM import_licenses s JOIN licenses l ON l.serial = s.serial
-                    WHERE s.expires_on < l.expires_on
-                    """) {
+                for row in try await db.query("SELECT s.line, s.expires_on, l.expires_on \(earlier)") {
                     problems.append(ImportProblem(line: Int(row.int(0) ?? 0), reason: """
                         expires_on \(row.string(1)) is earlier than the stored \(row.string(2)) \
                         (an older export? use --allow-earlier to accept)
                         """))
                 }
+            } else {
+                // Accepted, and said: such a row may undo a renewal a customer paid for.
+                done.movedEarlier = try await Self.count("SELECT COUNT(*) \(earlier)", db)
+                done.firstMovedEarlier = try await db.query("""
+                    SELECT s.line, s.serial, l.expires_on, s.expires_on,
+                           (SELECT MAX(x.order_id) FROM license_extensions x
+                            WHERE x.serial = s.serial AND x.new_expires_on = l.expires_on)
+                    \(earlier) ORDER BY s.line LIMIT \(LicenseImport.named)
+                    """).map { row in
+                    EarlierExpiry(line: Int(row.int(0) ?? 0), serial: row.string(1), stored: row.string(2),
+                                  imported: row.string(3), undoesRenewalOf: row.text(4))
+                }
             }
             try await Self.refuseBadRows(problems, repeatedKey: "serial", in: "import_licenses", db)
-            let staged = try await Self.count("SELECT COUNT(*) FROM import_licenses", db)
+            done.saved = try await Self.count("SELECT COUNT(*) FROM import_licenses", db)
             try await db.execute("""
                 INSERT INTO licenses (serial, product, expires_on, auto_renew, email, updated_at)
                 SELECT serial, product, expires_on, auto_renew, email, ? FROM import_licenses WHERE true
@@ -76,10 +90,10 @@ extension SQLReconStore {
                     auto_renew = excluded.auto_renew, email = excluded.email, updated_at = excluded.updated_at
                 """, .text(now))
             try await db.execute("DELETE FROM import_licenses")
-            return staged
+            return done
         }
         try await refreshStatistics()
-        return saved
+        return done
     }
 
     /// An empty staging table of `columns` (text, but for the integer ones), private to this

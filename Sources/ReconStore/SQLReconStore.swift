@@ -118,7 +118,7 @@ public struct SQLReconStore: ReconStore {
     }
 
     public func save(orders: [RenewalOrder], licenses: [License]) async throws {
-        if !orders.isEmpty { _ = try await importOrders(from: RowsInMemory(orders)) }
+        if !orders.isEmpty { _ = try await importOrders(from: RowsInMemory(orders), statusGiven: true) }
         if !licenses.isEmpty { _ = try await importLicenses(from: RowsInMemory(licenses), allowEarlier: true) }
     }
 

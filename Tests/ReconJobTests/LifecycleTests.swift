@@ -177,6 +177,48 @@ import ReconTestSupport
         #expect(try await shop.license("TM-1")?.expiresOn.description == "2027-12-10")
     }
 
+    /// `--allow-earlier` accepts a stale licenses export, and says which expiries it moved
+    /// back and which paid renewals it undid: it used to print only "saved".
+    @Test(arguments: TestStore.available)
+    func licensesMovedEarlierAreNamedWithTheRenewalTheyUndo(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
+        try await shop.importLicenses(Shop.licenseRow("TM-1"), Shop.licenseRow("TM-2", expires: "2027-06-01"),
+                                      Shop.licenseRow("TM-3"))
+        try await shop.importOrders(Shop.orderRow("RN20261110-0001", serial: "TM-1"))
+        try shop.deliver([.init(id: "TX-1", ref: "RN20261110-0001")], as: "a.xml")
+        #expect(try await shop.run("2026-11-12").applied == 1)
+        try shop.workspace.write("serial,product,expires_on,auto_renew,email\n" + Shop.licenseRow("TM-3")
+            + Shop.licenseRow("TM-1") + Shop.licenseRow("TM-2", expires: "2027-01-01"), to: "older.csv")
+        let summary = try await Importer(store: try await shop.workspace.store(), config: try shop.workspace.config())
+            .importLicenses(from: shop.workspace.url("older.csv"), allowEarlier: true)
+        #expect(summary.saved == 3 && summary.movedEarlier == 2)
+        #expect(summary.movedEarlierLines == [
+            "2 license(s) moved earlier than stored (--allow-earlier):",
+            "  line 3: TM-1 2027-12-10 -> 2026-12-10 (undoes the renewal paid by order RN20261110-0001)",
+            "  line 4: TM-2 2027-06-01 -> 2027-01-01",
+        ])
+        #expect(try await shop.license("TM-1")?.expiresOn.description == "2026-12-10")
+    }
+
+    /// An orders export without the `status` column says nothing of status: a cancelled order
+    /// stays cancelled (it used to turn pending, and its late payment would then apply).
+    @Test(arguments: TestStore.available)
+    func anExportWithoutStatusKeepsACancellation(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
+        try await shop.importOrders(Shop.orderRow("RN-1", serial: "TM-1", status: "cancelled"),
+                                    Shop.orderRow("RN-2", serial: "TM-2"))
+        let withoutStatus = Shop.orderHeader.replacingOccurrences(of: ",status\n", with: "\n")
+            + [Shop.orderRow("RN-1", serial: "TM-1", amount: 6980), Shop.orderRow("RN-3", serial: "TM-3")]
+                .map { $0.replacingOccurrences(of: ",pending\n", with: "\n") }.joined()
+        try shop.workspace.write(withoutStatus, to: "no-status.csv")
+        let summary = try await Importer(store: try await shop.workspace.store(), config: try shop.workspace.config())
+            .importOrders(from: shop.workspace.url("no-status.csv"))
+        #expect(summary.saved == 2)
+        let orders = try await shop.workspace.store().orders(ids: ["RN-1", "RN-2", "RN-3"])
+        #expect(orders["RN-1"]?.status == .cancelled && orders["RN-1"]?.amount.minorUnits == 6980, "the rest is updated")
+        #expect(orders["RN-2"]?.status == .pending && orders["RN-3"]?.status == .pending)
+    }
+
     /// A license that "never expires" cannot take a renewal, even by hand: waiving
     /// `renewal_too_early` used to apply it, leave the expiry at 9999-12-31 and mail the
     /// customer that the license was renewed for a year.

@@ -40,6 +40,7 @@ struct ImportCommand: CommandGroup {
                         .importLicenses(from: URL(fileURLWithPath: file), allowEarlier: allowEarlier)
                 }
                 print("licenses: \(summary.saved) saved")
+                summary.movedEarlierLines.forEach { print($0) }
                 if let unknown = summary.unknownProductsLine { print(unknown) }
                 return .success
             }

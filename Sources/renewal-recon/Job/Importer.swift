@@ -21,12 +21,27 @@ struct ImportSummary: Equatable {
     /// Rows naming a product the catalog does not know, by product: imported, and held by rule
     /// 8 until the config knows it; said, so that a typo shows before its customer pays.
     var unknownProducts: [String: Int] = [:]
+    /// Licenses whose expiry the import moved earlier (`--allow-earlier`), the first few named.
+    var movedEarlier = 0
+    var firstMovedEarlier: [EarlierExpiry] = []
 
     /// The line the command prints after its counts, or nil.
     var unknownProductsLine: String? {
         guard !unknownProducts.isEmpty else { return nil }
         let products = unknownProducts.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
         return "products the catalog does not know (rule 8 holds their orders until it does): \(products)"
+    }
+
+    /// The lines the command prints after its counts for licenses moved earlier, or none.
+    var movedEarlierLines: [String] {
+        guard movedEarlier > 0 else { return [] }
+        let more = movedEarlier - firstMovedEarlier.count
+        return ["\(movedEarlier) license(s) moved earlier than stored (--allow-earlier):"]
+            + firstMovedEarlier.map { row in
+                "  line \(row.line): \(row.serial) \(row.stored) -> \(row.imported)"
+                    + (row.undoesRenewalOf.map { " (undoes the renewal paid by order \($0))" } ?? "")
+            }
+            + (more > 0 ? ["  and \(more) more"] : [])
     }
 }
 
@@ -46,7 +61,9 @@ struct Importer {
         } skipping: { cells in
             cells[9] != "credit_card"
         }
-        let (saved, completed) = try await refusingBadRows(url, rows) { try await store.importOrders(from: rows) }
+        let (saved, completed) = try await refusingBadRows(url, rows) {
+            try await store.importOrders(from: rows, statusGiven: rows.hasOptionalLast)
+        }
         return ImportSummary(saved: saved, skippedPaymentMethod: rows.skipped, skippedCompleted: completed,
                              unknownProducts: rows.noted)
     }
@@ -56,8 +73,9 @@ struct Importer {
                                   noting: unknownProduct(\.product)) { cells throws(RowProblem) in
             try parseLicense(cells)
         }
-        let saved = try await refusingBadRows(url, rows) { try await store.importLicenses(from: rows, allowEarlier: allowEarlier) }
-        return ImportSummary(saved: saved, unknownProducts: rows.noted)
+        let done = try await refusingBadRows(url, rows) { try await store.importLicenses(from: rows, allowEarlier: allowEarlier) }
+        return ImportSummary(saved: done.saved, unknownProducts: rows.noted, movedEarlier: done.movedEarlier,
+                             firstMovedEarlier: done.firstMovedEarlier)
     }
 
     /// Notes a row's product that the catalog does not know: the row is imported all the same,
@@ -160,6 +178,8 @@ struct Importer {
 final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
     private let rows: CSVFileRows
     private let width: Int
+    /// Whether the header has the optional last column.
+    let hasOptionalLast: Bool
     private let parse: ([String]) throws(RowProblem) -> Row
     private let skip: ([String]) -> Bool
     private let note: (Row) -> String?
@@ -195,6 +215,7 @@ final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
             throw ImportRefused(file: url.lastPathComponent, problems: [(first.line, "the header must be \(expected)")])
         }
         width = names.count
+        hasOptionalLast = names.count > header.count
     }
 
     /// The batch being read while the store writes the last one, so parsing the export and
