@@ -136,10 +136,10 @@ public struct CSVRowReader: Sendable {
             }
             // A character starts at every byte but a UTF-8 continuation byte; a line break is none.
             if byte & 0xC0 != 0x80, byte != cr, byte != lf { column += 1 }
-            if byte == 0 { throw CSVError(reason: "a NUL byte: binary content, not text", line: line, column: column) }
+            if byte == 0 { throw CSVError(reason: "a NUL byte: binary content, or text in UTF-16 (save it as UTF-8)", line: line, column: column) }
             rowBytes += 1
             if rowBytes > Self.maxRowBytes {
-                throw CSVError(reason: "a row longer than \(Self.maxRowBytes >> 20) MiB: not a settlement report", line: line,
+                throw CSVError(reason: "a row longer than \(Self.maxRowBytes >> 20) MiB (a quote never closed?)", line: line,
                                column: column)
             }
             if pendingQuote {

@@ -163,7 +163,7 @@ public struct SettlementFileReader: Sendable {
     /// "Address Line 2") is quoted, to compare with the profiles; a line with an `@` or three
     /// digits in a row (an amount, a date, a card) is a headerless export's row, whose names,
     /// addresses and card numbers no redaction can be sure to find, so only its shape is told.
-    static func quoted(firstLine text: String) -> String {
+    public static func quoted(firstLine text: String) -> String {
         var digits = 0, longest = 0
         for character in text {
             let isDigit = character.unicodeScalars.count == 1 && character.unicodeScalars.first!.properties.numericType == .decimal

@@ -95,7 +95,7 @@ import Testing
         let head = CSVProfileTests.adyenHeader + "\n" + "Shop,\"RCH"
         let endless = Array(head.utf8) + [UInt8](repeating: UInt8(ascii: "A"), count: 3 * CSVRowReader.maxRowBytes)
         let quoted = #expect(throws: FileRejection.self) { try Read.file(endless) }
-        #expect(quoted?.reason == "not well-formed CSV: a row longer than 1 MiB: not a settlement report")
+        #expect(quoted?.reason == "not well-formed CSV: a row longer than 1 MiB (a quote never closed?)")
         #expect(quoted?.line == 2)
         #expect((quoted?.column ?? 0) > 1_000_000)
         let unquoted = Array((CSVProfileTests.adyenHeader + "\nShop,RCH").utf8) + endless.suffix(2 * CSVRowReader.maxRowBytes)
@@ -112,7 +112,7 @@ import Testing
             + "Shop,RCH*TrendMicro,PSP1,RN20261110-0001,visa,2026-11-10 20:00:00,CET,,,Settled,MOD-1,JPY,,5980,7\n"
             + "Shöp,R\u{0}CH\n"
         let error = #expect(throws: FileRejection.self) { try Read.text(csv) }
-        #expect(error?.reason == "not well-formed CSV: a NUL byte: binary content, not text")
+        #expect(error?.reason == "not well-formed CSV: a NUL byte: binary content, or text in UTF-16 (save it as UTF-8)")
         #expect(error?.line == 3)
         #expect(error?.column == 7)
     }

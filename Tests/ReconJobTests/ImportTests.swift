@@ -117,7 +117,38 @@ import ReconCore
         let workspace = try TestWorkspace()
         try workspace.write("order,serial\n" + Self.good, to: "orders.csv")
         let importer = try await importer(workspace)
-        await #expect(throws: ImportRefused.self) { try await importer.importOrders(from: workspace.url("orders.csv")) }
+        let refused = await #expect(throws: ImportRefused.self) { try await importer.importOrders(from: workspace.url("orders.csv")) }
+        #expect(refused?.problems.first?.1 == "the header must be order_id,serial,current_product,target_product,years,"
+                    + "amount,currency,email,placed_at,payment_method,[status]; found: order,serial")
+        // A data row where the header should be is not quoted: it holds an address.
+        try workspace.write(Self.good, to: "headless.csv")
+        let headless = await #expect(throws: ImportRefused.self) { try await importer.importOrders(from: workspace.url("headless.csv")) }
+        #expect(headless?.problems.first?.1.hasSuffix("found: a data row of 11 cell(s), not quoted: it holds figures or an @") == true)
+    }
+
+    /// Keys and codes print one to a line: a control character in them refuses the row.
+    @Test func aKeyOrCodeWithAControlCharacterIsABadRow() async throws {
+        let workspace = try TestWorkspace()
+        try workspace.write(Self.header + Self.good + Self.good.replacingOccurrences(of: "RN20261110-0001,TM-1,VBC,VBC",
+                                                                                    with: "RN-2,TM-2,VBC,\"VB\nC\""), to: "orders.csv")
+        let importer = try await importer(workspace)
+        let refused = await #expect(throws: ImportRefused.self) { try await importer.importOrders(from: workspace.url("orders.csv")) }
+        #expect(refused?.problems.map(\.line) == [3])
+        #expect(refused?.problems.first?.reason == "target_product holds a control character (a line break, a tab)")
+        try workspace.write(Self.licenseHeader + "\"TM\t1\",VBC,2026-12-01,false,a@example.com\n", to: "licenses.csv")
+        let license = await #expect(throws: ImportRefused.self) {
+            try await importer.importLicenses(from: workspace.url("licenses.csv"), allowEarlier: false)
+        }
+        #expect(license?.problems.first?.reason == "serial holds a control character (a line break, a tab)")
+    }
+
+    /// A row of white space, or a spreadsheet's empty row of delimiters, is no row: it used to
+    /// refuse the file (too few cells) or count as an order not paid by card.
+    @Test func blankRowsAreNoRows() async throws {
+        let workspace = try TestWorkspace()
+        try workspace.write(Self.header + Self.good + ",,,,,,,,,,\n  \t\n", to: "orders.csv")
+        let summary = try await importer(workspace).importOrders(from: workspace.url("orders.csv"))
+        #expect(summary == ImportSummary(saved: 1, skippedPaymentMethod: 0, skippedCompleted: 0))
     }
 
     @Test func otherPaymentMethodsAreSkippedAndCounted() async throws {

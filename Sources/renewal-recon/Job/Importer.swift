@@ -100,6 +100,7 @@ struct Importer {
     }
 
     private func parseOrder(_ cells: [String]) throws(RowProblem) -> RenewalOrder {
+        try Self.refuseControlCharacters(in: cells, named: Array(Self.orderHeader.prefix(4)))
         let orderID = cells[0]
         guard !orderID.isEmpty else { throw RowProblem("order_id is empty") }
         guard !cells[1].isEmpty else { throw RowProblem("serial is empty") }
@@ -130,12 +131,25 @@ struct Importer {
     }
 
     private func parseLicense(_ cells: [String]) throws(RowProblem) -> License {
+        try Self.refuseControlCharacters(in: cells, named: Array(Self.licenseHeader.prefix(2)))
         guard !cells[0].isEmpty else { throw RowProblem("serial is empty") }
         guard !cells[1].isEmpty else { throw RowProblem("product is empty") }
         guard let expires = BusinessDate(iso: cells[2]) else { throw RowProblem("expires_on '\(cells[2])' is not a date YYYY-MM-DD") }
         guard cells[3] == "true" || cells[3] == "false" else { throw RowProblem("auto_renew '\(cells[3])' is not true or false") }
         guard Self.isEmailAddress(cells[4]) else { throw RowProblem("email is not an e-mail address") }
         return License(serial: cells[0], product: cells[1], expiresOn: expires, autoRenew: cells[3] == "true", email: cells[4])
+    }
+
+    /// The keys and codes (the first `names.count` cells) are printed on one line each, in
+    /// reports, mails and the command's output: a line break in a quoted cell (`"VB⏎C"`) would
+    /// split them, and a tab or escape sequence garble them.
+    /// Printable ASCII, nearly every key of an export of a million, is answered from its bytes.
+    private static func refuseControlCharacters(in cells: [String], named names: [String]) throws(RowProblem) {
+        for (name, cell) in zip(names, cells) where !cell.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) && cell.unicodeScalars.contains(where: {
+            $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}"
+        }) {
+            throw RowProblem("\(name) holds a control character (a line break, a tab)")
+        }
     }
 
     /// Loose on purpose: one `@` with text before it, a `.` after it, no white space, and
@@ -212,7 +226,8 @@ final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
         let names = first.cells.map(CSVTable.trimmed)
         guard names == header || (optionalLast.map { names == header + [$0] } ?? false) else {
             let expected = (header + (optionalLast.map { ["[\($0)]"] } ?? [])).joined(separator: ",")
-            throw ImportRefused(file: url.lastPathComponent, problems: [(first.line, "the header must be \(expected)")])
+            let found = Console.oneLine(SettlementFileReader.quoted(firstLine: names.joined(separator: ",")), backslash: false)
+            throw ImportRefused(file: url.lastPathComponent, problems: [(first.line, "the header must be \(expected); found: \(found)")])
         }
         width = names.count
         hasOptionalLast = names.count > header.count
@@ -233,6 +248,8 @@ final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
     private func readBatch() throws -> [(line: Int, row: Row)]? {
         var batch: [(line: Int, row: Row)] = []
         while batch.count < 5_000, let row = try rows.nextRow() {
+            // White space alone, or the empty row of delimiters a spreadsheet leaves (`,,,,`), is no row.
+            if row.cells.allSatisfy({ CSVTable.trimmed($0).isEmpty }) { continue }
             guard row.cells.count == width else {
                 problems.append(ImportProblem(line: row.line, reason: "\(row.cells.count) cells, the header has \(width)"))
                 continue
