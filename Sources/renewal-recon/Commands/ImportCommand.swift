@@ -19,6 +19,7 @@ struct ImportCommand: CommandGroup {
                     try await Importer(store: store, config: config).importOrders(from: URL(fileURLWithPath: file))
                 }
                 print("orders: \(summary.saved) saved, \(summary.skippedPaymentMethod) skipped (not credit_card), \(summary.skippedCompleted) skipped (already completed)")
+                if let skipped = summary.skippedPaymentMethodsLine { print(skipped) }
                 if let unknown = summary.unknownProductsLine { print(unknown) }
                 return .success
             }

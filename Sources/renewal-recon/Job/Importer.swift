@@ -21,6 +21,9 @@ struct ImportSummary: Equatable {
     /// Rows naming a product the catalog does not know, by product: imported, and held by rule
     /// 8 until the config knows it; said, so that a typo shows before its customer pays.
     var unknownProducts: [String: Int] = [:]
+    /// The rows skipped, by payment method: a spelling change in the shop's export
+    /// (`Credit_Card`) would otherwise skip every order under one count.
+    var skippedPaymentMethods: [String: Int] = [:]
     /// Licenses whose expiry the import moved earlier (`--allow-earlier`), the first few named.
     var movedEarlier = 0
     var firstMovedEarlier: [EarlierExpiry] = []
@@ -30,6 +33,16 @@ struct ImportSummary: Equatable {
         guard !unknownProducts.isEmpty else { return nil }
         let products = unknownProducts.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
         return "products the catalog does not know (rule 8 holds their orders until it does): \(products)"
+    }
+
+    /// The line the command prints after its counts for the payment methods skipped, or nil:
+    /// the ten most frequent, then how many others.
+    var skippedPaymentMethodsLine: String? {
+        guard !skippedPaymentMethods.isEmpty else { return nil }
+        let ranked = skippedPaymentMethods.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+        let named = ranked.prefix(10).map { "\($0.key.isEmpty ? "(empty)" : Console.oneLine($0.key, backslash: false)) (\($0.value))" }
+        let others = ranked.count > 10 ? ", and \(ranked.count - 10) other(s)" : ""
+        return "payment methods skipped: " + named.joined(separator: ", ") + others
     }
 
     /// The lines the command prints after its counts for licenses moved earlier, or none.
@@ -59,13 +72,13 @@ struct Importer {
                                   noting: unknownProduct(\.targetProduct)) { cells throws(RowProblem) in
             try parseOrder(cells)
         } skipping: { cells in
-            cells[9] != "credit_card"
+            cells[9] == "credit_card" ? nil : cells[9]
         }
         let (saved, completed) = try await refusingBadRows(url, rows) {
             try await store.importOrders(from: rows, statusGiven: rows.hasOptionalLast)
         }
-        return ImportSummary(saved: saved, skippedPaymentMethod: rows.skipped, skippedCompleted: completed,
-                             unknownProducts: rows.noted)
+        return ImportSummary(saved: saved, skippedPaymentMethod: rows.skipped.values.reduce(0, +),
+                             skippedCompleted: completed, unknownProducts: rows.noted, skippedPaymentMethods: rows.skipped)
     }
 
     func importLicenses(from url: URL, allowEarlier: Bool) async throws -> ImportSummary {
@@ -195,18 +208,18 @@ final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
     /// Whether the header has the optional last column.
     let hasOptionalLast: Bool
     private let parse: ([String]) throws(RowProblem) -> Row
-    private let skip: ([String]) -> Bool
+    private let skip: ([String]) -> String?
     private let note: (Row) -> String?
     private(set) var problems: [ImportProblem] = []
-    /// Rows `skip` left out.
-    private(set) var skipped = 0
+    /// Rows `skip` left out, counted by what it said of them.
+    private(set) var skipped: [String: Int] = [:]
     /// Rows read, counted by what `note` said of them (where it said something).
     private(set) var noted: [String: Int] = [:]
 
     /// Opens the export and checks its header: `header`, or `header` and `optionalLast`.
     init(_ url: URL, header: [String], optionalLast: String?, noting note: @escaping (Row) -> String?,
          parse: @escaping ([String]) throws(RowProblem) -> Row,
-         skipping skip: @escaping ([String]) -> Bool = { _ in false }) throws {
+         skipping skip: @escaping ([String]) -> String? = { _ in nil }) throws {
         do {
             rows = try CSVFileRows(url: url)
         } catch {
@@ -260,8 +273,8 @@ final class ExportRows<Row: Sendable>: ImportRowSource, @unchecked Sendable {
                 continue
             }
             let cells = row.cells.map(CSVTable.trimmed)
-            if skip(cells) {
-                skipped += 1
+            if let why = skip(cells) {
+                skipped[why, default: 0] += 1
                 continue
             }
             do throws(RowProblem) {
