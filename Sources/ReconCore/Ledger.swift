@@ -1,11 +1,12 @@
 import Foundation
 
 /// The orders, licenses and applied extensions the rules see, updated as each record applies.
+/// Keyed by order id and serial as bytes (`ExactID`), as the store keys them.
 public struct Ledger: Sendable {
-    public private(set) var orders: [String: RenewalOrder]
-    public private(set) var licenses: [String: License]
+    public private(set) var orders: [ExactID: RenewalOrder]
+    public private(set) var licenses: [ExactID: License]
     /// Applied extensions by serial, oldest first.
-    public private(set) var extensions: [String: [LicenseExtension]]
+    public private(set) var extensions: [ExactID: [LicenseExtension]]
     /// Pending orders by amount, in candidate order, for `missing_reference` candidates when no
     /// store found them (`candidatePools` nil).
     private let ordersByAmount: [Money: [String]]
@@ -30,9 +31,9 @@ public struct Ledger: Sendable {
                 candidatePools: [String: [String]]? = nil, poolReadLimit: Int = Ledger.candidatePoolLimit) {
         self.candidatePools = candidatePools
         self.poolReadLimit = poolReadLimit
-        self.orders = Dictionary(orders.map { ($0.orderID, $0) }, uniquingKeysWith: { _, last in last })
-        self.licenses = Dictionary(licenses.map { ($0.serial, $0) }, uniquingKeysWith: { _, last in last })
-        self.extensions = Dictionary(grouping: extensions.sorted(by: Ledger.extensionOrder), by: \.serial)
+        self.orders = Dictionary(orders.map { (ExactID($0.orderID), $0) }, uniquingKeysWith: { _, last in last })
+        self.licenses = Dictionary(licenses.map { (ExactID($0.serial), $0) }, uniquingKeysWith: { _, last in last })
+        self.extensions = Dictionary(grouping: extensions.sorted(by: Ledger.extensionOrder)) { ExactID($0.serial) }
         var byAmount: [Money: [(id: String, placedAt: String)]] = [:]
         if candidatePools == nil {
             for order in orders where order.status == .pending {
@@ -53,26 +54,27 @@ public struct Ledger: Sendable {
     /// - Returns: false in that case: the orders after the cut were never read, so the ledger
     ///   must be read again once the commit landed.
     public mutating func catchUp(with applied: [LicenseExtension]) -> Bool {
-        var completed: Set<String> = []
+        var completed: Set<ExactID> = []
         for item in applied {
-            completed.insert(item.orderID)
-            if var order = orders[item.orderID] {
+            let orderID = ExactID(item.orderID), serial = ExactID(item.serial)
+            completed.insert(orderID)
+            if var order = orders[orderID] {
                 order.status = .completed
-                orders[item.orderID] = order
+                orders[orderID] = order
             }
-            guard var license = licenses[item.serial] else { continue }
+            guard var license = licenses[serial] else { continue }
             license.expiresOn = item.newExpiresOn
             license.product = item.product
-            licenses[item.serial] = license
-            if !(extensions[item.serial] ?? []).contains(where: { $0.orderID == item.orderID }) {
-                extensions[item.serial, default: []].append(item)
-                extensions[item.serial]?.sort(by: Self.extensionOrder)
+            licenses[serial] = license
+            if !(extensions[serial] ?? []).contains(where: { ExactID($0.orderID) == orderID }) {
+                extensions[serial, default: []].append(item)
+                extensions[serial]?.sort(by: Self.extensionOrder)
             }
         }
         guard let pools = candidatePools else { return true }
         var caughtUp: [String: [String]] = [:]
         for (recordID, pool) in pools {
-            let pending = pool.filter { !completed.contains($0) }
+            let pending = pool.filter { !completed.contains(ExactID($0)) }
             if pool.count >= poolReadLimit && pending.count < Self.candidatePoolLimit { return false }
             caughtUp[recordID] = pending
         }
@@ -84,7 +86,7 @@ public struct Ledger: Sendable {
     /// extension applied since.
     public func expiry(of license: License, whenPlaced order: RenewalOrder) -> BusinessDate {
         guard let placedInstant = order.placedAt.instant,
-              let firstSince = extensions[license.serial]?.first(where: { $0.appliedAt > placedInstant }) else {
+              let firstSince = extensions[ExactID(license.serial)]?.first(where: { $0.appliedAt > placedInstant }) else {
             return license.expiresOn
         }
         return firstSince.previousExpiresOn
@@ -98,7 +100,7 @@ public struct Ledger: Sendable {
         let pool = candidatePools.map { $0[record.recordID]?.prefix(Self.candidatePoolLimit) ?? [] }
         let window = settings.candidateWindow
         for orderID in pool ?? ordersByAmount[amount]?[...] ?? [] {
-            guard let order = orders[orderID], order.status == .pending, order.amount == amount else { continue }
+            guard let order = orders[ExactID(orderID)], order.status == .pending, order.amount == amount else { continue }
             if window.contains(order, bookedOn: bookedOn) { found.append(orderID) }
             if found.count == 3 { break }
         }
@@ -126,7 +128,8 @@ public struct Ledger: Sendable {
     /// - Returns: the audit of the extension and whether it repeats a recent renewal of the serial.
     public mutating func apply(order: RenewalOrder, record: SettlementRecord, recordID: String, settings: RuleSettings,
                                appliedOn: BusinessDate, appliedAt: Date, runID: String) -> (LicenseExtension, repeatsRenewal: Bool)? {
-        guard var license = licenses[order.serial] else { return nil }
+        let serial = ExactID(order.serial)
+        guard var license = licenses[serial] else { return nil }
         let placedOn = order.placedDate(in: settings.settlementTimeZone)
         guard let newExpiry = LicenseExtension.newExpiry(current: license.expiresOn, placedOn: placedOn,
                                                          years: order.years) else { return nil }
@@ -136,16 +139,16 @@ public struct Ledger: Sendable {
             previousExpiresOn: license.expiresOn, newExpiresOn: newExpiry, years: order.years,
             appliedOn: appliedOn, appliedAt: appliedAt, placedOn: placedOn, settledOn: record.bookedOn, runID: runID,
             paid: record.amount)
-        let repeats = (extensions[order.serial] ?? []).contains { other in
-            other.orderID != order.orderID && abs(other.placedOn.days(since: placedOn)) <= settings.windowDays + 1
+        let repeats = (extensions[serial] ?? []).contains { other in
+            ExactID(other.orderID) != ExactID(order.orderID) && abs(other.placedOn.days(since: placedOn)) <= settings.windowDays + 1
         }
         license.expiresOn = newExpiry
         license.product = order.targetProduct
-        licenses[order.serial] = license
+        licenses[serial] = license
         var completed = order
         completed.status = .completed
-        orders[order.orderID] = completed
-        extensions[order.serial, default: []].append(applied)
+        orders[ExactID(order.orderID)] = completed
+        extensions[serial, default: []].append(applied)
         return (applied, repeats)
     }
 }

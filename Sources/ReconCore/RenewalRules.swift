@@ -77,7 +77,7 @@ public struct RenewalRules: Sendable {
         // 2. Money out.
         if record.direction == .debit || record.reversal {
             return held(.refundOrChargeback) { facts in
-                if let order = reference.flatMap({ ledger.orders[$0] }) { facts.serial = order.serial }
+                if let order = reference.flatMap({ ledger.orders[ExactID($0)] }) { facts.serial = order.serial }
             }
         }
         guard let amount = record.amount, let bookedOn = record.bookedOn else {
@@ -89,7 +89,7 @@ public struct RenewalRules: Sendable {
                 facts.candidates = ledger.candidates(for: record, amount: amount, bookedOn: bookedOn, settings: settings)
             }
         }
-        guard let order = ledger.orders[reference] else { return held(.unknownOrder) }
+        guard let order = ledger.orders[ExactID(reference)] else { return held(.unknownOrder) }
         let placedOn = order.placedDate(in: settings.settlementTimeZone)
         let lag = bookedOn.days(since: placedOn)
         func heldForOrder(_ code: ExceptionCode, detail: String? = nil) -> Verdict {
@@ -123,7 +123,7 @@ public struct RenewalRules: Sendable {
             lateWarning = true
         }
         // 7. License.
-        guard let license = ledger.licenses[order.serial] else { return heldForOrder(.licenseNotFound) }
+        guard let license = ledger.licenses[ExactID(order.serial)] else { return heldForOrder(.licenseNotFound) }
         let expiryWhenPlaced = ledger.expiry(of: license, whenPlaced: order)
         if let renewable = expiryWhenPlaced.adding(years: 2), renewable < placedOn { return heldForOrder(.licenseNotRenewable) }
         if expiryWhenPlaced.days(since: placedOn) > 180, waiving != .renewalTooEarly {

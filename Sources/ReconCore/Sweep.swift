@@ -33,16 +33,16 @@ public enum Sweep {
     public static func plan(on date: BusinessDate, unnamedPending: [RenewalOrder], standing: [ExceptionRow],
                             filesReceived: Int, settings: RuleSettings, calendar: FileCalendar) -> Plan {
         var plan = Plan()
-        let pending = Set(unnamedPending.map(\.orderID))
+        let pending = Set(unnamedPending.map { ExactID($0.orderID) })
         plan.raising = overdueOrders(unnamedPending, on: date, settings: settings)
-        let overdue = Set(plan.raising.compactMap(\.orderID))
+        let overdue = Set(plan.raising.compactMap { $0.orderID.map { ExactID($0) } })
         for row in standing {
             switch row.facts.code {
             case .unsettledOverdue:
                 guard let orderID = row.facts.orderID else { break }
-                if !pending.contains(orderID) {
+                if !pending.contains(ExactID(orderID)) {
                     plan.resolving.append((row.exceptionID, "a settlement names the order, or it is no longer pending"))
-                } else if !overdue.contains(orderID), date >= row.lastSeen {
+                } else if !overdue.contains(ExactID(orderID)), date >= row.lastSeen {
                     // Not overdue on a date no earlier than it was last seen: `window_days` grew.
                     // (A rerun of an earlier date, before the order was due, leaves it alone.)
                     plan.resolving.append((row.exceptionID, "the order is no longer overdue under window_days"))

@@ -31,12 +31,14 @@ extension SQLReconStore {
 
     private static func ledger(for candidates: [EvaluationCandidate], window: CandidateWindow, poolLimit: Int, byte: String,
                                in db: any SQLConnection) async throws -> Ledger {
-        var orders: [String: RenewalOrder] = [:]
-        let named = Set(candidates.compactMap { $0.attachedOrderID ?? $0.record.orderReference })
-        try await db.forEachChunk(named.sorted()) { marks, values in
+        // By bytes (`ExactID`), as the store compares them: two ids that differ only in how an
+        // accent is written are two orders.
+        var orders: [ExactID: RenewalOrder] = [:]
+        let named = Set(candidates.compactMap { ($0.attachedOrderID ?? $0.record.orderReference).map { ExactID($0) } })
+        try await db.forEachChunk(named.sorted().map(\.text)) { marks, values in
             for row in try await db.query("\(RowMapping.orderColumns) WHERE order_id IN (\(marks))", values) {
                 let order = try RowMapping.order(row)
-                orders[order.orderID] = order
+                orders[ExactID(order.orderID)] = order
             }
         }
         // Each record without reference: the first `poolLimit` pending orders of its amount
@@ -58,7 +60,7 @@ extension SQLReconStore {
             var pool: [String] = []
             for order in try await pendingOrders(of: amount, placedIn: window, bookedOn: bookedOn, limit: poolLimit,
                                                  byte: byte, in: db) {
-                orders[order.orderID] = order
+                orders[ExactID(order.orderID)] = order
                 pool.append(order.orderID)
             }
             pools[candidate.record.recordID] = pool
@@ -66,7 +68,7 @@ extension SQLReconStore {
         }
         var licenses: [License] = []
         var extensions: [LicenseExtension] = []
-        let serials = Set(orders.values.map(\.serial)).sorted()
+        let serials = Set(orders.values.map { ExactID($0.serial) }).sorted().map(\.text)
         try await db.forEachChunk(serials) { marks, values in
             licenses += try await db.query("\(RowMapping.licenseColumns) WHERE serial IN (\(marks))", values)
                 .map(RowMapping.license)

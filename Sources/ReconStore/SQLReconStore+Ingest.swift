@@ -141,13 +141,14 @@ extension SQLReconStore {
                        runID: String, summary: inout IngestSummary, in db: any SQLConnection) async throws {
         let (records, ids) = (batch.records, batch.ids)
         var known = try await storedRecordIDs(among: ids, in: db)
-        // What is stored under each (transaction id, order reference) of the batch.
-        var stored: [String: [[String]]] = [:]
-        func slot(_ transactionID: String, _ reference: String?) -> String { transactionID + "\u{1F}" + (reference ?? "\u{0}") }
+        // What is stored under each (transaction id, order reference) of the batch, by bytes
+        // (`ExactID`) as the store compares them.
+        var stored: [ExactID: [[String]]] = [:]
+        func slot(_ transactionID: String, _ reference: String?) -> ExactID { ExactID(transactionID + "\u{1F}" + (reference ?? "\u{0}")) }
         func content(_ record: SettlementRecord) -> [String] {
             [record.contentAmount, record.currencyCode, record.direction.rawValue, record.bookedOn?.description ?? ""]
         }
-        let transactionIDs = Array(Set(records.compactMap(\.transactionID))).sorted()
+        let transactionIDs = Set(records.compactMap { $0.transactionID.map { ExactID($0) } }).sorted().map(\.text)
         try await db.forEachChunk(transactionIDs) { marks, values in
             for row in try await db.query(Self.storedUnderTransactionIDs(marks), values) {
                 let amount = row.int(3).map(String.init) ?? "?" + row.string(2)

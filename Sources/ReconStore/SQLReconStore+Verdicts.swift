@@ -155,9 +155,9 @@ extension SQLReconStore {
                                  [.text(now)] + values)
         }
         // Each serial's last extension in the order of the applies, not of the order ids.
-        var last: [String: LicenseExtension] = [:]
-        for item in applied { last[item.serial] = item }
-        let finals = last.values.sorted { $0.serial < $1.serial }
+        var last: [ExactID: LicenseExtension] = [:]
+        for item in applied { last[ExactID(item.serial)] = item }
+        let finals = last.sorted { $0.key < $1.key }.map(\.value)
         // One statement per 200 licenses, joined to a VALUES list (each row finds its license by key).
         try await db.forEachChunk(of: finals, size: 200, mark: "(?, ?, ?)") { chunk, rows in
             try await db.execute("""

@@ -142,6 +142,27 @@ import ReconCore
         #expect(license?.problems.first?.reason == "serial holds a control character (a line break, a tab)")
     }
 
+    /// A decomposed id (`e` + U+0301) looks like the composed one and is another key to the
+    /// store: refused, so that no two orders or licenses differ only in it.
+    @Test func anIdNotInComposedFormIsABadRow() async throws {
+        let workspace = try TestWorkspace()
+        let composed = Self.good.replacingOccurrences(of: "RN20261110-0001", with: "RN-\u{00E9}")
+        let decomposed = Self.good.replacingOccurrences(of: "RN20261110-0001", with: "RN-e\u{0301}")
+            .replacingOccurrences(of: "TM-1", with: "TM-2")
+        try workspace.write(Self.header + composed + decomposed, to: "orders.csv")
+        let importer = try await importer(workspace)
+        let refused = await #expect(throws: ImportRefused.self) { try await importer.importOrders(from: workspace.url("orders.csv")) }
+        #expect(refused?.problems.map(\.line) == [3])
+        #expect(refused?.problems.first?.reason == "order_id is not in Unicode's composed form (NFC): save the export with composed characters")
+        try workspace.write(Self.licenseHeader + "TM-\u{0041}\u{030A},VBC,2026-12-01,false,a@example.com\n", to: "licenses.csv")
+        let license = await #expect(throws: ImportRefused.self) {
+            try await importer.importLicenses(from: workspace.url("licenses.csv"), allowEarlier: false)
+        }
+        #expect(license?.problems.first?.reason.hasPrefix("serial is not in Unicode's composed form") == true)
+        try workspace.write(Self.header + composed, to: "orders.csv")
+        #expect(try await importer.importOrders(from: workspace.url("orders.csv")).saved == 1)
+    }
+
     /// A row of white space, or a spreadsheet's empty row of delimiters, is no row: it used to
     /// refuse the file (too few cells) or count as an order not paid by card.
     @Test func blankRowsAreNoRows() async throws {

@@ -48,6 +48,23 @@ import ReconTestSupport
         #expect(try await counts(workspace).records == 1)
     }
 
+    /// Transaction ids that differ only in how an accent is written are two ids, as the store
+    /// keeps them: a correction of the decomposed one is a duplicate_settlement, a record of the
+    /// composed one, after it in the batch, is not.
+    @Test(arguments: TestStore.available)
+    func transactionIDsAreComparedAsBytes(_ kind: TestStore) async throws {
+        let workspace = try await TestWorkspace(store: kind)
+        let decomposed = "TX-e\u{0301}", composed = "TX-\u{00E9}"
+        try workspace.write(Self.camt("054", [(decomposed, "RN-1", 5980)]), to: "inbox/a.xml")
+        _ = try await workspace.job().run(date: day)
+        try workspace.write(Self.camt("054", [(decomposed, "RN-1", 7980), (composed, "RN-1", 6980)]), to: "inbox/b.xml")
+        _ = try await workspace.job().run(date: day)
+        let store = try await workspace.store()
+        let duplicates = try await store.exceptionReport(on: day).filter { $0.facts.code == .duplicateSettlement }
+        #expect(duplicates.map { $0.facts.transactionID.map { Array($0.utf8) } } == [Array(decomposed.utf8)])
+        #expect(duplicates.first?.facts.amountMinor == 7980)
+    }
+
     @Test(arguments: TestStore.available)
     func aBatchRepeatingOneIDKeepsEveryLineButAResentFileAddsNothing(_ kind: TestStore) async throws {
         let workspace = try await TestWorkspace(store: kind)

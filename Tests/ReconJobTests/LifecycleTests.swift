@@ -219,6 +219,45 @@ import ReconTestSupport
         #expect(orders["RN-2"]?.status == .pending && orders["RN-3"]?.status == .pending)
     }
 
+    /// Ids that differ only in how an accent is written (composed `É`, decomposed `E` + U+0301)
+    /// are two licenses and two orders, as the store keeps them; Swift's `String` takes them for
+    /// one. A ledger keyed by it extended one license with both renewals (and another's product),
+    /// and completed the order a settlement did not pay. They are written to the store directly
+    /// here, as the shop may (SPEC §3.2); an import refuses the decomposed ones.
+    @Test(arguments: TestStore.available)
+    func idsThatDifferOnlyInTheirUnicodeFormAreNeverTakenForEachOther(_ kind: TestStore) async throws {
+        let shop = try await Shop(store: kind)
+        let composed = "SER-\u{00C9}", decomposed = "SER-E\u{0301}"
+        #expect(composed == decomposed && composed.utf8.count != decomposed.utf8.count, "one String, two keys")
+        func license(_ serial: String, expires: String) -> License {
+            License(serial: serial, product: "VBC", expiresOn: BusinessDate(iso: expires)!, autoRenew: false, email: "a@example.com")
+        }
+        func order(_ id: String, serial: String, years: Int = 1) -> RenewalOrder {
+            RenewalOrder(orderID: id, serial: serial, currentProduct: "VBC", targetProduct: "VBC", years: years,
+                         amount: Money(minorUnits: 5980, currency: Currency(code: "JPY")!), email: "b@example.com",
+                         placedAt: Timestamp(iso: "2026-11-10T10:00:00+09:00")!, status: .pending)
+        }
+        let paidID = "RN-e\u{0301}", unpaidID = "RN-\u{00E9}"
+        try await shop.store().save(
+            orders: [order("RN-A1", serial: composed), order("RN-A2", serial: decomposed, years: 3),
+                     order(unpaidID, serial: "TM-1"), order(paidID, serial: "TM-2")],
+            licenses: [license(composed, expires: "2026-12-15"), license(decomposed, expires: "2027-01-20"),
+                       license("TM-1", expires: "2026-12-10"), license("TM-2", expires: "2026-12-20")])
+        // A settlement for each; one more without reference, whose candidates bring the unpaid
+        // order into the same ledger as the paid one.
+        try shop.deliver([.init(id: "TX-1", ref: "RN-A1"), .init(id: "TX-2", ref: "RN-A2"), .init(id: "TX-3", ref: paidID),
+                          .init(id: "TX-4", ref: nil, amount: 5980)], as: "a.xml")
+        let outcome = try await shop.run("2026-11-12")
+        #expect(outcome.applied == 3, "\(outcome)")
+        #expect(try await shop.license(composed)?.expiresOn.description == "2027-12-15")
+        #expect(try await shop.license(decomposed)?.expiresOn.description == "2030-01-20")
+        #expect(try await shop.license("TM-2")?.expiresOn.description == "2027-12-20")
+        #expect(try await shop.license("TM-1")?.expiresOn.description == "2026-12-10", "the unpaid order's license")
+        let orders = try await shop.store().orders(ids: [unpaidID])
+        #expect(orders.values.map { Array($0.orderID.utf8) } == [Array(unpaidID.utf8)] && orders.values.first?.status == .pending)
+        #expect(try await shop.exception(.repeatRenewal) == nil, "two licenses, one renewal each")
+    }
+
     /// A license that "never expires" cannot take a renewal, even by hand: waiving
     /// `renewal_too_early` used to apply it, leave the expiry at 9999-12-31 and mail the
     /// customer that the license was renewed for a year.

@@ -114,6 +114,7 @@ struct Importer {
 
     private func parseOrder(_ cells: [String]) throws(RowProblem) -> RenewalOrder {
         try Self.refuseControlCharacters(in: cells, named: Array(Self.orderHeader.prefix(4)))
+        try Self.refuseUncomposed(in: cells, named: Array(Self.orderHeader.prefix(2)))
         let orderID = cells[0]
         guard !orderID.isEmpty else { throw RowProblem("order_id is empty") }
         guard !cells[1].isEmpty else { throw RowProblem("serial is empty") }
@@ -145,6 +146,7 @@ struct Importer {
 
     private func parseLicense(_ cells: [String]) throws(RowProblem) -> License {
         try Self.refuseControlCharacters(in: cells, named: Array(Self.licenseHeader.prefix(2)))
+        try Self.refuseUncomposed(in: cells, named: Array(Self.licenseHeader.prefix(1)))
         guard !cells[0].isEmpty else { throw RowProblem("serial is empty") }
         guard !cells[1].isEmpty else { throw RowProblem("product is empty") }
         guard let expires = BusinessDate(iso: cells[2]) else { throw RowProblem("expires_on '\(cells[2])' is not a date YYYY-MM-DD") }
@@ -162,6 +164,17 @@ struct Importer {
             $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}"
         }) {
             throw RowProblem("\(name) holds a control character (a line break, a tab)")
+        }
+    }
+
+    /// An order id or serial must be in Unicode's composed form (NFC): one written decomposed
+    /// (`e` + U+0301 for `é`, as some Mac software copies it) looks the same as the composed one
+    /// everywhere it is shown, and is another key to the store, which compares bytes. Refused,
+    /// so that two such ids never stand for two orders or licenses that nobody can tell apart.
+    private static func refuseUncomposed(in cells: [String], named names: [String]) throws(RowProblem) {
+        for (name, cell) in zip(names, cells) where !cell.utf8.allSatisfy({ $0 < 0x80 })
+            && !cell.utf8.elementsEqual(cell.precomposedStringWithCanonicalMapping.utf8) {
+            throw RowProblem("\(name) is not in Unicode's composed form (NFC): save the export with composed characters")
         }
     }
 
