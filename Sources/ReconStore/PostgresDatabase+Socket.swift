@@ -45,6 +45,9 @@ extension PostgresDatabase {
         var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(timeout)
             .channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(ReadDemandGate()) }
+            }
         #if os(Linux)
         let tcp = SocketOptionLevel(IPPROTO_TCP)
         bootstrap = bootstrap
