@@ -70,6 +70,8 @@ extension PostgresDatabase {
                 return "the server asks for a password, and RECON_DATABASE_PASSWORD is not set"
             case .connectionError:
                 return error.underlying.map { "no connection: \($0)" } ?? "no connection"
+            case .sslUnsupported:
+                return "the server does not offer TLS, which the URL's sslmode requires"
             default:
                 return "\(error.code)"
             }

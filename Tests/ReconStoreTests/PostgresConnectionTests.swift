@@ -8,10 +8,11 @@ import Testing
 import ReconStore
 import ReconTestSupport
 
-/// A connection to PostgreSQL that ends while a statement's rows wait to be read: the server
-/// stopped, or its host went away. postgres-nio 1.33 used to stop the whole process there
-/// (exit 132, the waiting rows printed on stderr), where the job must fail with a lost store.
-@Suite struct PostgresConnectionLossTests {
+/// Connections to PostgreSQL that cannot be made or are lost: the job says why, and exits 69.
+@Suite struct PostgresConnectionTests {
+    /// A connection that ends while a statement's rows wait to be read: the server stopped, or
+    /// its host went away. postgres-nio 1.33 used to stop the whole process there (exit 132,
+    /// the waiting rows printed on stderr), where the job must fail with a lost store.
     @Test func aConnectionEndingWhileRowsWaitFailsTheStatementWithoutStoppingTheProcess() async throws {
         guard TestStore.available.contains(.postgres) else { return }
         let url = try #require(TestStore.serverURL)
@@ -38,6 +39,18 @@ import ReconTestSupport
         #expect(failure?.code == .unavailable, "\(String(describing: failure))")
         #expect(read.withLock { $0 } < 100_000, "the statement ended early")
         await database.close()
+    }
+
+    /// `sslmode=require` against a server without TLS says so, where it said "sslUnsupported".
+    @Test func aServerWithoutTLSIsNamedAsSuch() async throws {
+        guard TestStore.available.contains(.postgres) else { return }
+        let url = try #require(TestStore.serverURL)
+        let refused = await #expect(throws: StoreError.self) {
+            try await PostgresDatabase.connect(url: url + "?sslmode=require", password: nil, logger: Logger(label: "test"))
+        }
+        #expect(refused?.code == .unavailable)
+        #expect(refused?.message.contains("the server does not offer TLS, which the URL's sslmode requires") == true,
+                "\(String(describing: refused))")
     }
 }
 
