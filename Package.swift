@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),  // COPY FROM STDIN
+        // postgres-nio's own; named for the socket the store opens and the tests' EmbeddedChannel.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         // libxml2 from the system (Debian: libxml2-dev); see shim.h for the ICU workaround.
@@ -48,6 +50,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -81,6 +85,7 @@ let package = Package(
         .testTarget(name: "ReconStoreTests", dependencies: [
             "ReconStore", "ReconCore", "ReconTestSupport", .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "InMemoryLogging", package: "swift-log"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(
             name: "ReconJobTests",

@@ -1,7 +1,7 @@
-import Foundation
+// The relay below is written with Linux's sockets, the product's platform.
 #if canImport(Glibc)
+import Foundation
 import Glibc
-#endif
 import Logging
 import Synchronization
 import Testing
@@ -142,3 +142,4 @@ final class CuttableRelay: @unchecked Sendable {
         }
     }
 }
+#endif
