@@ -147,7 +147,9 @@ extension SQLReconStore {
     /// feed rows, and their date among those whose files lack rows.
     private static func store(_ applied: [LicenseExtension], on date: BusinessDate, in db: any SQLConnection) async throws {
         let now = StoreClock.now()
-        // In key order, so each statement walks the tables and indexes forward, from one page to the next.
+        // In key order, so each statement walks the tables and indexes forward, from one page to
+        // the next. (`String`'s order: for ids in NFC it is the bytes', and it only needs to be
+        // near them; comparing bytes cost a second a night in these sorts of large values.)
         let byOrder = applied.sorted { $0.orderID < $1.orderID }
         let orderIDs = byOrder.map(\.orderID)
         try await db.forEachChunk(orderIDs) { marks, values in
@@ -157,7 +159,7 @@ extension SQLReconStore {
         // Each serial's last extension in the order of the applies, not of the order ids.
         var last: [ExactID: LicenseExtension] = [:]
         for item in applied { last[ExactID(item.serial)] = item }
-        let finals = last.sorted { $0.key < $1.key }.map(\.value)
+        let finals = last.values.sorted { $0.serial < $1.serial }
         // One statement per 200 licenses, joined to a VALUES list (each row finds its license by key).
         try await db.forEachChunk(of: finals, size: 200, mark: "(?, ?, ?)") { chunk, rows in
             try await db.execute("""
