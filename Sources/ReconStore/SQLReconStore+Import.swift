@@ -73,8 +73,9 @@ extension SQLReconStore {
                 done.movedEarlier = try await Self.count("SELECT COUNT(*) \(earlier)", db)
                 done.firstMovedEarlier = try await db.query("""
                     SELECT s.line, s.serial, l.expires_on, s.expires_on,
-                           (SELECT MAX(x.order_id) FROM license_extensions x
-                            WHERE x.serial = s.serial AND x.new_expires_on = l.expires_on)
+                           (SELECT x.order_id FROM license_extensions x
+                            WHERE x.serial = s.serial AND x.new_expires_on = l.expires_on
+                            ORDER BY x.applied_at DESC LIMIT 1)
                     \(earlier) ORDER BY s.line LIMIT \(LicenseImport.named)
                     """).map { row in
                     EarlierExpiry(line: Int(row.int(0) ?? 0), serial: row.string(1), stored: row.string(2),
