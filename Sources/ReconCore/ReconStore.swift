@@ -17,8 +17,9 @@ public protocol ReconStore: Sendable {
     /// Applies pending migrations; returns how many ran.
     @discardableResult func migrate() async throws -> Int
 
-    func orders(ids: Set<String>) async throws -> [String: RenewalOrder]
-    func licenses(serials: Set<String>) async throws -> [String: License]
+    /// The stored orders and licenses among these ids, keyed by their bytes.
+    func orders(ids: [String]) async throws -> [ExactID: RenewalOrder]
+    func licenses(serials: [String]) async throws -> [ExactID: License]
     /// Upserts orders, then licenses, as the imports below do (an expiry may move earlier).
     func save(orders: [RenewalOrder], licenses: [License]) async throws
     /// Imports an orders export in one transaction: all of it, or nothing when any row is bad

@@ -167,7 +167,7 @@ public struct RoundHolds: Sendable {
     /// The serials of the round's holds at rules 7–8 so far; nil once one could not be watched
     /// (it named no serial, or more serials than `watchLimit` were held): then any apply after
     /// it may have freed it.
-    private var serials: Set<String>? = []
+    private var serials: Set<ExactID>? = []
     /// true once an apply may have freed a hold made before it, and the next round may apply.
     /// A round that applied nothing leaves the store as the round found it, so the next
     /// decides as it did: never true without an apply.
@@ -193,7 +193,7 @@ public struct RoundHolds: Sendable {
         guard !mayApplyAgain else { return }
         for verdict in verdicts {
             switch verdict.outcome {
-            case .applied(let applied, _) where serials?.contains(applied.serial) ?? true:
+            case .applied(let applied, _) where serials?.contains(ExactID(applied.serial)) ?? true:
                 mayApplyAgain = true
                 serials = []
                 return
@@ -203,7 +203,7 @@ public struct RoundHolds: Sendable {
                     serials = nil
                     continue
                 }
-                serials?.insert(serial)
+                serials?.insert(ExactID(serial))
                 if serials?.count ?? 0 > watchLimit { serials = nil }
             default:
                 continue

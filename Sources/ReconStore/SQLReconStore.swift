@@ -91,26 +91,26 @@ public struct SQLReconStore: ReconStore {
 
     // MARK: Orders and licenses
 
-    public func orders(ids: Set<String>) async throws -> [String: RenewalOrder] {
+    public func orders(ids: [String]) async throws -> [ExactID: RenewalOrder] {
         try await database.read { db in
-            var found: [String: RenewalOrder] = [:]
-            try await db.forEachChunk(ids.sorted()) { marks, values in
+            var found: [ExactID: RenewalOrder] = [:]
+            try await db.forEachChunk(Set(ids.map { ExactID($0) }).sorted().map(\.text)) { marks, values in
                 for row in try await db.query("\(RowMapping.orderColumns) WHERE order_id IN (\(marks))", values) {
                     let order = try RowMapping.order(row)
-                    found[order.orderID] = order
+                    found[ExactID(order.orderID)] = order
                 }
             }
             return found
         }
     }
 
-    public func licenses(serials: Set<String>) async throws -> [String: License] {
+    public func licenses(serials: [String]) async throws -> [ExactID: License] {
         try await database.read { db in
-            var found: [String: License] = [:]
-            try await db.forEachChunk(serials.sorted()) { marks, values in
+            var found: [ExactID: License] = [:]
+            try await db.forEachChunk(Set(serials.map { ExactID($0) }).sorted().map(\.text)) { marks, values in
                 for row in try await db.query("\(RowMapping.licenseColumns) WHERE serial IN (\(marks))", values) {
                     let license = try RowMapping.license(row)
-                    found[license.serial] = license
+                    found[ExactID(license.serial)] = license
                 }
             }
             return found

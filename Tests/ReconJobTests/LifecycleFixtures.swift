@@ -113,6 +113,6 @@ struct Shop {
     }
 
     func license(_ serial: String) async throws -> License? {
-        try await store().licenses(serials: [serial])[serial]
+        try await store().licenses(serials: [serial])[ExactID(serial)]
     }
 }
