@@ -126,20 +126,27 @@ import ReconCore
         #expect(headless?.problems.first?.1.hasSuffix("found: a data row of 11 cell(s), not quoted: it holds figures or an @") == true)
     }
 
-    /// Keys and codes print one to a line: a control character in them refuses the row.
-    @Test func aKeyOrCodeWithAControlCharacterIsABadRow() async throws {
-        let workspace = try TestWorkspace()
-        try workspace.write(Self.header + Self.good + Self.good.replacingOccurrences(of: "RN20261110-0001,TM-1,VBC,VBC",
-                                                                                    with: "RN-2,TM-2,VBC,\"VB\nC\""), to: "orders.csv")
+    /// The bad rows of an orders export and of a licenses export, each refused whole.
+    func refusals(orders: String, licenses: String, in workspace: TestWorkspace) async throws
+        -> (orders: [(line: Int, reason: String)]?, licenses: [(line: Int, reason: String)]?) {
+        try workspace.write(Self.header + orders, to: "orders.csv")
+        try workspace.write(Self.licenseHeader + licenses, to: "licenses.csv")
         let importer = try await importer(workspace)
-        let refused = await #expect(throws: ImportRefused.self) { try await importer.importOrders(from: workspace.url("orders.csv")) }
-        #expect(refused?.problems.map(\.line) == [3])
-        #expect(refused?.problems.first?.reason == "target_product holds a control character (a line break, a tab)")
-        try workspace.write(Self.licenseHeader + "\"TM\t1\",VBC,2026-12-01,false,a@example.com\n", to: "licenses.csv")
+        let order = await #expect(throws: ImportRefused.self) { try await importer.importOrders(from: workspace.url("orders.csv")) }
         let license = await #expect(throws: ImportRefused.self) {
             try await importer.importLicenses(from: workspace.url("licenses.csv"), allowEarlier: false)
         }
-        #expect(license?.problems.first?.reason == "serial holds a control character (a line break, a tab)")
+        return (order?.problems, license?.problems)
+    }
+
+    /// Keys and codes print one to a line: a control character in them refuses the row.
+    @Test func aKeyOrCodeWithAControlCharacterIsABadRow() async throws {
+        let refused = try await refusals(
+            orders: Self.good + Self.good.replacingOccurrences(of: "RN20261110-0001,TM-1,VBC,VBC", with: "RN-2,TM-2,VBC,\"VB\nC\""),
+            licenses: "\"TM\t1\",VBC,2026-12-01,false,a@example.com\n", in: try TestWorkspace())
+        #expect(refused.orders?.map(\.line) == [3])
+        #expect(refused.orders?.first?.reason == "target_product holds a control character (a line break, a tab)")
+        #expect(refused.licenses?.first?.reason == "serial holds a control character (a line break, a tab)")
     }
 
     /// A decomposed id (`e` + U+0301) looks like the composed one and is another key to the
@@ -149,18 +156,13 @@ import ReconCore
         let composed = Self.good.replacingOccurrences(of: "RN20261110-0001", with: "RN-\u{00E9}")
         let decomposed = Self.good.replacingOccurrences(of: "RN20261110-0001", with: "RN-e\u{0301}")
             .replacingOccurrences(of: "TM-1", with: "TM-2")
-        try workspace.write(Self.header + composed + decomposed, to: "orders.csv")
-        let importer = try await importer(workspace)
-        let refused = await #expect(throws: ImportRefused.self) { try await importer.importOrders(from: workspace.url("orders.csv")) }
-        #expect(refused?.problems.map(\.line) == [3])
-        #expect(refused?.problems.first?.reason == "order_id is not in Unicode's composed form (NFC): save the export with composed characters")
-        try workspace.write(Self.licenseHeader + "TM-\u{0041}\u{030A},VBC,2026-12-01,false,a@example.com\n", to: "licenses.csv")
-        let license = await #expect(throws: ImportRefused.self) {
-            try await importer.importLicenses(from: workspace.url("licenses.csv"), allowEarlier: false)
-        }
-        #expect(license?.problems.first?.reason.hasPrefix("serial is not in Unicode's composed form") == true)
+        let refused = try await refusals(orders: composed + decomposed,
+                                         licenses: "TM-\u{0041}\u{030A},VBC,2026-12-01,false,a@example.com\n", in: workspace)
+        #expect(refused.orders?.map(\.line) == [3])
+        #expect(refused.orders?.first?.reason == "order_id is not in Unicode's composed form (NFC): save the export with composed characters")
+        #expect(refused.licenses?.first?.reason.hasPrefix("serial is not in Unicode's composed form") == true)
         try workspace.write(Self.header + composed, to: "orders.csv")
-        #expect(try await importer.importOrders(from: workspace.url("orders.csv")).saved == 1)
+        #expect(try await importer(workspace).importOrders(from: workspace.url("orders.csv")).saved == 1)
     }
 
     /// A row of white space, or a spreadsheet's empty row of delimiters, is no row: it used to
