@@ -16,7 +16,6 @@ struct ImportRefused: Error, CustomStringConvertible {
 /// What an import did.
 struct ImportSummary: Equatable {
     var saved = 0
-    var skippedPaymentMethod = 0
     var skippedCompleted = 0
     /// Rows naming a product the catalog does not know, by product: imported, and held by rule
     /// 8 until the config knows it; said, so that a typo shows before its customer pays.
@@ -24,6 +23,8 @@ struct ImportSummary: Equatable {
     /// The rows skipped, by payment method: a spelling change in the shop's export
     /// (`Credit_Card`) would otherwise skip every order under one count.
     var skippedPaymentMethods: [String: Int] = [:]
+    /// Rows skipped as not paid by card.
+    var skippedPaymentMethod: Int { skippedPaymentMethods.values.reduce(0, +) }
     /// Licenses whose expiry the import moved earlier (`--allow-earlier`), the first few named.
     var movedEarlier = 0
     var firstMovedEarlier: [EarlierExpiry] = []
@@ -77,8 +78,8 @@ struct Importer {
         let (saved, completed) = try await refusingBadRows(url, rows) {
             try await store.importOrders(from: rows, statusGiven: rows.hasOptionalLast)
         }
-        return ImportSummary(saved: saved, skippedPaymentMethod: rows.skipped.values.reduce(0, +),
-                             skippedCompleted: completed, unknownProducts: rows.noted, skippedPaymentMethods: rows.skipped)
+        return ImportSummary(saved: saved, skippedCompleted: completed, unknownProducts: rows.noted,
+                             skippedPaymentMethods: rows.skipped)
     }
 
     func importLicenses(from url: URL, allowEarlier: Bool) async throws -> ImportSummary {
