@@ -64,12 +64,18 @@ enum Console {
             case "\t": escaped += "\\t"
             case "\n": escaped += "\\n"
             case "\r": escaped += "\\r"
-            case _ where scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}":
+            case _ where breaksLine(scalar):
                 escaped += "\\u{" + String(scalar.value, radix: 16) + "}"
             default: escaped.unicodeScalars.append(scalar)
             }
         }
         return escaped
+    }
+
+    /// A control character, or a Unicode line or paragraph separator: what would break or
+    /// garble a line of a terminal or a log.
+    static func breaksLine(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}"
     }
 
     /// A metadata value of a text log line, as logfmt writes it: as it is where it is one word
@@ -78,8 +84,7 @@ enum Console {
     /// otherwise add a field of its own to the line, and `my report.csv` read as two.
     static func logValue(_ value: String) -> String {
         let plain = !value.isEmpty && !value.unicodeScalars.contains {
-            $0 == "\"" || $0 == "=" || $0 == "\\" || $0.properties.isWhitespace
-                || $0.properties.generalCategory == .control
+            $0 == "\"" || $0 == "=" || $0 == "\\" || $0.properties.isWhitespace || breaksLine($0)
         }
         guard !plain else { return value }
         return "\"" + oneLine(value).replacingOccurrences(of: "\"", with: "\\\"") + "\""

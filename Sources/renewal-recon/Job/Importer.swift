@@ -161,9 +161,8 @@ struct Importer {
     /// split them, and a tab or escape sequence garble them.
     /// Printable ASCII, nearly every key of an export of a million, is answered from its bytes.
     private static func refuseControlCharacters(in cells: [String], named names: [String]) throws(RowProblem) {
-        for (name, cell) in zip(names, cells) where !cell.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) && cell.unicodeScalars.contains(where: {
-            $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}"
-        }) {
+        for (name, cell) in zip(names, cells)
+        where !cell.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) && cell.unicodeScalars.contains(where: Console.breaksLine) {
             throw RowProblem("\(name) holds a control character (a line break, a tab)")
         }
     }
