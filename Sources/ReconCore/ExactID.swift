@@ -42,4 +42,10 @@ public struct ExactID: Hashable, Comparable, Sendable, ExpressibleByStringLitera
     }
 
     public var description: String { text }
+
+    /// Each of `ids` once, as the store tells them apart (by bytes), in byte order: the lists
+    /// the store's `IN (…)` lookups read, chunk by chunk.
+    public static func distinct(_ ids: some Sequence<String>) -> [String] {
+        Set(ids.lazy.map { ExactID($0) }).sorted().map(\.text)
+    }
 }

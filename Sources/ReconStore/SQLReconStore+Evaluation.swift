@@ -31,16 +31,8 @@ extension SQLReconStore {
 
     private static func ledger(for candidates: [EvaluationCandidate], window: CandidateWindow, poolLimit: Int, byte: String,
                                in db: any SQLConnection) async throws -> Ledger {
-        // By bytes (`ExactID`), as the store compares them: two ids that differ only in how an
-        // accent is written are two orders.
-        var orders: [ExactID: RenewalOrder] = [:]
-        let named = Set(candidates.compactMap { ($0.attachedOrderID ?? $0.record.orderReference).map { ExactID($0) } })
-        try await db.forEachChunk(named.sorted().map(\.text)) { marks, values in
-            for row in try await db.query("\(RowMapping.orderColumns) WHERE order_id IN (\(marks))", values) {
-                let order = try RowMapping.order(row)
-                orders[ExactID(order.orderID)] = order
-            }
-        }
+        var orders = try await Self.orders(ids: candidates.lazy.compactMap { $0.attachedOrderID ?? $0.record.orderReference },
+                                           in: db)
         // Each record without reference: the first `poolLimit` pending orders of its amount
         // placed in its window, in candidate order. Records of one amount and booking date share
         // their pool, read once.
@@ -68,8 +60,7 @@ extension SQLReconStore {
         }
         var licenses: [License] = []
         var extensions: [LicenseExtension] = []
-        let serials = Set(orders.values.map { ExactID($0.serial) }).sorted().map(\.text)
-        try await db.forEachChunk(serials) { marks, values in
+        try await db.forEachChunk(ExactID.distinct(orders.values.lazy.map(\.serial))) { marks, values in
             licenses += try await db.query("\(RowMapping.licenseColumns) WHERE serial IN (\(marks))", values)
                 .map(RowMapping.license)
             extensions += try await db.query("\(RowMapping.extensionColumns) WHERE serial IN (\(marks))", values)

@@ -148,8 +148,7 @@ extension SQLReconStore {
         func content(_ record: SettlementRecord) -> [String] {
             [record.contentAmount, record.currencyCode, record.direction.rawValue, record.bookedOn?.description ?? ""]
         }
-        let transactionIDs = Set(records.compactMap { $0.transactionID.map { ExactID($0) } }).sorted().map(\.text)
-        try await db.forEachChunk(transactionIDs) { marks, values in
+        try await db.forEachChunk(ExactID.distinct(records.lazy.compactMap(\.transactionID))) { marks, values in
             for row in try await db.query(Self.storedUnderTransactionIDs(marks), values) {
                 let amount = row.int(3).map(String.init) ?? "?" + row.string(2)
                 stored[slot(row.string(0), row.text(1)), default: []].append([amount, row.string(4), row.string(5), row.text(6) ?? ""])

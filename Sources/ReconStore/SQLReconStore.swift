@@ -92,22 +92,26 @@ public struct SQLReconStore: ReconStore {
     // MARK: Orders and licenses
 
     public func orders(ids: [String]) async throws -> [ExactID: RenewalOrder] {
-        try await database.read { db in
-            var found: [ExactID: RenewalOrder] = [:]
-            try await db.forEachChunk(Set(ids.map { ExactID($0) }).sorted().map(\.text)) { marks, values in
-                for row in try await db.query("\(RowMapping.orderColumns) WHERE order_id IN (\(marks))", values) {
-                    let order = try RowMapping.order(row)
-                    found[ExactID(order.orderID)] = order
-                }
+        try await database.read { db in try await Self.orders(ids: ids, in: db) }
+    }
+
+    /// The stored orders among `ids`, keyed by their bytes, as the store compares them: two ids
+    /// that differ only in how an accent is written are two orders.
+    static func orders(ids: some Sequence<String>, in db: any SQLConnection) async throws -> [ExactID: RenewalOrder] {
+        var found: [ExactID: RenewalOrder] = [:]
+        try await db.forEachChunk(ExactID.distinct(ids)) { marks, values in
+            for row in try await db.query("\(RowMapping.orderColumns) WHERE order_id IN (\(marks))", values) {
+                let order = try RowMapping.order(row)
+                found[ExactID(order.orderID)] = order
             }
-            return found
         }
+        return found
     }
 
     public func licenses(serials: [String]) async throws -> [ExactID: License] {
         try await database.read { db in
             var found: [ExactID: License] = [:]
-            try await db.forEachChunk(Set(serials.map { ExactID($0) }).sorted().map(\.text)) { marks, values in
+            try await db.forEachChunk(ExactID.distinct(serials)) { marks, values in
                 for row in try await db.query("\(RowMapping.licenseColumns) WHERE serial IN (\(marks))", values) {
                     let license = try RowMapping.license(row)
                     found[ExactID(license.serial)] = license
