@@ -71,13 +71,9 @@ struct InboxMover {
         status(of: file).map { "\($0.st_dev):\($0.st_ino)" }
     }
 
-    /// `inode:size:modified` of an inbox file, or nil: the file a run saw, told apart from
-    /// another of the same name and content sent later (a new file, or the old one written
-    /// over). Not the device, whose number a reboot may change (NFS, overlay, LVM).
-    static func arrival(of file: URL) -> String? {
-        status(of: file).map(arrival)
-    }
-
+    /// `inode:size:modified` of an inbox file: the file a run saw, told apart from another of
+    /// the same name and content sent later (a new file, or the old one written over). Not the
+    /// device, whose number a reboot may change (NFS, overlay, LVM).
     static func arrival(_ status: stat) -> String {
         "\(status.st_ino):\(status.st_size):\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
     }

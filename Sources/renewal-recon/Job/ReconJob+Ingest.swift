@@ -70,7 +70,7 @@ extension ReconJob {
                 if countAsDuplicate,
                    try await store.noteDuplicateArrival(sha256: sha256, name: url.lastPathComponent, on: date,
                                                         oncePerName: config.archiveDirectory == nil,
-                                                        inboxFile: InboxMover.arrival(of: url)) {
+                                                        inboxFile: InboxMover.arrival(file.listed)) {
                     outcome.filesSkipped += 1
                     outcome.plan?("skip \(url.lastPathComponent): already ingested")
                     logger.info("file already ingested; counted as a duplicate", metadata: ["settlement.sha256": "\(sha256)"])
