@@ -258,18 +258,7 @@ import ReconIngest
         let new = inPlace ? Data(String(decoding: old, as: UTF8.self).replacing("WithReachJP", with: "WithReachJQ", maxReplacements: 1).utf8)
             : old + Data("\n".utf8)
 
-        let process = Process()
-        process.executableURL = CrashTests.binary
-        process.currentDirectoryURL = workspace.root
-        process.arguments = config + ["run", "--date", "2026-11-20"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["RECON_CRASH_AT": "\(point):1:STOP"]) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let processState = "/proc/\(process.processIdentifier)/stat"
-        for _ in 0..<1000 where (try? String(contentsOfFile: processState, encoding: .utf8))?.split(separator: " ")[2] != "T" {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        let process = try await stoppedRun(workspace, config, at: point)
         if inPlace {
             var status = stat()
             #expect(stat(inboxFile.path, &status) == 0)
@@ -331,6 +320,57 @@ import ReconIngest
         #expect(run.status == 2, "\(run.stderr)")
         #expect(run.stderr.contains(#"settlement.file="a.xml files.ingested=99""#), "\(run.stderr)")
         #expect(!run.stderr.contains(" files.ingested=99 "), "\(run.stderr)")
+    }
+
+    /// `run --date 2026-11-20`, stopped (SIGSTOP) the first time it reaches `point`.
+    func stoppedRun(_ workspace: TestWorkspace, _ config: [String], at point: String) async throws -> Process {
+        let process = Process()
+        process.executableURL = CrashTests.binary
+        process.currentDirectoryURL = workspace.root
+        process.arguments = config + ["run", "--date", "2026-11-20"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["RECON_CRASH_AT": "\(point):1:STOP"]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let processState = "/proc/\(process.processIdentifier)/stat"
+        for _ in 0..<1000 where (try? String(contentsOfFile: processState, encoding: .utf8))?.split(separator: " ")[2] != "T" {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return process
+    }
+
+    /// The other two ends of a file's reading: a copy of a file already ingested, and a file
+    /// refused, each replaced after it was hashed. The copy used to go to the archive as a
+    /// duplicate, and the refused file to the quarantine, with the new content unread.
+    @Test(arguments: ["known", "refused"])
+    func aKnownOrRefusedFileReplacedAfterItsHashIsLeftForTheNextRun(_ kind: String) async throws {
+        let workspace = try await TestWorkspace.samplesCopy()
+        let yaml = try String(contentsOf: workspace.url("recon.yaml"), encoding: .utf8)
+        try workspace.write(yaml + "archive_dir: archive\nquarantine_dir: quarantine\n", to: "recon.yaml")
+        let config = ["--config", workspace.configPath]
+        for step in [["init"], ["import", "orders", "orders.csv"], ["import", "licenses", "licenses.csv"]] {
+            #expect(try recon(workspace, config + step).status == 0)
+        }
+        let sample = try Data(contentsOf: workspace.url("inbox/adyen-settlement-details-20261120.csv"))
+        if kind == "known" {
+            _ = try recon(workspace, config + ["run", "--date", "2026-11-20"])
+            try workspace.write(String(decoding: sample, as: UTF8.self), to: "inbox/resent.csv")
+        } else {
+            for file in try FileManager.default.contentsOfDirectory(atPath: workspace.url("inbox").path) {
+                try FileManager.default.removeItem(at: workspace.url("inbox/\(file)"))
+            }
+            try workspace.write("<Document>cut", to: "inbox/resent.csv")
+        }
+        let process = try await stoppedRun(workspace, config, at: "ingest.hashed")
+        let new = kind == "known" ? sample + Data("\n".utf8) : Data("<Document>cut again".utf8)
+        try new.write(to: workspace.url("inbox/.upload"))
+        #expect(rename(workspace.url("inbox/.upload").path, workspace.url("inbox/resent.csv").path) == 0)
+        kill(process.processIdentifier, SIGCONT)
+        process.waitUntilExit()
+        #expect(try Data(contentsOf: workspace.url("inbox/resent.csv")) == new, "the new content is left in the inbox")
+        for folder in ["archive", "quarantine"] {
+            #expect(!FileManager.default.fileExists(atPath: workspace.url("\(folder)/resent.csv").path), "not in \(folder)")
+        }
     }
 
     /// A console that went away (a log reader that died leaves a closed pipe) does not stop the
