@@ -244,13 +244,7 @@ import ReconIngest
     /// stored; stopped after the commit, the old content is, and the new one is not archived.
     @Test(arguments: [("ingest.hashed", false), ("ingest.committed", false), ("ingest.hashed", true)])
     func aFileReplacedWhileItIsReadIsLeftForTheNextRun(_ point: String, inPlace: Bool) async throws {
-        let workspace = try await TestWorkspace.samplesCopy()
-        let yaml = try String(contentsOf: workspace.url("recon.yaml"), encoding: .utf8)
-        try workspace.write(yaml + "archive_dir: archive\nquarantine_dir: quarantine\n", to: "recon.yaml")
-        let config = ["--config", workspace.configPath]
-        for step in [["init"], ["import", "orders", "orders.csv"], ["import", "licenses", "licenses.csv"]] {
-            #expect(try recon(workspace, config + step).status == 0)
-        }
+        let (workspace, config) = try await importedSamplesWithArchive()
         let name = "adyen-settlement-details-20261120.csv" // the first file read
         let inboxFile = workspace.url("inbox/\(name)")
         let old = try Data(contentsOf: inboxFile)
@@ -322,6 +316,18 @@ import ReconIngest
         #expect(!run.stderr.contains(" files.ingested=99 "), "\(run.stderr)")
     }
 
+    /// The samples imported, with an archive and a quarantine folder; the command line's config.
+    func importedSamplesWithArchive() async throws -> (TestWorkspace, [String]) {
+        let workspace = try await TestWorkspace.samplesCopy()
+        let yaml = try String(contentsOf: workspace.url("recon.yaml"), encoding: .utf8)
+        try workspace.write(yaml + "archive_dir: archive\nquarantine_dir: quarantine\n", to: "recon.yaml")
+        let config = ["--config", workspace.configPath]
+        for step in [["init"], ["import", "orders", "orders.csv"], ["import", "licenses", "licenses.csv"]] {
+            #expect(try recon(workspace, config + step).status == 0)
+        }
+        return (workspace, config)
+    }
+
     /// `run --date 2026-11-20`, stopped (SIGSTOP) the first time it reaches `point`.
     func stoppedRun(_ workspace: TestWorkspace, _ config: [String], at point: String) async throws -> Process {
         let process = Process()
@@ -344,13 +350,7 @@ import ReconIngest
     /// duplicate, and the refused file to the quarantine, with the new content unread.
     @Test(arguments: ["known", "refused"])
     func aKnownOrRefusedFileReplacedAfterItsHashIsLeftForTheNextRun(_ kind: String) async throws {
-        let workspace = try await TestWorkspace.samplesCopy()
-        let yaml = try String(contentsOf: workspace.url("recon.yaml"), encoding: .utf8)
-        try workspace.write(yaml + "archive_dir: archive\nquarantine_dir: quarantine\n", to: "recon.yaml")
-        let config = ["--config", workspace.configPath]
-        for step in [["init"], ["import", "orders", "orders.csv"], ["import", "licenses", "licenses.csv"]] {
-            #expect(try recon(workspace, config + step).status == 0)
-        }
+        let (workspace, config) = try await importedSamplesWithArchive()
         let sample = try Data(contentsOf: workspace.url("inbox/adyen-settlement-details-20261120.csv"))
         if kind == "known" {
             _ = try recon(workspace, config + ["run", "--date", "2026-11-20"])
